@@ -1,0 +1,121 @@
+"""A record's whole story as markdown for the panel beside the map.
+
+Every value from the case goes through `escape_markdown`; the structure
+(labels, bullets) is ours.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from geo.case import Case
+from geo.escape import escape_markdown as md
+from geo.model import Kind, SourceRef
+
+# Properties shown in their own sections, not in the generic list.
+_SHOWN_ELSEWHERE = {
+    "id",
+    "name",
+    "sources",
+    "position_sources",
+    "claim",
+    "date",
+    "date_as_stated",
+    "confidence",
+    "confidence_as_stated",
+    "uncertainty_m",
+    "position_basis",
+    "site_facts",
+}
+
+
+def _label(key: str) -> str:
+    return key.replace("_", " ")
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(md(v) for v in value) if value else "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "not stated"
+    return md(value)
+
+
+def _source_lines(case: Case, refs: list[SourceRef] | list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for ref in refs:
+        ref_id = ref.id if isinstance(ref, SourceRef) else ref["id"]
+        quote = ref.quote if isinstance(ref, SourceRef) else ref.get("quote")
+        source = case.sources[ref_id]
+        meta = ", ".join(
+            md(part) for part in (source.publisher, source.date_as_stated or source.date) if part
+        )
+        line = f"- **{md(source.title)}**" + (f" ({meta})" if meta else "")
+        if source.url:
+            line += f"  \n  {md(source.url)}"
+        if quote:
+            line += f"  \n  > “{md(quote)}”"
+        lines.append(line)
+    return lines
+
+
+def record_markdown(case: Case, record_id: str) -> str | None:
+    row = case.record(record_id)
+    if row is None:
+        return None
+    props = row["properties"]
+    kind = Kind(row["kind"])
+    out = [f"### {md(row['name'])}", f"*{md(kind.label.rstrip('s'))}* · id `{md(row['id'])}`", ""]
+    if row["date"]:
+        out.append(
+            f"**Date as stated:** {md(row['date_as_stated'])}  \n"
+            f"**Recorded as:** {md(row['date'])} ({md(row['date_precision'])} precision)"
+        )
+    if props.get("confidence"):
+        out.append(
+            f"**Confidence:** {md(props['confidence'])}"
+            f" (source's words: {md(props.get('confidence_as_stated') or 'none')})"
+        )
+    out.append(
+        f"**Position:** {row['lat']:.5f}, {row['lon']:.5f} "
+        f"± {row['uncertainty_m']:,.0f} m  \n{md(props['position_basis'])}"
+    )
+    others = [
+        f"- **{md(_label(key))}:** {_value(value)}"
+        for key, value in props.items()
+        if key not in _SHOWN_ELSEWHERE
+    ]
+    if others:
+        out += ["", *others]
+    claim = case.claims.get(row["claim"]) if row["claim"] else None
+    if claim:
+        out += [
+            "",
+            f"#### Claim ({md(claim.status.value)})",
+            f"{md(claim.statement)}",
+            "",
+            f"**Claimed by:** {md(claim.claimant)}"
+            + (f", {md(claim.claimant_person)}" if claim.claimant_person else ""),
+            f"**When:** {md(claim.date_as_stated or claim.date or 'not stated')}  \n"
+            f"**Confidence:** {md(claim.confidence.value)}",
+        ]
+        for contest in claim.contested_by:
+            out += [
+                "",
+                f"**Contested by {md(contest.claimant)}**"
+                f" ({md(contest.date_as_stated or contest.date or 'date not stated')}):"
+                f" {md(contest.statement)}",
+                *_source_lines(case, contest.sources),
+            ]
+    out += ["", "#### Sources", *_source_lines(case, props["sources"])]
+    if props.get("position_sources"):
+        out += ["", "#### Sources of the position", *_source_lines(case, props["position_sources"])]
+    site_facts = [fact for fact in props.get("site_facts") or [] if isinstance(fact, dict)]
+    if site_facts:
+        out += ["", "#### Facts about the site"]
+    for fact in site_facts:
+        out.append(f"- {md(fact.get('fact'))}")
+        out += ["  " + line for line in _source_lines(case, fact.get("sources") or [])]
+    return "\n".join(out)

@@ -1,0 +1,89 @@
+"""Write a case, or the filtered part of it, as one RFC 7946 FeatureCollection.
+
+Each feature keeps its record's properties verbatim and adds flat, derived
+columns a GIS user can read in an attribute table (kind, date span and
+precision, the claim and its claimant, the sources with their quotes). The
+case's sources and claims travel in a top-level ``case`` member, so
+`geo.case.read_export` reads the file back into the same case.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from geo.case import Case
+from geo.geojson import dumps, normalise_geometry
+
+
+def _iso_day(value: Any) -> str | None:
+    return None if pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
+def source_details(case: Case, refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each cited source with its metadata and the quote the record relies on."""
+    details = []
+    for ref in refs:
+        source = case.sources[ref["id"]]
+        details.append(
+            {
+                "id": source.id,
+                "title": source.title,
+                "publisher": source.publisher,
+                "date": source.date,
+                "url": source.url,
+                "quote": ref.get("quote"),
+            }
+        )
+    return details
+
+
+def feature_of(case: Case, row: Any) -> dict[str, Any]:
+    """One record as a GeoJSON Feature; `row` is a row of `case.records` (itertuples)."""
+    claim = case.claims.get(row.claim) if row.claim else None
+    properties = {
+        "kind": row.kind,
+        **row.properties,
+        "date_start": _iso_day(row.date_start),
+        "date_end": _iso_day(row.date_end),
+        "date_precision": row.date_precision,
+        "claim_statement": claim.statement if claim else None,
+        "claimant": claim.claimant if claim else None,
+        "claim_status": claim.status.value if claim else None,
+        "claim_confidence": claim.confidence.value if claim else None,
+        "source_details": source_details(case, row.properties["sources"]),
+    }
+    return {
+        "type": "Feature",
+        "geometry": normalise_geometry(row.geometry),
+        "properties": properties,
+    }
+
+
+def feature_collection(
+    case: Case,
+    records: pd.DataFrame | None = None,
+    *,
+    view: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The records (all of the case by default) as an RFC 7946 FeatureCollection.
+
+    `view` describes the filter that selected the records; it is written as a
+    foreign member so a reader of the file knows it is a partial view.
+    """
+    chosen = case.records if records is None else records
+    collection: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "case": case.meta.model_dump(mode="json", by_alias=True),
+    }
+    if view is not None:
+        collection["view"] = view
+    collection["features"] = [feature_of(case, row) for row in chosen.itertuples(index=False)]
+    return collection
+
+
+def export_text(
+    case: Case, records: pd.DataFrame | None = None, *, view: dict[str, Any] | None = None
+) -> str:
+    return dumps(feature_collection(case, records, view=view))

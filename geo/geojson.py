@@ -1,0 +1,204 @@
+"""The only reader and writer of GeoJSON (RFC 7946).
+
+Reading is strict where the RFC is and validators are not (see
+KNOWN-PITFALLS.md): positions are finite numbers in range, no ``crs`` member,
+rings closed, polygons valid. Writing normalises: longitude first, at most
+seven decimals, outer rings counter-clockwise, no ``crs``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry import mapping, shape
+
+from geo.errors import DataError, Problem
+
+DECIMALS = 7
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+# How deeply "coordinates" nests for each geometry type.
+_COORDINATE_DEPTH = {
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "MultiLineString": 2,
+    "Polygon": 2,
+    "MultiPolygon": 3,
+}
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number (RFC 8259)")
+
+
+def parse_json_text(text: str | bytes, *, file: str) -> Any:
+    """Parse JSON, refusing NaN/Infinity and turning every failure into a `DataError`."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DataError(
+                Problem(
+                    f"not UTF-8 text (byte {exc.start}): GeoJSON must be UTF-8",
+                    file=file,
+                )
+            ) from exc
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise DataError(
+            Problem(
+                f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}",
+                file=file,
+            )
+        ) from exc
+    except ValueError as exc:
+        raise DataError(Problem(str(exc), file=file)) from exc
+    except RecursionError as exc:
+        raise DataError(Problem("JSON nested too deeply", file=file)) from exc
+
+
+def read_json_file(path: Path) -> Any:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise DataError(
+                Problem(
+                    f"{size:,} bytes is over the {MAX_FILE_BYTES:,}-byte limit",
+                    file=str(path),
+                )
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(Problem(f"cannot read: {exc.strerror}", file=str(path))) from exc
+    return parse_json_text(data, file=str(path))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _position_problem(position: Any) -> str | None:
+    if not isinstance(position, list) or len(position) not in (2, 3):
+        return f"a position is [longitude, latitude] (optionally elevation), got {position!r}"
+    if not all(_is_number(v) and math.isfinite(v) for v in position):
+        return f"a position holds finite numbers, got {position!r}"
+    lon, lat = position[0], position[1]
+    if not -180 <= lon <= 180:
+        return f"longitude {lon} is outside -180..180 (is the position [longitude, latitude]?)"
+    if not -90 <= lat <= 90:
+        return f"latitude {lat} is outside -90..90 (is the position [longitude, latitude]?)"
+    return None
+
+
+def _walk_positions(coords: Any, depth: int) -> str | None:
+    if depth == 0:
+        return _position_problem(coords)
+    if not isinstance(coords, list):
+        return f"expected a list of positions at this level, got {coords!r}"[:200]
+    for item in coords:
+        problem = _walk_positions(item, depth - 1)
+        if problem:
+            return problem
+    return None
+
+
+def geometry_problems(geometry: Any) -> list[str]:
+    """What is wrong with a GeoJSON geometry object (empty list if nothing)."""
+    if not isinstance(geometry, dict):
+        return [f"geometry must be an object, got {type(geometry).__name__}"]
+    if "crs" in geometry:
+        return ["a 'crs' member is not allowed (RFC 7946: coordinates are WGS84)"]
+    kind = geometry.get("type")
+    if kind not in _COORDINATE_DEPTH:
+        return [f"geometry type {kind!r} is not one of {', '.join(_COORDINATE_DEPTH)}"]
+    coords = geometry.get("coordinates")
+    problem = _walk_positions(coords, _COORDINATE_DEPTH[kind])
+    if problem:
+        return [problem]
+    if kind == "Point":
+        return []
+    if kind in ("Polygon", "MultiPolygon"):
+        polygons = [coords] if kind == "Polygon" else coords
+        for polygon in polygons:
+            if not polygon:
+                return ["a polygon needs at least one ring"]
+            for ring in polygon:
+                if len(ring) < 4:
+                    return [f"a ring needs at least 4 positions, got {len(ring)}"]
+                if ring[0][:2] != ring[-1][:2]:
+                    return ["a ring must end where it starts (first and last positions equal)"]
+    if kind in ("LineString",) and len(coords) < 2:
+        return ["a LineString needs at least 2 positions"]
+    try:
+        geom = shape(geometry)
+    except (ValueError, TypeError, shapely.errors.ShapelyError) as exc:
+        return [f"not a valid {kind}: {exc}"]
+    if not geom.is_valid:
+        return [f"invalid {kind}: {shapely.is_valid_reason(geom)}"]
+    return []
+
+
+def representative_lonlat(geometry: dict[str, Any]) -> tuple[float, float]:
+    """A point on the geometry, for labels and zooming."""
+    if geometry["type"] == "Point":
+        lon, lat = geometry["coordinates"][:2]
+        return float(lon), float(lat)
+    point = shape(geometry).representative_point()
+    return float(point.x), float(point.y)
+
+
+def _round(coords: Any) -> Any:
+    if coords and _is_number(coords[0]):
+        return [round(float(v), DECIMALS) for v in coords]
+    return [_round(c) for c in coords]
+
+
+def normalise_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7946 form: outer rings counter-clockwise, holes clockwise, 7 decimals."""
+    if geometry["type"] in ("Polygon", "MultiPolygon"):
+        geometry = dict(mapping(shapely.orient_polygons(shape(geometry))))
+    return {
+        "type": geometry["type"],
+        "coordinates": _round(_as_lists(geometry["coordinates"])),
+    }
+
+
+def _as_lists(coords: Any) -> Any:
+    if isinstance(coords, (list, tuple)):
+        return [_as_lists(c) for c in coords]
+    return coords
+
+
+def dumps(collection: dict[str, Any]) -> str:
+    """Serialise for files and downloads: UTF-8, no NaN, readable diffs."""
+    return json.dumps(collection, ensure_ascii=False, allow_nan=False, indent=1)
+
+
+def features_of(data: Any, *, file: str) -> list[dict[str, Any]]:
+    """The features of a FeatureCollection, with structural problems reported together."""
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise DataError(Problem("expected a GeoJSON FeatureCollection", file=file))
+    if "crs" in data:
+        raise DataError(
+            Problem(
+                "a 'crs' member is not allowed (RFC 7946: coordinates are WGS84)",
+                file=file,
+            )
+        )
+    features = data.get("features")
+    if not isinstance(features, list):
+        raise DataError(Problem("'features' must be a list", file=file, field="features"))
+    problems = [
+        Problem("expected a Feature object", file=file, record=f"#{index + 1}")
+        for index, feature in enumerate(features)
+        if not isinstance(feature, dict) or feature.get("type") != "Feature"
+    ]
+    if problems:
+        raise DataError(problems)
+    return features

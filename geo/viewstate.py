@@ -1,0 +1,116 @@
+"""The view a researcher cites: date range, layers, selection, centre and zoom, in the URL.
+
+Parsing is forgiving (a hand-edited link still opens, and every part that could
+not be read is reported); writing is canonical, so the same view always gives
+the same link. Online tiles are deliberately not part of the link: opening a
+link must never make the app contact a third party.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from geo.model import Kind
+
+ALL_LAYERS: tuple[Kind, ...] = tuple(Kind)
+
+
+@dataclass(frozen=True)
+class ViewState:
+    start: date | None = None
+    end: date | None = None
+    layers: tuple[Kind, ...] = ALL_LAYERS
+    selected: str | None = None
+    center: tuple[float, float] | None = None  # (lat, lon)
+    zoom: int | None = None
+    ignored: tuple[str, ...] = field(default=(), compare=False)
+
+    def to_query(self) -> dict[str, str]:
+        query: dict[str, str] = {}
+        if self.start:
+            query["from"] = self.start.isoformat()
+        if self.end:
+            query["to"] = self.end.isoformat()
+        if self.layers != ALL_LAYERS:
+            query["layers"] = ",".join(k.value for k in self.layers) or "none"
+        if self.selected:
+            query["sel"] = self.selected
+        if self.center:
+            query["lat"] = f"{self.center[0]:.5f}"
+            query["lon"] = f"{self.center[1]:.5f}"
+        if self.zoom is not None:
+            query["z"] = str(self.zoom)
+        return query
+
+    def with_changes(self, **changes: object) -> ViewState:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _one(query: Mapping[str, str | list[str]], key: str) -> str | None:
+    value = query.get(key)
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
+    """Read a view from URL parameters; unreadable parts are listed in `ignored`."""
+    ignored: list[str] = []
+
+    def read_date(key: str) -> date | None:
+        text = _one(query, key)
+        if text is None:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            ignored.append(f"{key}={text!r} is not a date (YYYY-MM-DD)")
+            return None
+
+    start, end = read_date("from"), read_date("to")
+    if start and end and end < start:
+        ignored.append("to is before from: range ignored")
+        start = end = None
+
+    layers = ALL_LAYERS
+    text = _one(query, "layers")
+    if text is not None:
+        chosen: list[Kind] = []
+        for name in text.split(","):
+            name = name.strip()
+            if name in {k.value for k in Kind}:
+                chosen.append(Kind(name))
+            elif name and name != "none":
+                ignored.append(f"layers: unknown layer {name!r}")
+        layers = tuple(k for k in Kind if k in chosen)
+
+    center = None
+    lat_text, lon_text = _one(query, "lat"), _one(query, "lon")
+    if lat_text is not None or lon_text is not None:
+        try:
+            lat, lon = float(lat_text or ""), float(lon_text or "")
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise ValueError
+            center = (lat, lon)
+        except ValueError:
+            ignored.append(f"lat={lat_text!r}, lon={lon_text!r} is not a position")
+
+    zoom = None
+    zoom_text = _one(query, "z")
+    if zoom_text is not None:
+        if zoom_text.isdigit() and 0 <= int(zoom_text) <= 22:
+            zoom = int(zoom_text)
+        else:
+            ignored.append(f"z={zoom_text!r} is not a zoom level (0 to 22)")
+
+    return ViewState(
+        start=start,
+        end=end,
+        layers=layers,
+        selected=_one(query, "sel"),
+        center=center,
+        zoom=zoom,
+        ignored=tuple(ignored),
+    )

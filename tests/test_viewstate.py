@@ -1,0 +1,47 @@
+from datetime import date
+
+import pytest
+
+from geo.model import Kind
+from geo.viewstate import ALL_LAYERS, ViewState, from_query
+
+
+def test_round_trip_of_a_full_view():
+    view = ViewState(
+        start=date(2013, 1, 1),
+        end=date(2015, 1, 31),
+        layers=(Kind.PLACE, Kind.FEATURE),
+        selected="feat-discharge-stack",
+        center=(33.665, 36.32861),
+        zoom=14,
+    )
+    assert from_query(view.to_query()) == view
+
+
+def test_default_view_is_an_empty_query():
+    assert ViewState().to_query() == {}
+    assert from_query({}) == ViewState()
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ({"from": "January"}, "from='January' is not a date"),
+        ({"from": "2016-01-01", "to": "2015-01-01"}, "to is before from"),
+        ({"layers": "places,ufo"}, "unknown layer 'ufo'"),
+        ({"lat": "120", "lon": "36"}, "is not a position"),
+        ({"lat": "33"}, "is not a position"),
+        ({"z": "99"}, "is not a zoom level"),
+    ],
+)
+def test_bad_parts_are_ignored_and_reported(query, problem):
+    view = from_query(query)
+    assert any(problem in message for message in view.ignored)
+
+
+def test_no_layers_is_kept():
+    view = ViewState(layers=())
+    assert view.to_query() == {"layers": "none"}
+    assert from_query(view.to_query()).layers == ()
+    assert from_query({"layers": "place"}).layers == (Kind.PLACE,)
+    assert from_query({}).layers == ALL_LAYERS
