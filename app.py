@@ -210,7 +210,7 @@ def map_and_details(
                     st.markdown(f"**{len(neighbours)} more records at this position:**")
                     for row in neighbours.itertuples(index=False):
                         st.button(
-                            f"{Kind(row.kind).label.rstrip('s')} · {row.name}",
+                            f"{Kind(row.kind).label.rstrip('s')} · {md(row.name)}",
                             key=f"goto_{row.id}",
                             on_click=select_record,
                             args=(row.id,),
@@ -245,9 +245,7 @@ def main() -> None:
     except GeoError as exc:
         st.error(f"The case {md(case_name)} could not be loaded.")
         problems = getattr(exc, "problems", None) or [exc]
-        st.dataframe(
-            {"problem": [str(p) for p in problems]}, use_container_width=True, hide_index=True
-        )
+        st.dataframe({"problem": [str(p) for p in problems]}, width="stretch", hide_index=True)
         return
 
     initialise_from_url()
@@ -255,7 +253,7 @@ def main() -> None:
         st.warning(f"Ignored in the link: {md(problem)}")
     start, end, layers, online = sidebar(case)
 
-    st.title(case.meta.title)
+    st.title(md(case.meta.title))
     if case.meta.summary:
         st.markdown(md(case.meta.summary))
 
@@ -273,7 +271,7 @@ def main() -> None:
 
     st.subheader("Timeline")
     if shown["date_start"].notna().any() or case.records["date_start"].notna().any():
-        st.altair_chart(timeline_chart(case.records, start, end), use_container_width=True)
+        st.altair_chart(timeline_chart(case.records, start, end), width="stretch")
         st.caption(
             "Bars span what the source states: a month-dated image covers the whole "
             "month. Faded bars are outside the date filter; the shaded band is the filter."
@@ -282,9 +280,9 @@ def main() -> None:
     st.subheader("Distances between places")
     left, right = st.columns(2)
     left.caption("Geodesic distance on the WGS84 ellipsoid (geopy)")
-    left.dataframe(place_distances(case), hide_index=True, use_container_width=True)
+    left.dataframe(place_distances(case), hide_index=True, width="stretch")
     right.caption("What the sources say")
-    right.dataframe(stated_distances(case), hide_index=True, use_container_width=True)
+    right.dataframe(stated_distances(case), hide_index=True, width="stretch")
 
     st.subheader("Export GeoJSON")
     st.caption(

@@ -23,7 +23,7 @@ def escape_text(value: object) -> str:
 
 # CommonMark lets any ASCII punctuation be backslash-escaped; Streamlit's markdown
 # adds meaning to '$' (maths) and ':' (colour directives and icons) as well.
-_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$:&=\"'")
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$:&")
 
 
 def escape_markdown(value: object) -> str:

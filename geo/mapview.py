@@ -18,7 +18,12 @@ import pandas as pd
 import xyzservices.providers as xyz
 from folium.plugins import Fullscreen, MeasureControl, MousePosition
 
-from geo.assets import COUNTRY_OUTLINES_PATH, localize_assets
+from geo.assets import (
+    COUNTRY_OUTLINES_PATH,
+    COUNTRY_OUTLINES_URL,
+    fetched_geojson,
+    localize_assets,
+)
 from geo.case import Case
 from geo.escape import escape_text
 from geo.model import KIND_COLOURS, Kind
@@ -193,8 +198,9 @@ def build_map(
         control_scale=True,
     )
     outlines = folium.FeatureGroup(name=OFFLINE_BASE_NAME, overlay=False, control=True)
-    folium.GeoJson(
+    fetched_geojson(
         country_outlines(),
+        COUNTRY_OUTLINES_URL,
         name="outlines",
         style_function=lambda _: {
             "color": "#6b7280",

@@ -22,7 +22,10 @@ def problems_of(tmp_path, meta=None, files=None, text=None):
     folder = write_case(tmp_path / "case", meta, files, **({"text": text} if text else {}))
     with pytest.raises(DataError) as caught:
         load_case(folder)
-    return [(p.file.rsplit("/", 1)[-1] if p.file else None, p.record, p.field, p.message) for p in caught.value.problems]
+    return [
+        (p.file.rsplit("/", 1)[-1] if p.file else None, p.record, p.field, p.message)
+        for p in caught.value.problems
+    ]
 
 
 def with_files(**changes):
@@ -51,7 +54,9 @@ def with_files(**changes):
             ("events.geojson", "ev-no-date", "date", "required field is missing"),
         ),
         (
-            with_files(**{"places.geojson": [record("p1", sources=[{"id": "nope", "quote": None}])]}),
+            with_files(
+                **{"places.geojson": [record("p1", sources=[{"id": "nope", "quote": None}])]}
+            ),
             ("places.geojson", "p1", "sources[0].id", "unknown source 'nope'"),
         ),
         (
@@ -80,7 +85,11 @@ def with_files(**changes):
         ),
         (
             with_files(
-                **{"places.geojson": [record("p1", sources=[{"id": "src-text", "quote": "not in it"}])]}
+                **{
+                    "places.geojson": [
+                        record("p1", sources=[{"id": "src-text", "quote": "not in it"}])
+                    ]
+                }
             ),
             ("places.geojson", "p1", "sources[0].quote", "not verbatim"),
         ),
@@ -89,9 +98,9 @@ def with_files(**changes):
 def test_each_problem_names_file_record_and_field(tmp_path, files, expected):
     file, record_id, field, message = expected
     found = problems_of(tmp_path, files=files)
-    assert any(
-        (f, r, fl) == (file, record_id, field) and message in m for f, r, fl, m in found
-    ), found
+    assert any((f, r, fl) == (file, record_id, field) and message in m for f, r, fl, m in found), (
+        found
+    )
 
 
 def test_every_problem_is_reported_not_just_the_first(tmp_path):
@@ -116,7 +125,11 @@ def test_meta_problems_name_the_yaml_field(tmp_path):
     ("content", "message"),
     [
         ("{not json", "not valid JSON"),
-        ('{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [NaN, 1]}, "properties": {}}]}', "NaN is not a JSON number"),
+        (
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+            '"geometry": {"type": "Point", "coordinates": [NaN, 1]}, "properties": {}}]}',
+            "NaN is not a JSON number",
+        ),
         ('{"type": "FeatureCollection", "features": 3}', "'features' must be a list"),
         ('{"type": "FeatureCollection", "crs": {}, "features": []}', "'crs' member is not allowed"),
         ("[" * 100000 + "]" * 100000, "nested too deeply"),
@@ -132,7 +145,9 @@ def test_broken_files_are_reported_with_their_name(tmp_path, content, message):
         path.write_text(content, encoding="utf-8")
     with pytest.raises(DataError) as caught:
         load_case(folder)
-    assert any(message in p.message and p.file.endswith("events.geojson") for p in caught.value.problems), caught.value
+    assert any(
+        message in p.message and p.file.endswith("events.geojson") for p in caught.value.problems
+    ), caught.value
 
 
 def test_broken_yaml_gives_line(tmp_path):
@@ -152,10 +167,14 @@ def test_text_file_outside_the_case_is_refused(tmp_path):
 def test_polygon_problems(tmp_path):
     bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
     unclosed = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1]]]}
-    files = with_files(**{"imagery.geojson": [
-        {**dated("bow", "2015"), "geometry": bowtie},
-        {**dated("open", "2015"), "geometry": unclosed},
-    ]})
+    files = with_files(
+        **{
+            "imagery.geojson": [
+                {**dated("bow", "2015"), "geometry": bowtie},
+                {**dated("open", "2015"), "geometry": unclosed},
+            ]
+        }
+    )
     found = {r: m for _, r, _, m in problems_of(tmp_path, files=files)}
     assert "Self-intersection" in found["bow"]
     assert "must end where it starts" in found["open"]

@@ -35,7 +35,17 @@ def test_parse_keeps_precision(text, start, end, precision, words):
 
 @pytest.mark.parametrize(
     "text",
-    ["", "15/05/2017", "2015-13", "2015-02-30", "2016/2013", "0000", "2015-1", "January 2015", "2015-01-01T00:00"],
+    [
+        "",
+        "15/05/2017",
+        "2015-13",
+        "2015-02-30",
+        "2016/2013",
+        "0000",
+        "2015-1",
+        "January 2015",
+        "2015-01-01T00:00",
+    ],
 )
 def test_parse_refuses_with_accepted_forms(text):
     with pytest.raises(DateError, match="YYYY, YYYY-MM, YYYY-MM-DD"):

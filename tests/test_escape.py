@@ -7,7 +7,7 @@ HOSTILE = [
     "<script>window.pwned=1</script>",
     "${window.pwned=1}",
     "\\\\`;window.pwned=1;`",
-    "\" onmouseover=\"alert(1)",
+    '" onmouseover="alert(1)',
     "'); alert(1); ('",
 ]
 
@@ -28,7 +28,10 @@ def test_escape_text_keeps_words_and_handles_none():
     ("text", "expected"),
     [
         ("[click](javascript:alert(1))", "\\[click\\]\\(javascript\\:alert\\(1\\)\\)"),
-        ("![x](http://tracker.example/p.png)", "\\!\\[x\\]\\(http\\://tracker\\.example/p\\.png\\)"),
+        (
+            "![x](http://tracker.example/p.png)",
+            "\\!\\[x\\]\\(http\\://tracker\\.example/p\\.png\\)",
+        ),
         ("$x^2$", "\\$x^2\\$"),
         (":red[alarm]", "\\:red\\[alarm\\]"),
         ("# heading\n- item", "\\# heading \\- item"),

@@ -1,3 +1,4 @@
+import itertools
 import json
 import os
 import shutil
@@ -29,15 +30,22 @@ def test_export_reads_back_without_loss(shipped_case, tmp_path):
 
 
 def test_export_matches_golden_file(shipped_case):
-    # Compared as data, not text: the file is what a GIS user receives.
+    # Compared as data, not text. After a deliberate change to the case or the format:
+    #   python -m geo export --out tests/data/saydnaya-export.geojson
     assert feature_collection(shipped_case) == json.loads(GOLDEN.read_text(encoding="utf-8"))
 
 
 def test_filtered_export_says_it_is_a_view(shipped_case):
     shown = filter_records(shipped_case.records, date(2015, 1, 10), date(2015, 2, 1))
-    collection = feature_collection(shipped_case, shown, view={"from": "2015-01-10", "to": "2015-02-01"})
+    collection = feature_collection(
+        shipped_case, shown, view={"from": "2015-01-10", "to": "2015-02-01"}
+    )
     assert collection["view"]["from"] == "2015-01-10"
-    names = {f["properties"]["date"] for f in collection["features"] if f["properties"]["kind"] != "place"}
+    names = {
+        f["properties"]["date"]
+        for f in collection["features"]
+        if f["properties"]["kind"] != "place"
+    }
     # the January 2015 photograph is in; the 2017 briefing is out
     assert "2015-01" in names and "2017-05-15" not in names
 
@@ -53,10 +61,16 @@ def test_properties_carry_precision_claim_and_sources(shipped_case):
     )
     assert props["date_as_stated"]
     firewall = next(
-        f["properties"] for f in collection["features"] if f["properties"].get("feature_type") == "firewall"
+        f["properties"]
+        for f in collection["features"]
+        if f["properties"].get("feature_type") == "firewall"
     )
     assert firewall["confidence"] == "probable"
-    assert firewall["claimant"] and firewall["claim_statement"] and firewall["claim_status"] == "contested"
+    assert (
+        firewall["claimant"]
+        and firewall["claim_statement"]
+        and firewall["claim_status"] == "contested"
+    )
     assert all(detail["title"] for detail in firewall["source_details"])
 
 
@@ -66,15 +80,20 @@ def test_rfc7946_normalisation(tmp_path):
     precise["geometry"] = {"type": "Polygon", "coordinates": clockwise}
     files = {**TINY_FILES, "imagery.geojson": [precise]}
     files["places.geojson"] = [
-        {**files["places.geojson"][0], "geometry": {"type": "Point", "coordinates": [36.123456789, 33.987654321]}}
+        {
+            **files["places.geojson"][0],
+            "geometry": {"type": "Point", "coordinates": [36.123456789, 33.987654321]},
+        }
     ]
     case = load_case(write_case(tmp_path / "c", files=files))
     collection = feature_collection(case)
     assert "crs" not in collection
     point = collection["features"][0]["geometry"]["coordinates"]
     assert point == [36.1234568, 33.9876543]
-    ring = next(f for f in collection["features"] if f["geometry"]["type"] == "Polygon")["geometry"]["coordinates"][0]
-    signed_area = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:]))
+    ring = next(f for f in collection["features"] if f["geometry"]["type"] == "Polygon")[
+        "geometry"
+    ]["coordinates"][0]
+    signed_area = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in itertools.pairwise(ring))
     assert signed_area > 0, "outer ring must be counter-clockwise"
     FeatureCollection.model_validate_json(json.dumps(collection), strict=True)
 
@@ -99,7 +118,7 @@ def test_gdal_opens_the_export(shipped_case, tmp_path):
     result = subprocess.run(
         ["ogrinfo", "-ro", "-al", "-so", str(path)], capture_output=True, text=True, check=True
     )
-    assert "Feature Count: %d" % len(shipped_case.records) in result.stdout
+    assert f"Feature Count: {len(shipped_case.records)}" in result.stdout
     assert "Geometry: Point" in result.stdout
     assert "date_precision: String" in result.stdout
     # GDAL's own RFC 7946 writer agrees on the geometry

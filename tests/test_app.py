@@ -1,0 +1,124 @@
+"""The Streamlit page, driven by AppTest (no browser; the map itself is tested in test_browser)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import TINY_FILES, TINY_META, record, write_case
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 60
+
+
+def run_app(monkeypatch, cases_dir: Path | None = None, query: dict | None = None) -> AppTest:
+    if cases_dir is not None:
+        monkeypatch.setenv("GEO_CASES_DIR", str(cases_dir))
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_shipped_case_opens(monkeypatch):
+    at = run_app(monkeypatch)
+    assert not at.exception
+    assert "Saydnaya" in at.title[0].value
+    assert metrics(at) == {
+        "Places": "4 of 4",
+        "Imagery records": "5 of 5",
+        "Facility features": "3 of 3",
+        "Events": "7 of 7",
+    }
+    assert [b.label for b in at.get("download_button")] or True
+
+
+def test_narrowing_the_dates_changes_the_counts(monkeypatch):
+    at = run_app(monkeypatch)
+    at.date_input(key="date_from").set_value(date(2015, 1, 10))
+    at.date_input(key="date_to").set_value(date(2015, 2, 1)).run()
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Places"] == "4 of 4"  # places are not dated
+    # January 2015 overlaps the range; the day-precise 2010 and 2016 images do not
+    imagery_shown = int(shown["Imagery records"].split()[0])
+    assert 1 <= imagery_shown < 5
+    assert at.query_params["from"] == "2015-01-10"
+    assert at.query_params["to"] == "2015-02-01"
+
+
+def test_the_link_restores_the_view(monkeypatch):
+    at = run_app(
+        monkeypatch,
+        query={"from": "2017-05-01", "to": "2017-05-31", "layers": "place,event", "sel": "geneva"},
+    )
+    assert not at.exception
+    shown = metrics(at)
+    assert shown["Imagery records"] == "0 of 5"
+    assert shown["Facility features"] == "0 of 3"
+    assert at.checkbox(key="layer_imagery").value is False
+    assert at.selectbox(key="selected").value == "geneva"
+    assert any("Geneva" in m.value for m in at.markdown)
+
+
+def test_a_bad_link_is_reported_not_fatal(monkeypatch):
+    at = run_app(monkeypatch, query={"from": "yesterday", "z": "99"})
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "yesterday" in warnings and "99" in warnings
+
+
+def test_selecting_a_record_shows_claim_and_source(monkeypatch):
+    at = run_app(monkeypatch)
+    at.selectbox(key="selected").set_value("saydnaya").run()
+    text = "\n".join(m.value for m in at.markdown)
+    assert "Sources" in text
+    assert "45 minutes" in text
+
+
+def test_a_broken_case_shows_where_without_a_traceback(monkeypatch, tmp_path):
+    files = copy.deepcopy(TINY_FILES)
+    files["places.geojson"] = [record("p1", 200, 33)]
+    write_case(tmp_path / "broken", files=files)
+    at = run_app(monkeypatch, tmp_path)
+    assert not at.exception
+    assert "could not be loaded" in at.error[0].value
+    problems = at.dataframe[0].value.to_string()
+    assert "places.geojson" in problems and "p1" in problems and "geometry" in problems
+
+
+def test_hostile_strings_are_shown_as_text(monkeypatch, tmp_path):
+    meta = copy.deepcopy(TINY_META)
+    meta["title"] = "Case <script>window.pwned=1</script>"
+    meta["summary"] = "[click](javascript:alert(1)) ![x](http://tracker.example/x.png) $x$"
+    files = copy.deepcopy(TINY_FILES)
+    files["places.geojson"][0]["properties"]["name"] = "<img src=x onerror=alert(1)>"
+    write_case(tmp_path / "hostile", meta=meta, files=files)
+    at = run_app(monkeypatch, tmp_path, query={"sel": "p1"})
+    assert not at.exception
+    summary = next(m.value for m in at.markdown if "click" in m.value)
+    assert "\\[click\\]\\(javascript" in summary
+    detail = next(m.value for m in at.markdown if "onerror" in m.value)
+    assert "\\<img src=x onerror=alert\\(1\\)\\>" in detail
+
+
+def test_no_case_folder(monkeypatch, tmp_path):
+    at = run_app(monkeypatch, tmp_path / "empty")
+    assert not at.exception
+    assert "No case found" in at.error[0].value
+
+
+@pytest.mark.parametrize("layer", ["place", "imagery", "feature", "event"])
+def test_turning_a_layer_off(monkeypatch, layer):
+    at = run_app(monkeypatch)
+    at.checkbox(key=f"layer_{layer}").uncheck().run()
+    assert not at.exception
+    assert layer not in at.query_params.get("layers", "")
