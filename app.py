@@ -33,19 +33,6 @@ def cached_case(path: str, version: str) -> Case:
     return load_case(path)
 
 
-@st.cache_resource(show_spinner="Drawing the map…", max_entries=16)
-def cached_map(
-    case_key: str,
-    _case: Case,
-    start: date | None,
-    end: date | None,
-    layers: tuple[Kind, ...],
-    online_tiles: bool,
-):
-    shown = filter_records(_case.records, start, end, layers)
-    return build_map(_case, shown, layers=layers, online_tiles=online_tiles)
-
-
 @st.cache_data(show_spinner="Preparing the export…", max_entries=16)
 def cached_export(
     case_key: str,
@@ -75,6 +62,9 @@ def initialise_from_url() -> ViewState:
         st.session_state.selected = view.selected
         st.session_state.map_center = view.center
         st.session_state.map_zoom = view.zoom
+        # The map opens here for the whole session: changing what the map is built with
+        # would remount it; later moves go through st_folium's center and zoom.
+        st.session_state.opening_view = (view.center, view.zoom)
         st.session_state.last_map_click = None
         for kind in Kind:
             st.session_state[f"layer_{kind.value}"] = kind in view.layers
@@ -91,24 +81,28 @@ def sidebar(case: Case) -> tuple[date | None, date | None, tuple[Kind, ...], boo
     start = end = None
     if bounds:
         first, last = bounds
+        # Widget values live in session_state (seeded from the link); no second default here.
+        st.session_state.setdefault("date_from", first)
+        st.session_state.setdefault("date_to", last)
         start = st.sidebar.date_input(
             "From",
-            value=st.session_state.get("date_from", first),
             min_value=date(1900, 1, 1),
             key="date_from",
+            format="YYYY-MM-DD",
             help="Records whose date overlaps the range are shown: a month or a year is "
             "shown if any of its days is in the range.",
         )
         end = st.sidebar.date_input(
-            "To", value=st.session_state.get("date_to", last), key="date_to"
+            "To",
+            min_value=date(1900, 1, 1),
+            key="date_to",
+            format="YYYY-MM-DD",
         )
         if start and end and end < start:
             st.sidebar.error("'To' is before 'From': showing nothing dated.")
     st.sidebar.subheader("Layers")
     layers = tuple(
-        kind
-        for kind in Kind
-        if st.sidebar.checkbox(kind.label, value=True, key=f"layer_{kind.value}")
+        kind for kind in Kind if st.sidebar.checkbox(kind.label, key=f"layer_{kind.value}")
     )
     st.sidebar.subheader("Privacy")
     online = st.sidebar.toggle(
@@ -158,7 +152,17 @@ def map_and_details(
             on_change=zoom_to_place,
             args=(case,),
         )
-        folium_map = cached_map(case_key, case, start, end, layers, online)
+        # Built afresh each run: st_folium rewrites element ids in place, so a cached
+        # map object renders broken the second time.
+        opening_center, opening_zoom = st.session_state.opening_view
+        folium_map = build_map(
+            case,
+            shown,
+            layers=layers,
+            online_tiles=online,
+            center=opening_center,
+            zoom=opening_zoom,
+        )
         state = st_folium(
             folium_map,
             height=560,
@@ -195,6 +199,7 @@ def map_and_details(
                 else f"{Kind(kinds[rid]).label.rstrip('s')} · {names.get(rid, rid)}"
             ),
             key="selected",
+            placeholder="Click the map or choose a record",
         )
         selected = st.session_state.selected
         text = record_markdown(case, selected) if selected else None
@@ -271,7 +276,13 @@ def main() -> None:
 
     st.subheader("Timeline")
     if shown["date_start"].notna().any() or case.records["date_start"].notna().any():
-        st.altair_chart(timeline_chart(case.records, start, end), width="stretch")
+        chart = timeline_chart(case.records, start, end)
+        st.altair_chart(
+            chart,
+            width="stretch",
+            alt=f"Timeline of the case's {int(case.records['date_start'].notna().sum())} dated "
+            "records; the same records are listed in the selector above the record panel.",
+        )
         st.caption(
             "Bars span what the source states: a month-dated image covers the whole "
             "month. Faded bars are outside the date filter; the shaded band is the filter."

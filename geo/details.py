@@ -67,17 +67,19 @@ def record_markdown(case: Case, record_id: str) -> str | None:
         return None
     props = row["properties"]
     kind = Kind(row["kind"])
-    out = [f"### {md(row['name'])}", f"*{md(kind.label.rstrip('s'))}* · id `{md(row['id'])}`", ""]
+    out = [f"### {md(row['name'])}", f"*{md(kind.label.rstrip('s'))}* · id: {md(row['id'])}", ""]
     if row["date"]:
         out.append(
             f"**Date as stated:** {md(row['date_as_stated'])}  \n"
             f"**Recorded as:** {md(row['date'])} ({md(row['date_precision'])} precision)"
         )
+        out.append("")
     if props.get("confidence"):
         out.append(
             f"**Confidence:** {md(props['confidence'])}"
             f" (source's words: {md(props.get('confidence_as_stated') or 'none')})"
         )
+        out.append("")
     out.append(
         f"**Position:** {row['lat']:.5f}, {row['lon']:.5f} "
         f"± {row['uncertainty_m']:,.0f} m  \n{md(props['position_basis'])}"

@@ -130,8 +130,9 @@ def _kind_layer(kind: Kind, collection: dict[str, Any]) -> folium.GeoJson:
     colour = KIND_COLOURS[kind]
     if kind in (Kind.FEATURE, Kind.IMAGERY):
         # Positions known only to within a radius: draw the radius, not a pin.
+        # Imagery outlines only: several records share the site and fills would pile up.
         marker: folium.Circle | folium.CircleMarker = folium.Circle(
-            radius=100, weight=2, fill=True, fill_opacity=0.08
+            radius=100, weight=2, fill=True, fill_opacity=0.06 if kind is Kind.FEATURE else 0.0
         )
 
         def style(feature: dict[str, Any]) -> dict[str, Any]:
@@ -182,17 +183,20 @@ def build_map(
     *,
     layers: Iterable[Kind] = tuple(Kind),
     online_tiles: bool = False,
+    center: tuple[float, float] | None = None,
+    zoom: int | None = None,
 ) -> folium.Map:
     """The map of `records` (already filtered), one overlay per kind in `layers`.
 
+    `center` (lat, lon) and `zoom` set the opening view; by default the case's places.
     With `online_tiles` False nothing on the map asks a third party for
     anything: the base layer is the shipped country outlines and every script
     and stylesheet is served by the app.
     """
     (south, west), (north, east) = initial_bounds(case.records)
     m = folium.Map(
-        location=[(south + north) / 2, (west + east) / 2],
-        zoom_start=3,
+        location=list(center or ((south + north) / 2, (west + east) / 2)),
+        zoom_start=3 if zoom is None else zoom,
         tiles=None,
         prefer_canvas=True,
         control_scale=True,
@@ -216,7 +220,9 @@ def build_map(
         for base in ONLINE_BASE_LAYERS:
             folium.TileLayer(base.provider, name=base.name, overlay=False, show=False).add_to(m)
 
-    for kind in layers:
+    # Places last: on a canvas the last layer drawn takes the click, and a place must stay
+    # clickable under the events and features that sit at it.
+    for kind in sorted(layers, key=lambda k: k is Kind.PLACE):
         of_kind = records[records["kind"] == kind.value]
         _kind_layer(kind, map_features(case, of_kind)).add_to(m)
 
@@ -230,7 +236,7 @@ def build_map(
     MousePosition(
         position="bottomright", separator=" , ", prefix="lat , lon:", num_digits=5
     ).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
     return localize_assets(m)
 
 

@@ -61,9 +61,13 @@ def counts(records: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
 def timeline_rows(records: pd.DataFrame) -> pd.DataFrame:
     """Dated records as bars: a day is a short bar, a month or a year spans its length."""
     dated = records.dropna(subset=["date_start"])
+    # One row per record: records that share a name are told apart by their date.
+    repeated = dated["name"].duplicated(keep=False)
+    label = dated["name"].where(~repeated, dated["name"] + " [" + dated["date"] + "]")
     return pd.DataFrame(
         {
             "id": dated["id"],
+            "label": label,
             "kind": dated["kind"].map(lambda k: Kind(k).label),
             "name": dated["name"],
             "date": dated["date"],
