@@ -15,7 +15,7 @@ from geo.distances import place_distances, stated_distances
 from geo.errors import GeoError
 from geo.escape import escape_markdown as md
 from geo.export import export_text
-from geo.mapview import build_map, clicked_record_id
+from geo.mapview import build_map, clicked_record_id, layer_collections
 from geo.model import Kind
 from geo.query import colocated, counts, date_bounds, filter_records
 from geo.timeline import timeline_chart
@@ -31,6 +31,17 @@ st.set_page_config(page_title="Satellite-evidence explorer", page_icon="🛰", l
 def cached_case(path: str, version: str) -> Case:
     # `version` (the files' fingerprint) is part of the cache key: edited data reloads.
     return load_case(path)
+
+
+@st.cache_data(show_spinner="Preparing the map…", max_entries=16)
+def cached_layers(
+    case_key: str,
+    _case: Case,
+    start: date | None,
+    end: date | None,
+    layers: tuple[Kind, ...],
+) -> dict[Kind, dict]:
+    return layer_collections(_case, filter_records(_case.records, start, end), layers)
 
 
 @st.cache_data(show_spinner="Preparing the export…", max_entries=16)
@@ -157,8 +168,7 @@ def map_and_details(
         opening_center, opening_zoom = st.session_state.opening_view
         folium_map = build_map(
             case,
-            shown,
-            layers=layers,
+            collections=cached_layers(case_key, case, start, end, layers),
             online_tiles=online,
             center=opening_center,
             zoom=opening_zoom,

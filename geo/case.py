@@ -431,6 +431,8 @@ def fingerprint(path: Path) -> str:
 def load_case(path: str | Path) -> Case:
     """Load a case folder, or a GeoJSON file exported by this tool."""
     path = Path(path)
+    if not path.exists():
+        raise DataError(Problem("no such case folder or export file", file=str(path)))
     if path.is_dir():
         return load_case_folder(path)
     return read_export(read_json_file(path), file=str(path))

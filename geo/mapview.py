@@ -28,6 +28,8 @@ from geo.case import Case
 from geo.escape import escape_text
 from geo.model import KIND_COLOURS, Kind
 
+POPUP_LIMIT = 2_000
+
 OFFLINE_BASE_NAME = "Country outlines (offline, Natural Earth)"
 
 
@@ -44,7 +46,7 @@ ONLINE_BASE_LAYERS = (
         "Satellite (Esri World Imagery, online; undated mosaic, not evidence)",
         xyz.Esri.WorldImagery,
     ),
-    BaseLayer("Light map (CARTO Positron, online)", xyz.CartoDB.Positron),
+    BaseLayer("Light map (Esri World Gray Canvas, online)", xyz.Esri.WorldGrayCanvas),
 )
 
 
@@ -108,22 +110,31 @@ def popup_html(case: Case, row: Any) -> str:
 
 
 def map_features(case: Case, records: pd.DataFrame) -> dict[str, Any]:
-    """A slim FeatureCollection for the map: geometry, id and pre-escaped display text."""
-    features = [
-        {
-            "type": "Feature",
-            "geometry": row.geometry,
-            "properties": {
-                "id": row.id,
-                "kind": row.kind,
-                "uncertainty_m": row.uncertainty_m,
-                "tooltip": tooltip_html(case, row),
-                "popup": popup_html(case, row),
-            },
+    """A slim FeatureCollection for the map: geometry, id and pre-escaped display text.
+
+    Past `POPUP_LIMIT` records the popups are left out: every rerun sends the whole
+    map script to the browser, and the panel beside the map shows the clicked record.
+    """
+    with_popups = len(records) <= POPUP_LIMIT
+    features = []
+    for row in records.itertuples(index=False):
+        properties = {
+            "id": row.id,
+            "kind": row.kind,
+            "uncertainty_m": row.uncertainty_m,
+            "tooltip": tooltip_html(case, row),
         }
-        for row in records.itertuples(index=False)
-    ]
+        if with_popups:
+            properties["popup"] = popup_html(case, row)
+        features.append({"type": "Feature", "geometry": row.geometry, "properties": properties})
     return {"type": "FeatureCollection", "features": features}
+
+
+def layer_collections(
+    case: Case, records: pd.DataFrame, layers: Iterable[Kind] = tuple(Kind)
+) -> dict[Kind, dict[str, Any]]:
+    """The map data of each layer: the costly part of a map, and what is worth caching."""
+    return {kind: map_features(case, records[records["kind"] == kind.value]) for kind in layers}
 
 
 def _kind_layer(kind: Kind, collection: dict[str, Any]) -> folium.GeoJson:
@@ -160,7 +171,9 @@ def _kind_layer(kind: Kind, collection: dict[str, Any]) -> folium.GeoJson:
         marker=marker,
         style_function=style_function,
         tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=360),
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=360)
+        if all("popup" in f["properties"] for f in collection["features"])
+        else None,
         zoom_on_click=False,
         highlight_function=None,
     )
@@ -179,14 +192,17 @@ def initial_bounds(records: pd.DataFrame) -> list[list[float]]:
 
 def build_map(
     case: Case,
-    records: pd.DataFrame,
+    records: pd.DataFrame | None = None,
     *,
     layers: Iterable[Kind] = tuple(Kind),
+    collections: dict[Kind, dict[str, Any]] | None = None,
     online_tiles: bool = False,
     center: tuple[float, float] | None = None,
     zoom: int | None = None,
 ) -> folium.Map:
     """The map of `records` (already filtered), one overlay per kind in `layers`.
+
+    `collections` (from `layer_collections`, e.g. cached) replaces `records` and `layers`.
 
     `center` (lat, lon) and `zoom` set the opening view; by default the case's places.
     With `online_tiles` False nothing on the map asks a third party for
@@ -222,9 +238,10 @@ def build_map(
 
     # Places last: on a canvas the last layer drawn takes the click, and a place must stay
     # clickable under the events and features that sit at it.
-    for kind in sorted(layers, key=lambda k: k is Kind.PLACE):
-        of_kind = records[records["kind"] == kind.value]
-        _kind_layer(kind, map_features(case, of_kind)).add_to(m)
+    if collections is None:
+        collections = layer_collections(case, case.records if records is None else records, layers)
+    for kind in sorted(collections, key=lambda k: k is Kind.PLACE):
+        _kind_layer(kind, collections[kind]).add_to(m)
 
     MeasureControl(
         position="topleft",

@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Time the explorer's hot paths on a synthetic case of N records (default 20,000).
+
+    .venv/bin/python scripts/benchmark.py [--records N] [--keep DIR]
+
+Writes a case of N records (places, imagery, features and events with dates
+of every precision) to a temporary folder, then times loading and validating
+it, filtering by date, building the map, rendering it as st_folium does, and
+exporting GeoJSON. Speed goals are checked here, not in timed tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from streamlit_folium import generate_leaflet_string
+
+from geo.case import load_case
+from geo.export import export_text
+from geo.mapview import build_map
+from geo.query import filter_records
+from tests.conftest import TINY_META, write_case
+
+KINDS = ("places.geojson", "imagery.geojson", "features.geojson", "events.geojson")
+
+
+def synthetic_files(count: int, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
+    rng = random.Random(seed)
+    files: dict[str, list[dict[str, Any]]] = {name: [] for name in KINDS}
+    for index in range(count):
+        name = KINDS[0] if index < 50 else rng.choice(KINDS[1:])
+        year = rng.randint(2005, 2020)
+        date_text = rng.choice(
+            [
+                f"{year}",
+                f"{year}-{rng.randint(1, 12):02d}",
+                f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                f"{year}/{year + rng.randint(1, 3)}",
+            ]
+        )
+        properties: dict[str, Any] = {
+            "id": f"r{index}",
+            "name": f"Record {index} <b>{'x' * rng.randint(0, 40)}</b>",
+            "sources": [{"id": "src-a", "quote": "a quote of some length " * 3}],
+            "claim": "claim-a" if index % 3 else None,
+            "uncertainty_m": float(rng.choice([50, 100, 700])),
+            "position_basis": "synthetic",
+        }
+        if name != "places.geojson":
+            properties |= {"date": date_text, "date_as_stated": f"as stated {date_text}"}
+            properties["confidence"] = rng.choice(["asserted", "probable", "possible"])
+        files[name].append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [
+                        round(rng.uniform(35.5, 42.0), 6),
+                        round(rng.uniform(32.5, 37.0), 6),
+                    ],
+                },
+                "properties": properties,
+            }
+        )
+    return files
+
+
+def timed(label: str, action: Callable[[], Any]) -> Any:
+    start = time.perf_counter()
+    result = action()
+    print(f"{label:<44} {time.perf_counter() - start:8.3f} s", flush=True)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--keep", help="write the synthetic case here and keep it")
+    args = parser.parse_args()
+
+    folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "bench"
+    timed(
+        f"write a case of {args.records:,} records",
+        lambda: write_case(folder, TINY_META, synthetic_files(args.records)),
+    )
+    case = timed("load and validate", lambda: load_case(folder))
+    shown = timed(
+        "filter by a date range",
+        lambda: filter_records(case.records, date(2010, 1, 10), date(2014, 2, 1)),
+    )
+    print(f"{'':<44} {len(shown):,} of {len(case.records):,} records shown")
+    whole = timed("build the map (every record)", lambda: build_map(case, case.records))
+    script = timed(
+        "render the map script, as st_folium does", lambda: generate_leaflet_string(whole)
+    )
+    print(f"{'':<44} {len(script) / 1e6:8.1f} MB of map script")
+    timed(
+        "build and render the filtered map", lambda: generate_leaflet_string(build_map(case, shown))
+    )
+    text = timed("export the whole case as GeoJSON", lambda: export_text(case))
+    print(f"{'':<44} {len(text) / 1e6:8.1f} MB of GeoJSON")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
