@@ -134,11 +134,15 @@ def select_record(record_id: str | None) -> None:
     st.session_state.selected = record_id
 
 
+def centre_map_on(lat: float, lon: float) -> None:
+    st.session_state.map_center = (lat, lon)
+    st.session_state.map_zoom = PLACE_ZOOM
+
+
 def zoom_to_place(case: Case) -> None:
     record = case.record(st.session_state.zoom_place) if st.session_state.zoom_place else None
     if record is not None:
-        st.session_state.map_center = (float(record["lat"]), float(record["lon"]))
-        st.session_state.map_zoom = PLACE_ZOOM
+        centre_map_on(float(record["lat"]), float(record["lon"]))
 
 
 @st.fragment
@@ -218,7 +222,15 @@ def map_and_details(
                 st.warning(f"No record {md(selected)} in this case.")
             st.info("Click a place, an imagery record, a feature or an event on the map.")
         else:
-            with st.container(border=True, height=560):
+            record = case.record(selected)
+            st.button(
+                "Show on map",
+                key="show_selected",
+                on_click=centre_map_on,
+                args=(float(record["lat"]), float(record["lon"])),
+                help="Centre the map on this record",
+            )
+            with st.container(border=True, height=520):
                 st.markdown(text)
                 neighbours = colocated(shown, selected)
                 if not neighbours.empty:
@@ -299,11 +311,10 @@ def main() -> None:
         )
 
     st.subheader("Distances between places")
-    left, right = st.columns(2)
-    left.caption("Geodesic distance on the WGS84 ellipsoid (geopy)")
-    left.dataframe(place_distances(case), hide_index=True, width="stretch")
-    right.caption("What the sources say")
-    right.dataframe(stated_distances(case), hide_index=True, width="stretch")
+    st.caption("Geodesic distance on the WGS84 ellipsoid (geopy)")
+    st.dataframe(place_distances(case), hide_index=True, width="stretch")
+    st.caption("What the sources say, beside the geodesic distance between the same places")
+    st.dataframe(stated_distances(case), hide_index=True, width="stretch")
 
     st.subheader("Export GeoJSON")
     st.caption(

@@ -53,7 +53,12 @@ def timeline_chart(records: pd.DataFrame, start: date | None, end: date | None) 
         ],
     }
     base = alt.Chart(rows).encode(
-        x=alt.X("start:T", title="date (bars span the precision of the source)"), **encoding
+        x=alt.X(
+            "start:T",
+            title="date (bars span the precision of the source)",
+            axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True),
+        ),
+        **encoding,
     )
     bars = base.mark_bar(height=10 if by_name else 18, cornerRadius=2).encode(x2="end:T")
     # A day is too thin to see as a bar on a multi-year axis: mark it with a point too.
