@@ -64,26 +64,31 @@ def cached_export(
     return export_text(_case, shown, view=view)
 
 
-def initialise_from_url() -> ViewState:
-    """Once per browser session: the link's view becomes the widgets' starting values."""
-    view = from_query(st.query_params.to_dict())
-    if "view_loaded" not in st.session_state:
-        st.session_state.view_loaded = True
-        st.session_state.url_problems = view.ignored
-        st.session_state.selected = view.selected
-        st.session_state.map_center = view.center
-        st.session_state.map_zoom = view.zoom
-        # The map opens here for the whole session: changing what the map is built with
-        # would remount it; later moves go through st_folium's center and zoom.
-        st.session_state.opening_view = (view.center, view.zoom)
-        st.session_state.last_map_click = None
-        for kind in Kind:
-            st.session_state[f"layer_{kind.value}"] = kind in view.layers
-        if view.start:
-            st.session_state.date_from = view.start
-        if view.end:
-            st.session_state.date_to = view.end
-    return view
+def initialise_view(case_name: str) -> None:
+    """Seed the widgets once per browser session from the link, and again on a case change.
+
+    A link describes a view of one case: after switching case the view starts afresh.
+    """
+    if st.session_state.get("view_of_case") == case_name:
+        return
+    first_load = "view_of_case" not in st.session_state
+    view = from_query(st.query_params.to_dict()) if first_load else ViewState()
+    st.session_state.view_of_case = case_name
+    st.session_state.url_problems = view.ignored
+    st.session_state.selected = view.selected
+    st.session_state.map_center = view.center
+    st.session_state.map_zoom = view.zoom
+    # The map opens here until the case changes: changing what the map is built with
+    # would remount it; later moves go through st_folium's center and zoom.
+    st.session_state.opening_view = (view.center, view.zoom)
+    st.session_state.last_map_click = None
+    for kind in Kind:
+        st.session_state[f"layer_{kind.value}"] = kind in view.layers
+    for key, value in (("date_from", view.start), ("date_to", view.end)):
+        if value:
+            st.session_state[key] = value
+        else:
+            st.session_state.pop(key, None)
 
 
 def sidebar(case: Case) -> tuple[date | None, date | None, tuple[Kind, ...], bool]:
@@ -275,7 +280,7 @@ def main() -> None:
         st.dataframe({"problem": [str(p) for p in problems]}, width="stretch", hide_index=True)
         return
 
-    initialise_from_url()
+    initialise_view(case_name)
     for problem in st.session_state.url_problems:
         st.warning(f"Ignored in the link: {md(problem)}")
     start, end, layers, online = sidebar(case)

@@ -122,3 +122,18 @@ def test_turning_a_layer_off(monkeypatch, layer):
     at.checkbox(key=f"layer_{layer}").uncheck().run()
     assert not at.exception
     assert layer not in at.query_params.get("layers", "")
+
+
+def test_switching_case_starts_a_fresh_view(monkeypatch, tmp_path):
+    write_case(tmp_path / "a-case")
+    second = copy.deepcopy(TINY_META)
+    second["title"] = "The second case"
+    write_case(tmp_path / "b-case", meta=second)
+    at = run_app(monkeypatch, tmp_path, query={"sel": "p1", "from": "2015-01-01"})
+    assert at.selectbox(key="selected").value == "p1"
+    at.selectbox(key="case_name").set_value("b-case").run()
+    assert not at.exception
+    assert "second case" in at.title[0].value
+    assert at.selectbox(key="selected").value is None
+    assert at.date_input(key="date_from").value == date(2011, 1, 1)
+    assert at.query_params["case"] == "b-case"
