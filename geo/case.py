@@ -40,8 +40,12 @@ DEFAULT_CASES_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CASE_DIR = DEFAULT_CASES_DIR / "saydnaya"
 
 # Columns of the records frame, one per field the app filters, sorts or shows.
+# Records of the case itself; a researcher's layers have their own names (geo.workspace).
+CASE_LAYER = "case"
+
 RECORD_COLUMNS = [
     "id",
+    "layer",
     "kind",
     "name",
     "lon",
@@ -64,6 +68,7 @@ RECORD_COLUMNS = [
 DERIVED_PROPERTIES = frozenset(
     {
         "kind",
+        "layer",
         "date_start",
         "date_end",
         "date_precision",
@@ -322,6 +327,7 @@ def _records_frame(raw: list[RawFeature]) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "id": [p["id"] for p in props],
+            "layer": CASE_LAYER,
             "kind": [item.kind.value for item in raw],
             "name": [p["name"] for p in props],
             "lon": [ll[0] for ll in lonlat],
@@ -336,15 +342,23 @@ def _records_frame(raw: list[RawFeature]) -> pd.DataFrame:
             "properties": props,
         }
     )
+    return with_date_spans(frame)[RECORD_COLUMNS]
+
+
+def with_date_spans(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the span of days each record's date covers; optional text stays None, not NaN."""
     # Parse each distinct date once: cases repeat dates far more than records.
     spans = {text: parse_date(text) for text in frame["date"].dropna().unique()}
-    frame["date_start"] = pd.to_datetime(frame["date"].map({t: s.start for t, s in spans.items()}))
-    frame["date_end"] = pd.to_datetime(frame["date"].map({t: s.end for t, s in spans.items()}))
+    frame["date_start"] = pd.to_datetime(
+        frame["date"].map({t: s.start for t, s in spans.items()})
+    ).astype("datetime64[s]")
+    frame["date_end"] = pd.to_datetime(
+        frame["date"].map({t: s.end for t, s in spans.items()})
+    ).astype("datetime64[s]")
     frame["date_precision"] = frame["date"].map({t: s.precision.value for t, s in spans.items()})
-    # Optional text stays None, not NaN, so "no date" reads the same everywhere.
     for column in ("date", "date_as_stated", "date_precision", "confidence", "claim"):
         frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
-    return frame[RECORD_COLUMNS]
+    return frame
 
 
 def _load_yaml(path: Path) -> Any:
@@ -453,6 +467,8 @@ def read_export(data: Any, *, file: str) -> Case:
     problems: list[Problem] = []
     for index, feature in enumerate(features):
         props = feature.get("properties")
+        if isinstance(props, dict) and props.get("layer", CASE_LAYER) != CASE_LAYER:
+            continue  # a researcher's record: geo.export.layer_records reads those
         kind_name = props.get("kind") if isinstance(props, dict) else None
         try:
             kind = Kind(kind_name)

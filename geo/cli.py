@@ -1,8 +1,11 @@
-"""Command line: ``python -m geo validate|export``. Errors are messages, never tracebacks."""
+"""Command line: ``python -m geo validate|export|import|verify``. Errors are messages, never
+tracebacks."""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -10,10 +13,14 @@ from pathlib import Path
 
 from geo.case import DEFAULT_CASE_DIR, load_case
 from geo.dates import parse_date
-from geo.errors import DateError, GeoError
-from geo.export import export_text
+from geo.errors import DataError, DateError, GeoError, Problem
+from geo.formats import read_upload
+from geo.manifest import manifest_text
 from geo.model import Kind
-from geo.query import filter_records
+from geo.records import as_new_records
+from geo.store import Store, default_data_dir
+from geo.transfer import EXPORT_FORMATS, export, imported_source_files
+from geo.workspace import combined_records, filter_view
 
 
 def _first_day(text: str) -> date:
@@ -37,8 +44,21 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check a case: schema, references, dates")
     validate.add_argument("path", nargs="?", default=str(DEFAULT_CASE_DIR), help="case folder")
 
-    export = commands.add_parser("export", help="write the case (or a date range) as GeoJSON")
+    export = commands.add_parser(
+        "export", help="write the case and your layers (or a date range) as GeoJSON, KML or CSV"
+    )
     export.add_argument("--out", required=True, help="output file, or - for standard output")
+    export.add_argument(
+        "--format", dest="fmt", choices=list(EXPORT_FORMATS), default="geojson", help="file format"
+    )
+    export.add_argument(
+        "--manifest",
+        action="store_true",
+        help="also write OUT.manifest.json: tool version, time, filters, counts, SHA-256 hashes",
+    )
+    export.add_argument(
+        "--case-only", action="store_true", help="leave out your own layers (the store)"
+    )
     export.add_argument("--case", default=str(DEFAULT_CASE_DIR), help="case folder")
     export.add_argument(
         "--from",
@@ -56,6 +76,19 @@ def _parser() -> argparse.ArgumentParser:
         choices=[k.value for k in Kind],
         help="only this kind (repeatable)",
     )
+    imported = commands.add_parser(
+        "import", help="import a GeoJSON, CSV, KML/KMZ or STAC file as a new layer of the store"
+    )
+    imported.add_argument("file", help="the file to import")
+    imported.add_argument("--layer", help="layer name (default: the file name without suffix)")
+    imported.add_argument(
+        "--analyst", default=os.environ.get("GEO_ANALYST") or getpass.getuser(), help="who imports"
+    )
+    imported.add_argument(
+        "--repair", action="store_true", help="repair invalid geometries with make_valid"
+    )
+
+    commands.add_parser("verify", help="check the store's history chain and kept files")
     return parser
 
 
@@ -72,22 +105,82 @@ def _validate(path: str) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     case = load_case(args.case)
-    records = filter_records(case.records, args.start, args.end, args.kinds)
+    layers = [] if args.case_only else Store.open(default_data_dir()).records()
+    everything = combined_records(case, layers)
+    kinds = args.kinds or [k.value for k in Kind]
+    records = filter_view(everything, args.start, args.end, kinds)
+    if args.kinds:  # a kind filter applies to your layers' records too
+        records = records[records["kind"].isin(kinds)]
     view = {
         "from": args.start.isoformat() if args.start else None,
         "to": args.end.isoformat() if args.end else None,
-        "kinds": args.kinds or [k.value for k in Kind],
+        "kinds": kinds,
     }
     filtered = args.start is not None or args.end is not None or args.kinds is not None
-    text = export_text(case, records, view=view if filtered else None)
-    if args.out == "-":
-        sys.stdout.write(text + "\n")
-    else:
-        out = Path(args.out)
-        temporary = out.with_name(out.name + ".partial")
-        temporary.write_text(text + "\n", encoding="utf-8")
-        temporary.replace(out)  # never leave a half-written export behind
-        print(f"wrote {len(records)} of {len(case.records)} records to {out}", file=sys.stderr)
+    to_stdout = args.out == "-"
+    result = export(
+        case,
+        records,
+        fmt=args.fmt,
+        view=view if filtered else None,
+        case_dir=Path(args.case) if Path(args.case).is_dir() else None,
+        imported_files=imported_source_files(Store.open(default_data_dir())) if layers else [],
+        with_manifest=args.manifest and not to_stdout,
+        base_name=None if to_stdout else Path(args.out).stem,
+    )
+    if to_stdout:
+        sys.stdout.buffer.write(result.data + b"\n")
+        return 0
+    out = Path(args.out)
+    _write_atomically(out, result.data)
+    if result.manifest is not None:
+        # the manifest names the file as written
+        result.manifest["files"][0]["name"] = out.name
+        _write_atomically(
+            out.with_name(out.name + ".manifest.json"), manifest_text(result.manifest).encode()
+        )
+    print(f"wrote {len(records)} of {len(everything)} records to {out}", file=sys.stderr)
+    return 0
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(path.name + ".partial")
+    temporary.write_bytes(data)
+    temporary.replace(path)  # never leave a half-written export behind
+
+
+def _import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(Problem(f"cannot read: {exc.strerror}", file=str(path))) from exc
+    layer = args.layer or path.stem
+    upload = read_upload(path.name, data, layer=layer, repair=args.repair)
+    for warning in upload.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    receipt = Store.open(default_data_dir()).import_layer(
+        layer,
+        as_new_records(upload.records),
+        analyst=args.analyst,
+        file_name=path.name,
+        file_bytes=data,
+    )
+    print(
+        f"imported {receipt.count} records from {path.name} ({upload.format}) as layer "
+        f"{receipt.layer!r}; file kept as received, SHA-256 {receipt.sha256}"
+    )
+    return 0
+
+
+def _verify() -> int:
+    store = Store.open(default_data_dir())
+    problems = store.verify()
+    if problems:
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 1
+    print(f"{store.data_dir}: history chain and kept files intact")
     return 0
 
 
@@ -96,6 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "validate":
             return _validate(args.path)
+        if args.command == "import":
+            return _import(args)
+        if args.command == "verify":
+            return _verify()
         return _export(args)
     except GeoError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -88,8 +88,11 @@ def parse_date(text: str) -> StatedDate:
     try:
         if "/" in cleaned:
             first, _, last = cleaned.partition("/")
-            start, _, _ = _parse_single(first)
-            _, end, _ = _parse_single(last)
+            try:
+                start, _, _ = _parse_single(first)
+                _, end, _ = _parse_single(last)
+            except ValueError as exc:
+                raise ValueError(f"in the interval {cleaned!r}, {exc}") from exc
             if end < start:
                 raise ValueError(f"{cleaned!r}: the interval ends before it starts")
             return StatedDate(start, end, Precision.INTERVAL, cleaned)

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from geo.case import Case
+import pandas as pd
+
+from geo.case import CASE_LAYER, Case
 from geo.escape import escape_markdown as md
+from geo.measure import measure
 from geo.model import Kind, SourceRef
+from geo.records import kind_label
 
 # Properties shown in their own sections, not in the generic list.
 _SHOWN_ELSEWHERE = {
@@ -61,10 +65,15 @@ def _source_lines(case: Case, refs: list[SourceRef] | list[dict[str, Any]]) -> l
     return lines
 
 
-def record_markdown(case: Case, record_id: str) -> str | None:
-    row = case.record(record_id)
-    if row is None:
+def record_markdown(case: Case, record_id: str, records: pd.DataFrame | None = None) -> str | None:
+    """The record with this id, from `records` (the case's and the researcher's) or the case."""
+    frame = case.records if records is None else records
+    rows = frame[frame["id"] == record_id]
+    if rows.empty:
         return None
+    row = rows.iloc[0]
+    if row["layer"] != CASE_LAYER:
+        return _researcher_markdown(row)
     props = row["properties"]
     kind = Kind(row["kind"])
     out = [f"### {md(row['name'])}", f"*{md(kind.label.rstrip('s'))}* · id: {md(row['id'])}", ""]
@@ -120,4 +129,31 @@ def record_markdown(case: Case, record_id: str) -> str | None:
     for fact in site_facts:
         out.append(f"- {md(fact.get('fact'))}")
         out += ["  " + line for line in _source_lines(case, fact.get("sources") or [])]
+    return "\n".join(out)
+
+
+def _researcher_markdown(row: pd.Series) -> str:
+    props = row["properties"]
+    out = [
+        f"### {md(row['name'])}",
+        f"*{md(kind_label(row['kind']))}* in layer **{md(row['layer'])}** · id: {md(row['id'])}",
+        "",
+    ]
+    if row["date"]:
+        out += [
+            f"**Date as stated:** {md(row['date_as_stated'] or row['date'])}  \n"
+            f"**Recorded as:** {md(row['date'])} ({md(row['date_precision'])} precision)",
+            "",
+        ]
+    if row["confidence"]:
+        out += [f"**Confidence:** {md(row['confidence'])}", ""]
+    geometry = row["geometry"]
+    out += [f"**Geometry:** {md(geometry['type'])}, {md(measure(geometry).describe())}", ""]
+    shown = [
+        f"- **{md(_label(str(key)))}:** {_value(value)}"
+        for key, value in props.items()
+        if not str(key).startswith("_")
+    ]
+    if shown:
+        out += ["#### Properties", *shown]
     return "\n".join(out)

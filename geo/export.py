@@ -13,8 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from geo.case import Case
-from geo.geojson import dumps, normalise_geometry
+from geo.case import CASE_LAYER, Case
+from geo.geojson import dumps, features_of, normalise_geometry
+from geo.records import LayerRecord, RecordKind
 
 
 def _iso_day(value: Any) -> str | None:
@@ -40,7 +41,9 @@ def source_details(case: Case, refs: list[dict[str, Any]]) -> list[dict[str, Any
 
 
 def feature_of(case: Case, row: Any) -> dict[str, Any]:
-    """One record as a GeoJSON Feature; `row` is a row of `case.records` (itertuples)."""
+    """One record as a GeoJSON Feature; `row` is a row of a records frame (itertuples)."""
+    if row.layer != CASE_LAYER:
+        return _researcher_feature(row)
     claim = case.claims.get(row.claim) if row.claim else None
     properties = {
         "kind": row.kind,
@@ -59,6 +62,51 @@ def feature_of(case: Case, row: Any) -> dict[str, Any]:
         "geometry": normalise_geometry(row.geometry),
         "properties": properties,
     }
+
+
+def _researcher_feature(row: Any) -> dict[str, Any]:
+    # The researcher's properties stay verbatim, nested, so no name of theirs can
+    # collide with the explorer's own columns.
+    properties = {
+        "kind": row.kind,
+        "layer": row.layer,
+        "id": row.id,
+        "name": row.name,
+        "date": row.date,
+        "date_as_stated": row.date_as_stated,
+        "date_start": _iso_day(row.date_start),
+        "date_end": _iso_day(row.date_end),
+        "date_precision": row.date_precision,
+        "properties": row.properties,
+    }
+    return {
+        "type": "Feature",
+        "geometry": normalise_geometry(row.geometry),
+        "properties": properties,
+    }
+
+
+def layer_records(data: Any, *, file: str) -> list[LayerRecord]:
+    """The researcher's records in an export of this tool (its case records are read by
+    `geo.case.read_export`)."""
+    records = []
+    for feature in features_of(data, file=file):
+        props = feature.get("properties") or {}
+        if props.get("layer", CASE_LAYER) == CASE_LAYER:
+            continue
+        records.append(
+            LayerRecord(
+                id=props["id"],
+                layer=props["layer"],
+                kind=RecordKind(props["kind"]),
+                name=props["name"],
+                geometry=feature["geometry"],
+                properties=props.get("properties") or {},
+                date=props.get("date"),
+                date_as_stated=props.get("date_as_stated"),
+            )
+        )
+    return records
 
 
 def feature_collection(

@@ -115,7 +115,7 @@ def geometry_problems(geometry: Any) -> list[str]:
     if "crs" in geometry:
         return ["a 'crs' member is not allowed (RFC 7946: coordinates are WGS84)"]
     kind = geometry.get("type")
-    if kind not in _COORDINATE_DEPTH:
+    if not isinstance(kind, str) or kind not in _COORDINATE_DEPTH:
         return [f"geometry type {kind!r} is not one of {', '.join(_COORDINATE_DEPTH)}"]
     coords = geometry.get("coordinates")
     problem = _walk_positions(coords, _COORDINATE_DEPTH[kind])

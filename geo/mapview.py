@@ -7,7 +7,9 @@ goes through `geo.escape.escape_text` here, the only place map text is made.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,7 +18,7 @@ from typing import Any
 import folium
 import pandas as pd
 import xyzservices.providers as xyz
-from folium.plugins import Fullscreen, MeasureControl, MousePosition
+from folium.plugins import Draw, Fullscreen, MeasureControl, MousePosition
 
 from geo.assets import (
     COUNTRY_OUTLINES_PATH,
@@ -24,11 +26,17 @@ from geo.assets import (
     fetched_geojson,
     localize_assets,
 )
-from geo.case import Case
+from geo.case import CASE_LAYER, Case
 from geo.escape import escape_text
+from geo.geojson import geometry_problems, normalise_geometry
+from geo.measure import circle_polygon
 from geo.model import KIND_COLOURS, Kind
+from geo.records import kind_label
 
 POPUP_LIMIT = 2_000
+
+# Okabe-Ito colours not used by the case's kinds, then black.
+RESEARCHER_COLOURS = ("#009E73", "#56B4E9", "#000000", "#F0E442")
 
 OFFLINE_BASE_NAME = "Country outlines (offline, Natural Earth)"
 
@@ -69,30 +77,45 @@ def _date_text(row: Any) -> str:
     return f"{row.date_as_stated} [{row.date}]"
 
 
+def _is_case(row: Any) -> bool:
+    return row.layer == CASE_LAYER
+
+
+def _uncertainty_text(row: Any) -> str | None:
+    if isinstance(row.uncertainty_m, float) and math.isnan(row.uncertainty_m):
+        return None
+    return f"position ±{row.uncertainty_m:,.0f} m"
+
+
 def tooltip_html(case: Case, row: Any) -> str:
-    """Short, escaped hover text: name, date as stated, confidence, uncertainty."""
+    """Short, escaped hover text: name, date as stated, confidence, uncertainty or layer."""
     parts = [f"<b>{escape_text(row.name)}</b>"]
     if row.date:
         parts.append(escape_text(_date_text(row)))
     confidence = _confidence_text(row.confidence, row.properties.get("confidence_as_stated"))
     if confidence:
         parts.append(f"confidence: {escape_text(confidence)}")
-    if row.kind != Kind.PLACE.value:
-        parts.append(f"position ±{row.uncertainty_m:,.0f} m")
+    if not _is_case(row):
+        parts.append(f"layer: {escape_text(row.layer)}")
+    elif row.kind != Kind.PLACE.value and _uncertainty_text(row):
+        parts.append(escape_text(_uncertainty_text(row)))
     return "<br>".join(parts)
 
 
 def popup_html(case: Case, row: Any) -> str:
     """Escaped popup: the record, its claim and claimant, and the first source's quote."""
-    lines = [
-        f"<b>{escape_text(row.name)}</b>",
-        escape_text(Kind(row.kind).label.rstrip("s").lower()),
-    ]
+    lines = [f"<b>{escape_text(row.name)}</b>", escape_text(kind_label(row.kind))]
     if row.date:
         lines.append(f"date: {escape_text(_date_text(row))}")
     confidence = _confidence_text(row.confidence, row.properties.get("confidence_as_stated"))
     if confidence:
         lines.append(f"confidence: {escape_text(confidence)}")
+    if not _is_case(row):
+        lines.append(f"layer: {escape_text(row.layer)}")
+        for key in ("analyst", "observed_in", "note"):
+            if row.properties.get(key):
+                lines.append(f"{key.replace('_', ' ')}: {escape_text(row.properties[key])}")
+        return "<br>".join(lines)
     claim = case.claims.get(row.claim) if row.claim else None
     if claim:
         lines.append(
@@ -103,9 +126,7 @@ def popup_html(case: Case, row: Any) -> str:
     source = case.sources[first["id"]]
     quote = f": &ldquo;{escape_text(first['quote'])}&rdquo;" if first.get("quote") else ""
     lines.append(f"source: {escape_text(source.title)}{quote}")
-    lines.append(
-        f"position ±{row.uncertainty_m:,.0f} m: {escape_text(row.properties['position_basis'])}"
-    )
+    lines.append(f"{_uncertainty_text(row)}: {escape_text(row.properties['position_basis'])}")
     return "<br>".join(lines)
 
 
@@ -121,7 +142,8 @@ def map_features(case: Case, records: pd.DataFrame) -> dict[str, Any]:
         properties = {
             "id": row.id,
             "kind": row.kind,
-            "uncertainty_m": row.uncertainty_m,
+            "layer": row.layer,
+            "uncertainty_m": None if math.isnan(row.uncertainty_m) else row.uncertainty_m,
             "tooltip": tooltip_html(case, row),
         }
         if with_popups:
@@ -130,20 +152,59 @@ def map_features(case: Case, records: pd.DataFrame) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
+@dataclass(frozen=True)
+class MapLayer:
+    """One overlay: a kind of the case's records, or one of the researcher's layers."""
+
+    title: str
+    kind: Kind | None = None
+    layer: str = CASE_LAYER
+    colour: str = "#333333"
+
+
+def map_layers(
+    records: pd.DataFrame, kinds: Iterable[Kind] = tuple(Kind), researcher: Iterable[str] = ()
+) -> list[MapLayer]:
+    layers = [MapLayer(kind.label, kind=kind, colour=KIND_COLOURS[kind]) for kind in kinds]
+    for index, name in enumerate(researcher):
+        colour = RESEARCHER_COLOURS[index % len(RESEARCHER_COLOURS)]
+        layers.append(MapLayer(name, layer=name, colour=colour))
+    return layers
+
+
 def layer_collections(
-    case: Case, records: pd.DataFrame, layers: Iterable[Kind] = tuple(Kind)
-) -> dict[Kind, dict[str, Any]]:
+    case: Case,
+    records: pd.DataFrame,
+    kinds: Iterable[Kind] = tuple(Kind),
+    researcher: Iterable[str] = (),
+) -> list[tuple[MapLayer, dict[str, Any]]]:
     """The map data of each layer: the costly part of a map, and what is worth caching."""
-    return {kind: map_features(case, records[records["kind"] == kind.value]) for kind in layers}
+    collections = []
+    for layer in map_layers(records, kinds, researcher):
+        if layer.kind is not None:
+            chosen = (records["layer"] == CASE_LAYER) & (records["kind"] == layer.kind.value)
+        else:
+            chosen = records["layer"] == layer.layer
+        collections.append((layer, map_features(case, records[chosen])))
+    return collections
 
 
-def _kind_layer(kind: Kind, collection: dict[str, Any]) -> folium.GeoJson:
-    colour = KIND_COLOURS[kind]
-    if kind in (Kind.FEATURE, Kind.IMAGERY):
+def _popup(collection: dict[str, Any]) -> folium.GeoJsonPopup | None:
+    if all("popup" in f["properties"] for f in collection["features"]):
+        return folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=360)
+    return None
+
+
+def _overlay(layer: MapLayer, collection: dict[str, Any]) -> folium.GeoJson:
+    colour = layer.colour
+    if layer.kind in (Kind.FEATURE, Kind.IMAGERY):
         # Positions known only to within a radius: draw the radius, not a pin.
         # Imagery outlines only: several records share the site and fills would pile up.
         marker: folium.Circle | folium.CircleMarker = folium.Circle(
-            radius=100, weight=2, fill=True, fill_opacity=0.06 if kind is Kind.FEATURE else 0.0
+            radius=100,
+            weight=2,
+            fill=True,
+            fill_opacity=0.06 if layer.kind is Kind.FEATURE else 0.0,
         )
 
         def style(feature: dict[str, Any]) -> dict[str, Any]:
@@ -151,29 +212,28 @@ def _kind_layer(kind: Kind, collection: dict[str, Any]) -> folium.GeoJson:
                 "radius": feature["properties"]["uncertainty_m"],
                 "color": colour,
                 "fillColor": colour,
-                "dashArray": "6 4" if kind is Kind.FEATURE else "2 4",
+                "dashArray": "6 4" if layer.kind is Kind.FEATURE else "2 4",
             }
 
         style_function: Any = style
     else:
         marker = folium.CircleMarker(
-            radius=7 if kind is Kind.PLACE else 5,
+            radius=7 if layer.kind is Kind.PLACE else 5,
             color="#ffffff",
             weight=1.5,
             fill=True,
             fill_color=colour,
             fill_opacity=0.95,
         )
-        style_function = None
+        # lines and areas of a researcher's layer; points use the marker above
+        style_function = None if layer.kind else (lambda _: {"color": colour, "weight": 2})
     return folium.GeoJson(
         collection,
-        name=f"{kind.label} ({len(collection['features'])})",
+        name=f"{layer.title} ({len(collection['features'])})",
         marker=marker,
         style_function=style_function,
         tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
-        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=360)
-        if all("popup" in f["properties"] for f in collection["features"])
-        else None,
+        popup=_popup(collection),
         zoom_on_click=False,
         highlight_function=None,
     )
@@ -195,14 +255,18 @@ def build_map(
     records: pd.DataFrame | None = None,
     *,
     layers: Iterable[Kind] = tuple(Kind),
-    collections: dict[Kind, dict[str, Any]] | None = None,
+    researcher: Iterable[str] = (),
+    collections: list[tuple[MapLayer, dict[str, Any]]] | None = None,
     online_tiles: bool = False,
     center: tuple[float, float] | None = None,
     zoom: int | None = None,
+    drawing: bool = False,
 ) -> folium.Map:
     """The map of `records` (already filtered), one overlay per kind in `layers`.
 
-    `collections` (from `layer_collections`, e.g. cached) replaces `records` and `layers`.
+    `researcher` names the researcher's layers to draw. `collections` (from
+    `layer_collections`, e.g. cached) replaces `records`, `layers` and `researcher`.
+    `drawing` adds the drawing tools (point, line, polygon, rectangle, circle).
 
     `center` (lat, lon) and `zoom` set the opening view; by default the case's places.
     With `online_tiles` False nothing on the map asks a third party for
@@ -239,9 +303,23 @@ def build_map(
     # Places last: on a canvas the last layer drawn takes the click, and a place must stay
     # clickable under the events and features that sit at it.
     if collections is None:
-        collections = layer_collections(case, case.records if records is None else records, layers)
-    for kind in sorted(collections, key=lambda k: k is Kind.PLACE):
-        _kind_layer(kind, collections[kind]).add_to(m)
+        chosen = case.records if records is None else records
+        collections = layer_collections(case, chosen, layers, researcher)
+    for layer, collection in sorted(collections, key=lambda item: item[0].kind is Kind.PLACE):
+        _overlay(layer, collection).add_to(m)
+    if drawing:
+        Draw(
+            position="topleft",
+            draw_options={
+                "polyline": {"shapeOptions": {"color": "#111111"}},
+                "polygon": {"allowIntersection": False, "shapeOptions": {"color": "#111111"}},
+                "rectangle": {"shapeOptions": {"color": "#111111"}},
+                "circle": {"shapeOptions": {"color": "#111111"}},
+                "marker": True,
+                "circlemarker": False,
+            },
+            edit_options={"edit": False, "remove": False},
+        ).add_to(m)
 
     MeasureControl(
         position="topleft",
@@ -265,3 +343,52 @@ def clicked_record_id(map_state: dict[str, Any] | None) -> str | None:
     properties = drawing.get("properties")
     record_id = properties.get("id") if isinstance(properties, dict) else None
     return record_id if isinstance(record_id, str) else None
+
+
+@dataclass(frozen=True)
+class DrawnShape:
+    """A shape the user drew, ready to become an annotation."""
+
+    geometry: dict[str, Any]  # RFC 7946: a drawn circle is its polygon
+    shape: str  # point, line, polygon or circle
+    radius_m: float | None = None  # a circle's radius; its centre is `centre`
+    centre: tuple[float, float] | None = None  # (lon, lat)
+
+    @property
+    def fingerprint(self) -> str:
+        """The same drawing gives the same fingerprint: st_folium repeats the last one."""
+        text = json.dumps([self.geometry, self.radius_m], sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def drawn_shape(map_state: dict[str, Any] | None) -> DrawnShape | None:
+    """The shape last drawn with the drawing tools, or None (a click on a record is not one)."""
+    state = map_state or {}
+    drawing = state.get("last_active_drawing")
+    if not isinstance(drawing, dict) or drawing.get("type") != "Feature":
+        return None
+    properties = drawing.get("properties") or {}
+    if isinstance(properties, dict) and properties.get("id"):
+        return None  # a record of a layer was clicked
+    geometry = drawing.get("geometry")
+    if geometry_problems(geometry):
+        return None
+    # streamlit-folium puts a drawn circle's radius, in metres, on the drawing itself
+    # (its last_circle_radius is in kilometres and outlives the circle).
+    radius = properties.get("radius") if isinstance(properties, dict) else None
+    if geometry["type"] == "Point" and _is_number(radius) and radius > 0:
+        lon, lat = geometry["coordinates"][:2]
+        return DrawnShape(
+            geometry=circle_polygon(lon, lat, float(radius)),
+            shape="circle",
+            radius_m=float(radius),
+            centre=(float(lon), float(lat)),
+        )
+    shapes = {"Point": "point", "LineString": "line", "Polygon": "polygon"}
+    if geometry["type"] not in shapes:
+        return None
+    return DrawnShape(geometry=normalise_geometry(geometry), shape=shapes[geometry["type"]])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -7,7 +7,10 @@ from datetime import date
 
 import pandas as pd
 
-from geo.model import Kind
+from geo.case import CASE_LAYER
+from geo.model import KIND_LABELS, Kind
+
+RESEARCHER_LABEL = "Your records"
 
 
 def date_bounds(records: pd.DataFrame) -> tuple[date, date] | None:
@@ -68,7 +71,10 @@ def timeline_rows(records: pd.DataFrame) -> pd.DataFrame:
         {
             "id": dated["id"],
             "label": label,
-            "kind": dated["kind"].map(lambda k: Kind(k).label),
+            # the case's records by kind; a researcher's all together, beside them
+            "kind": dated["kind"]
+            .map(KIND_LABELS)
+            .where(dated["layer"] == CASE_LAYER, RESEARCHER_LABEL),
             "name": dated["name"],
             "date": dated["date"],
             "date_as_stated": dated["date_as_stated"],

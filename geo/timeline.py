@@ -12,12 +12,14 @@ import altair as alt
 import pandas as pd
 
 from geo.model import KIND_COLOURS, Kind
-from geo.query import date_mask, timeline_rows
+from geo.query import RESEARCHER_LABEL, date_mask, timeline_rows
 
 # Past this many records one row per record is unreadable: one row per kind.
 MAX_NAMED_ROWS = 60
 
-_COLOURS = {kind.label: KIND_COLOURS[kind] for kind in Kind if kind.dated}
+_COLOURS = {kind.label: KIND_COLOURS[kind] for kind in Kind if kind.dated} | {
+    RESEARCHER_LABEL: "#009E73"
+}
 
 
 def timeline_chart(records: pd.DataFrame, start: date | None, end: date | None) -> alt.LayerChart:

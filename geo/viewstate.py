@@ -25,10 +25,11 @@ class ViewState:
     selected: str | None = None
     center: tuple[float, float] | None = None  # (lat, lon)
     zoom: int | None = None
+    hidden: tuple[str, ...] = ()  # researcher layers turned off (all are shown by default)
     ignored: tuple[str, ...] = field(default=(), compare=False)
 
-    def to_query(self) -> dict[str, str]:
-        query: dict[str, str] = {}
+    def to_query(self) -> dict[str, str | list[str]]:
+        query: dict[str, str | list[str]] = {}
         if self.start:
             query["from"] = self.start.isoformat()
         if self.end:
@@ -42,6 +43,8 @@ class ViewState:
             query["lon"] = f"{self.center[1]:.5f}"
         if self.zoom is not None:
             query["z"] = str(self.zoom)
+        if self.hidden:
+            query["hide"] = sorted(self.hidden)
         return query
 
     def with_changes(self, **changes: object) -> ViewState:
@@ -105,7 +108,11 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
         else:
             ignored.append(f"z={zoom_text!r} is not a zoom level (0 to 22)")
 
+    hidden = query.get("hide") or ()
+    hidden_layers = tuple(sorted({hidden} if isinstance(hidden, str) else set(hidden)))
+
     return ViewState(
+        hidden=hidden_layers,
         start=start,
         end=end,
         layers=layers,

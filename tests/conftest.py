@@ -93,6 +93,14 @@ def write_case(
     return folder
 
 
+@pytest.fixture(autouse=True)
+def private_store(tmp_path_factory, monkeypatch) -> Path:
+    """Every test gets its own store: tests never touch the researcher's real one."""
+    data_dir = tmp_path_factory.mktemp("geo-data")
+    monkeypatch.setenv("GEO_DATA_DIR", str(data_dir))
+    return data_dir
+
+
 @pytest.fixture
 def tiny_case_dir(tmp_path: Path) -> Path:
     return write_case(tmp_path / "tiny")
@@ -106,3 +114,27 @@ def tiny_case(tiny_case_dir: Path) -> Case:
 @pytest.fixture(scope="session")
 def shipped_case() -> Case:
     return load_case(DEFAULT_CASE_DIR)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium for the browser tests (skipped without it, except in CI)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import launch
+
+    with sync_playwright() as playwright:
+        launched = launch(playwright)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def session(browser, tmp_path: Path):
+    """A page that may reach only the app: any other request fails the test."""
+    from tests.browser import Session
+
+    opened = Session(browser, tmp_path)
+    yield opened
+    assert opened.remote == [], f"the page tried to reach other hosts: {opened.remote}"
+    opened.close()

@@ -37,6 +37,7 @@ def test_shipped_case_opens(monkeypatch):
         "Imagery records": "5 of 5",
         "Facility features": "3 of 3",
         "Events": "7 of 7",
+        "Your records": "0 of 0",
     }
     assert [b.label for b in at.get("download_button")] or True
 
@@ -137,3 +138,54 @@ def test_switching_case_starts_a_fresh_view(monkeypatch, tmp_path):
     assert at.selectbox(key="selected").value is None
     assert at.date_input(key="date_from").value == date(2011, 1, 1)
     assert at.query_params["case"] == "b-case"
+
+
+def test_annotating_a_drawing_saves_it_with_its_analyst(monkeypatch, private_store):
+    from geo.mapview import DrawnShape
+    from geo.measure import circle_polygon
+    from geo.store import Store
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["pending_shape"] = DrawnShape(
+        geometry=circle_polygon(36.32861, 33.665, 120.0),
+        shape="circle",
+        radius_m=120.0,
+        centre=(36.32861, 33.665),
+    )
+    at.run()
+    at.text_input(key="analyst").set_value("A. Analyst")
+    at.toggle(key="drawing").set_value(True).run()
+    assert not at.exception
+    at.text_input(key="new_label").set_value("<b>Probable air intake</b>")
+    at.text_input(key="new_date").set_value("2015-01")
+    at.text_input(key="new_as_stated").set_value("January 2015 image")
+    at.selectbox(key="new_confidence").set_value("probable")
+    at.button[0].click()  # the form's submit button is the first button on the page
+    at.run()
+    assert not at.exception
+    [saved] = Store.open(private_store).records()
+    assert saved.name == "<b>Probable air intake</b>"
+    assert saved.date == "2015-01" and saved.properties["confidence"] == "probable"
+    assert saved.properties["analyst"] == "A. Analyst"
+    assert saved.properties["radius_m"] == 120.0
+    assert Store.open(private_store).history()[-1].analyst == "A. Analyst"
+    assert metrics(at)["Your records"] == "1 of 1"
+
+
+def test_a_bad_date_in_the_form_is_explained(monkeypatch, private_store):
+    from geo.mapview import DrawnShape
+    from geo.store import Store
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["pending_shape"] = DrawnShape(
+        geometry={"type": "Point", "coordinates": [36.3, 33.6]}, shape="point"
+    )
+    at.run()
+    at.text_input(key="analyst").set_value("A. Analyst")
+    at.toggle(key="drawing").set_value(True).run()
+    at.text_input(key="new_label").set_value("Gate")
+    at.text_input(key="new_date").set_value("18/01/2015")
+    at.button[0].click()
+    at.run()
+    assert any("18/01/2015" in e.value and "EDTF" in e.value for e in at.error)
+    assert Store.open(private_store).records() == []

@@ -1,4 +1,3 @@
-import itertools
 import json
 import os
 import shutil
@@ -7,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import shapely
 from geojson_pydantic import FeatureCollection
 
 from geo.case import load_case, read_export
@@ -93,8 +93,7 @@ def test_rfc7946_normalisation(tmp_path):
     ring = next(f for f in collection["features"] if f["geometry"]["type"] == "Polygon")[
         "geometry"
     ]["coordinates"][0]
-    signed_area = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in itertools.pairwise(ring))
-    assert signed_area > 0, "outer ring must be counter-clockwise"
+    assert shapely.is_ccw(shapely.LinearRing(ring)), "outer ring must be counter-clockwise"
     FeatureCollection.model_validate_json(json.dumps(collection), strict=True)
 
 

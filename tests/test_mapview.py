@@ -2,6 +2,7 @@ import copy
 import json
 
 import pytest
+import shapely
 
 from geo.assets import remote_references
 from geo.case import load_case
@@ -10,6 +11,7 @@ from geo.mapview import (
     POPUP_LIMIT,
     build_map,
     clicked_record_id,
+    drawn_shape,
     layer_collections,
     map_features,
 )
@@ -66,7 +68,8 @@ def test_map_text_is_escaped(tmp_path, hostile):
 def test_uncertain_positions_are_drawn_as_radii(shipped_case):
     html = rendered(build_map(shipped_case, shipped_case.records))
     assert "new L.circle(" in html  # metres on the ground, not a pin
-    features = layer_collections(shipped_case, shipped_case.records, [Kind.FEATURE])[Kind.FEATURE]
+    [(layer, features)] = layer_collections(shipped_case, shipped_case.records, [Kind.FEATURE])
+    assert layer.kind is Kind.FEATURE
     assert {f["properties"]["uncertainty_m"] for f in features["features"]} == {700.0}
 
 
@@ -92,3 +95,94 @@ def test_popups_are_left_out_for_very_large_layers(tiny_case):
 )
 def test_clicked_record_id(state, expected):
     assert clicked_record_id(state) == expected
+
+
+def test_researcher_layers_are_drawn_escaped_and_separate(shipped_case):
+    from geo.records import LayerRecord, RecordKind
+    from geo.workspace import combined_records
+
+    mine = [
+        LayerRecord(
+            id="ann-1",
+            layer="Annotations",
+            kind=RecordKind.AREA,
+            name="<img src=x onerror=alert(1)>",
+            geometry={
+                "type": "Polygon",
+                "coordinates": [[[36, 33], [36.1, 33], [36.1, 33.1], [36, 33]]],
+            },
+            properties={"analyst": "A. Analyst", "note": "${x}"},
+        )
+    ]
+    records = combined_records(shipped_case, mine)
+    collections = layer_collections(shipped_case, records, researcher=["Annotations"])
+    titles = [layer.title for layer, _ in collections]
+    assert titles[-1] == "Annotations"
+    (_, annotations) = collections[-1]
+    [feature] = annotations["features"]
+    assert "<img" not in feature["properties"]["tooltip"]
+    assert "$" not in feature["properties"]["popup"]
+    html = rendered(build_map(shipped_case, records, researcher=["Annotations"], drawing=True))
+    assert remote_references(html) == []
+    assert "L.Control.Draw" in html
+
+
+CIRCLE = {
+    "type": "Feature",
+    "properties": {"radius": 250.0},
+    "geometry": {"type": "Point", "coordinates": [36.3, 33.6]},
+}
+RECTANGLE_CLOCKWISE = {
+    "type": "Feature",
+    "properties": {},
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [[[36.0, 33.0], [36.0, 33.1], [36.1, 33.1], [36.1, 33.0], [36.0, 33.0]]],
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("state", "shape", "radius"),
+    [
+        (None, None, None),
+        (
+            {
+                "last_active_drawing": {
+                    "type": "Feature",
+                    "properties": {"id": "saydnaya"},
+                    "geometry": {"type": "Point", "coordinates": [36.3, 33.6]},
+                }
+            },
+            None,
+            None,
+        ),
+        ({"last_active_drawing": CIRCLE, "last_circle_radius": 0.25}, "circle", 250.0),
+        (
+            {"last_active_drawing": {**CIRCLE, "properties": {}}, "last_circle_radius": 0.25},
+            "point",
+            None,
+        ),
+        ({"last_active_drawing": RECTANGLE_CLOCKWISE}, "polygon", None),
+        (
+            {
+                "last_active_drawing": {
+                    "type": "Feature",
+                    "properties": {},
+                    "geometry": {"type": "Point", "coordinates": [200, 33.6]},
+                }
+            },
+            None,
+            None,
+        ),
+    ],
+)
+def test_drawn_shape(state, shape, radius):
+    drawn = drawn_shape(state)
+    assert (drawn.shape if drawn else None) == shape
+    assert (drawn.radius_m if drawn else None) == radius
+    if drawn and drawn.shape == "polygon":
+        ring = drawn.geometry["coordinates"][0]
+        assert shapely.is_ccw(shapely.LinearRing(ring))
+    if drawn and drawn.shape == "circle":
+        assert drawn.geometry["type"] == "Polygon" and drawn.centre == (36.3, 33.6)

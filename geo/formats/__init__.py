@@ -1,0 +1,146 @@
+"""Researchers' uploads in, KML and CSV out: all or nothing, and nothing lost.
+
+`read_upload` reads a GeoJSON (FeatureCollection, Feature or bare geometry),
+STAC Item or ItemCollection, CSV, KML or KMZ file into `LayerRecord`s. It
+either returns every record or raises one `DataError` listing every problem
+(record ``#N``, field, what was expected); it never returns part of a file.
+Limits (`Limits`) on size, features, nesting, coordinates, string length and
+KMZ decompression are checked before the work they bound, so a hostile file
+is refused quickly instead of exhausting memory. Text must be UTF-8.
+
+`to_kml` and `to_csv` write records so that `read_upload` gives them back
+equal: same id, layer, kind, name, date, date_as_stated, geometry (normalised
+with `geo.geojson.normalise_geometry` on both sides) and properties. Two
+limits of the formats: a CSV cell cannot tell an empty ``date_as_stated``
+from none (both read back as None), and neither format can carry characters
+that are not text (C0 controls other than tab/newline/CR, unpaired
+surrogates, U+FFFE/U+FFFF): the readers refuse them and the writers raise a
+`DataError` naming the record.
+
+CSV cells are written verbatim, including ones starting with ``=``, ``+``,
+``-``, ``@``, tab or CR, which a spreadsheet may run as formulas. Prefixing
+them (the usual defence) would change the evidence and break the round trip;
+the download should say to open the file with formulas from untrusted files
+disabled, or to import it as text.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from geo.formats._common import (
+    ORIGINAL_GEOMETRY_KEY,
+    Format,
+    Limits,
+    Reader,
+    Upload,
+    binary_kind,
+    decode_text,
+)
+from geo.formats._csv import CSV_COLUMNS, read_csv, to_csv
+from geo.formats._geojson import read_json
+from geo.formats._kml import kml_from_kmz, read_kml, to_kml
+
+__all__ = [
+    "CSV_COLUMNS",
+    "DEFAULT_LIMITS",
+    "ORIGINAL_GEOMETRY_KEY",
+    "Format",
+    "Limits",
+    "Upload",
+    "read_upload",
+    "to_csv",
+    "to_kml",
+]
+
+_SAYS = {
+    ".geojson": "json",
+    ".json": "json",
+    ".kml": "xml",
+    ".csv": "text",
+    ".tsv": "text",
+    ".txt": "text",
+}
+_WHAT = {
+    ".geojson": "a GeoJSON file",
+    ".json": "a JSON file",
+    ".csv": "a CSV file",
+    ".tsv": "a CSV file",
+    ".txt": "a CSV file",
+    ".kml": "a KML file",
+}
+_NOT_SUPPORTED = {
+    ".shp": "a shapefile",
+    ".shx": "a shapefile",
+    ".dbf": "a shapefile",
+    ".gpkg": "a GeoPackage",
+    ".gpx": "a GPX track",
+    ".gml": "a GML file",
+    ".xlsx": "an Excel workbook",
+    ".xls": "an Excel workbook",
+    ".ods": "a spreadsheet",
+    ".tif": "a raster image",
+    ".tiff": "a raster image",
+    ".png": "an image",
+    ".jpg": "an image",
+    ".jpeg": "an image",
+}
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+DEFAULT_LIMITS = Limits()
+
+
+def read_upload(
+    file_name: str,
+    data: bytes,
+    *,
+    layer: str,
+    limits: Limits = DEFAULT_LIMITS,
+    repair: bool = False,
+) -> Upload:
+    """Every record of an uploaded file, or a `DataError` with every problem in it.
+
+    Records get `layer` (the explorer's own KML and CSV keep the layers they
+    were written with). With ``repair=True``, geometries that are only invalid
+    (a self-intersecting polygon, ...) are fixed with `shapely.make_valid`;
+    the original is kept in the property `ORIGINAL_GEOMETRY_KEY` and a warning
+    lists them.
+    """
+    reader = Reader(file=file_name, layer=layer, limits=limits, repair=repair)
+    if len(data) > limits.max_bytes:
+        reader.refuse(f"{len(data):,} bytes is over the {limits.max_bytes:,}-byte limit")
+    if not data or data.isspace():
+        reader.refuse("the file is empty")
+    extension = PurePosixPath(file_name.replace("\\", "/")).suffix.lower()
+    if extension in _NOT_SUPPORTED:
+        reader.refuse(
+            f"{_NOT_SUPPORTED[extension]} ({extension}) cannot be imported: upload GeoJSON, CSV, "
+            "KML or KMZ (GDAL's ogr2ogr converts most GIS formats to GeoJSON)"
+        )
+    if data.startswith(_ZIP) and extension in (".kmz", ".kml", ".zip"):
+        if extension != ".kmz":
+            reader.note(f"the file is named {extension} but is a zip archive: read as KMZ")
+        return read_kml(kml_from_kmz(data, reader), reader, "kmz")
+    if extension == ".kmz":
+        what = binary_kind(data)
+        reader.refuse(
+            f"this is {what}, not a KMZ (zip) archive"
+            if what
+            else "not a zip archive: a KMZ file is a zip holding a doc.kml"
+        )
+    text = decode_text(
+        data, file=file_name, expected=_WHAT.get(extension, "a GeoJSON, CSV or KML file")
+    )
+    start = text[:4096].lstrip()[:200].lower()
+    if start.startswith(("<!doctype html", "<html")):
+        reader.refuse("this is a web page (HTML), not a data file: did a download fail?")
+    looks = "json" if start[:1] in ("{", "[") else "xml" if start[:1] == "<" else "text"
+    said = _SAYS.get(extension)
+    if said is not None and looks != "text" and looks != said:
+        reader.note(f"the file is named {extension} but holds {looks.upper()}: read as such")
+    # JSON and XML announce themselves; other text is what its name says, or CSV.
+    chosen = looks if looks != "text" else said
+    if chosen == "json":
+        return read_json(text, reader)
+    if chosen == "xml":
+        return read_kml(text, reader)
+    return read_csv(text, reader)

@@ -1,0 +1,769 @@
+"""What every reader shares: limits, the state of one upload, text decoding, dates.
+
+One `Reader` per upload collects every problem and warning, counts features and
+coordinates against the limits, checks and (on request) repairs geometries, and
+derives a record's name, date and kind from its properties the same way for
+every format.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, NoReturn
+
+import numpy as np
+import shapely
+from shapely.geometry import mapping, shape
+
+from geo.dates import parse_date
+from geo.errors import DataError, DateError, Problem
+from geo.geojson import geometry_problems, normalise_geometry
+from geo.records import LayerRecord, RecordKind
+
+Format = Literal["geojson", "csv", "kml", "kmz", "stac"]
+
+# Where a repaired record keeps the geometry the file gave (verbatim), so the
+# repair can be checked and undone.
+ORIGINAL_GEOMETRY_KEY = "_original_geometry"
+
+UNREAD_DATE = (
+    "dates that are not EDTF or ISO 8601 were kept as stated, and these records have no date"
+)
+GEOMETRY_COLLECTION = "GeometryCollection is not supported: split it into one feature per geometry"
+NAME_KEYS = ("name", "title", "label", "id")
+DATE_KEYS = ("date", "datetime", "time", "observed", "start")
+
+# Past this many problems a message is no longer read; the rest are counted.
+MAX_PROBLEMS = 1000
+# Examples listed per warning; the rest are counted.
+MAX_EXAMPLES = 5
+
+MB = 1024 * 1024
+
+# How deeply "coordinates" nests per geometry type (as in geo.geojson).
+COORDINATE_DEPTH = {
+    "Point": 0,
+    "MultiPoint": 1,
+    "LineString": 1,
+    "MultiLineString": 2,
+    "Polygon": 2,
+    "MultiPolygon": 3,
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an upload may hold; each is refused before it can exhaust memory or time."""
+
+    max_bytes: int = 50 * MB
+    max_features: int = 100_000
+    max_depth: int = 64  # nesting of JSON arrays/objects, of XML elements
+    max_coordinates: int = 2_000_000
+    max_string: int = 100_000  # characters per property value
+    max_kmz_uncompressed: int = 200 * MB
+    max_kmz_ratio: int = 100  # uncompressed / compressed size of the KML inside a KMZ
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file read completely: every record, the format it was read as, and what was odd."""
+
+    records: list[LayerRecord]
+    format: Format
+    warnings: list[str] = field(default_factory=list)
+
+
+# Characters XML 1.0 cannot carry and that are not text: C0 controls other
+# than tab, newline and carriage return; unpaired surrogates; U+FFFE, U+FFFF.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def text_problem(text: str) -> str | None:
+    """Why a string cannot be stored and written as text, or None."""
+    match = _NOT_TEXT.search(text)
+    if match is None:
+        return None
+    return f"holds the character U+{ord(match.group()):04X} (position {match.start()}), not text"
+
+
+def value_problems(
+    value: Any, path: str, max_string: int | None = None
+) -> Iterator[tuple[str, str]]:
+    """(field, message) for every string too long or not text, and every non-finite number."""
+    if isinstance(value, str):
+        if max_string is not None and len(value) > max_string:
+            yield path, f"{len(value):,} characters is over the {max_string:,}-character limit"
+        elif (problem := text_problem(value)) is not None:
+            yield path, problem
+    elif isinstance(value, float) and not math.isfinite(value):
+        yield path, f"{value} is not a finite number"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and (problem := text_problem(key)) is not None:
+                yield sub, f"the key {problem}"
+            yield from value_problems(item, sub, max_string)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from value_problems(item, f"{path}[{index}]", max_string)
+
+
+# ---------------------------------------------------------------- text
+
+
+_MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"BZh", "bzip2-compressed data"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"SQLite format 3\x00", "an SQLite database (a GeoPackage?)"),
+    (b"\x00\x00\x27\x0a", "an ESRI shapefile"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"PK\x05\x06", "a zip archive"),
+)
+
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def binary_kind(data: bytes) -> str | None:
+    """What a file is, when its first bytes say it is not text."""
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            return what
+    return None
+
+
+def decode_text(data: bytes, *, file: str, expected: str) -> str:
+    """UTF-8 text (a BOM allowed), or a `DataError` that says which byte is wrong and why."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            raise DataError(
+                Problem(
+                    f"{encoding} text (it starts with the byte-order mark "
+                    f"{bom.hex(' ').upper()}): save the file as UTF-8",
+                    file=file,
+                )
+            )
+    what = binary_kind(data)
+    if what is not None:
+        raise DataError(Problem(f"this is {what}, not {expected}", file=file))
+    head = data[: 64 * 1024]
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        # ASCII text in UTF-16 without a BOM has a NUL beside every character.
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if max(even, odd) > len(head) // 4:
+            message = "this looks like UTF-16 text (every other byte is 0): save it as UTF-8"
+        else:
+            message = f"binary data (a NUL byte at position {nul}), not {expected}"
+        raise DataError(Problem(message, file=file))
+    offset = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
+    try:
+        text = data[offset:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        position = offset + exc.start
+        line = data.count(b"\n", 0, position) + 1
+        raise DataError(
+            Problem(
+                f"not UTF-8 text: byte 0x{data[position]:02X} at position {position} "
+                f"(line {line}) is not valid UTF-8 (is the file Latin-1 or Windows-1252?): "
+                "save it as UTF-8",
+                file=file,
+            )
+        ) from exc
+    if not text.strip():
+        raise DataError(Problem("the file is empty", file=file))
+    return text
+
+
+_ESCAPED = re.compile(r"\\.", re.DOTALL)
+_STRING = re.compile(r'"[^"]*"')
+
+
+def _json_shape(text: str) -> tuple[int, int]:
+    """(deepest nesting, arrays that start with a number), without parsing.
+
+    Strings are cut out with two C-speed regexes, then numpy scans the bytes
+    left: brackets give the depth; a "[" before a digit or "-" is an array of
+    numbers. `json.loads` recurses and only fails near 1,000 levels, after
+    building the whole tree; this refuses a deep or huge file before that.
+    """
+    bare = _STRING.sub("", _ESCAPED.sub("", text)).encode("utf-8").translate(None, b" \t\r\n")
+    codes = np.frombuffer(bare, dtype=np.uint8)
+    if codes.size == 0:
+        return 0, 0
+    opens = (codes == ord("[")) | (codes == ord("{"))
+    closes = (codes == ord("]")) | (codes == ord("}"))
+    depth = int(np.cumsum(opens.astype(np.int64) - closes).max())
+    after = codes[1:]
+    numeric = ((after >= ord("0")) & (after <= ord("9"))) | (after == ord("-"))
+    arrays = int(np.count_nonzero((codes[:-1] == ord("[")) & numeric))
+    return depth, arrays
+
+
+def _too_deep(depth: int, limits: Limits, file: str, field: str | None = None) -> DataError:
+    return DataError(
+        Problem(
+            f"JSON nested {depth:,} levels deep, over the limit of {limits.max_depth}",
+            file=file,
+            field=field,
+        )
+    )
+
+
+def check_json_depth(text: str, *, file: str, limits: Limits, field: str | None = None) -> None:
+    depth, _ = _json_shape(text)
+    if depth > limits.max_depth:
+        raise _too_deep(depth, limits, file, field)
+
+
+def check_json_shape(text: str, *, file: str, limits: Limits) -> None:
+    """Refuse deep nesting, and more arrays of numbers than the coordinate limit, before
+    parsing: a 50 MB file of positions takes about six times that in memory once parsed."""
+    depth, arrays = _json_shape(text)
+    if depth > limits.max_depth:
+        raise _too_deep(depth, limits, file)
+    # Every position is an array that starts with a number: an upper bound, exact for
+    # files whose properties hold no arrays of numbers.
+    if arrays > limits.max_coordinates:
+        raise DataError(
+            Problem(
+                f"more than {limits.max_coordinates:,} coordinates ({arrays:,} arrays of "
+                "numbers), the limit: simplify or split the file",
+                file=file,
+            )
+        )
+
+
+# ---------------------------------------------------------------- numbers and dates
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def number(text: str) -> float | None:
+    """A decimal number as written in a file; None for anything else (no 'nan', no '1_0')."""
+    text = text.strip()
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
+_DATETIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+    r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?"
+)
+# GDAL and QGIS write date-times as 2017/05/15 08:30:00+00.
+_GDAL_DATETIME = re.compile(
+    r"(\d{4})/(\d{2})/(\d{2})(?: (\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[+-]\d{2}(?::?\d{2})?)?)?"
+)
+
+
+def day_of_datetime(text: str) -> str | None:
+    """The calendar day of an ISO 8601 / RFC 3339 date-time, as stated (no time-zone shift)."""
+    match = _DATETIME.fullmatch(text.strip())
+    if not match:
+        return None
+    day, hour, minute, second = match.groups()
+    if int(hour) > 23 or int(minute) > 59 or (second is not None and int(second) > 60):
+        return None
+    try:
+        return parse_date(day).text
+    except DateError:
+        return None
+
+
+def _gdal_day(text: str) -> str | None:
+    match = _GDAL_DATETIME.fullmatch(text.strip())
+    if not match:
+        return None
+    year, month, day, *clock = match.groups()
+    return day_of_datetime(f"{year}-{month}-{day}T{clock[0] or '00'}:{clock[1] or '00'}")
+
+
+def _single_day(text: str) -> str | None:
+    try:
+        return parse_date(text).text
+    except DateError:
+        return day_of_datetime(text) or _gdal_day(text)
+
+
+def edtf_of(text: str) -> str | None:
+    """An EDTF date for a stated value: EDTF as it is; a date-time (or interval) as its day."""
+    text = text.strip()
+    whole = _single_day(text)  # EDTF, intervals included, or one date-time
+    if whole is not None or "/" not in text:
+        return whole
+    first, _, last = text.partition("/")
+    start, end = _single_day(first), _single_day(last)
+    if start is None or end is None:
+        return None
+    try:
+        return parse_date(f"{start}/{end}").text
+    except DateError:
+        return None
+
+
+def stated_text(value: Any) -> str | None:
+    """A property value as the text a date could be read from (numbers count: 2015)."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def lookup(properties: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any] | None:
+    """The first of `keys` present with a value, matching case-insensitively (Name, DATE)."""
+    folded: dict[str, str] = {}
+    for key in properties:
+        folded.setdefault(key.casefold(), key)
+    for key in keys:
+        real = key if key in properties else folded.get(key)
+        if real is None:
+            continue
+        value = properties[real]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        return real, value
+    return None
+
+
+# ---------------------------------------------------------------- geometry helpers
+
+
+def count_positions(coords: Any, depth: int) -> int:
+    """Positions in a coordinates array, tolerant of malformed input (it is checked later)."""
+    if depth == 0:
+        return 1
+    if not isinstance(coords, list):
+        return 0
+    return sum(count_positions(item, depth - 1) for item in coords)
+
+
+def _repairable(geometry: dict[str, Any], problems: list[str]) -> str | None:
+    """The validity reason when shapely's validity is the only thing wrong, else None.
+
+    `geometry_problems` checks structure first and validity last, with the
+    message "invalid <type>: <reason>"; only that problem can be repaired.
+    """
+    if len(problems) != 1 or not problems[0].startswith(f"invalid {geometry.get('type')}: "):
+        return None
+    try:
+        geom = shape(geometry)
+    except (KeyError, ValueError, TypeError, shapely.errors.ShapelyError):
+        return None
+    if geom.is_valid:
+        return None
+    reason = str(shapely.is_valid_reason(geom))
+    return reason if problems[0] == f"invalid {geometry.get('type')}: {reason}" else None
+
+
+def _make_valid(geometry: dict[str, Any]) -> dict[str, Any] | None:
+    """A valid geometry of one type covering the same points, or None if there is none."""
+    geom = shape(geometry)
+    # "structure" keeps a polygon a polygon (no stray lines from collapsed parts).
+    method = "structure" if geometry["type"] in ("Polygon", "MultiPolygon") else "linework"
+    kwargs = {"keep_collapsed": False} if method == "structure" else {}
+    fixed = shapely.make_valid(geom, method=method, **kwargs)
+    parts = [part for part in shapely.get_parts(fixed) if not part.is_empty]
+    if not parts:
+        return None
+    kinds = {part.geom_type for part in parts}
+    if len(kinds) != 1:
+        return None
+    kind = kinds.pop()
+    if len(parts) == 1:
+        result = parts[0]
+    elif kind == "Point":
+        result = shapely.multipoints(parts)
+    elif kind == "LineString":
+        result = shapely.multilinestrings(parts)
+    else:
+        result = shapely.multipolygons(parts)
+    return shapely_to_geojson(result) if result.is_valid else None
+
+
+def _as_plain(value: Any) -> Any:
+    """Tuples as lists, as a GeoJSON parser would give them."""
+    if isinstance(value, (list, tuple)):
+        return [_as_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _as_plain(item) for key, item in value.items()}
+    return value
+
+
+def shapely_to_geojson(geom: Any) -> dict[str, Any]:
+    return _as_plain(dict(mapping(geom)))
+
+
+# ---------------------------------------------------------------- the reader
+
+
+class Reader:
+    """One upload being read: its problems, warnings, counts and records.
+
+    Problems are collected, never raised one by one, so the researcher sees
+    every one at once; limits are the exception: past a limit, reading stops.
+    """
+
+    def __init__(self, *, file: str, layer: str, limits: Limits, repair: bool) -> None:
+        self.file = file
+        self.layer = layer
+        self.limits = limits
+        self.repair = repair
+        self.problems: list[Problem] = []
+        self._more_problems = 0
+        self._notes: dict[str, list[str]] = {}
+        self._note_counts: dict[str, int] = {}
+        self._features = 0
+        self._coordinates = 0
+        self.records: list[LayerRecord] = []
+        self._ids: set[str] = set()
+
+    # -- problems and warnings
+
+    def problem(self, message: str, *, record: str | None = None, field: str | None = None) -> None:
+        if len(self.problems) >= MAX_PROBLEMS:
+            self._more_problems += 1
+            return
+        self.problems.append(Problem(message, file=self.file, record=record, field=field))
+
+    def refuse(
+        self, message: str, *, record: str | None = None, field: str | None = None
+    ) -> NoReturn:
+        """Stop at once: for limits, and for files that cannot be read at all."""
+        raise DataError(Problem(message, file=self.file, record=record, field=field))
+
+    def note(self, topic: str, example: str | None = None) -> None:
+        examples = self._notes.setdefault(topic, [])
+        self._note_counts[topic] = self._note_counts.get(topic, 0) + 1
+        if example is not None and len(examples) < MAX_EXAMPLES:
+            examples.append(example)
+
+    def warnings(self) -> list[str]:
+        lines = []
+        for topic, examples in self._notes.items():
+            more = self._note_counts[topic] - len(examples)
+            listed = ", ".join(examples)
+            if examples and more > 0:
+                listed += f" and {more:,} more"
+            lines.append(f"{topic}: {listed}" if examples else topic)
+        return lines
+
+    def raise_problems(self) -> None:
+        if not self.problems:
+            return
+        problems = list(self.problems)
+        if self._more_problems:
+            problems.append(
+                Problem(f"… and {self._more_problems:,} more problems not listed", file=self.file)
+            )
+        raise DataError(problems)
+
+    # -- limits
+
+    def check_feature_count(self, count: int) -> None:
+        if count > self.limits.max_features:
+            self.refuse(
+                f"{count:,} features is over the limit of {self.limits.max_features:,}: "
+                "split the file"
+            )
+
+    def count_feature(self) -> int:
+        """Count one more feature (as it is met, for streamed formats); its number from 1."""
+        self._features += 1
+        if self._features > self.limits.max_features:
+            self.refuse(
+                f"more than {self.limits.max_features:,} features, the limit: split the file"
+            )
+        return self._features
+
+    def add_coordinates(self, count: int) -> None:
+        self._coordinates += count
+        if self._coordinates > self.limits.max_coordinates:
+            self.refuse(
+                f"more than {self.limits.max_coordinates:,} coordinates, the limit: "
+                "simplify or split the file"
+            )
+
+    # -- values
+
+    def check_values(self, value: Any, *, record: str | None, field: str = "") -> bool:
+        found = False
+        for path, message in value_problems(value, field, self.limits.max_string):
+            self.problem(message, record=record, field=path or None)
+            found = True
+        return not found
+
+    def geometry(
+        self, geometry: Any, *, record: str, field: str = "geometry", counted: bool = False
+    ) -> tuple[dict[str, Any], Any] | None:
+        """A checked, normalised geometry and, if it was repaired, the original; or None.
+
+        Structure and range come from `geo.geojson.geometry_problems`; a
+        geometry that is only invalid (self-intersection, ...) is refused with
+        the reason, or repaired with `shapely.make_valid` when asked.
+        """
+        if not isinstance(geometry, dict):
+            what = "null" if geometry is None else type(geometry).__name__
+            self.problem(
+                f"no geometry ({what}): every record needs a location", record=record, field=field
+            )
+            return None
+        kind = geometry.get("type")
+        if not isinstance(kind, str):
+            # geometry_problems would fail on an unhashable type (a list or object).
+            self.problem(
+                f"geometry 'type' must be text, got {kind!r}"[:200], record=record, field=field
+            )
+            return None
+        if kind == "GeometryCollection":
+            self.problem(GEOMETRY_COLLECTION, record=record, field=field)
+            return None
+        if kind in COORDINATE_DEPTH:
+            positions = count_positions(geometry.get("coordinates"), COORDINATE_DEPTH[kind])
+            if not counted:
+                self.add_coordinates(positions)
+            if positions == 0 and isinstance(geometry.get("coordinates"), list):
+                self.problem("empty geometry (no coordinates)", record=record, field=field)
+                return None
+        problems = geometry_problems(geometry)
+        reason = _repairable(geometry, problems) if problems else None
+        if problems and reason is None:
+            self.problem(problems[0], record=record, field=field)
+            return None
+        if reason is None:
+            normal = normalise_geometry(geometry)
+            # Rounding to 7 decimals can make a valid geometry invalid (rare, tiny parts).
+            if normal["type"] == "Point" or shape(normal).is_valid:
+                return normal, None
+            reason = str(shapely.is_valid_reason(shape(normal)))
+            message = f"invalid {kind} after rounding to 7 decimals: {reason}"
+        else:
+            message = problems[0]
+        if not self.repair:
+            self.problem(f"{message}; repairable with make_valid", record=record, field=field)
+            return None
+        fixed = _make_valid(geometry)
+        if fixed is None:
+            self.problem(
+                f"{message}; make_valid could not repair it into a single geometry type",
+                record=record,
+                field=field,
+            )
+            return None
+        repaired = normalise_geometry(fixed)
+        if geometry_problems(repaired):
+            self.problem(
+                f"{message}; make_valid's repair is still invalid after rounding to 7 decimals",
+                record=record,
+                field=field,
+            )
+            return None
+        self.note(
+            f"repaired with make_valid (the original is kept in property "
+            f"'{ORIGINAL_GEOMETRY_KEY}')",
+            f"{record} ({reason})",
+        )
+        return repaired, copy.deepcopy(geometry)
+
+    def with_original(
+        self, properties: dict[str, Any], original: Any, *, record: str
+    ) -> dict[str, Any] | None:
+        """The properties, with the original geometry when it was repaired."""
+        if original is None:
+            return properties
+        if ORIGINAL_GEOMETRY_KEY in properties:
+            self.problem(
+                f"the property '{ORIGINAL_GEOMETRY_KEY}' is where a repaired record "
+                "keeps its original geometry: rename it",
+                record=record,
+                field=ORIGINAL_GEOMETRY_KEY,
+            )
+            return None
+        return {**properties, ORIGINAL_GEOMETRY_KEY: original}
+
+    # -- derived fields
+
+    def default_name(self, number: int) -> str:
+        return f"{self.layer} #{number}"
+
+    def name_of(self, properties: dict[str, Any], number: int) -> str:
+        found = lookup(properties, NAME_KEYS)
+        if found is not None:
+            value = found[1]
+            if isinstance(value, str):
+                return value
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return str(value)
+        return self.default_name(number)
+
+    def date_of(self, properties: dict[str, Any], record: str) -> tuple[str | None, str | None]:
+        """(EDTF date, date as stated) from the first date-like property that has a value."""
+        found = lookup(properties, DATE_KEYS)
+        as_stated = properties.get("date_as_stated")
+        as_stated = as_stated if isinstance(as_stated, str) and as_stated.strip() else None
+        if found is None:
+            return None, as_stated
+        key, value = found
+        text = stated_text(value)
+        if key.casefold() == "start":
+            end = lookup(properties, ("end",))
+            end_text = stated_text(end[1]) if end else None
+            if text is not None and end_text is not None:
+                text = f"{text.strip()}/{end_text.strip()}"
+        date = edtf_of(text) if text is not None else None
+        if date is None:
+            self.note(UNREAD_DATE, f"{record} {key}={value!r}"[:120])
+        return date, as_stated if as_stated is not None else text
+
+    @staticmethod
+    def kind_of(properties: dict[str, Any]) -> RecordKind:
+        value = properties.get("kind")
+        if isinstance(value, str) and value in RecordKind._value2member_map_:
+            return RecordKind(value)
+        return RecordKind.OTHER
+
+    # -- records
+
+    def add(
+        self,
+        *,
+        number: int,
+        record_id: Any,
+        name: str,
+        kind: RecordKind,
+        geometry: dict[str, Any],
+        properties: dict[str, Any],
+        date: str | None,
+        date_as_stated: str | None,
+        layer: str | None = None,
+    ) -> None:
+        if isinstance(record_id, bool) or not isinstance(record_id, (str, int, float)):
+            record_id = None
+        if record_id is None or (isinstance(record_id, str) and not record_id.strip()):
+            text_id = f"{self.layer}#{number}"
+        else:
+            text_id = str(record_id)
+        # Names and ids that did not come from the properties (a KML name, a STAC id)
+        # are checked here; the rest were checked with the properties.
+        if not self.check_values({"id": text_id, "name": name}, record=f"#{number}"):
+            return
+        if text_id in self._ids:
+            original, suffix = text_id, 2
+            while f"{original} ({suffix})" in self._ids:
+                suffix += 1
+            text_id = f"{original} ({suffix})"
+            self.note("ids that appear more than once were given a suffix", f"#{number} {text_id}")
+        self._ids.add(text_id)
+        self.records.append(
+            LayerRecord(
+                id=text_id,
+                layer=self.layer if layer is None else layer,
+                kind=kind,
+                name=name,
+                geometry=geometry,
+                properties=properties,
+                date=date,
+                date_as_stated=date_as_stated,
+            )
+        )
+
+    def add_derived(
+        self,
+        *,
+        number: int,
+        record_id: Any,
+        properties: dict[str, Any],
+        geometry: Any,
+        name: str | None = None,
+        date: tuple[str | None, str | None] | None = None,
+        kind: RecordKind | None = None,
+        counted: bool = False,
+    ) -> None:
+        """Check a foreign record and add it with name, date and kind derived from it."""
+        record = f"#{number}"
+        values_ok = self.check_values(properties, record=record, field="properties")
+        checked = self.geometry(geometry, record=record, counted=counted)
+        if checked is None or not values_ok:
+            return
+        normal, original = checked
+        kept = self.with_original(properties, original, record=record)
+        if kept is None:
+            return
+        properties = kept
+        stated = date if date is not None else self.date_of(properties, record)
+        self.add(
+            number=number,
+            record_id=record_id,
+            name=name if name is not None else self.name_of(properties, number),
+            kind=kind if kind is not None else self.kind_of(properties),
+            geometry=normal,
+            properties=properties,
+            date=stated[0],
+            date_as_stated=stated[1],
+        )
+
+    def upload(self, fmt: Format) -> Upload:
+        self.raise_problems()
+        if not self.records:
+            self.refuse("no features: the file holds nothing to import")
+        return Upload(records=self.records, format=fmt, warnings=self.warnings())
+
+
+# ---------------------------------------------------------------- writing
+
+
+def prepared(records: list[LayerRecord], *, what: str) -> list[tuple[LayerRecord, dict[str, Any]]]:
+    """Each record with its normalised geometry, or a `DataError` naming every record that
+    cannot be written so that it reads back the same (text that is not text, NaN, ...)."""
+    problems: list[Problem] = []
+    result = []
+    for index, record in enumerate(records, start=1):
+        where = f"#{index} ({record.id})"[:200]
+        fields = {
+            "id": record.id,
+            "layer": record.layer,
+            "name": record.name,
+            "date": record.date,
+            "date_as_stated": record.date_as_stated,
+        }
+        for path, message in value_problems(fields, ""):
+            problems.append(Problem(message, file=what, record=where, field=path))
+        for path, message in value_problems(record.properties, "properties"):
+            problems.append(Problem(message, file=what, record=where, field=path))
+        if record.date is not None:
+            try:
+                parse_date(record.date)
+            except DateError as exc:
+                problems.append(
+                    Problem(exc.problems[0].message, file=what, record=where, field="date")
+                )
+        if record.kind not in RecordKind._value2member_map_:
+            problems.append(
+                Problem(f"{record.kind!r} is not a kind", file=what, record=where, field="kind")
+            )
+        found = geometry_problems(record.geometry)
+        if found:
+            problems.append(Problem(found[0], file=what, record=where, field="geometry"))
+            continue
+        result.append((record, normalise_geometry(record.geometry)))
+    if problems:
+        raise DataError(problems)
+    return result

@@ -1,0 +1,387 @@
+"""CSV: researchers' spreadsheets in, and the explorer's own CSV out and back.
+
+Our CSV has one row per record: id, layer, kind, name, date, date_as_stated,
+a representative longitude/latitude for spreadsheets, the exact geometry as
+GeoJSON text and the properties as JSON text. A file with exactly these
+columns is read back as the records it was written from; any other CSV needs
+coordinate columns (latitude/longitude under a common name) or a geometry
+column (WKT or GeoJSON), and every other column becomes a text property.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import shapely
+
+from geo.dates import parse_date
+from geo.errors import DataError, DateError
+from geo.formats._common import (
+    GEOMETRY_COLLECTION,
+    Reader,
+    Upload,
+    check_json_depth,
+    lookup,
+    number,
+    prepared,
+    shapely_to_geojson,
+)
+from geo.geojson import DECIMALS, parse_json_text, representative_lonlat
+from geo.records import LayerRecord, RecordKind
+
+CSV_COLUMNS = (
+    "id",
+    "layer",
+    "kind",
+    "name",
+    "date",
+    "date_as_stated",
+    "longitude",
+    "latitude",
+    "geometry",
+    "properties",
+)
+LATITUDE_NAMES = ("latitude", "lat", "y", "lat_dd", "latitude_dd")
+LONGITUDE_NAMES = ("longitude", "lon", "lng", "long", "x", "lon_dd", "longitude_dd")
+GEOMETRY_NAMES = ("geometry", "wkt", "geom", "the_geom", "wkt_geom", "geojson")
+DELIMITERS = (",", ";", "\t")
+
+_DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+\s*")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_SRID = re.compile(r"\s*SRID=(\d+);", re.IGNORECASE)
+
+
+def to_csv(records: list[LayerRecord]) -> str:
+    """The records as CSV text (RFC 4180, CRLF), every cell verbatim.
+
+    Cells are not defused against formula injection (a leading apostrophe
+    would change the data and break the round trip): open the file in a
+    spreadsheet with formulas from untrusted files disabled, or import it as text.
+    Encode it as ``utf-8-sig`` for Excel to see UTF-8 (the reader accepts the BOM).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for record, geometry in prepared(records, what="CSV export"):
+        lon, lat = representative_lonlat(geometry)
+        writer.writerow(
+            [
+                record.id,
+                record.layer,
+                RecordKind(record.kind).value,
+                record.name,
+                record.date or "",
+                record.date_as_stated or "",
+                repr(round(lon, DECIMALS)),
+                repr(round(lat, DECIMALS)),
+                json.dumps(geometry, allow_nan=False),
+                json.dumps(record.properties, ensure_ascii=False, allow_nan=False),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _delimiter(header_line: str) -> str:
+    """The delimiter that splits the header into the most columns (comma on a tie)."""
+
+    def columns(delimiter: str) -> int:
+        try:
+            return len(next(csv.reader([header_line], delimiter=delimiter), []))
+        except csv.Error:
+            return 0
+
+    return max(DELIMITERS, key=columns)
+
+
+def _find(headers: list[str], names: tuple[str, ...]) -> int | None:
+    folded = [header.casefold() for header in headers]
+    for name in names:
+        if name in folded:
+            return folded.index(name)
+    return None
+
+
+def read_csv(text: str, reader: Reader) -> Upload:
+    first, *rest = _LINE_BREAK.split(text, maxsplit=1)
+    # Excel writes "sep=;" as a first line to name the delimiter.
+    if re.fullmatch(r"sep=.", first):
+        delimiter = first[4]
+        text = rest[0] if rest else ""
+    else:
+        delimiter = _delimiter(first)
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = next(rows, None)
+    except csv.Error as exc:
+        reader.refuse(f"malformed CSV header: {exc}")
+    if not header or not any(cell.strip() for cell in header):
+        reader.refuse("no header row: the first line must name the columns")
+    headers = [cell.strip() for cell in header]
+    if tuple(headers) == CSV_COLUMNS:
+        return _read_own(rows, reader)
+    return _read_foreign(rows, headers, delimiter, reader)
+
+
+@dataclass
+class _Row:
+    number: int
+    line: int
+    cells: list[str]
+
+
+def _rows(rows: Any, width: int, reader: Reader) -> list[_Row]:
+    """Every data row with the header's width; ragged and malformed rows are problems."""
+    result: list[_Row] = []
+    blank = 0
+    number = 0
+    try:
+        for cells in rows:
+            if not any(cell.strip() for cell in cells):
+                blank += 1
+                continue
+            number = reader.count_feature()
+            if len(cells) != width:
+                reader.problem(
+                    f"{len(cells)} cells where the header has {width} (line {rows.line_num})",
+                    record=f"#{number}",
+                )
+                continue
+            result.append(_Row(number, rows.line_num, cells))
+    except csv.Error as exc:
+        reader.problem(
+            f"malformed CSV at line {rows.line_num}: {exc}; rows after it were not read",
+            record=f"#{number + 1}",
+        )
+    if blank:
+        reader.note(f"{blank:,} blank rows were skipped")
+    return result
+
+
+def _read_own(rows: Any, reader: Reader) -> Upload:
+    for row in _rows(rows, len(CSV_COLUMNS), reader):
+        record = f"#{row.number}"
+        values = dict(zip(CSV_COLUMNS, row.cells, strict=True))
+        texts = {key: values[key] for key in ("id", "layer", "name", "date_as_stated")}
+        ok = reader.check_values(texts, record=record)
+        kind = values["kind"]
+        if kind not in RecordKind._value2member_map_:
+            reader.problem(
+                f"{kind!r} is not one of {', '.join(RecordKind)}", record=record, field="kind"
+            )
+            ok = False
+        date = values["date"] or None
+        if date is not None:
+            try:
+                parse_date(date)  # checked, and kept as written
+            except DateError as exc:
+                reader.problem(exc.problems[0].message, record=record, field="date")
+                ok = False
+        geometry = _json_cell(values["geometry"], reader, record, "geometry")
+        properties = _json_cell(values["properties"], reader, record, "properties")
+        if properties is not None and not isinstance(properties, dict):
+            reader.problem("expected a JSON object", record=record, field="properties")
+            properties = None
+        if properties is None or not reader.check_values(
+            properties, record=record, field="properties"
+        ):
+            ok = False
+        checked = reader.geometry(geometry, record=record) if geometry is not None else None
+        if not ok or checked is None or properties is None:
+            continue
+        kept = reader.with_original(properties, checked[1], record=record)
+        if kept is None:
+            continue
+        reader.add(
+            number=row.number,
+            record_id=values["id"],
+            name=values["name"],
+            kind=RecordKind(kind),
+            geometry=checked[0],
+            properties=kept,
+            date=date,
+            date_as_stated=values["date_as_stated"] or None,
+            layer=values["layer"],
+        )
+    return reader.upload("csv")
+
+
+def _json_cell(cell: str, reader: Reader, record: str, field: str) -> Any:
+    """A cell holding JSON, or None with the problem recorded."""
+    if len(cell) > reader.limits.max_string:
+        reader.problem(
+            f"{len(cell):,} characters is over the {reader.limits.max_string:,}-character limit",
+            record=record,
+            field=field,
+        )
+        return None
+    try:
+        check_json_depth(cell, file=reader.file, limits=reader.limits, field=field)
+        return parse_json_text(cell, file=reader.file)
+    except DataError as exc:
+        reader.problem(exc.problems[0].message, record=record, field=field)
+        return None
+
+
+def _wkt_geometry(text: str, reader: Reader, record: str, field: str) -> Any:
+    srid = _SRID.match(text)
+    if srid:
+        if srid.group(1) != "4326":
+            reader.problem(
+                f"coordinates in SRID {srid.group(1)}: only WGS84 longitude/latitude "
+                "(SRID 4326) is read",
+                record=record,
+                field=field,
+            )
+            return None
+        text = text[srid.end() :]
+    if text.lstrip().upper().startswith("GEOMETRYCOLLECTION"):
+        reader.problem(GEOMETRY_COLLECTION, record=record, field=field)
+        return None
+    # GEOS's WKT reader recurses on parentheses and can crash the process on
+    # deep nesting; nothing we read nests deeper than a MULTIPOLYGON (3).
+    if text.count("(") > 3:
+        parens = np.frombuffer(re.sub(r"[^()]+", "", text).encode("ascii"), dtype=np.uint8)
+        if int(np.cumsum(np.where(parens == ord("("), 1, -1)).max()) > 3:
+            reader.problem("WKT nested deeper than a MULTIPOLYGON", record=record, field=field)
+            return None
+    try:
+        with np.errstate(over="ignore"):  # 1e999 becomes inf, refused as not finite
+            geom = shapely.from_wkt(text)
+    except shapely.errors.ShapelyError as exc:
+        reader.problem(f"not valid WKT: {exc}"[:300], record=record, field=field)
+        return None
+    if geom is None or geom.is_empty:
+        reader.problem("empty geometry (no coordinates)", record=record, field=field)
+        return None
+    return shapely_to_geojson(geom)
+
+
+def _geometry_cell(cell: str, reader: Reader, record: str, field: str) -> Any:
+    text = cell.strip()
+    if not text:
+        reader.problem("no geometry (the cell is empty)", record=record, field=field)
+        return None
+    if len(text) > reader.limits.max_string:
+        reader.problem(
+            f"{len(text):,} characters is over the {reader.limits.max_string:,}-character limit",
+            record=record,
+            field=field,
+        )
+        return None
+    if text.startswith("{"):
+        return _json_cell(text, reader, record, field)
+    return _wkt_geometry(text, reader, record, field)
+
+
+def _read_foreign(rows: Any, headers: list[str], delimiter: str, reader: Reader) -> Upload:
+    geometry_column = _find(headers, GEOMETRY_NAMES)
+    lat_column = _find(headers, LATITUDE_NAMES)
+    lon_column = _find(headers, LONGITUDE_NAMES)
+    if geometry_column is None and (lat_column is None or lon_column is None):
+        listed = ", ".join(repr(header) for header in headers)
+        reader.refuse(
+            f"no coordinate columns found (the headers are {listed}): name them latitude and "
+            "longitude (or lat/lon, y/x), or put WKT or GeoJSON in a column named geometry or wkt"
+        )
+    used = {geometry_column} if geometry_column is not None else {lat_column, lon_column}
+    keys: list[tuple[int, str]] = []
+    seen: set[str] = set()
+    for index, header in enumerate(headers):
+        if index in used:
+            continue
+        key = header or f"column {index + 1}"
+        if not header:
+            reader.note("columns without a header were named by position", key)
+        if key in seen:
+            reader.problem(f"the column {key!r} appears twice", field=key)
+        seen.add(key)
+        keys.append((index, key))
+    if geometry_column is not None and lat_column is not None and lon_column is not None:
+        reader.note(
+            f"the geometry was read from the column {headers[geometry_column]!r}; "
+            "the latitude and longitude columns are kept as properties"
+        )
+    table = _rows(rows, len(headers), reader)
+
+    def properties_of(row: _Row) -> dict[str, Any]:
+        return {key: row.cells[index] for index, key in keys}
+
+    if geometry_column is not None:
+        field = headers[geometry_column]
+        for row in table:
+            geometry = _geometry_cell(row.cells[geometry_column], reader, f"#{row.number}", field)
+            if geometry is not None:
+                _add(reader, row, properties_of(row), geometry)
+        return reader.upload("csv")
+
+    assert lat_column is not None and lon_column is not None
+    lat_name, lon_name = headers[lat_column], headers[lon_column]
+    points: list[tuple[_Row, float, float]] = []
+    for row in table:
+        lat = _coordinate(row, lat_column, lat_name, delimiter, reader)
+        lon = _coordinate(row, lon_column, lon_name, delimiter, reader)
+        if lat is not None and lon is not None:
+            points.append((row, lat, lon))
+    if _implausible(points, lat_name, lon_name, reader):
+        return reader.upload("csv")
+    for row, lat, lon in points:
+        _add(reader, row, properties_of(row), {"type": "Point", "coordinates": [lon, lat]})
+    return reader.upload("csv")
+
+
+def _add(reader: Reader, row: _Row, properties: dict[str, Any], geometry: Any) -> None:
+    reader.add_derived(
+        number=row.number,
+        record_id=found[1] if (found := lookup(properties, ("id",))) else None,
+        properties=properties,
+        geometry=geometry,
+    )
+
+
+def _coordinate(row: _Row, column: int, name: str, delimiter: str, reader: Reader) -> float | None:
+    cell = row.cells[column]
+    value = number(cell)
+    if value is None and delimiter != "," and _DECIMAL_COMMA.fullmatch(cell):
+        value = float(cell.strip().replace(",", "."))
+        reader.note("decimal commas were read as decimal points", f"#{row.number} {cell!r}")
+    if value is None:
+        what = "empty" if not cell.strip() else f"{cell[:60]!r} is not a number"
+        reader.problem(
+            f"{what}: expected decimal degrees such as 33.6 (line {row.line})",
+            record=f"#{row.number}",
+            field=name,
+        )
+    return value
+
+
+def _implausible(
+    points: list[tuple[_Row, float, float]], lat_name: str, lon_name: str, reader: Reader
+) -> bool:
+    """Whole-file coordinate mistakes, reported once instead of once per row."""
+    if not points:
+        return False
+    lats = [abs(lat) for _, lat, _ in points]
+    lons = [abs(lon) for _, _, lon in points]
+    if max(lats) > 90 and max(lats) <= 180 and max(lons) <= 90:
+        reader.problem(
+            f"latitude and longitude look swapped: the column {lat_name!r} has values beyond "
+            f"±90 (up to {max(lats)}) that fit as longitudes, and every value in {lon_name!r} "
+            "fits as a latitude: swap the two column names",
+            field=lat_name,
+        )
+        return True
+    if max(lats) > 180 and max(lons) > 180:
+        reader.problem(
+            f"the columns {lat_name!r} and {lon_name!r} hold values such as "
+            f"{points[0][1]}, {points[0][2]}: projected coordinates (metres?), not degrees. "
+            "Convert them to WGS84 longitude/latitude",
+            field=lat_name,
+        )
+        return True
+    return False

@@ -1,0 +1,221 @@
+"""GeoJSON and STAC uploads: a FeatureCollection, a Feature, a bare geometry, a STAC Item or
+ItemCollection.
+
+Parsing and geometry checks are geo.geojson's (strict JSON: no NaN; RFC 7946
+positions; no ``crs``); this module adds the limits and the mapping of each
+feature to a `LayerRecord`.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from geo.formats._common import (
+    COORDINATE_DEPTH,
+    Reader,
+    Upload,
+    check_json_shape,
+    day_of_datetime,
+    lookup,
+)
+from geo.geojson import features_of, parse_json_text
+from geo.records import RecordKind
+
+_CRS = "a 'crs' member is not allowed (RFC 7946: coordinates are WGS84 longitude, latitude)"
+
+# STAC properties an investigator needs to judge an image; the rest of a STAC
+# Item (links, projection and view metadata, ...) is left out.
+STAC_PROPERTIES = (
+    "datetime",
+    "start_datetime",
+    "end_datetime",
+    "title",
+    "platform",
+    "constellation",
+    "instruments",
+    "gsd",
+    "eo:cloud_cover",
+)
+STAC_ASSET_FIELDS = ("href", "type", "title")
+
+
+def read_json(text: str, reader: Reader) -> Upload:
+    check_json_shape(text, file=reader.file, limits=reader.limits)
+    data = parse_json_text(text, file=reader.file)
+    if not isinstance(data, dict):
+        reader.refuse(
+            "expected a GeoJSON object (FeatureCollection, Feature or geometry), "
+            f"got a JSON {_json_type(data)}"
+        )
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        reader.refuse(f"'type' must be text, got {kind!r}"[:200], field="type")
+    if "crs" in data:
+        reader.refuse(_CRS, field="crs")
+    if kind in ("Collection", "Catalog") and "stac_version" in data:
+        reader.refuse(
+            f"a STAC {kind} lists items without footprints of its own: "
+            "upload a STAC Item or an ItemCollection (a FeatureCollection of items)"
+        )
+    if kind == "FeatureCollection":
+        features = data.get("features")
+        if isinstance(features, list):
+            reader.check_feature_count(len(features))
+        features = features_of(data, file=reader.file)
+        if _is_stac_collection(data, features):
+            return _read_stac(features, reader)
+        return _read_features(features, reader)
+    if kind == "Feature":
+        reader.check_feature_count(1)
+        if "stac_version" in data:
+            return _read_stac([data], reader)
+        return _read_features([data], reader)
+    if kind in COORDINATE_DEPTH or kind == "GeometryCollection":
+        reader.check_feature_count(1)
+        reader.add_derived(number=1, record_id=None, properties={}, geometry=data)
+        return reader.upload("geojson")
+    reader.refuse(
+        f"type {kind!r} is not GeoJSON: expected FeatureCollection, Feature or a geometry "
+        f"({', '.join(COORDINATE_DEPTH)})",
+        field="type",
+    )
+
+
+def _json_type(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number"
+    )
+
+
+def _is_stac_collection(data: dict[str, Any], features: list[dict[str, Any]]) -> bool:
+    if "stac_version" in data:
+        return True
+    return bool(features) and all("stac_version" in feature for feature in features)
+
+
+def _read_features(features: list[dict[str, Any]], reader: Reader) -> Upload:
+    for number, feature in enumerate(features, start=1):
+        record = f"#{number}"
+        if "crs" in feature:
+            reader.problem(_CRS, record=record, field="crs")
+            continue
+        properties = feature.get("properties")
+        if properties is None:
+            properties = {}
+        if not isinstance(properties, dict):
+            reader.problem(
+                f"properties must be an object or null, got {type(properties).__name__}",
+                record=record,
+                field="properties",
+            )
+            continue
+        properties = copy.deepcopy(properties)
+        record_id = feature.get("id")
+        if record_id is None and (found := lookup(properties, ("id",))) is not None:
+            record_id = found[1]
+        reader.add_derived(
+            number=number,
+            record_id=record_id,
+            properties=properties,
+            geometry=feature.get("geometry"),
+        )
+    return reader.upload("geojson")
+
+
+def _stac_date(properties: dict[str, Any], reader: Reader, record: str) -> tuple[str, str] | None:
+    """(EDTF, as stated) from datetime, or from start_datetime/end_datetime as days."""
+    stated = properties.get("datetime")
+    if stated is not None:
+        day = day_of_datetime(stated) if isinstance(stated, str) else None
+        if day is None:
+            reader.problem(
+                f"{stated!r} is not an RFC 3339 date-time such as 2017-05-15T08:30:00Z",
+                record=record,
+                field="properties.datetime",
+            )
+            return None
+        return day, stated
+    start, end = properties.get("start_datetime"), properties.get("end_datetime")
+    if start is None or end is None:
+        reader.problem(
+            "a STAC Item needs properties.datetime, or start_datetime and end_datetime",
+            record=record,
+            field="properties.datetime",
+        )
+        return None
+    days = []
+    for key, value in (("start_datetime", start), ("end_datetime", end)):
+        day = day_of_datetime(value) if isinstance(value, str) else None
+        if day is None:
+            reader.problem(
+                f"{value!r} is not an RFC 3339 date-time", record=record, field=f"properties.{key}"
+            )
+        days.append(day)
+    if days[0] is None or days[1] is None:
+        return None
+    if days[1] < days[0]:
+        reader.problem(
+            f"the interval ends ({end}) before it starts ({start})",
+            record=record,
+            field="properties.end_datetime",
+        )
+        return None
+    return f"{days[0]}/{days[1]}", f"{start}/{end}"
+
+
+def _stac_assets(assets: Any, reader: Reader, record: str) -> dict[str, Any] | None:
+    if assets is None:
+        return {}
+    if not isinstance(assets, dict):
+        reader.problem("assets must be an object", record=record, field="assets")
+        return None
+    kept: dict[str, Any] = {}
+    for key, asset in assets.items():
+        if not isinstance(asset, dict) or not isinstance(asset.get("href"), str):
+            reader.problem(
+                "an asset is an object with an href (text)", record=record, field=f"assets.{key}"
+            )
+            continue
+        # Links are kept as text for the researcher to follow; nothing is fetched.
+        kept[key] = {name: asset[name] for name in STAC_ASSET_FIELDS if name in asset}
+    return kept
+
+
+def _read_stac(items: list[dict[str, Any]], reader: Reader) -> Upload:
+    for number, item in enumerate(items, start=1):
+        record = f"#{number}"
+        item_id = item.get("id")
+        if not isinstance(item_id, str) or not item_id.strip():
+            reader.problem("a STAC Item needs an id (text)", record=record, field="id")
+            continue
+        record = f"#{number} ({item_id})"[:200]
+        properties = item.get("properties")
+        if not isinstance(properties, dict):
+            reader.problem("properties must be an object", record=record, field="properties")
+            continue
+        if item.get("geometry") is None:
+            reader.problem(
+                "a STAC Item without geometry has no footprint to show",
+                record=record,
+                field="geometry",
+            )
+            continue
+        date = _stac_date(properties, reader, record)
+        assets = _stac_assets(item.get("assets"), reader, record)
+        if date is None or assets is None:
+            continue
+        kept = {key: copy.deepcopy(properties[key]) for key in STAC_PROPERTIES if key in properties}
+        if isinstance(item.get("collection"), str):
+            kept["collection"] = item["collection"]
+        kept["assets"] = assets
+        reader.add_derived(
+            number=number,
+            record_id=item_id,
+            properties=kept,
+            geometry=item.get("geometry"),
+            name=item_id,
+            date=date,
+            kind=RecordKind.IMAGERY,
+        )
+    return reader.upload("stac")

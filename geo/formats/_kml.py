@@ -1,0 +1,559 @@
+"""KML and KMZ: Google Earth files in, and the explorer's own KML out and back.
+
+Reading uses defusedxml with DTDs forbidden: a DOCTYPE is how "billion laughs"
+entity expansion and XXE (reading local files or URLs) get in, and KML never
+needs one. A KMZ is a zip; only its main .kml is read, with the size and the
+compression ratio checked before and while it is decompressed.
+
+Our KML has one Folder per layer and one Placemark per record; its
+ExtendedData carries id, layer, kind, date, date_as_stated and the properties
+as JSON text, so a Placemark with that data reads back as the same record.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import struct
+import zipfile
+import zlib
+from collections import Counter
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import numpy as np
+from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml.ElementTree import DefusedXMLParser
+
+from geo.dates import parse_date
+from geo.errors import DataError, DateError, Problem
+from geo.formats._common import (
+    MB,
+    UNREAD_DATE,
+    Reader,
+    Upload,
+    check_json_depth,
+    decode_text,
+    edtf_of,
+    lookup,
+    number,
+    prepared,
+    text_problem,
+)
+from geo.geojson import parse_json_text
+from geo.records import LayerRecord, RecordKind
+
+KML_NS = "http://www.opengis.net/kml/2.2"
+OWN_DATA = ("id", "layer", "kind", "date", "date_as_stated", "properties")
+_OWN_REQUIRED = frozenset({"id", "layer", "kind", "properties"})
+
+# Below this size a KML cannot exhaust memory, whatever its compression ratio.
+_RATIO_FLOOR = 1 * MB
+_CHUNK = 1 * MB
+
+_SKIPPED = ("NetworkLink", "GroundOverlay", "ScreenOverlay", "PhotoOverlay", "Tour")
+_UNSUPPORTED = ("Model", "Track", "MultiTrack")
+_GEOMETRIES = ("Point", "LineString", "LinearRing", "Polygon", "MultiGeometry", *_UNSUPPORTED)
+# A damaged, encrypted or exotic archive fails in many ways inside zipfile.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    ValueError,
+    RuntimeError,
+    NotImplementedError,
+    zlib.error,
+    EOFError,
+    OSError,
+    struct.error,
+)
+_COMMA_SPACE = re.compile(r"\s*,\s*")
+_PLACEMARK_TAG = re.compile(r"<(?:[\w.-]+:)?Placemark\b")
+_ENTITY = re.compile(r"<!ENTITY\s+(?:%\s+)?([^\s>]+)(?:\s+(?:SYSTEM|PUBLIC)\s+[\"']([^\"']*))?")
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _number_text(value: float) -> str:
+    text = repr(float(value))
+    # repr gives 1e-07 for tiny values; write positional decimals for every reader.
+    return np.format_float_positional(value, trim="-") if "e" in text else text
+
+
+def _position_text(position: list[float]) -> str:
+    return ",".join(_number_text(value) for value in position)
+
+
+def _coordinates(parent: ET.Element, positions: list[list[float]]) -> None:
+    ET.SubElement(parent, "coordinates").text = " ".join(map(_position_text, positions))
+
+
+def _single_geometry(kind: str, coords: Any) -> ET.Element:
+    element = ET.Element(kind)
+    if kind == "Point":
+        _coordinates(element, [coords])
+    elif kind == "LineString":
+        _coordinates(element, coords)
+    else:
+        boundary = ET.SubElement(element, "outerBoundaryIs")
+        _coordinates(ET.SubElement(boundary, "LinearRing"), coords[0])
+        for hole in coords[1:]:
+            boundary = ET.SubElement(element, "innerBoundaryIs")
+            _coordinates(ET.SubElement(boundary, "LinearRing"), hole)
+    return element
+
+
+def _geometry_element(geometry: dict[str, Any]) -> ET.Element:
+    kind, coords = geometry["type"], geometry["coordinates"]
+    if not kind.startswith("Multi"):
+        return _single_geometry(kind, coords)
+    multi = ET.Element("MultiGeometry")
+    for part in coords:
+        multi.append(_single_geometry(kind.removeprefix("Multi"), part))
+    return multi
+
+
+def _time_element(date: str) -> ET.Element:
+    """TimeStamp for a day, month or year (KML takes all three); TimeSpan for an interval."""
+    if "/" in date:
+        begin, _, end = date.partition("/")
+        span = ET.Element("TimeSpan")
+        ET.SubElement(span, "begin").text = begin
+        ET.SubElement(span, "end").text = end
+        return span
+    stamp = ET.Element("TimeStamp")
+    ET.SubElement(stamp, "when").text = date
+    return stamp
+
+
+def to_kml(records: list[LayerRecord], *, document_name: str) -> bytes:
+    """KML 2.2 (UTF-8): one Folder per layer, one Placemark per record, nothing lost."""
+    problem = text_problem(document_name)
+    if problem is not None:
+        raise DataError(Problem(problem, file="KML export", field="document_name"))
+    items = prepared(records, what="KML export")
+    kml = ET.Element("kml", {"xmlns": KML_NS})
+    document = ET.SubElement(kml, "Document")
+    ET.SubElement(document, "name").text = document_name
+    folders: dict[str, ET.Element] = {}
+    for record, geometry in items:
+        folder = folders.get(record.layer)
+        if folder is None:
+            folder = folders[record.layer] = ET.SubElement(document, "Folder")
+            ET.SubElement(folder, "name").text = record.layer
+        placemark = ET.SubElement(folder, "Placemark")
+        ET.SubElement(placemark, "name").text = record.name
+        if record.date:
+            placemark.append(_time_element(record.date))
+        extended = ET.SubElement(placemark, "ExtendedData")
+        values = {
+            "id": record.id,
+            "layer": record.layer,
+            "kind": RecordKind(record.kind).value,
+            "date": record.date,
+            "date_as_stated": record.date_as_stated,
+            "properties": json.dumps(record.properties, ensure_ascii=False, allow_nan=False),
+        }
+        for key in OWN_DATA:
+            if values[key] is None:
+                continue  # absent reads back as None; an empty value as ""
+            data = ET.SubElement(extended, "Data", {"name": key})
+            ET.SubElement(data, "value").text = values[key]
+        placemark.append(_geometry_element(geometry))
+    ET.indent(kml, space=" ")
+    written = ET.tostring(kml, encoding="utf-8", xml_declaration=True)
+    # XML parsers turn a raw carriage return into a newline; as a character
+    # reference it survives. ElementTree already writes it so in attributes,
+    # so a raw CR in the output can only be one in text.
+    return written.replace(b"\r", b"&#13;")
+
+
+# ---------------------------------------------------------------- parsing
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _DepthLimitedBuilder:
+    """An ElementTree builder that stops a document nested past the limit while parsing."""
+
+    def __init__(self, max_depth: int) -> None:
+        self._builder = ET.TreeBuilder()
+        self._depth = 0
+        self._max_depth = max_depth
+
+    def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        self._depth += 1
+        if self._depth > self._max_depth:
+            raise _TooDeep
+        return self._builder.start(tag, attrs)
+
+    def end(self, tag: str) -> ET.Element:
+        self._depth -= 1
+        return self._builder.end(tag)
+
+    def data(self, data: str) -> None:
+        self._builder.data(data)
+
+    def close(self) -> ET.Element:
+        return self._builder.close()
+
+
+def _parse_xml(text: str, reader: Reader) -> ET.Element:
+    # Refuse a file with too many Placemarks before building its tree (a C-speed
+    # count; an upper bound, as it also counts any in comments).
+    placemarks = _PLACEMARK_TAG.subn("", text)[1]
+    if placemarks > reader.limits.max_features:
+        reader.refuse(
+            f"{placemarks:,} Placemarks is over the limit of "
+            f"{reader.limits.max_features:,} features: split the file"
+        )
+    limit = reader.limits.max_depth
+    parser = DefusedXMLParser(
+        target=_DepthLimitedBuilder(limit),
+        forbid_dtd=True,
+        forbid_entities=True,
+        forbid_external=True,
+    )
+    refused = "refused: entities can expand without bound (billion laughs) or read files (XXE)"
+    try:
+        parser.feed(text)
+        return parser.close()
+    except DTDForbidden:
+        declared = _ENTITY.search(text[:100_000])
+        entity = ""
+        if declared:
+            name, target = declared.groups()
+            entity = f" and declares the entity {name!r}" + (
+                f" pointing at {target} (not read)" if target else ""
+            )
+        reader.refuse(
+            f"the XML has a DOCTYPE (a document type definition){entity}, which KML never "
+            f"needs; {refused}"
+        )
+    except (EntitiesForbidden, ExternalReferenceForbidden) as exc:
+        # Only reachable without a DTD ban; kept so that loosening it stays safe.
+        reader.refuse(f"the XML uses entities ({exc}); {refused}")
+    except ET.ParseError as exc:
+        reader.refuse(f"not well-formed XML: {exc}")
+    except _TooDeep:
+        reader.refuse(f"XML nested more than {limit} elements deep, the limit")
+
+
+def _local(tag: str) -> str:
+    """The tag without its namespace: KML 2.2, 2.1 and no namespace are read alike."""
+    return tag.rpartition("}")[2]
+
+
+def _children(element: ET.Element, name: str) -> list[ET.Element]:
+    return [child for child in element if _local(child.tag) == name]
+
+
+def _child(element: ET.Element, name: str) -> ET.Element | None:
+    return next((child for child in element if _local(child.tag) == name), None)
+
+
+def _text_of(element: ET.Element | None) -> str | None:
+    return None if element is None else "".join(element.itertext())
+
+
+def read_kml(text: str, reader: Reader, fmt: str = "kml") -> Upload:
+    root = _parse_xml(text, reader)
+    if _local(root.tag) != "kml":
+        reader.refuse(f"not a KML document: the root element is <{_local(root.tag)}>, not <kml>")
+    skipped: Counter[str] = Counter()
+    for element in root.iter():
+        name = _local(element.tag)
+        if name in _SKIPPED:
+            skipped[name] += 1
+        elif name == "Placemark":
+            _placemark(element, reader.count_feature(), reader)
+    for name, count in skipped.items():
+        reason = "links are never followed" if name == "NetworkLink" else "only Placemarks are"
+        reader.note(f"{count:,} {name} element(s) not imported ({reason})")
+    return reader.upload("kmz" if fmt == "kmz" else "kml")
+
+
+def _extended_data(placemark: ET.Element, reader: Reader, record: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for extended in _children(placemark, "ExtendedData"):
+        for item in extended.iter():
+            kind = _local(item.tag)
+            if kind == "Data":
+                key, value = item.get("name"), _text_of(_child(item, "value")) or ""
+            elif kind == "SimpleData":
+                key, value = item.get("name"), _text_of(item) or ""
+            else:
+                continue
+            if key is None:
+                reader.note(f"{kind} without a name attribute were skipped", record)
+                continue
+            if key in values:
+                reader.problem(f"ExtendedData has {key!r} twice", record=record, field=key)
+            values[key] = value
+    return values
+
+
+def _positions(element: ET.Element, reader: Reader, record: str) -> list[list[float]] | None:
+    text = _text_of(_child(element, "coordinates"))
+    kind = _local(element.tag)
+    if text is None or not text.strip():
+        reader.problem(f"a {kind} without coordinates", record=record, field="coordinates")
+        return None
+    tokens = _COMMA_SPACE.sub(",", text.strip()).split()
+    reader.add_coordinates(len(tokens))
+    positions = []
+    for token in tokens:
+        values = [number(part) for part in token.split(",")]
+        if len(values) not in (2, 3) or None in values:
+            reader.problem(
+                f"{token[:60]!r} in a {kind} is not longitude,latitude[,altitude]",
+                record=record,
+                field="coordinates",
+            )
+            return None
+        positions.append(values)
+    return positions  # type: ignore[return-value]
+
+
+def _kml_geometry(element: ET.Element, reader: Reader, record: str) -> dict[str, Any] | None:
+    kind = _local(element.tag)
+    if kind in _UNSUPPORTED:
+        reader.problem(
+            f"{kind} is not supported (Point, LineString, Polygon and MultiGeometry are)",
+            record=record,
+            field="geometry",
+        )
+        return None
+    if kind == "LinearRing":
+        reader.problem(
+            "a LinearRing on its own is not supported: use a Polygon or a LineString",
+            record=record,
+            field="geometry",
+        )
+        return None
+    if kind == "MultiGeometry":
+        return _multi_geometry(element, reader, record)
+    if kind == "Polygon":
+        rings = []
+        outer = _child(element, "outerBoundaryIs")
+        outer_ring = _child(outer, "LinearRing") if outer is not None else None
+        if outer_ring is None:
+            reader.problem("a Polygon without an outer boundary", record=record, field="geometry")
+            return None
+        for ring in [outer_ring] + [
+            ring
+            for inner in _children(element, "innerBoundaryIs")
+            for ring in _children(inner, "LinearRing")
+        ]:
+            positions = _positions(ring, reader, record)
+            if positions is None:
+                return None
+            rings.append(positions)
+        return {"type": "Polygon", "coordinates": rings}
+    positions = _positions(element, reader, record)
+    if positions is None:
+        return None
+    if kind == "Point":
+        if len(positions) != 1:
+            reader.problem(
+                f"a Point has one position, got {len(positions)}",
+                record=record,
+                field="coordinates",
+            )
+            return None
+        return {"type": "Point", "coordinates": positions[0]}
+    return {"type": "LineString", "coordinates": positions}
+
+
+def _multi_geometry(element: ET.Element, reader: Reader, record: str) -> dict[str, Any] | None:
+    parts: list[dict[str, Any]] = []
+    pending = [element]
+    while pending:  # nested MultiGeometry is flattened (iteratively: depth is bounded anyway)
+        for child in pending.pop(0):
+            kind = _local(child.tag)
+            if kind == "MultiGeometry":
+                pending.append(child)
+            elif kind in _GEOMETRIES:
+                part = _kml_geometry(child, reader, record)
+                if part is None:
+                    return None
+                parts.append(part)
+    kinds = sorted({part["type"] for part in parts})
+    if not parts:
+        reader.problem("an empty MultiGeometry", record=record, field="geometry")
+        return None
+    if len(kinds) > 1:
+        reader.problem(
+            f"a MultiGeometry that mixes {' and '.join(kinds)} is not supported: "
+            "put each type in its own Placemark",
+            record=record,
+            field="geometry",
+        )
+        return None
+    return {"type": f"Multi{kinds[0]}", "coordinates": [part["coordinates"] for part in parts]}
+
+
+def _kml_date(placemark: ET.Element, reader: Reader, record: str) -> tuple[str | None, str] | None:
+    """(EDTF, as stated) from TimeStamp or TimeSpan; None when the Placemark has neither."""
+    stamp = _child(placemark, "TimeStamp")
+    span = _child(placemark, "TimeSpan")
+    if stamp is not None:
+        stated = (_text_of(_child(stamp, "when")) or "").strip()
+    elif span is not None:
+        begin = (_text_of(_child(span, "begin")) or "").strip()
+        end = (_text_of(_child(span, "end")) or "").strip()
+        if not (begin and end):
+            reader.note(
+                "open TimeSpans (only a begin or only an end) have no EDTF level-0 date; "
+                "they are kept as stated",
+                record,
+            )
+            return None, f"begin {begin}" if begin else f"end {end}"
+        stated = f"{begin}/{end}"
+    else:
+        return None
+    date = edtf_of(stated)
+    if date is None:
+        reader.note(UNREAD_DATE, f"{record} {stated!r}"[:120])
+    return date, stated
+
+
+def _placemark(placemark: ET.Element, number: int, reader: Reader) -> None:
+    record = f"#{number}"
+    extended = _extended_data(placemark, reader, record)
+    found = [child for child in placemark if _local(child.tag) in _GEOMETRIES]
+    if len(found) != 1:
+        reader.problem(
+            "no geometry: every record needs a location"
+            if not found
+            else f"{len(found)} geometries where KML allows one (use a MultiGeometry)",
+            record=record,
+            field="geometry",
+        )
+        reader.check_values(extended, record=record)
+        return
+    geometry = _kml_geometry(found[0], reader, record)
+    name = _text_of(_child(placemark, "name"))
+    if extended.keys() >= _OWN_REQUIRED:
+        _own_placemark(extended, name or "", geometry, number, reader)
+        return
+    properties: dict[str, Any] = dict(extended)
+    description = _text_of(_child(placemark, "description"))
+    if description is not None and "description" not in properties:
+        properties["description"] = description
+    if geometry is None:
+        reader.check_values(properties, record=record)
+        return
+    # The researcher's own id field first; the XML id is often made up by the tool.
+    found_id = lookup(properties, ("id",))
+    stated_id = found_id[1] if found_id is not None else placemark.get("id")
+    reader.add_derived(
+        number=number,
+        record_id=stated_id,
+        properties=properties,
+        geometry=geometry,
+        # Hand-written and pretty-printed KML pads names with whitespace; our own
+        # Placemarks (read above) keep theirs verbatim.
+        name=name.strip() if name and name.strip() else None,
+        date=_kml_date(placemark, reader, record),
+        counted=True,
+    )
+
+
+def _own_placemark(
+    values: dict[str, str], name: str, geometry: Any, number: int, reader: Reader
+) -> None:
+    """A Placemark written by `to_kml`: every field from its ExtendedData, verbatim."""
+    record = f"#{number}"
+    texts = {key: values[key] for key in ("id", "layer", "date_as_stated") if key in values}
+    ok = reader.check_values({**texts, "name": name}, record=record)
+    kind = values["kind"]
+    if kind not in RecordKind._value2member_map_:
+        reader.problem(
+            f"{kind!r} is not one of {', '.join(RecordKind)}", record=record, field="kind"
+        )
+        ok = False
+    date = values.get("date")
+    if date is not None:
+        try:
+            parse_date(date)  # checked, and kept as written
+        except DateError as exc:
+            reader.problem(exc.problems[0].message, record=record, field="date")
+            ok = False
+    properties: Any = None
+    try:
+        check_json_depth(
+            values["properties"], file=reader.file, limits=reader.limits, field="properties"
+        )
+        properties = parse_json_text(values["properties"], file=reader.file)
+    except DataError as exc:
+        reader.problem(exc.problems[0].message, record=record, field="properties")
+    if not isinstance(properties, dict):
+        if properties is not None:
+            reader.problem("expected a JSON object", record=record, field="properties")
+        return
+    if not reader.check_values(properties, record=record, field="properties") or not ok:
+        return
+    checked = reader.geometry(geometry, record=record, counted=True) if geometry else None
+    if checked is None:
+        return
+    kept = reader.with_original(properties, checked[1], record=record)
+    if kept is None:
+        return
+    reader.add(
+        number=number,
+        record_id=values["id"],
+        name=name,
+        kind=RecordKind(kind),
+        geometry=checked[0],
+        properties=kept,
+        date=date,
+        date_as_stated=values.get("date_as_stated"),
+        layer=values["layer"],
+    )
+
+
+# ---------------------------------------------------------------- KMZ
+
+
+def kml_from_kmz(data: bytes, reader: Reader) -> str:
+    """The text of the KMZ's main KML (doc.kml, else the first .kml), decompressed in bounds."""
+    limits = reader.limits
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except _ZIP_ERRORS:
+        reader.refuse("not a zip archive: a KMZ file is a zip holding a doc.kml")
+    with archive:
+        entries = [info for info in archive.infolist() if info.filename.lower().endswith(".kml")]
+        if not entries:
+            names = [info.filename for info in archive.infolist()][:10]
+            listed = ", ".join(repr(name) for name in names) or "nothing"
+            reader.refuse(f"no .kml file inside the KMZ (it holds {listed})")
+        chosen = next((info for info in entries if info.filename.lower() == "doc.kml"), entries[0])
+        size, packed = chosen.file_size, chosen.compress_size
+        bomb = f"{chosen.filename!r} in the KMZ"
+        if size > limits.max_kmz_uncompressed:
+            reader.refuse(
+                f"{bomb} unpacks to {size:,} bytes, over the "
+                f"{limits.max_kmz_uncompressed:,}-byte limit"
+            )
+        if size > _RATIO_FLOOR and size > limits.max_kmz_ratio * max(packed, 1):
+            reader.refuse(
+                f"{bomb} is compressed {size // max(packed, 1):,} to 1, over the limit of "
+                f"{limits.max_kmz_ratio} to 1 (a zip bomb?)"
+            )
+        # The sizes above are the archive's own word; count what really comes out.
+        allowed = min(limits.max_kmz_uncompressed, max(_RATIO_FLOOR, limits.max_kmz_ratio * packed))
+        chunks, total = [], 0
+        try:
+            with archive.open(chosen) as stream:
+                while total <= allowed and (chunk := stream.read(_CHUNK)):
+                    total += len(chunk)
+                    chunks.append(chunk)
+        except _ZIP_ERRORS as exc:
+            reader.refuse(f"cannot read {chosen.filename!r} from the KMZ: {exc}")
+        if total > allowed:
+            reader.refuse(f"{bomb} unpacks to more than its limit (a zip bomb?)")
+    return decode_text(b"".join(chunks), file=f"{reader.file}: {chosen.filename}", expected="KML")

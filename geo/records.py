@@ -1,0 +1,68 @@
+"""Researchers' own records: drawn on the map or imported from a file.
+
+A `LayerRecord` is what an importer produces, what the store keeps, and what
+the KML and CSV writers write: a geometry, the properties exactly as the file
+or the form gave them, and the few fields the explorer derives to show it
+(a name, a date with its precision, a kind).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any
+
+# The layer a researcher's drawings go to; an import gets a layer of its own.
+ANNOTATIONS_LAYER = "Annotations"
+
+
+class RecordKind(StrEnum):
+    """What a researcher's record is; the first four match the case's kinds."""
+
+    PLACE = "place"
+    IMAGERY = "imagery"
+    FEATURE = "feature"
+    EVENT = "event"
+    AREA = "area"  # an area of interest
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    id: str
+    layer: str  # the layer it belongs to: "Annotations", or the name of an import
+    kind: RecordKind
+    name: str
+    geometry: dict[str, Any]  # an RFC 7946 geometry, already validated
+    properties: dict[str, Any] = field(default_factory=dict)  # verbatim from file or form
+    date: str | None = None  # EDTF (geo.dates), when the file or form gives one
+    date_as_stated: str | None = None  # the words or value the date was read from
+
+
+KIND_WORDS = {
+    RecordKind.PLACE: "place",
+    RecordKind.IMAGERY: "imagery record",
+    RecordKind.FEATURE: "facility feature",
+    RecordKind.EVENT: "event",
+    RecordKind.AREA: "area of interest",
+    RecordKind.OTHER: "other",
+}
+
+
+def kind_label(kind: str) -> str:
+    """A kind in words ('facility feature', 'area of interest'), for any record."""
+    return KIND_WORDS.get(kind, kind)  # type: ignore[call-overload]
+
+
+def as_new_records(records: list[LayerRecord]) -> list[LayerRecord]:
+    """Records about to be stored: the store gives them ids of its own.
+
+    A file's ids need not be unique beyond that file (and an export read back
+    carries ids that already exist); the file's id is kept as `_source_id`.
+    """
+    return [
+        replace(record, id="", properties=record.properties | {"_source_id": record.id})
+        if record.id
+        else record
+        for record in records
+    ]

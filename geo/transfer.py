@@ -1,0 +1,128 @@
+"""Exports in every format, with their manifest: the one place the UI and the CLI call.
+
+GeoJSON is written by geo.export (case records keep their claims and sources);
+KML and CSV by geo.formats, from the same records turned into LayerRecords
+whose properties are the GeoJSON export's, so no format knows less.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geo.case import CASE_LAYER, Case
+from geo.export import export_text, feature_of
+from geo.formats import to_csv, to_kml
+from geo.manifest import SourceFile, build_manifest, bundle, case_source_files
+from geo.records import LayerRecord, RecordKind
+from geo.store import Store
+
+EXPORT_FORMATS = {"geojson": "GeoJSON", "kml": "KML (Google Earth)", "csv": "CSV"}
+_SUFFIX = {"geojson": "geojson", "kml": "kml", "csv": "csv"}
+_MIME = {
+    "geojson": "application/geo+json",
+    "kml": "application/vnd.google-earth.kml+xml",
+    "csv": "text/csv",
+    "zip": "application/zip",
+}
+
+
+@dataclass(frozen=True)
+class Export:
+    file_name: str
+    data: bytes
+    manifest: dict[str, Any] | None = None
+
+
+def imported_source_files(store: Store) -> list[SourceFile]:
+    """The imported files kept as received: what researcher layers derive from."""
+    return [
+        SourceFile(
+            name=f"{info.file_name} (layer {info.layer}, received {info.received_at})",
+            sha256=info.sha256,
+            size=info.size,
+            role="imported file",
+        )
+        for info in store.files()
+    ]
+
+
+def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
+    """Every record as a LayerRecord; a case record carries its exported GeoJSON properties."""
+    converted = []
+    for row in records.itertuples(index=False):
+        if row.layer == CASE_LAYER:
+            feature = feature_of(case, row)
+            converted.append(
+                LayerRecord(
+                    id=row.id,
+                    layer=CASE_LAYER,
+                    kind=RecordKind(row.kind),
+                    name=row.name,
+                    geometry=feature["geometry"],
+                    properties=feature["properties"],
+                    date=row.date,
+                    date_as_stated=row.date_as_stated,
+                )
+            )
+        else:
+            converted.append(
+                LayerRecord(
+                    id=row.id,
+                    layer=row.layer,
+                    kind=RecordKind(row.kind),
+                    name=row.name,
+                    geometry=row.geometry,
+                    properties=row.properties,
+                    date=row.date,
+                    date_as_stated=row.date_as_stated,
+                )
+            )
+    return converted
+
+
+def export(
+    case: Case,
+    records: pd.DataFrame,
+    *,
+    fmt: str,
+    view: dict[str, Any] | None,
+    case_dir: Path | None,
+    imported_files: list[SourceFile],
+    with_manifest: bool,
+    base_name: str | None = None,
+) -> Export:
+    """The records in `fmt`, and (optionally) the manifest that describes the export."""
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    name = f"{base_name or case.meta.id}{'-view' if view else ''}.{_SUFFIX[fmt]}"
+    if fmt == "geojson":
+        data = export_text(case, records, view=view).encode("utf-8")
+    elif fmt == "kml":
+        data = to_kml(as_layer_records(case, records), document_name=case.meta.title)
+    else:
+        data = to_csv(as_layer_records(case, records)).encode("utf-8")
+    manifest = None
+    if with_manifest:
+        counts = records.groupby("layer")["kind"].value_counts()
+        manifest = build_manifest(
+            {name: data},
+            case_id=case.meta.id,
+            view=view,
+            counts={f"{layer}/{kind}": int(n) for (layer, kind), n in counts.items()}
+            | {"total": len(records)},
+            sources=(case_source_files(case_dir) if case_dir else []) + imported_files,
+        )
+    return Export(file_name=name, data=data, manifest=manifest)
+
+
+def download(result: Export) -> tuple[str, bytes, str]:
+    """What a browser download gets: the file, or the file and its manifest in one ZIP."""
+    if result.manifest is None:
+        suffix = result.file_name.rsplit(".", 1)[-1]
+        return result.file_name, result.data, _MIME[suffix]
+    zip_name = result.file_name.rsplit(".", 1)[0] + ".zip"
+    return zip_name, bundle({result.file_name: result.data}, result.manifest), _MIME["zip"]

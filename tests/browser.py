@@ -1,0 +1,241 @@
+"""The harness for the browser tests: the real app on a free port, headless Chromium,
+and every request that does not go to the app aborted and recorded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Frame, Page
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("GEO_CHROMIUM") or shutil.which("chromium")
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+HOSTILE = '<img src=x onerror="window.pwned=1;alert(1)">${window.pwned=2}\\`;window.pwned=3;`'
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def launch(playwright) -> Browser:
+    """Debian's Chromium, headless, with its background connections switched off."""
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: install Debian's chromium")
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
+
+
+def start_app(cases_dir: Path | None, data_dir: Path) -> Iterator[str]:
+    """Run the app until the generator is closed; yields its base URL once it answers."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GEO_DATA_DIR": str(data_dir)}
+    if cases_dir is not None:
+        env["GEO_CASES_DIR"] = str(cases_dir)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--server.fileWatcherType=none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = process.stdout.read().decode() if process.stdout else ""
+            process.kill()
+            raise RuntimeError(f"the app did not start:\n{output}")
+        time.sleep(0.3)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+class Session:
+    """A page whose every request off this machine is refused and recorded."""
+
+    def __init__(self, browser: Browser, tmp_path: Path) -> None:
+        self.context = browser.new_context(
+            viewport={"width": 1400, "height": 1300}, accept_downloads=True
+        )
+        self.page: Page = self.context.new_page()
+        self.remote: list[str] = []
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        self.page.route("**/*", self._route)
+        self.page.on("dialog", self._dialog)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.tmp_path = tmp_path
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            self.remote.append(url)
+            route.abort()
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self, url: str) -> Frame:
+        self.page.goto(url)
+        self.page.wait_for_selector(MAP_FRAME, timeout=60_000)
+        frame = self.map_frame()
+        frame.wait_for_function(
+            "() => window.map_div && Object.keys(window.map_div._layers).length > 5",
+            timeout=60_000,
+        )
+        return frame
+
+    def map_frame_with(self, selector: str, timeout_s: float = 30) -> Frame:
+        """The map's frame once it holds `selector`: a changed map remounts its iframe."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                frame = self.map_frame()
+                if frame.locator(selector).count() and frame.evaluate(
+                    "() => !!window.map_div && Object.keys(window.map_div._layers).length > 5"
+                ):
+                    return frame
+            except Exception:  # the iframe was replaced while we looked: look again
+                if time.monotonic() > deadline:
+                    raise
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the map never showed {selector}")
+            self.page.wait_for_timeout(250)
+
+    def map_frame(self) -> Frame:
+        handle = self.page.wait_for_selector(MAP_FRAME, timeout=60_000)
+        frame = handle.content_frame()
+        assert frame is not None
+        return frame
+
+    def drawn(self, frame: Frame, kind: str) -> list[str]:
+        return frame.evaluate(
+            """kind => {
+                const ids = [];
+                window.map_div.eachLayer(layer => {
+                    const props = layer.feature && layer.feature.properties;
+                    if (props && props.kind === kind) ids.push(props.id);
+                });
+                return ids.sort();
+            }""",
+            kind,
+        )
+
+    def screen_point(self, frame: Frame, lat: float, lon: float) -> tuple[float, float]:
+        """Where on the page a position of the map is (bounding boxes are page coordinates).
+
+        The whole map is scrolled into view first: a click focuses the map, and Chromium
+        would scroll a partly hidden map between mousedown and mouseup.
+        """
+        self.page.locator(MAP_FRAME).scroll_into_view_if_needed()
+        point = frame.evaluate(
+            "([lat, lon]) => window.map_div.latLngToContainerPoint([lat, lon])", [lat, lon]
+        )
+        box = frame.locator("#map_div").bounding_box()
+        assert box is not None
+        return box["x"] + point["x"], box["y"] + point["y"]
+
+    def record_panel_with(self, text: str):
+        """The record panel once it shows a record containing `text`."""
+        panel = self.page.locator('[data-testid="stColumn"]', has_text=text).filter(
+            has=self.page.get_by_role("heading", name=text)
+        )
+        panel.first.wait_for(timeout=30_000)
+        return panel.first
+
+    def record_panel(self):
+        """The column beside the map, once it shows a record (it then has a Sources heading)."""
+        sources = self.page.get_by_role("heading", name="Sources", exact=True)
+        panel = self.page.locator('[data-testid="stColumn"]', has=sources)
+        panel.wait_for(timeout=30_000)
+        return panel
+
+    def download(self, *, fmt: str = "GeoJSON", everything: bool = True, manifest: bool = False):
+        """Choose an export in the Export section and download it; returns the saved path."""
+        page = self.page
+        page.get_by_text(fmt, exact=True).click()
+        scope = "Everything: case and my layers" if everything else "This view"
+        page.locator('[data-testid="stRadio"]').get_by_text(scope, exact=False).click()
+        box = page.get_by_role("checkbox", name="With a manifest (ZIP)")
+        if box.is_checked() != manifest:
+            page.get_by_text("With a manifest (ZIP)").click()
+        suffix = (
+            "zip"
+            if manifest
+            else {"GeoJSON": "geojson", "KML (Google Earth)": "kml"}.get(fmt, "csv")
+        )
+        button = page.locator('[data-testid="stDownloadButton"] button', has_text=f".{suffix}")
+        button.wait_for(timeout=30_000)
+        self.wait_idle()  # a rerun replaces the file behind the button: click after it
+        with page.expect_download() as info:
+            button.click()
+        path = self.tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        return path
+
+    def wait_idle(self, quiet_ms: int = 1_000) -> None:
+        """Until the app has not been running for `quiet_ms` (Streamlit's status widget)."""
+        status = self.page.locator('[data-testid="stStatusWidget"]')
+        deadline = time.monotonic() + 60
+        quiet_since = None
+        while time.monotonic() < deadline:
+            if status.count() == 0:
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since >= quiet_ms / 1000:
+                    return
+            else:
+                quiet_since = None
+            self.page.wait_for_timeout(100)
+
+    def metric(self, label: str) -> str:
+        box = self.page.locator('[data-testid="stMetric"]', has_text=label)
+        return box.locator('[data-testid="stMetricValue"]').inner_text()
+
+    def close(self) -> None:
+        self.context.close()

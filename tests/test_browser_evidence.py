@@ -1,0 +1,180 @@
+"""A researcher's own evidence, end to end in Chromium: draw and annotate, import,
+restart and find everything, export KML that GDAL opens, and hostile files harm nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from tests.browser import HOSTILE, Session, start_app
+
+pytestmark = pytest.mark.browser
+
+SAYDNAYA = (33.665, 36.32861)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "store"
+
+
+def _analyst(session: Session, name: str = "Test Analyst") -> None:
+    field = session.page.get_by_role("textbox", name="Analyst")
+    field.fill(name)
+    field.press("Enter")
+
+
+def _draw_polygon(session: Session) -> None:
+    page = session.page
+    page.get_by_text("Draw and annotate").click()
+    frame = session.map_frame_with(".leaflet-draw-draw-polygon")
+    frame.locator(".leaflet-draw-draw-polygon").click()
+    lat, lon = SAYDNAYA
+    corners = [(lat + 0.002, lon - 0.003), (lat + 0.002, lon + 0.003), (lat - 0.002, lon)]
+    points = [session.screen_point(frame, a, b) for a, b in corners]
+    for x, y in points:
+        page.mouse.click(x, y)
+        page.wait_for_timeout(200)
+    page.mouse.click(*points[0])  # closing on the first vertex finishes the polygon
+
+
+def _save_annotation(session: Session, label: str) -> None:
+    page = session.page
+    page.get_by_role("textbox", name="Label").first.wait_for(timeout=30_000)
+    page.get_by_role("textbox", name="Label").first.fill(label)
+    page.get_by_role("textbox", name="Note").first.fill(f"{HOSTILE} seen on the January 2015 image")
+    page.get_by_role("button", name="Save annotation").click()
+    session.record_panel_with(label)
+
+
+def _upload(session: Session, path: Path) -> None:
+    page = session.page
+    # After an import the uploader is replaced by an empty one: retry until the new
+    # one has taken the file.
+    for _ in range(3):
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+        try:
+            page.get_by_text(f"read from {path.name}").wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    page.wait_for_timeout(500)  # let the rerun that read the file settle
+    page.get_by_role("button", name="Store as a new layer").click()
+    page.get_by_text(f"Layer {path.stem}: ").wait_for(timeout=30_000)
+
+
+def test_draw_import_restart_export(browser, tmp_path: Path, data_dir: Path):
+    geojson = tmp_path / "team-sites.geojson"
+    geojson.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [36.33, 33.66]},
+                        "properties": {"name": HOSTILE, "date": "2015-01"},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    csv = tmp_path / "witness-points.csv"
+    csv.write_text("name,lat,lon,date\nGate,33.6662,36.3271,2016-09-18\n", encoding="utf-8")
+
+    server = start_app(None, data_dir)
+    url = next(server)
+    session = Session(browser, tmp_path)
+    try:
+        session.open(f"{url}/?lat={SAYDNAYA[0]}&lon={SAYDNAYA[1]}&z=15")
+        _analyst(session)
+        _draw_polygon(session)
+        _save_annotation(session, "Probable air intake (my reading)")
+        _upload(session, geojson)
+        _upload(session, csv)
+        assert session.dialogs == [] and session.errors == []
+    finally:
+        session.close()
+        server.close()  # stops the app: what follows is a fresh process on the same store
+
+    server = start_app(None, data_dir)
+    url = next(server)
+    session = Session(browser, tmp_path)
+    try:
+        frame = session.open(f"{url}/?lat={SAYDNAYA[0]}&lon={SAYDNAYA[1]}&z=15")
+        drawn = frame.evaluate(
+            """() => { const layers = {}; window.map_div.eachLayer(l => {
+                const p = l.feature && l.feature.properties;
+                if (p && p.layer && p.layer !== 'case')
+                    layers[p.layer] = (layers[p.layer] || 0) + 1;
+            }); return layers; }"""
+        )
+        assert drawn == {"Annotations": 1, "team-sites": 1, "witness-points": 1}
+        # the hostile name of the imported point stays text in its tooltip
+        x, y = session.screen_point(frame, 33.66, 36.33)
+        session.page.mouse.move(x, y)
+        frame.locator(".leaflet-tooltip").wait_for(timeout=10_000)
+        assert "<img src=x" in frame.locator(".leaflet-tooltip").inner_text()
+        assert frame.evaluate("() => window.pwned") is None
+
+        kml = session.download(fmt="KML (Google Earth)", everything=True, manifest=True)
+        with zipfile.ZipFile(kml) as archive:
+            names = archive.namelist()
+            manifest = json.loads(archive.read("manifest.json"))
+            archive.extractall(tmp_path / "unzipped")
+        assert any(name.endswith(".kml") for name in names)
+        assert manifest["record_counts"]["total"] == 19 + 3
+        assert any(d["role"] == "imported file" for d in manifest["derived_from"])
+        if shutil.which("ogrinfo"):
+            kml_file = next((tmp_path / "unzipped").glob("*.kml"))
+            info = subprocess.run(
+                ["ogrinfo", "-ro", "-al", "-so", str(kml_file)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            assert "Feature Count" in info.stdout
+        assert session.remote == [] and session.dialogs == [] and session.errors == []
+    finally:
+        session.close()
+        server.close()
+
+    verify = subprocess.run(
+        [sys.executable, "-m", "geo", "verify"],
+        env={"GEO_DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert verify.returncode == 0, verify.stderr
+
+
+def test_a_hostile_file_is_refused_with_reasons(session: Session, tmp_path: Path, data_dir: Path):
+    server = start_app(None, data_dir)
+    url = next(server)
+    try:
+        session.open(url)
+        bad = tmp_path / "bad.geojson"
+        bad.write_text(
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+            '{"name": "<script>window.pwned=1</script>"}, "geometry": {"type": "Point", '
+            '"coordinates": [200, 33]}}]}',
+            encoding="utf-8",
+        )
+        session.page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            str(bad)
+        )
+        session.page.get_by_text("was not imported").wait_for(timeout=30_000)
+        assert session.page.get_by_role("button", name="Store as a new layer").count() == 0
+        assert session.page.evaluate("() => window.pwned") is None
+        assert session.dialogs == []
+    finally:
+        server.close()

@@ -1,0 +1,847 @@
+"""Uploads in, KML and CSV out (geo.formats): good files, round trips, and a hostile corpus.
+
+The hostile files in tests/data/hostile/ are small and committed (their
+README says what each one is); the big ones (deep nesting, limits, zip bomb)
+are made here at test time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import random
+import shutil
+import subprocess
+import time
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geo.errors import DataError
+from geo.formats import (
+    CSV_COLUMNS,
+    ORIGINAL_GEOMETRY_KEY,
+    Limits,
+    Upload,
+    read_upload,
+    to_csv,
+    to_kml,
+)
+from geo.geojson import normalise_geometry
+from geo.records import LayerRecord, RecordKind
+
+DATA = Path(__file__).resolve().parent / "data"
+IMPORTS = DATA / "imports"
+HOSTILE = DATA / "hostile"
+
+# A hostile file must be refused quickly: this bounds each one (a hang guard
+# with room for a slow CI machine; they take milliseconds here).
+FAST = 1.0
+
+
+def read(name: str, **kwargs: Any) -> Upload:
+    folder = IMPORTS if (IMPORTS / name).exists() else HOSTILE
+    return read_upload(name, (folder / name).read_bytes(), layer="Import", **kwargs)
+
+
+def field(record: LayerRecord, path: str) -> Any:
+    value: Any = record
+    for part in path.split("."):
+        value = value[part] if isinstance(value, dict) else getattr(value, part)
+    return value
+
+
+# ---------------------------------------------------------------- good inputs
+
+GOOD = [
+    pytest.param(
+        "sites.geojson",
+        "geojson",
+        3,
+        {
+            0: {"id": "gate", "kind": "place", "name": "Main gate", "date": "2016-08"},
+            1: {
+                "name": "Perimeter road",
+                "date": "2017-05-15",
+                "date_as_stated": "2017-05-15T08:30:00Z",
+                "properties.lanes": 2,
+                "kind": "other",
+                "id": "Import#2",
+            },
+            2: {"date": "2013/2016", "kind": "area", "geometry.type": "Polygon"},
+        },
+        id="feature-collection",
+    ),
+    pytest.param(
+        "bare-geometry.geojson",
+        "geojson",
+        1,
+        {0: {"name": "Import #1", "geometry.type": "Polygon", "properties": {}, "date": None}},
+        id="bare-geometry",
+    ),
+    pytest.param(
+        "feature.geojson",
+        "geojson",
+        1,
+        {0: {"id": "crater-1", "kind": "event", "date": "2015-01-03", "name": "Crater"}},
+        id="feature",
+    ),
+    pytest.param(
+        "points.csv",
+        "csv",
+        3,
+        {
+            0: {
+                "id": "p1",
+                "name": "Checkpoint",
+                "geometry.coordinates": [36.2671, 33.6655],
+                "properties.notes": 'seen on "two" images, north side',
+                "date": "2016-08-01",
+            },
+            2: {"properties.notes": "1", "date": None, "date_as_stated": "last week"},
+        },
+        id="csv-lat-lon",
+    ),
+    pytest.param(
+        "semicolon.csv",
+        "csv",
+        2,
+        {
+            0: {"name": "Well", "geometry.coordinates": [36.2671, 33.6655], "date": "2014"},
+            1: {"date": "2015-06-01", "properties.Observed": "2015-06-01T10:00:00Z"},
+        },
+        id="csv-semicolons",
+    ),
+    pytest.param(
+        "wkt.csv",
+        "csv",
+        4,
+        {
+            0: {"geometry.type": "LineString", "kind": "feature"},
+            1: {"geometry.type": "Polygon", "kind": "area", "name": "Yard"},
+            3: {"geometry.type": "MultiPoint", "kind": "other"},
+        },
+        id="csv-wkt",
+    ),
+    pytest.param(
+        "placemarks.kml",
+        "kml",
+        3,
+        {
+            0: {
+                "id": "pm-tower",
+                "name": "Watch tower",
+                "date": "2016-08-12",
+                "properties.confidence": "probable",
+                "properties.source": "Maxar 2016",
+                "properties.description": "Seen <b>twice</b>",
+                "geometry.coordinates": [36.2671, 33.6655, 0.0],
+            },
+            1: {"date": "2013/2016-05", "geometry.type": "Polygon"},
+            2: {"geometry.type": "MultiPoint", "date": None},
+        },
+        id="kml",
+    ),
+    pytest.param(
+        "placemarks.kmz",
+        "kmz",
+        3,
+        {0: {"name": "Watch tower"}, 1: {"date_as_stated": "2013/2016-05"}},
+        id="kmz",
+    ),
+    pytest.param(
+        "stac-item.json",
+        "stac",
+        1,
+        {
+            0: {
+                "id": "S2B_37SBT_20170515_0_L2A",
+                "name": "S2B_37SBT_20170515_0_L2A",
+                "kind": "imagery",
+                "date": "2017-05-15",
+                "properties.platform": "sentinel-2b",
+                "properties.eo:cloud_cover": 3.2,
+                "properties.gsd": 10,
+                "properties.assets.visual.href": "https://example.org/S2B/TCI.tif",
+            }
+        },
+        id="stac-item",
+    ),
+    pytest.param(
+        "stac-itemcollection.json",
+        "stac",
+        2,
+        {
+            0: {"id": "skysat-20160812", "properties.platform": "SkySat-C3"},
+            1: {"date": "2015-01-01/2015-12-31", "kind": "imagery"},
+        },
+        id="stac-itemcollection",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "fmt", "count", "expected"), GOOD)
+def test_good_inputs(name: str, fmt: str, count: int, expected: dict[int, dict[str, Any]]) -> None:
+    upload = read(name)
+    assert upload.format == fmt
+    assert len(upload.records) == count
+    assert all(record.layer == "Import" for record in upload.records)
+    for index, fields in expected.items():
+        for path, value in fields.items():
+            assert field(upload.records[index], path) == value, (index, path)
+
+
+def test_stac_keeps_what_an_investigator_needs_and_fetches_nothing() -> None:
+    (record,) = read("stac-item.json").records
+    assert set(record.properties) == {
+        "datetime",
+        "platform",
+        "constellation",
+        "instruments",
+        "gsd",
+        "eo:cloud_cover",
+        "collection",
+        "assets",
+    }
+    assert record.properties["assets"]["visual"] == {
+        "href": "https://example.org/S2B/TCI.tif",
+        "type": "image/tiff; application=geotiff; profile=cloud-optimized",
+        "title": "True color image",
+    }
+
+
+def test_odd_but_legal_input_gives_warnings() -> None:
+    assert any("last week" in w for w in read("points.csv").warnings)
+    assert any("decimal commas" in w for w in read("semicolon.csv").warnings)
+    assert read("sites.geojson").warnings == []
+
+
+def test_properties_are_kept_verbatim_and_copied() -> None:
+    data = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [1, 2]},
+        "properties": {"n": "1", "list": [1, 1.0, None, True], "nested": {"a": {"b": "c"}}},
+    }
+    (record,) = read_upload("f.geojson", json.dumps(data).encode(), layer="L").records
+    assert record.properties == data["properties"]
+    assert type(record.properties["list"][1]) is float
+    assert record.properties["n"] == "1"
+
+
+def test_dates_from_properties() -> None:
+    def date_of(props: dict[str, Any]) -> tuple[str | None, str | None, list[str]]:
+        data = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}}
+        upload = read_upload(
+            "d.geojson", json.dumps({**data, "properties": props}).encode(), layer="L"
+        )
+        return upload.records[0].date, upload.records[0].date_as_stated, upload.warnings
+
+    assert date_of({"date": "2015-01"})[:2] == ("2015-01", "2015-01")
+    assert date_of({"Date": "2015"})[:2] == ("2015", "2015")
+    assert date_of({"datetime": "2015-01-03T23:30:00-05:00"})[:2] == (
+        "2015-01-03",
+        "2015-01-03T23:30:00-05:00",
+    )
+    assert date_of({"observed": 2014})[:2] == ("2014", "2014")
+    assert date_of({"start": "2013-02", "end": "2014"})[:2] == ("2013-02/2014", "2013-02/2014")
+    assert date_of({"date": "2015-01", "date_as_stated": "January 2015"})[:2] == (
+        "2015-01",
+        "January 2015",
+    )
+    assert date_of({"time": "2017/05/15 08:30:00+00"})[0] == "2017-05-15"  # as GDAL writes it
+    date, stated, warnings = date_of({"date": "spring 2015"})
+    assert (date, stated) == (None, "spring 2015")
+    assert "spring 2015" in warnings[0]
+    assert date_of({"date": "2016/2013"})[0] is None  # ends before it starts
+
+
+def test_kind_and_name_fall_back() -> None:
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}, "properties": p}
+        for p in ({"kind": "event", "title": "T"}, {"kind": "Event"}, {"label": 7}, None)
+    ]
+    data = {"type": "FeatureCollection", "features": features}
+    records = read_upload("k.geojson", json.dumps(data).encode(), layer="Mine").records
+    assert [r.kind for r in records] == ["event", "other", "other", "other"]
+    assert [r.name for r in records] == ["T", "Mine #2", "7", "Mine #4"]
+
+
+def test_duplicate_ids_are_made_unique_with_a_warning() -> None:
+    text = "id,lat,lon\na,1,2\na,1,2\nb,1,2\n"
+    upload = read_upload("d.csv", text.encode(), layer="L")
+    assert [r.id for r in upload.records] == ["a", "a (2)", "b"]
+    assert any("more than once" in w for w in upload.warnings)
+
+
+def test_csv_with_both_geometry_and_coordinates_reads_the_geometry() -> None:
+    text = 'name,lat,lon,wkt\nA,10,20,"POINT (36.3 33.6)"\n'
+    upload = read_upload("b.csv", text.encode(), layer="L")
+    assert upload.records[0].geometry["coordinates"] == [36.3, 33.6]
+    assert upload.records[0].properties == {"name": "A", "lat": "10", "lon": "20"}
+
+
+def test_csv_geojson_geometry_column_and_excel_sep_line() -> None:
+    cell = json.dumps({"type": "Point", "coordinates": [36.3, 33.6]}).replace('"', '""')
+    text = f'sep=;\nname;geometry\nA;"{cell}"\n'
+    (record,) = read_upload("g.csv", text.encode(), layer="L").records
+    assert record.geometry == {"type": "Point", "coordinates": [36.3, 33.6]}
+
+
+def test_content_wins_over_a_wrong_extension() -> None:
+    data = (IMPORTS / "feature.geojson").read_bytes()
+    upload = read_upload("feature.csv", data, layer="L")
+    assert upload.format == "geojson"
+    assert "named .csv" in upload.warnings[0]
+    kmz = (IMPORTS / "placemarks.kmz").read_bytes()
+    assert read_upload("placemarks.kml", kmz, layer="L").format == "kmz"
+
+
+# ---------------------------------------------------------------- repair
+
+
+def test_repair_makes_invalid_geometry_valid_and_keeps_the_original() -> None:
+    upload = read("bow-tie.geojson", repair=True)
+    (record,) = upload.records
+    assert record.geometry["type"] == "MultiPolygon"
+    assert record.properties[ORIGINAL_GEOMETRY_KEY] == {
+        "type": "Polygon",
+        "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]],
+    }
+    assert "make_valid" in upload.warnings[0] and "#1" in upload.warnings[0]
+    # ... and the repaired record survives both exports.
+    assert read_upload("r.kml", to_kml([record], document_name="r"), layer="x").records == [record]
+    assert read_upload("r.csv", to_csv([record]).encode(), layer="x").records == [record]
+
+
+def test_repair_does_not_overwrite_a_property_of_the_same_name() -> None:
+    data = json.loads((HOSTILE / "bow-tie.geojson").read_text())
+    data["features"][0]["properties"][ORIGINAL_GEOMETRY_KEY] = "mine"
+    with pytest.raises(DataError, match="rename it"):
+        read_upload("b.geojson", json.dumps(data).encode(), layer="L", repair=True)
+
+
+def test_repair_does_not_touch_structural_problems() -> None:
+    with pytest.raises(DataError, match="latitude 120"):
+        read("latitude-120.geojson", repair=True)
+
+
+# ---------------------------------------------------------------- round trips
+
+HOSTILE_STRINGS = [
+    "<img src=x onerror=alert(1)>",
+    "]]>",
+    "\"double\" and 'single' quotes",
+    "line one\nline two\r\nline three\rend",
+    "comma, semicolon; tab\tend",
+    "نص عربي: صيدنايا",
+    "😀 👩🏽‍⚖️ emoji",
+    '=HYPERLINK("http://example.org","click")',
+    "+1",
+    "-2",
+    "@SUM(A1)",
+    "\tstarts with a tab",
+    "${alert(1)}`\\`",
+    "  padded  ",
+    "&amp; &lt; &#13; %s {0}",
+    "",
+]
+
+GEOMETRIES: list[dict[str, Any]] = [
+    {"type": "Point", "coordinates": [36.2671234, 33.6655]},
+    {"type": "Point", "coordinates": [-179.9999999, -89.5, 812.5]},
+    {"type": "LineString", "coordinates": [[36.26, 33.66], [36.27, 33.67], [36.28, 33.665]]},
+    {
+        "type": "Polygon",
+        "coordinates": [
+            [[0, 0], [0, 10], [10, 10], [10, 0], [0, 0]],  # clockwise: normalised on write
+            [[2, 2], [4, 2], [4, 4], [2, 4], [2, 2]],
+            [[6, 6], [8, 6], [8, 8], [6, 8], [6, 6]],
+        ],
+    },
+    {
+        "type": "MultiPolygon",
+        "coordinates": [
+            [[[20, 20], [21, 20], [21, 21], [20, 21], [20, 20]]],
+            [
+                [[30, 30], [35, 30], [35, 35], [30, 35], [30, 30]],
+                [[31, 31], [31, 32], [32, 32], [32, 31], [31, 31]],
+            ],
+        ],
+    },
+    {"type": "MultiPoint", "coordinates": [[1e-7, -5e-7], [3, 4]]},
+    {"type": "MultiLineString", "coordinates": [[[1, 1], [2, 2]], [[3, 3], [4, 4], [5, 3]]]},
+]
+DATES = [None, "2015", "2015-01", "2015-01-03", "2013/2016", "2015-01-10/2015-02"]
+
+
+def hostile_records() -> list[LayerRecord]:
+    kinds = list(RecordKind)
+    records = []
+    for index, text in enumerate(HOSTILE_STRINGS):
+        date = DATES[index % len(DATES)]
+        records.append(
+            LayerRecord(
+                id=f"rec-{index} {text}",
+                layer="Annotations" if index % 2 else f"Import <b>{index % 3}</b> «x»",
+                kind=kinds[index % len(kinds)],
+                name=text,
+                geometry=normalise_geometry(GEOMETRIES[index % len(GEOMETRIES)]),
+                properties={
+                    "note": text,
+                    text or "empty": [
+                        text,
+                        1,
+                        1.0,
+                        -0.0,
+                        10**20,
+                        True,
+                        None,
+                        {"deep": {"er": text}},
+                    ],
+                    "نص": "value",
+                    "date": "not the record's date",
+                },
+                date=date,
+                date_as_stated=(text or None) if index % 3 else None,
+            )
+        )
+    return records
+
+
+def by_folder(records: list[LayerRecord]) -> list[LayerRecord]:
+    """The order of a KML export: layer by layer (first seen first), in order within each."""
+    layers = list(dict.fromkeys(record.layer for record in records))
+    return sorted(records, key=lambda record: layers.index(record.layer))
+
+
+def test_hostile_records_round_trip_through_kml() -> None:
+    records = hostile_records()
+    kml = to_kml(records, document_name="Case <export> & ]]>")
+    upload = read_upload("export.kml", kml, layer="ignored: the file names its layers")
+    assert upload.format == "kml"
+    assert upload.warnings == []
+    assert upload.records == by_folder(records)
+
+
+def test_hostile_records_round_trip_through_csv() -> None:
+    records = hostile_records()
+    text = to_csv(records)
+    for encoding in ("utf-8", "utf-8-sig"):  # with a BOM, as Excel wants
+        upload = read_upload("export.csv", text.encode(encoding), layer="ignored")
+        assert upload.format == "csv"
+        assert upload.warnings == []
+        assert upload.records == records
+
+
+@pytest.mark.parametrize("name", [p.name for p in sorted(IMPORTS.iterdir())])
+def test_every_import_round_trips(name: str) -> None:
+    records = read(name).records
+    kml = read_upload("x.kml", to_kml(records, document_name=name), layer="other")
+    csv_ = read_upload("x.csv", to_csv(records).encode(), layer="other")
+    assert kml.records == by_folder(records)
+    assert csv_.records == records
+
+
+def test_kml_is_built_as_xml_not_by_concatenation() -> None:
+    records = hostile_records()
+    kml = to_kml(records, document_name="<doc>")
+    assert kml.startswith(b"<?xml version='1.0' encoding='utf-8'?>")
+    assert b"<img" not in kml and b"&lt;img src=x onerror=alert(1)&gt;" in kml
+    assert b"\r" not in kml and b"&#13;" in kml  # a CR survives as a character reference
+    assert b"<!DOCTYPE" not in kml
+    assert kml.count(b"<Folder>") == len({r.layer for r in records})
+    assert b"<TimeSpan>" in kml and b"<begin>2013</begin>" in kml
+    assert b"<when>2015-01</when>" in kml
+    assert b"<innerBoundaryIs>" in kml and b"<MultiGeometry>" in kml
+    assert b"0.0000001,-0.0000005" in kml  # no exponents in coordinates
+
+
+def test_csv_is_verbatim_spreadsheet_friendly_text() -> None:
+    records = hostile_records()
+    text = to_csv(records)
+    assert text.splitlines()[0] == ",".join(CSV_COLUMNS)
+    assert '"=HYPERLINK(""http://example.org"",""click"")"' in text  # verbatim, not defused
+    assert "'=HYPERLINK" not in text
+    row = text.split("\r\n")[1].split(",")
+    assert row[6:8] == ["36.2671234", "33.6655"]  # longitude, latitude of a point
+
+
+def test_an_empty_date_as_stated_reads_back_as_none_from_csv() -> None:
+    record = LayerRecord(
+        "a", "L", RecordKind.PLACE, "A", {"type": "Point", "coordinates": [1.0, 2.0]}
+    )
+    stated = LayerRecord(**{**record.__dict__, "date_as_stated": ""})
+    assert read_upload("a.csv", to_csv([stated]).encode(), layer="L").records == [record]
+    assert read_upload("a.kml", to_kml([stated], document_name="d"), layer="L").records == [stated]
+
+
+@pytest.mark.parametrize("writer", ["kml", "csv"])
+def test_writers_refuse_what_cannot_be_read_back(writer: str) -> None:
+    point = {"type": "Point", "coordinates": [1.0, 2.0]}
+    records = [
+        LayerRecord("ok", "L", RecordKind.PLACE, "fine", point),
+        LayerRecord("bell", "L", RecordKind.PLACE, "ring \x07", point),
+        LayerRecord("nan", "L", RecordKind.PLACE, "n", point, properties={"x": float("nan")}),
+        LayerRecord("geo", "L", RecordKind.PLACE, "g", {"type": "Point", "coordinates": [1, 95]}),
+    ]
+    with pytest.raises(DataError) as caught:
+        to_kml(records, document_name="d") if writer == "kml" else to_csv(records)
+    problems = caught.value.problems
+    assert [(p.record, p.field) for p in problems] == [
+        ("#2 (bell)", "name"),
+        ("#3 (nan)", "properties.x"),
+        ("#4 (geo)", "geometry"),
+    ]
+    assert "U+0007" in problems[0].message
+
+
+# ---------------------------------------------------------------- the hostile corpus
+
+# file: (fragments the message must contain, record, field)
+CORPUS: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
+    "broken.geojson": (("not valid JSON", "line 3"), None, None),
+    "features-not-a-list.geojson": (("'features' must be a list",), None, "features"),
+    "coordinates-as-strings.geojson": (("finite numbers", "'36.3'"), "#1", "geometry"),
+    "nan.geojson": (("NaN is not a JSON number",), None, None),
+    "infinity.geojson": (("Infinity is not a JSON number",), None, None),
+    "latitude-120.geojson": (("latitude 120 is outside -90..90",), "#2", "geometry"),
+    "longitude-200.geojson": (("longitude 200 is outside -180..180",), "#1", "geometry"),
+    "swapped.csv": (("latitude and longitude look swapped", "'lat'", "'lon'"), None, "lat"),
+    "bow-tie.geojson": (("Self-intersection", "repairable with make_valid"), "#1", "geometry"),
+    "unclosed-ring.geojson": (("must end where it starts",), "#1", "geometry"),
+    "ring-of-3.geojson": (("at least 4 positions, got 3",), "#1", "geometry"),
+    "empty-collection.geojson": (("no features",), None, None),
+    "binary-garbage.geojson": (("binary data", "NUL byte"), None, None),
+    "png-bytes.geojson": (("PNG image", "not a GeoJSON file"), None, None),
+    "utf-16.geojson": (("UTF-16", "FF FE", "save the file as UTF-8"), None, None),
+    "utf-16-no-bom.csv": (("looks like UTF-16",), None, None),
+    "latin-1.csv": (("not UTF-8", "byte 0xE9", "line 2"), None, None),
+    "crs-member.geojson": (("'crs' member is not allowed",), None, "crs"),
+    "geometry-collection.geojson": (("GeometryCollection is not supported",), "#1", "geometry"),
+    "xxe.kml": (("DOCTYPE", "'xxe'", "file:///etc/passwd (not read)", "XXE"), None, None),
+    "billion-laughs.kml": (("DOCTYPE", "'lol'", "billion laughs"), None, None),
+    "not-well-formed.kml": (("not well-formed XML", "mismatched tag"), None, None),
+    "no-kml-inside.kmz": (("no .kml file inside the KMZ", "readme.txt"), None, None),
+    "not-a-zip.kmz": (("not a zip archive",), None, None),
+    "no-coordinate-columns.csv": (
+        ("no coordinate columns found", "'name', 'place', 'date'"),
+        None,
+        None,
+    ),
+    "non-numeric-latitude.csv": (("'north' is not a number", "line 3"), "#2", "latitude"),
+    "ragged-rows.csv": (("2 cells where the header has 3",), "#2", None),
+    "empty.geojson": (("the file is empty",), None, None),
+    "empty-lines-only.csv": (("the file is empty",), None, None),
+    "stac-without-geometry.json": (("without geometry",), "#1 (no-footprint)", "geometry"),
+    "stac-bad-datetime.json": (
+        ("'last Tuesday' is not an RFC 3339 date-time",),
+        "#1 (when)",
+        "properties.datetime",
+    ),
+    "stac-collection.json": (("STAC Collection",), None, None),
+    "topojson.json": (("'Topology' is not GeoJSON",), None, "type"),
+    "top-level-array.geojson": (("got a JSON array",), None, None),
+    "null-geometry.geojson": (("no geometry (null)",), "#1", "geometry"),
+    "properties-a-string.geojson": (("properties must be an object",), "#1", "properties"),
+    "control-character.geojson": (("U+0007", "not text"), "#1", "properties.name"),
+    "many-problems.geojson": (("latitude 95",), "#1", "geometry"),
+    "web-page.geojson": (("web page (HTML)",), None, None),
+    "gpx-named.kml": (("not a KML document", "<gpx>"), None, None),
+    "projected.csv": (("projected coordinates",), None, "y"),
+    "wkt-collection-bomb.csv": (("GeometryCollection is not supported",), "#1", "wkt"),
+    "wkt-deep-nesting.csv": (("WKT nested deeper",), "#1", "wkt"),
+    "wkt-invalid.csv": (("not valid WKT", "closed linestring"), "#1", "wkt"),
+    "mixed-multigeometry.kml": (("mixes LineString and Point",), "#1", "geometry"),
+    "placemark-without-geometry.kml": (("no geometry",), "#1", "geometry"),
+    "kml-bad-coordinates.kml": (("'36.3;33.6'", "longitude,latitude"), "#1", "coordinates"),
+    "kml-track.kml": (("Track is not supported",), "#1", "geometry"),
+    "duplicate-columns.csv": (("'name' appears twice",), None, "name"),
+    "tampered-export.csv": (("'weapon' is not one of place",), "#1", "kind"),
+    "tampered-export.kml": (("not valid JSON",), "#1", "properties"),
+}
+
+
+def refusal(call: Callable[[], object]) -> DataError:
+    start = time.perf_counter()
+    with pytest.raises(DataError) as caught:
+        call()
+    assert time.perf_counter() - start < FAST
+    return caught.value
+
+
+def test_the_corpus_is_complete() -> None:
+    files = {path.name for path in HOSTILE.iterdir() if path.name != "README.md"}
+    assert files == set(CORPUS)
+    assert len(CORPUS) + len(GENERATED) >= 30
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_hostile_file_is_refused_clearly(name: str) -> None:
+    fragments, record, field_ = CORPUS[name]
+    error = refusal(lambda: read(name))
+    first = error.problems[0]
+    for fragment in fragments:
+        assert fragment in first.message, (fragment, first.message)
+    assert first.file == name
+    assert (first.record, first.field) == (record, field_)
+    assert fragments[0] in str(error)
+
+
+def test_every_problem_is_reported_not_just_the_first() -> None:
+    error = refusal(lambda: read("many-problems.geojson"))
+    assert [(p.record, p.field) for p in error.problems] == [
+        ("#1", "geometry"),
+        ("#3", "geometry"),
+        ("#4", "properties"),
+    ]
+    error = refusal(lambda: read("kml-bad-coordinates.kml"))
+    assert [p.record for p in error.problems] == ["#1", "#2"]
+    assert "latitude 133.6" in error.problems[1].message
+    error = refusal(lambda: read("wkt-invalid.csv"))
+    assert "'abc'" in error.problems[1].message
+
+
+def test_our_own_files_edited_badly_are_checked_field_by_field() -> None:
+    error = refusal(lambda: read("tampered-export.csv"))
+    assert [(p.record, p.field) for p in error.problems] == [
+        ("#1", "kind"),
+        ("#1", "date"),
+        ("#2", "geometry"),
+        ("#3", "properties"),
+    ]
+    error = refusal(lambda: read("tampered-export.kml"))
+    assert [(p.record, p.field) for p in error.problems] == [
+        ("#1", "properties"),
+        ("#2", "kind"),
+        ("#2", "date"),
+    ]
+
+
+def test_a_flood_of_problems_is_capped() -> None:
+    text = "name,lat,lon\n" + "x,north,east\n" * 1500
+    error = refusal(lambda: read_upload("flood.csv", text.encode(), layer="L"))
+    assert len(error.problems) == 1001
+    assert "2,000 more problems not listed" in error.problems[-1].message
+
+
+# ---------------------------------------------------------------- generated hostile files
+
+
+def zipped(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def feature_with(properties: dict[str, Any]) -> bytes:
+    geometry = {"type": "Point", "coordinates": [36.3, 33.6]}
+    return json.dumps({"type": "Feature", "geometry": geometry, "properties": properties}).encode()
+
+
+PLACEMARK = b"<Placemark><Point><coordinates>36.3,33.6</coordinates></Point></Placemark>"
+SMALL = Limits(max_features=10, max_coordinates=100, max_string=50)
+
+# id: (file name, bytes maker, limits, fragments)
+GENERATED: dict[str, tuple[str, Callable[[], bytes], Limits, tuple[str, ...]]] = {
+    "json-100k-levels": (
+        "deep.geojson",
+        lambda: (
+            b'{"type": "Feature", "properties": {"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
+        ),
+        Limits(),
+        ("nested 100,002 levels deep", "limit of 64"),
+    ),
+    "kml-100k-levels": (
+        "deep.kml",
+        lambda: b"<kml>" + b"<Folder>" * 100_000 + b"</Folder>" * 100_000 + b"</kml>",
+        Limits(),
+        ("nested more than 64 elements deep",),
+    ),
+    "string-over-limit": (
+        "long.geojson",
+        lambda: feature_with({"note": "x" * 100_001}),
+        Limits(),
+        ("100,001 characters is over the 100,000-character limit",),
+    ),
+    "too-many-features": (
+        "many.geojson",
+        lambda: (
+            b'{"type": "FeatureCollection", "features": [' + b",".join([b"{}"] * 100_001) + b"]}"
+        ),
+        Limits(),
+        ("100,001 features is over the limit of 100,000",),
+    ),
+    "too-many-coordinates": (
+        "line.geojson",
+        lambda: b'{"type": "LineString", "coordinates": [' + b"[0,0]," * 2_000_000 + b"[1,1]]}",
+        Limits(),
+        ("more than 2,000,000 coordinates",),
+    ),
+    "over-max-bytes": (
+        "huge.geojson",
+        lambda: b" " * (50 * 1024 * 1024 + 1),
+        Limits(),
+        ("52,428,801 bytes is over the 52,428,800-byte limit",),
+    ),
+    "kmz-zip-bomb": (
+        "bomb.kmz",
+        lambda: zipped("doc.kml", b"<kml>" + b" " * (20 * 1024 * 1024) + b"</kml>"),
+        Limits(),
+        ("compressed", "over the limit of 100 to 1", "zip bomb"),
+    ),
+    "kmz-over-uncompressed-limit": (
+        "big.kmz",
+        lambda: zipped(
+            "doc.kml", b"<kml>" + random.Random(1).randbytes(3 * 1024 * 1024) + b"</kml>"
+        ),
+        Limits(max_kmz_uncompressed=2 * 1024 * 1024),
+        ("unpacks to 3,145,739 bytes, over the 2,097,152-byte limit",),
+    ),
+    "kml-too-many-placemarks": (
+        "many.kml",
+        lambda: b"<kml><Document>" + PLACEMARK * 11 + b"</Document></kml>",
+        SMALL,
+        ("11 Placemarks is over the limit of 10 features",),
+    ),
+    "kml-too-many-coordinates": (
+        "line.kml",
+        lambda: (
+            b"<kml><Placemark><LineString><coordinates>"
+            + b"36.3,33.6 " * 101
+            + b"</coordinates></LineString></Placemark></kml>"
+        ),
+        SMALL,
+        ("more than 100 coordinates",),
+    ),
+    "csv-too-many-rows": (
+        "rows.csv",
+        lambda: b"lat,lon\n" + b"33.6,36.3\n" * 11,
+        SMALL,
+        ("more than 10 features",),
+    ),
+    "csv-cell-over-limit": (
+        "cell.csv",
+        lambda: b"lat,lon,note\n33.6,36.3," + b"y" * 51 + b"\n",
+        SMALL,
+        ("51 characters is over the 50-character limit",),
+    ),
+    "kml-name-over-limit": (
+        "name.kml",
+        lambda: (
+            b"<kml><Placemark><name>"
+            + b"n" * 51
+            + b"</name><Point><coordinates>1,2</coordinates></Point></Placemark></kml>"
+        ),
+        SMALL,
+        ("record #1: field name: 51 characters is over the 50-character limit",),
+    ),
+    "kml-value-over-limit": (
+        "value.kml",
+        lambda: (
+            b'<kml><Placemark><ExtendedData><Data name="n"><value>'
+            + b"z" * 51
+            + b"</value></Data></ExtendedData><Point><coordinates>1,2</coordinates></Point>"
+            + b"</Placemark></kml>"
+        ),
+        SMALL,
+        ("51 characters is over the 50-character limit",),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GENERATED))
+def test_generated_hostile_file_is_refused_quickly(case: str) -> None:
+    name, make, limits, fragments = GENERATED[case]
+    data = make()
+    error = refusal(lambda: read_upload(name, data, layer="L", limits=limits))
+    for fragment in fragments:
+        assert fragment in str(error), (fragment, str(error))
+
+
+def test_damaged_files_give_data_errors_only() -> None:
+    """Truncated and bit-flipped copies of every good file: a result or a DataError."""
+    rng = random.Random(7)
+    for path in sorted(IMPORTS.iterdir()):
+        data = path.read_bytes()
+        variants = [data[: len(data) * cut // 12] for cut in range(12)]
+        for _ in range(25):
+            damaged = bytearray(data)
+            for _ in range(3):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+            variants.append(bytes(damaged))
+        for variant in variants:
+            with contextlib.suppress(DataError):
+                read_upload(path.name, variant, layer="L")
+
+
+# ---------------------------------------------------------------- GDAL
+
+OGR = shutil.which("ogrinfo")
+needs_gdal = pytest.mark.skipif(
+    OGR is None and not os.environ.get("CI"), reason="ogrinfo (gdal-bin) is not installed"
+)
+
+
+def ogrinfo(*args: str | Path) -> str:
+    assert OGR is not None, "CI must have ogrinfo (gdal-bin)"
+    done = subprocess.run(
+        [OGR, "-ro", "-al", "-so", *map(str, args)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@needs_gdal
+def test_gdal_opens_our_kml(tmp_path: Path) -> None:
+    records = hostile_records()
+    path = tmp_path / "export.kml"
+    path.write_bytes(to_kml(records, document_name="Case"))
+    info = ogrinfo(path)
+    counts = [int(line.split(":")[1]) for line in info.splitlines() if "Feature Count" in line]
+    assert sum(counts) == len(records)
+    assert len(counts) == len({r.layer for r in records})  # a layer per Folder
+
+
+@needs_gdal
+def test_gdal_opens_our_csv_with_its_geometry(tmp_path: Path) -> None:
+    records = hostile_records()
+    path = tmp_path / "export.csv"
+    path.write_text(to_csv(records), encoding="utf-8", newline="")
+    info = ogrinfo(path, "-oo", "GEOM_POSSIBLE_NAMES=geometry", "-oo", "KEEP_GEOM_COLUMNS=NO")
+    assert f"Feature Count: {len(records)}" in info
+    assert "Geometry Column = geometry" in info
+    for column in ("id", "layer", "kind", "name", "date", "date_as_stated", "properties"):
+        assert f"\n{column}: String" in info
+    extent = next(line for line in info.splitlines() if line.startswith("Extent"))
+    assert extent == "Extent: (-180.000000, -89.500000) - (36.280000, 35.000000)"
+
+
+@needs_gdal
+@pytest.mark.parametrize(
+    ("driver", "options", "suffix"),
+    [("KML", [], ".kml"), ("LIBKML", [], ".kml"), ("CSV", ["-lco", "GEOMETRY=AS_WKT"], ".csv")],
+)
+def test_files_written_by_gdal_are_read(
+    tmp_path: Path, driver: str, options: list[str], suffix: str
+) -> None:
+    ogr2ogr = shutil.which("ogr2ogr")
+    assert ogr2ogr is not None
+    out = tmp_path / f"sites{suffix}"
+    subprocess.run(
+        [ogr2ogr, "-f", driver, *options, str(out), str(IMPORTS / "sites.geojson")],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    upload = read_upload(out.name, out.read_bytes(), layer="GDAL")
+    original = read("sites.geojson").records
+    assert [r.name for r in upload.records] == [r.name for r in original]
+    assert [r.geometry["type"] for r in upload.records] == [r.geometry["type"] for r in original]
+    assert upload.records[0].kind == "place"
+    assert upload.records[1].date == "2017-05-15"  # GDAL's 2017/05/15 08:30:00+00

@@ -1,0 +1,691 @@
+"""The evidence store: faithful records, a history that shows tampering, no half saves."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geo.errors import DataError, GeoError
+from geo.records import ANNOTATIONS_LAYER, LayerRecord, RecordKind
+from geo.store import (
+    GENESIS_HASH,
+    Action,
+    Store,
+    StoreError,
+    default_data_dir,
+    entry_hash,
+)
+from tests.store_worker import annotation
+
+ROOT = Path(__file__).resolve().parent.parent
+FILE_BYTES = b'<?xml version="1.0"?>\r\n<kml>\xef\xbb\xbf as received, CRLF and all</kml>\r\n'
+
+
+def point(lon: float = 36.3, lat: float = 33.6) -> dict[str, Any]:
+    return {"type": "Point", "coordinates": [lon, lat]}
+
+
+def drawn(record_id: str = "", **changes: Any) -> LayerRecord:
+    record = LayerRecord(
+        id=record_id,
+        layer=ANNOTATIONS_LAYER,
+        kind=RecordKind.AREA,
+        name="Burnt area north of the compound",
+        geometry={
+            "type": "Polygon",
+            "coordinates": [[[36.3, 33.6], [36.31, 33.6], [36.31, 33.61], [36.3, 33.6]]],
+        },
+        properties={"note": "seen on 2015-01 imagery", "confidence": "probable"},
+        date="2015-01",
+        date_as_stated="January 2015",
+    )
+    return replace(record, **changes)
+
+
+def imported(count: int, prefix: str = "pm") -> list[LayerRecord]:
+    return [
+        LayerRecord(
+            id=f"{prefix}{i}",
+            layer="whatever the importer said",
+            kind=RecordKind.PLACE,
+            name=f"Placemark {i}",
+            geometry=point(36 + i / 1000, 33.5),
+            properties={"name": f"Placemark {i}", "description": None, "row": i},
+        )
+        for i in range(count)
+    ]
+
+
+def snapshot(store: Store) -> tuple[Any, ...]:
+    return (
+        store.records(),
+        store.history(),
+        store.layers(),
+        store.files(),
+        sorted(p.name for p in store.files_dir.iterdir()),
+    )
+
+
+def raw(store: Store) -> sqlite3.Connection:
+    """A plain connection, as someone tampering with the file would use."""
+    return sqlite3.connect(store.db_path, isolation_level=None)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.open(tmp_path / "data")
+
+
+# --- records in and out -----------------------------------------------------------------
+
+
+def test_open_creates_the_folder_database_and_schema(tmp_path):
+    store = Store.open(tmp_path / "a" / "b")
+    assert store.db_path == (tmp_path / "a" / "b" / "store.sqlite3").resolve()
+    assert store.files_dir.is_dir()
+    with raw(store) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert Store.open(tmp_path / "a" / "b") == store  # opening again changes nothing
+    assert store.records() == [] and store.history() == [] and store.verify() == []
+
+
+def test_records_read_back_equal(store):
+    records = [
+        drawn("a-1"),
+        drawn(
+            "a-2",
+            kind=RecordKind.EVENT,
+            name="Ṣaydnāyā — «crematorium» 火葬場",
+            geometry={"type": "LineString", "coordinates": [[36.3, 33.6], [36.4, 33.7]]},
+            properties={
+                "nested": {"list": [1, 2.5, -0.0, None, True, "x"], "empty": {}},
+                "big": 2**70,
+                "tiny": 1e-300,
+                "quote": 'he said "no"\n',
+            },
+            date="2013/2016",
+            date_as_stated="2013 to 2016",
+        ),
+        drawn("a-3", properties={}, date=None, date_as_stated=None, name=""),
+    ]
+    returned = [store.add(record, analyst="Analyst A") for record in records]
+    assert returned == records
+    assert store.records() == records
+    assert store.records(ANNOTATIONS_LAYER) == records
+    assert store.records("no such layer") == []
+    assert store.get("a-2") == records[1]
+    assert isinstance(store.records()[1].kind, RecordKind)
+
+
+def test_add_makes_an_id_and_never_reuses_one(store):
+    first = store.add(drawn(), analyst="A")
+    assert first.id.startswith("ann-") and len(first.id) == 16
+    second = store.add(drawn(), analyst="A")
+    assert second.id != first.id
+    with pytest.raises(StoreError, match="already exists"):
+        store.add(drawn(first.id), analyst="A")
+    store.delete(first.id, analyst="A")
+    with pytest.raises(StoreError, match="deleted record had it"):
+        store.add(drawn(first.id), analyst="A")
+    assert [r.id for r in store.records()] == [second.id]
+
+
+def test_edit_changes_only_the_given_fields_and_keeps_before_and_after(store):
+    original = store.add(drawn("r1"), analyst="A")
+    edited = store.edit(
+        "r1", analyst="  B  ", name="Burnt area (revised)", date=None, kind="feature"
+    )
+    assert edited == replace(original, name="Burnt area (revised)", date=None, kind="feature")
+    assert store.records() == [edited]
+    entry = store.history()[-1]
+    assert (entry.action, entry.record_id, entry.analyst) == (Action.EDIT, "r1", "B")
+    assert entry.change == {
+        "changes": {
+            "name": {"before": original.name, "after": "Burnt area (revised)"},
+            "date": {"before": "2015-01", "after": None},
+            "kind": {"before": "area", "after": "feature"},
+        }
+    }
+    # The same values again: nothing changes, nothing is logged.
+    assert store.edit("r1", analyst="B", name="Burnt area (revised)") == edited
+    assert len(store.history()) == 2
+    with pytest.raises(DataError, match="nothing to change"):
+        store.edit("r1", analyst="B")
+    with pytest.raises(StoreError, match="no record with id 'nope'"):
+        store.edit("nope", analyst="B", name="x")
+
+
+def test_delete_hides_the_record_but_the_history_keeps_it(store):
+    kept = store.add(drawn("keep"), analyst="A")
+    gone = store.add(drawn("gone", name="Mistaken marker"), analyst="A")
+    store.delete("gone", analyst="B")
+    assert store.records() == [kept]
+    assert [layer.count for layer in store.layers()] == [1]
+    history = store.history()
+    assert [(e.action, e.record_id) for e in history] == [
+        (Action.CREATE, "keep"),
+        (Action.CREATE, "gone"),
+        (Action.DELETE, "gone"),
+    ]
+    assert history[2].change["record"] == history[1].change["record"]  # as it was when deleted
+    assert history[2].change["record"]["name"] == gone.name
+    with pytest.raises(StoreError, match="'gone' was deleted at"):
+        store.delete("gone", analyst="B")
+    with pytest.raises(StoreError, match="'gone' was deleted at"):
+        store.edit("gone", analyst="B", name="back")
+    with pytest.raises(StoreError, match="no record with id 'never'"):
+        store.delete("never", analyst="B")
+    assert store.verify() == []
+
+
+def test_the_revision_changes_with_every_write_and_only_then(store):
+    seen = [store.revision()]
+    store.add(drawn("r1"), analyst="A")
+    seen.append(store.revision())
+    store.edit("r1", analyst="A", name="same name twice")
+    seen.append(store.revision())
+    store.edit("r1", analyst="A", name="same name twice")  # no change, no new revision
+    with pytest.raises(StoreError):
+        store.delete("unknown", analyst="A")
+    assert store.revision() == seen[-1]
+    store.import_layer("L", imported(1), analyst="A", file_name="f", file_bytes=b"f")
+    seen.append(store.revision())
+    store.delete("r1", analyst="A")
+    seen.append(store.revision())
+    assert len(set(seen)) == 5 and seen[0] == "0"
+
+
+# --- imports -----------------------------------------------------------------------------
+
+
+def test_import_keeps_the_file_as_received(store):
+    store.add(drawn("a1"), analyst="A")
+    receipt = store.import_layer(
+        "Prison placemarks", imported(3), analyst="B", file_name="places.kml", file_bytes=FILE_BYTES
+    )
+    sha256 = hashlib.sha256(FILE_BYTES).hexdigest()
+    assert (receipt.layer, receipt.count, receipt.sha256, receipt.size, receipt.file_name) == (
+        "Prison placemarks",
+        3,
+        sha256,
+        len(FILE_BYTES),
+        "places.kml",
+    )
+    assert receipt.received_at.endswith("Z")
+    assert store.file_path(sha256).read_bytes() == FILE_BYTES
+    assert not [p for p in store.files_dir.iterdir() if p.name != sha256]  # no temp files left
+    got = store.records("Prison placemarks")
+    assert got == [replace(r, layer="Prison placemarks") for r in imported(3)]
+    layers = store.layers()
+    assert [(info.name, info.count, info.file_sha256, info.file_name) for info in layers] == [
+        (ANNOTATIONS_LAYER, 1, None, None),
+        ("Prison placemarks", 3, sha256, "places.kml"),
+    ]
+    [info] = store.files()
+    assert (info.sha256, info.size, info.file_name, info.layer, info.analyst) == (
+        sha256,
+        len(FILE_BYTES),
+        "places.kml",
+        "Prison placemarks",
+        "B",
+    )
+    entry = store.history()[-1]
+    assert (entry.action, entry.layer, entry.record_id, entry.change["count"]) == (
+        Action.IMPORT,
+        "Prison placemarks",
+        None,
+        3,
+    )
+    assert entry.change["file"]["sha256"] == sha256
+    # Imported records can be edited and deleted like drawn ones; the file stays as received.
+    store.edit("pm1", analyst="A", name="Renamed")
+    store.delete("pm2", analyst="A")
+    assert [r.id for r in store.records("Prison placemarks")] == ["pm0", "pm1"]
+    assert store.verify() == []
+
+
+def test_importing_the_same_bytes_again_shares_the_kept_copy(store):
+    first = store.import_layer("One", imported(2, "a"), analyst="A", file_name="x", file_bytes=b"")
+    second = store.import_layer("Two", imported(0), analyst="A", file_name="y", file_bytes=b"")
+    assert first.sha256 == second.sha256 == hashlib.sha256(b"").hexdigest()
+    assert len(store.files()) == 2 and len(list(store.files_dir.iterdir())) == 1
+    assert store.verify() == []
+
+
+def test_a_taken_layer_name_is_refused_and_nothing_changes(store):
+    store.add(drawn("a1"), analyst="A")
+    store.import_layer("Placemarks", imported(2), analyst="A", file_name="a", file_bytes=b"a")
+    before = snapshot(store)
+    for name in ("Placemarks", "PLACEMARKS", ANNOTATIONS_LAYER):
+        with pytest.raises(StoreError, match="already exists"):
+            store.import_layer(
+                name, imported(2, "new"), analyst="A", file_name="b", file_bytes=b"other bytes"
+            )
+    assert snapshot(store) == before  # not even the new file is kept
+
+
+def test_a_bad_import_reports_every_problem_and_imports_nothing(store):
+    store.add(drawn("taken"), analyst="A")
+    before = snapshot(store)
+    records = imported(4)
+    records[1] = replace(records[1], properties={"area": math.nan})
+    records[2] = replace(records[2], date="15/05/2017")
+    records[3] = replace(records[3], id="pm0")
+    with pytest.raises(DataError) as caught:
+        store.import_layer("L", records, analyst="A", file_name="f.csv", file_bytes=b"x")
+    assert [(p.file, p.record, p.field) for p in caught.value.problems] == [
+        ("f.csv", "pm1", "properties"),
+        ("f.csv", "pm2", "date"),
+        ("f.csv", "pm0", "id"),
+    ]
+    assert snapshot(store) == before
+    with pytest.raises(DataError, match="already in the store") as caught:
+        store.import_layer(
+            "L", [drawn("taken"), drawn("free")], analyst="A", file_name="f", file_bytes=b"y"
+        )
+    assert [p.record for p in caught.value.problems] == ["taken"]
+    assert store.records() == before[0] and store.history() == before[1]
+    assert store.verify() == []
+
+
+# --- validation --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("analyst", ["", "   ", None, 5, "x" * 201, "a\nb"])
+def test_a_bad_analyst_is_refused(store, analyst):
+    store.add(drawn("r1"), analyst="A")
+    before = snapshot(store)
+    with pytest.raises(DataError, match="analyst"):
+        store.add(drawn(), analyst=analyst)
+    with pytest.raises(DataError, match="analyst"):
+        store.edit("r1", analyst=analyst, name="x")
+    with pytest.raises(DataError, match="analyst"):
+        store.delete("r1", analyst=analyst)
+    with pytest.raises(DataError, match="analyst"):
+        store.import_layer("L", [], analyst=analyst, file_name="f", file_bytes=b"")
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "words"),
+    [
+        ({"properties": {"x": math.nan}}, "properties", "NaN"),
+        ({"geometry": {"type": "Point", "coordinates": [math.inf, 0]}}, "geometry", "NaN"),
+        ({"properties": {"when": object()}}, "properties", "not JSON serializable"),
+        ({"properties": {"tags": {"a", "b"}}}, "properties", "not JSON serializable"),
+        ({"properties": {1: "numeric key"}}, "properties", "would not read back"),
+        ({"geometry": {"type": "Point", "coordinates": (36.3, 33.6)}}, "geometry", "tuple"),
+        ({"geometry": "POINT (36.3 33.6)"}, "geometry", "must be a JSON object"),
+        ({"properties": {"bad": "\ud800"}}, "properties", "Unicode"),
+        ({"kind": "crematorium"}, "kind", "must be one of"),
+        ({"date": "15/05/2017"}, "date", "YYYY"),
+        ({"date": " 2015"}, "date", "spaces"),
+        ({"id": "  "}, "id", "empty"),
+        ({"id": "x" * 201}, "id", "at most 200"),
+        ({"layer": ""}, "layer", "empty"),
+        ({"name": None}, "name", "must be text"),
+    ],
+)
+def test_values_that_would_not_read_back_are_refused(store, changes, field, words):
+    with pytest.raises(DataError, match=words) as caught:
+        store.add(drawn("r1", **changes), analyst="A")
+    assert [p.field for p in caught.value.problems] == [field]
+    assert store.records() == [] and store.history() == []
+    if field not in ("id", "layer"):
+        store.add(drawn("r1"), analyst="A")
+        with pytest.raises(DataError, match=words):
+            store.edit("r1", analyst="A", **changes)
+        assert store.records() == [drawn("r1")] and len(store.history()) == 1
+
+
+# --- nothing half saved --------------------------------------------------------------------
+
+
+class FailingStore(Store):
+    """Fails inside the transaction, after every statement has run, just before COMMIT."""
+
+    def _before_commit(self) -> None:
+        raise RuntimeError("power cut")
+
+
+def test_a_failure_inside_an_operation_leaves_the_store_as_before(store):
+    store.add(drawn("r1"), analyst="A")
+    before = snapshot(store)
+    failing = FailingStore(store.data_dir)
+    operations = [
+        lambda: failing.add(drawn("r2"), analyst="A"),
+        lambda: failing.add(drawn("r3", layer="A new layer"), analyst="A"),
+        lambda: failing.edit("r1", analyst="A", name="changed"),
+        lambda: failing.delete("r1", analyst="A"),
+    ]
+    for operation in operations:
+        with pytest.raises(RuntimeError, match="power cut"):
+            operation()
+        assert snapshot(store) == before
+    with pytest.raises(RuntimeError, match="power cut"):
+        failing.import_layer("L", imported(50), analyst="A", file_name="f", file_bytes=b"f")
+    records, history, layers, files, _ = snapshot(store)
+    assert (records, history, layers, files) == before[:4]
+    assert store.verify() == []  # the kept copy without a row is not a problem
+    receipt = store.import_layer("L", imported(50), analyst="A", file_name="f", file_bytes=b"f")
+    assert receipt.count == 50 and store.verify() == []
+
+
+def test_operations_on_a_missing_store_fail_instead_of_starting_an_empty_one(tmp_path):
+    store = Store.open(tmp_path / "data")
+    moved = Store(tmp_path / "elsewhere")
+    with pytest.raises(StoreError, match="cannot open the store"):
+        moved.records()
+    assert not (tmp_path / "elsewhere").exists()
+    assert isinstance(StoreError("x"), GeoError) and store.records() == []
+
+
+def test_a_newer_schema_is_refused(store):
+    with raw(store) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(StoreError, match="newer version"):
+        Store.open(store.data_dir)
+
+
+# --- the history chain and tampering ------------------------------------------------------
+
+
+def busy_store(store: Store) -> Store:
+    """A store with every kind of history entry: 3 creates, an import, an edit, a delete."""
+    for i in range(3):
+        store.add(drawn(f"r{i}"), analyst="A")
+    store.import_layer("Imported", imported(5), analyst="B", file_name="f.kml", file_bytes=b"kml")
+    store.edit("r1", analyst="A", name="renamed", properties={"note": "revised"})
+    store.delete("r2", analyst="A")
+    return store
+
+
+def test_the_history_chain_can_be_recomputed_by_anyone(store):
+    busy_store(store)
+    history = store.history()
+    assert [e.seq for e in history] == [1, 2, 3, 4, 5, 6]
+    previous = GENESIS_HASH
+    for entry in history:
+        content = {
+            "seq": entry.seq,
+            "time": entry.time,
+            "analyst": entry.analyst,
+            "action": entry.action.value,
+            "record_id": entry.record_id,
+            "layer": entry.layer,
+            "change": entry.change,
+        }
+        assert entry.prev_hash == previous
+        assert entry.hash == entry_hash(previous, content)
+        text = previous + json.dumps(
+            content, ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+        )
+        assert entry.hash == hashlib.sha256(text.encode()).hexdigest()
+        previous = entry.hash
+    assert store.verify() == []
+
+
+def test_the_history_refuses_updates_and_deletes(store):
+    busy_store(store)
+    with raw(store) as conn:
+        for statement in ("UPDATE history SET analyst = 'X'", "DELETE FROM history"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                conn.execute(statement)
+    assert store.verify() == []
+
+
+def tamper(store: Store, *statements: str) -> None:
+    with raw(store) as conn:
+        conn.execute("DROP TRIGGER history_no_update")
+        conn.execute("DROP TRIGGER history_no_delete")
+        for statement in statements:
+            conn.execute(statement)
+
+
+GUARDS_GONE = [
+    "history: the guard history_no_update was removed, so the log is no longer append-only",
+    "history: the guard history_no_delete was removed, so the log is no longer append-only",
+]
+
+
+def test_an_edited_history_entry_is_detected(store):
+    busy_store(store)
+    tamper(
+        store,
+        "UPDATE history SET change = replace(change, '\"renamed\"', '\"innocent\"') WHERE seq = 5",
+    )
+    problems = store.verify()
+    assert problems[:2] == GUARDS_GONE
+    assert "history entry 5: hash does not match its content (edited after the fact?)" in problems
+    # The record no longer fits the edited log either.
+    assert any(p.startswith("record r1: name is not what history entry 5 set") for p in problems)
+
+
+def test_a_rehashed_history_entry_breaks_the_link_to_the_next(store):
+    busy_store(store)
+    entry = store.history()[2]
+    content = {
+        "seq": 3,
+        "time": entry.time,
+        "analyst": "Someone else",
+        "action": "create",
+        "record_id": entry.record_id,
+        "layer": entry.layer,
+        "change": entry.change,
+    }
+    forged = entry_hash(entry.prev_hash, content)
+    tamper(store, f"UPDATE history SET analyst = 'Someone else', hash = '{forged}' WHERE seq = 3")
+    problems = store.verify()
+    assert problems[2:] == ["history entry 4: prev_hash does not match entry 3"]
+
+
+def test_a_deleted_history_entry_is_detected(store):
+    busy_store(store)
+    tamper(store, "DELETE FROM history WHERE seq = 3")
+    problems = store.verify()
+    assert "history: entry 3 missing (deleted?)" in problems
+    assert "history entry 4: prev_hash does not match entry 2" in problems
+    assert "record r2: no history entry created it" in problems
+
+
+def test_removing_the_last_history_entries_is_detected(store):
+    busy_store(store)
+    tamper(store, "DELETE FROM history WHERE seq >= 5")
+    problems = store.verify()
+    assert (
+        "history: ends at entry 4, but entries up to 6 were written (the last entries were "
+        "removed?)" in problems
+    )
+    store.add(drawn("after"), analyst="A")  # the gap stays visible, and the chain goes on
+    assert "history: entries 5 to 6 missing (deleted?)" in store.verify()
+
+
+def test_records_changed_around_the_store_are_detected(store):
+    busy_store(store)
+    with raw(store) as conn:
+        conn.execute("UPDATE records SET name = 'quietly changed' WHERE id = 'r0'")
+        conn.execute("UPDATE records SET properties = '{\"row\":99}' WHERE id = 'pm3'")
+        conn.execute("UPDATE records SET deleted_at = NULL WHERE id = 'r2'")
+        conn.execute(
+            "INSERT INTO records (id, layer, kind, name, geometry, properties)"
+            " VALUES ('planted', 'Annotations', 'place', 'x', '{}', '{}')"
+        )
+    assert store.verify() == [
+        "record r2: history entry 6 deleted it, but it is not deleted",
+        "layer 'Imported': its records differ from what history entry 4 imported and later "
+        "entries changed (changed outside the store?)",
+        "record r0: differs from what history entry 1 created and later entries changed "
+        "(changed outside the store?)",
+        "record planted: no history entry created it",
+    ]
+
+
+def kept_file(store: Store) -> Path:
+    [info] = store.files()
+    path = store.file_path(info.sha256)
+    path.chmod(0o644)  # kept copies are read-only; a tamperer changes that first
+    return path
+
+
+def test_a_changed_kept_file_is_detected(store):
+    busy_store(store)
+    path = kept_file(store)
+    path.write_bytes(b"KML")
+    [problem] = store.verify()
+    assert problem.startswith(f"file {path.name[:12]}… (f.kml): content changed (SHA-256 is now")
+    with pytest.raises(StoreError, match="no longer matches"):  # and it is never built upon
+        store.import_layer("Again", [], analyst="A", file_name="f.kml", file_bytes=b"kml")
+
+
+def test_a_removed_kept_file_is_detected(store):
+    busy_store(store)
+    path = kept_file(store)
+    path.unlink()
+    assert store.verify() == [f"file {path.name[:12]}… (f.kml): missing"]
+
+
+def test_a_changed_files_row_is_detected(store):
+    busy_store(store)
+    with raw(store) as conn:
+        conn.execute("UPDATE files SET file_name = 'other.kml'")
+    assert store.verify() == [
+        f"file {store.files()[0].sha256[:12]}… (other.kml): its row differs from history entry 4"
+    ]
+
+
+# --- concurrency -------------------------------------------------------------------------
+
+
+def test_eight_threads_adding_at_once(store):
+    per_thread, threads = 100, 8
+    start = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def work(analyst: str) -> None:
+        try:
+            start.wait()
+            for i in range(per_thread):
+                store.add(annotation(i, analyst), analyst=analyst)
+        except BaseException as exc:  # collected: an exception in a thread is otherwise lost
+            errors.append(exc)
+
+    workers = [threading.Thread(target=work, args=(f"t{n}",)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert len(store.records()) == per_thread * threads
+    history = store.history()
+    assert [e.seq for e in history] == list(range(1, per_thread * threads + 1))
+    assert [e.time for e in history] == sorted(e.time for e in history)
+    assert store.verify() == []
+
+
+def worker(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.store_worker", *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if process.poll() is not None:
+            pytest.fail(f"the worker ended early: {process.communicate()[1]}")
+        assert time.monotonic() < deadline, f"timed out waiting for {path}"
+        time.sleep(0.01)
+
+
+def test_four_processes_adding_at_once(store, tmp_path):
+    per_process, processes = 100, 4
+    go = tmp_path / "go"
+    started = []
+    for n in range(processes):
+        ready = tmp_path / f"ready-{n}"
+        process = worker("add", str(store.data_dir), f"p{n}", str(per_process), str(ready), str(go))
+        started.append((process, ready))
+    for process, ready in started:
+        wait_for(ready, process)
+    go.touch()
+    for process, _ in started:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        assert "locked" not in err
+    assert len(store.records()) == per_process * processes
+    assert {r.id for r in store.records()} == {
+        f"p{n}-{i}" for n in range(processes) for i in range(per_process)
+    }
+    assert store.verify() == []
+
+
+# --- a crash inside an import ------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_process_killed_inside_an_import_leaves_the_store_as_before(store, tmp_path):
+    busy_store(store)
+    before = snapshot(store)[:4]
+    ready = tmp_path / "inside-the-transaction"
+    process = worker("import-and-hang", str(store.data_dir), "20000", str(ready))
+    try:
+        wait_for(ready, process)
+        # The worker is now between its last INSERT and COMMIT, holding the write lock,
+        # with uncommitted pages spilled to the WAL; readers still see the store as before.
+        assert (store.data_dir / "store.sqlite3-wal").stat().st_size > 100_000
+        assert store.records("Crashed import") == [] and store.history() == before[1]
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.kill()
+        process.communicate()
+    assert process.returncode == -signal.SIGKILL
+    reopened = Store.open(store.data_dir)
+    assert reopened.records("Crashed import") == []
+    assert "Crashed import" not in {info.name for info in reopened.layers()}
+    assert snapshot(reopened)[:4] == before
+    assert reopened.verify() == []
+    # The lock died with the process: the store takes writes at once.
+    reopened.add(drawn("after the crash"), analyst="A")
+    assert reopened.verify() == []
+
+
+# --- backup and configuration ------------------------------------------------------------
+
+
+def test_backup_is_a_complete_store(store, tmp_path):
+    busy_store(store)
+    copy_dir = tmp_path / "restored"
+    copy_dir.mkdir()
+    store.backup(copy_dir / "store.sqlite3")
+    (copy_dir / "files").mkdir()
+    for info in store.files():
+        (copy_dir / "files" / info.sha256).write_bytes(store.file_path(info.sha256).read_bytes())
+    restored = Store.open(copy_dir)
+    assert snapshot(restored)[:4] == snapshot(store)[:4]
+    assert restored.verify() == []
+    assert [p.name for p in copy_dir.iterdir() if p.name.endswith(".partial")] == []
+
+
+def test_default_data_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("GEO_DATA_DIR", raising=False)
+    assert default_data_dir() == ROOT / "geo-data"
+    monkeypatch.setenv("GEO_DATA_DIR", str(tmp_path / "mine"))
+    assert default_data_dir() == tmp_path / "mine"

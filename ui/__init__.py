@@ -1,0 +1,1 @@
+"""Streamlit pieces of the page that grew too large for app.py: widgets only, work in geo/."""

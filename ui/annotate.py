@@ -1,0 +1,206 @@
+"""Drawing and annotating: the form after a drawing, and editing or deleting an annotation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from geo.case import Case
+from geo.dates import parse_date
+from geo.errors import GeoError
+from geo.escape import escape_markdown as md
+from geo.mapview import DrawnShape
+from geo.measure import measure
+from geo.records import ANNOTATIONS_LAYER, LayerRecord, RecordKind, kind_label
+from geo.store import Store
+
+FORM_KINDS = [RecordKind.FEATURE, RecordKind.PLACE, RecordKind.AREA, RecordKind.OTHER]
+CONFIDENCE = ["confirmed", "probable", "possible", "unverified"]
+NOT_STATED = "(not stated)"
+
+
+def analyst_name() -> str:
+    return str(st.session_state.get("analyst", "")).strip()
+
+
+def observed_in_options(case: Case) -> list[str]:
+    """What an observation can cite: the case's imagery records and its sources."""
+    imagery = case.records[case.records["kind"] == "imagery"]
+    return [
+        NOT_STATED,
+        *[f"imagery: {row.id}" for row in imagery.itertuples(index=False)],
+        *[f"source: {source.id}" for source in case.meta.sources],
+    ]
+
+
+def _date_fields(date_text: str, as_stated: str) -> tuple[str | None, str | None]:
+    """The EDTF date and the words; raises DateError (shown) for a malformed date."""
+    text = date_text.strip()
+    if not text:
+        return None, as_stated.strip() or None
+    parse_date(text)
+    return text, as_stated.strip() or text
+
+
+def _observation_widgets(case: Case, prefix: str, current: pd.Series | None = None) -> dict:
+    props = current["properties"] if current is not None else {}
+    label = st.text_input(
+        "Label", value=current["name"] if current is not None else "", key=f"{prefix}_label"
+    )
+    kind_now = RecordKind(current["kind"]) if current is not None else RecordKind.FEATURE
+    kind = st.selectbox(
+        "Kind",
+        FORM_KINDS,
+        index=FORM_KINDS.index(kind_now) if kind_now in FORM_KINDS else 0,
+        format_func=kind_label,
+        key=f"{prefix}_kind",
+    )
+    left, right = st.columns(2)
+    date_text = left.text_input(
+        "Observed (date)",
+        value=(current["date"] or "") if current is not None else "",
+        help="As precise as you know it: 2015, 2015-01 or 2015-01-18; an interval as "
+        "2013/2016. Leave empty if unknown.",
+        key=f"{prefix}_date",
+    )
+    as_stated = right.text_input(
+        "Date in your words",
+        value=(current["date_as_stated"] or "") if current is not None else "",
+        help="e.g. 'image of 18 Jan 2015 (Maxar)'",
+        key=f"{prefix}_as_stated",
+    )
+    confidence_now = props.get("confidence", "unverified")
+    confidence = st.selectbox(
+        "Confidence",
+        CONFIDENCE,
+        index=CONFIDENCE.index(confidence_now) if confidence_now in CONFIDENCE else 3,
+        key=f"{prefix}_confidence",
+    )
+    options = observed_in_options(case)
+    observed_now = props.get("observed_in", NOT_STATED)
+    if observed_now not in options:
+        options.append(observed_now)
+    observed_in = st.selectbox(
+        "Observed in",
+        options,
+        index=options.index(observed_now),
+        help="The imagery record or source this observation is based on",
+        key=f"{prefix}_observed_in",
+    )
+    note = st.text_area("Note", value=props.get("note", ""), key=f"{prefix}_note")
+    return {
+        "label": label,
+        "kind": kind,
+        "date_text": date_text,
+        "as_stated": as_stated,
+        "confidence": confidence,
+        "observed_in": observed_in,
+        "note": note,
+    }
+
+
+def _properties(values: dict, analyst: str) -> dict:
+    return {
+        "confidence": values["confidence"],
+        "observed_in": values["observed_in"],
+        "analyst": analyst,
+        "note": values["note"],
+    }
+
+
+def annotation_form(case: Case, store: Store, shape: DrawnShape) -> str | None:
+    """The form shown after a drawing; returns the new annotation's id once saved."""
+    measured = measure(shape.geometry)
+    st.markdown(f"**New {md(shape.shape)}:** {md(measured.describe())}")
+    with st.form("annotate", clear_on_submit=True):
+        values = _observation_widgets(case, "new")
+        save = st.form_submit_button("Save annotation", type="primary")
+    if st.button("Discard this drawing", key="discard_drawing"):
+        st.session_state.handled_drawings.add(shape.fingerprint)
+        st.session_state.pending_shape = None
+        st.rerun()
+    if not save:
+        return None
+    analyst = analyst_name()
+    if not analyst:
+        st.error("Enter your name as analyst in the sidebar: every change is signed.")
+        return None
+    if not values["label"].strip():
+        st.error("Give the annotation a label.")
+        return None
+    try:
+        date, as_stated = _date_fields(values["date_text"], values["as_stated"])
+        properties = _properties(values, analyst) | {
+            "shape": shape.shape,
+            "drawn_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "length_m": None if measured.length_m is None else round(measured.length_m, 1),
+            "area_m2": None if measured.area_m2 is None else round(measured.area_m2, 1),
+        }
+        if shape.radius_m is not None and shape.centre is not None:
+            properties |= {"radius_m": round(shape.radius_m, 2), "centre": list(shape.centre)}
+        saved = store.add(
+            LayerRecord(
+                id="",
+                layer=ANNOTATIONS_LAYER,
+                kind=values["kind"],
+                name=values["label"].strip(),
+                geometry=shape.geometry,
+                properties=properties,
+                date=date,
+                date_as_stated=as_stated,
+            ),
+            analyst=analyst,
+        )
+    except GeoError as exc:
+        st.error(md(exc))
+        return None
+    st.session_state.handled_drawings.add(shape.fingerprint)
+    st.session_state.pending_shape = None
+    return saved.id
+
+
+def edit_controls(case: Case, store: Store, row: pd.Series) -> bool:
+    """Edit and delete for an annotation; True when something changed."""
+    with st.expander("Edit this annotation"):
+        with st.form(f"edit_{row['id']}"):
+            values = _observation_widgets(case, f"edit_{row['id']}", row)
+            save = st.form_submit_button("Save changes")
+        if save:
+            analyst = analyst_name()
+            if not analyst:
+                st.error("Enter your name as analyst in the sidebar: every change is signed.")
+                return False
+            try:
+                date, as_stated = _date_fields(values["date_text"], values["as_stated"])
+                store.edit(
+                    row["id"],
+                    analyst=analyst,
+                    name=values["label"].strip() or row["name"],
+                    kind=values["kind"],
+                    date=date,
+                    date_as_stated=as_stated,
+                    # the annotation keeps its author; the history records who edited it
+                    properties=row["properties"]
+                    | _properties(values, row["properties"].get("analyst") or analyst),
+                )
+            except GeoError as exc:
+                st.error(md(exc))
+                return False
+            return True
+    with st.expander("Delete this annotation"):
+        st.caption("It leaves the map and the exports; the history keeps it.")
+        sure = st.checkbox("Yes, delete it", key=f"sure_{row['id']}")
+        if st.button("Delete", key=f"delete_{row['id']}", disabled=not sure):
+            analyst = analyst_name()
+            if not analyst:
+                st.error("Enter your name as analyst in the sidebar: every change is signed.")
+                return False
+            try:
+                store.delete(row["id"], analyst=analyst)
+            except GeoError as exc:
+                st.error(md(exc))
+                return False
+            return True
+    return False

@@ -1,0 +1,173 @@
+"""Import a layer from a file, and export the view or the whole case with a manifest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from geo.case import Case
+from geo.errors import DataError, GeoError
+from geo.escape import escape_markdown as md
+from geo.formats import Limits, read_upload
+from geo.records import as_new_records
+from geo.store import Store
+from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files
+from ui.annotate import analyst_name
+
+UPLOAD_TYPES = ["geojson", "json", "csv", "kml", "kmz"]
+
+
+def problems_table(error: DataError) -> None:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "record": [p.record or "" for p in error.problems],
+                "field": [p.field or "" for p in error.problems],
+                "problem": [p.message for p in error.problems],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def import_section(store: Store) -> bool:
+    """The import form; True once a layer was stored."""
+    upload = st.file_uploader(
+        "GeoJSON, CSV with coordinates, KML/KMZ, or STAC items (JSON)",
+        type=UPLOAD_TYPES,
+        # a new key after each import empties the uploader for the next file
+        key=f"upload_{st.session_state.get('imports_done', 0)}",
+        help=f"At most {Limits().max_bytes // 1_000_000} MB and "
+        f"{Limits().max_features:,} features. Nothing is stored unless every record is valid.",
+    )
+    if upload is None:
+        return False
+    layer = st.text_input("Layer name", value=Path(upload.name).stem, key="import_layer_name")
+    repair = st.checkbox(
+        "Repair invalid geometries (shapely make_valid)",
+        key="import_repair",
+        help="Only if the check below reports invalid geometries. The original geometry is "
+        "kept in the record's properties.",
+    )
+    data = upload.getvalue()
+    try:
+        with st.spinner("Checking the file…"):
+            parsed = read_upload(upload.name, data, layer=layer.strip(), repair=repair)
+    except DataError as exc:
+        st.error(
+            f"{md(upload.name)} was not imported: {len(exc.problems)} "
+            f"problem{'s' if len(exc.problems) != 1 else ''}. Nothing was stored."
+        )
+        problems_table(exc)
+        if any("make_valid" in p.message for p in exc.problems):
+            st.info("Tick 'Repair invalid geometries' above to import the repaired shapes.")
+        return False
+    for warning in parsed.warnings:
+        st.warning(md(warning))
+    st.success(
+        f"{len(parsed.records):,} records read from {md(upload.name)} ({md(parsed.format)})."
+    )
+    if not st.button("Store as a new layer", type="primary", key="import_go"):
+        return False
+    analyst = analyst_name()
+    if not analyst:
+        st.error("Enter your name as analyst in the sidebar: every change is signed.")
+        return False
+    try:
+        with st.spinner(f"Storing {len(parsed.records):,} records…"):
+            receipt = store.import_layer(
+                layer.strip(),
+                as_new_records(parsed.records),
+                analyst=analyst,
+                file_name=upload.name,
+                file_bytes=data,
+            )
+    except GeoError as exc:
+        st.error(md(exc))
+        return False
+    st.session_state.imports_done = st.session_state.get("imports_done", 0) + 1
+    st.session_state.import_message = (
+        f"Layer {receipt.layer}: {receipt.count:,} records stored; the file is kept as "
+        f"received (SHA-256 {receipt.sha256[:16]}…)."
+    )
+    return True
+
+
+def export_section(
+    case: Case,
+    case_dir: Path,
+    store: Store,
+    shown: pd.DataFrame,
+    everything: pd.DataFrame,
+    view: dict,
+    case_key: str,
+) -> None:
+    left, middle, right = st.columns(3)
+    fmt = left.radio(
+        "Format",
+        list(EXPORT_FORMATS),
+        format_func=lambda f: EXPORT_FORMATS[f],
+        key="export_format",
+        horizontal=True,
+    )
+    scope = middle.radio(
+        "What",
+        ["view", "all"],
+        format_func=lambda s: (
+            f"This view ({len(shown):,} records)"
+            if s == "view"
+            else f"Everything: case and my layers ({len(everything):,})"
+        ),
+        key="export_scope",
+    )
+    with_manifest = right.checkbox(
+        "With a manifest (ZIP)",
+        value=True,
+        key="export_manifest",
+        help="Tool version, export time, filters, record counts, and the SHA-256 of every "
+        "exported file and of every file it derives from.",
+    )
+    records = shown if scope == "view" else everything
+    name, data, mime = _cached_export(
+        case_key,
+        scope,
+        fmt,
+        view if scope == "view" else None,
+        with_manifest,
+        case,
+        case_dir,
+        store,
+        records,
+    )
+    st.download_button(
+        f"Download {name}", data=data, file_name=name, mime=mime, key="download_export"
+    )
+
+
+@st.cache_data(show_spinner="Preparing the export…", max_entries=8)
+def _cached_export(
+    case_key: str,
+    scope: str,
+    fmt: str,
+    view: dict | None,
+    with_manifest: bool,
+    _case: Case,
+    _case_dir: Path,
+    _store: Store,
+    _records: pd.DataFrame,
+) -> tuple[str, bytes, str]:
+    # The key is the case and store version, the scope, the filters and the format:
+    # together they decide which records are exported.
+    result = export(
+        _case,
+        _records,
+        fmt=fmt,
+        view=view,
+        case_dir=_case_dir,
+        imported_files=imported_source_files(_store),
+        with_manifest=with_manifest,
+    )
+    return download(result)
