@@ -189,3 +189,43 @@ def test_a_bad_date_in_the_form_is_explained(monkeypatch, private_store):
     at.run()
     assert any("18/01/2015" in e.value and "EDTF" in e.value for e in at.error)
     assert Store.open(private_store).records() == []
+
+
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_edit_then_delete_an_annotation(monkeypatch, private_store):
+    from geo.records import ANNOTATIONS_LAYER, LayerRecord, RecordKind
+    from geo.store import Store
+
+    store = Store.open(private_store)
+    saved = store.add(
+        LayerRecord(
+            id="",
+            layer=ANNOTATIONS_LAYER,
+            kind=RecordKind.FEATURE,
+            name="Stack?",
+            geometry={"type": "Point", "coordinates": [36.3287, 33.6651]},
+            properties={"analyst": "First Analyst", "confidence": "possible"},
+        ),
+        analyst="First Analyst",
+    )
+    at = run_app(monkeypatch, query={"sel": saved.id})
+    at.text_input(key="analyst").set_value("Second Analyst").run()
+    at.text_input(key=f"edit_{saved.id}_label").set_value("Discharge stack (my reading)")
+    at.selectbox(key=f"edit_{saved.id}_confidence").set_value("probable")
+    _button(at, "Save changes").click().run()
+    assert not at.exception
+    [edited] = store.records()
+    assert edited.name == "Discharge stack (my reading)"
+    assert edited.properties["confidence"] == "probable"
+    assert edited.properties["analyst"] == "First Analyst"  # the author stays
+    assert store.history()[-1].analyst == "Second Analyst"
+
+    at.checkbox(key=f"sure_{saved.id}").check().run()
+    _button(at, "Delete").click().run()
+    assert not at.exception
+    assert store.records() == []
+    assert [entry.action.value for entry in store.history()] == ["create", "edit", "delete"]
+    assert store.verify() == []

@@ -88,7 +88,20 @@ def test_draw_import_restart_export(browser, tmp_path: Path, data_dir: Path):
         encoding="utf-8",
     )
     csv = tmp_path / "witness-points.csv"
-    csv.write_text("name,lat,lon,date\nGate,33.6662,36.3271,2016-09-18\n", encoding="utf-8")
+    csv.write_text(
+        'name,lat,lon,date\n"<script>window.pwned=7</script>",33.6662,36.3271,2016-09-18\n',
+        encoding="utf-8",
+    )
+    kml = tmp_path / "earth-marks.kml"
+    kml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark>'
+        "<name>&lt;img src=x onerror=alert(8)&gt;</name>"
+        "<TimeStamp><when>2016-09</when></TimeStamp>"
+        "<Point><coordinates>36.3262,33.6641</coordinates></Point>"
+        "</Placemark></Document></kml>",
+        encoding="utf-8",
+    )
 
     server = start_app(None, data_dir)
     url = next(server)
@@ -100,6 +113,7 @@ def test_draw_import_restart_export(browser, tmp_path: Path, data_dir: Path):
         _save_annotation(session, "Probable air intake (my reading)")
         _upload(session, geojson)
         _upload(session, csv)
+        _upload(session, kml)
         assert session.dialogs == [] and session.errors == []
     finally:
         session.close()
@@ -117,13 +131,29 @@ def test_draw_import_restart_export(browser, tmp_path: Path, data_dir: Path):
                     layers[p.layer] = (layers[p.layer] || 0) + 1;
             }); return layers; }"""
         )
-        assert drawn == {"Annotations": 1, "team-sites": 1, "witness-points": 1}
-        # the hostile name of the imported point stays text in its tooltip
-        x, y = session.screen_point(frame, 33.66, 36.33)
-        session.page.mouse.move(x, y)
-        frame.locator(".leaflet-tooltip").wait_for(timeout=10_000)
-        assert "<img src=x" in frame.locator(".leaflet-tooltip").inner_text()
+        assert drawn == {"Annotations": 1, "team-sites": 1, "witness-points": 1, "earth-marks": 1}
+        # the hostile names of the imported GeoJSON, CSV and KML stay text in their tooltips
+        for (lat, lon), shown in (
+            ((33.66, 36.33), "<img src=x"),
+            ((33.6662, 36.3271), "<script>window.pwned=7</script>"),
+            ((33.6641, 36.3262), "<img src=x onerror=alert(8)>"),
+        ):
+            session.page.mouse.move(*session.screen_point(frame, lat, lon))
+            tooltip = frame.locator(".leaflet-tooltip", has_text=shown)
+            tooltip.wait_for(timeout=10_000)
+            session.page.mouse.move(5, 5)
         assert frame.evaluate("() => window.pwned") is None
+        assert session.page.evaluate("() => window.pwned") is None
+
+        geojson_export = session.download(fmt="GeoJSON", everything=True, manifest=False)
+        if shutil.which("ogrinfo"):
+            info = subprocess.run(
+                ["ogrinfo", "-ro", "-al", "-so", str(geojson_export)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            assert "Feature Count: 23" in info.stdout
 
         kml = session.download(fmt="KML (Google Earth)", everything=True, manifest=True)
         with zipfile.ZipFile(kml) as archive:
@@ -131,7 +161,7 @@ def test_draw_import_restart_export(browser, tmp_path: Path, data_dir: Path):
             manifest = json.loads(archive.read("manifest.json"))
             archive.extractall(tmp_path / "unzipped")
         assert any(name.endswith(".kml") for name in names)
-        assert manifest["record_counts"]["total"] == 19 + 3
+        assert manifest["record_counts"]["total"] == 19 + 4
         assert any(d["role"] == "imported file" for d in manifest["derived_from"])
         if shutil.which("ogrinfo"):
             kml_file = next((tmp_path / "unzipped").glob("*.kml"))

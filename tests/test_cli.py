@@ -2,9 +2,13 @@ import copy
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from geo.case import load_case
 from geo.cli import main
+from geo.formats import read_upload
 from tests.conftest import TINY_FILES, record, write_case
 
 
@@ -66,3 +70,69 @@ def test_python_dash_m_runs_and_fails_cleanly(tmp_path):
     )
     assert result.returncode == 1
     assert "no such case folder" in result.stderr and "Traceback" not in result.stderr
+
+
+HOSTILE_FILES = sorted(
+    p for p in (Path(__file__).parent / "data" / "hostile").iterdir() if p.suffix != ".md"
+)
+
+
+def test_import_export_verify_through_the_cli(tmp_path, private_store, capsys):
+    from geo.store import Store
+
+    sites = Path(__file__).parent / "data" / "imports" / "sites.geojson"
+    assert main(["import", str(sites), "--layer", "team sites", "--analyst", "A. Analyst"]) == 0
+    out = capsys.readouterr().out
+    assert "as layer 'team sites'" in out and "SHA-256" in out
+    [info] = Store.open(private_store).files()
+    assert info.file_name == "sites.geojson"
+    assert Store.open(private_store).file_path(info.sha256).read_bytes() == sites.read_bytes()
+
+    kml = tmp_path / "all.kml"
+    assert main(["export", "--format", "kml", "--out", str(kml), "--manifest"]) == 0
+    manifest = json.loads((tmp_path / "all.kml.manifest.json").read_text(encoding="utf-8"))
+    assert manifest["files"][0]["name"] == "all.kml"
+    layers = {r.layer for r in read_upload("all.kml", kml.read_bytes(), layer="x").records}
+    assert layers == {"case", "team sites"}
+    assert main(["verify"]) == 0
+    assert main(["export", "--out", str(tmp_path / "c.csv"), "--format", "csv", "--case-only"]) == 0
+    rows = read_upload("c.csv", (tmp_path / "c.csv").read_bytes(), layer="x").records
+    assert {r.layer for r in rows} == {"case"}
+
+
+def test_a_second_import_under_a_taken_name_is_refused(private_store, capsys):
+    sites = Path(__file__).parent / "data" / "imports" / "sites.geojson"
+    assert main(["import", str(sites), "--analyst", "A"]) == 0
+    assert main(["import", str(sites), "--analyst", "A"]) == 1
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", HOSTILE_FILES, ids=lambda p: p.name)
+def test_hostile_files_are_refused_and_change_nothing(path, private_store, capsys):
+    from geo.store import Store
+
+    before = Store.open(private_store).revision()
+    assert main(["import", str(path), "--analyst", "A. Analyst"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert Store.open(private_store).revision() == before
+    assert Store.open(private_store).records() == []
+
+
+def test_verify_reports_tampering(private_store, capsys):
+    import sqlite3
+
+    from geo.store import Store
+
+    sites = Path(__file__).parent / "data" / "imports" / "sites.geojson"
+    assert main(["import", str(sites), "--analyst", "A"]) == 0
+    store = Store.open(private_store)
+    [info] = store.files()
+    kept = store.file_path(info.sha256)
+    kept.chmod(0o644)
+    kept.write_bytes(b"altered")
+    assert main(["verify"]) == 1
+    assert "content changed" in capsys.readouterr().err
+    with sqlite3.connect(store.db_path) as conn:
+        conn.execute("DROP TRIGGER IF EXISTS history_no_update")
+    assert main(["verify"]) == 1
