@@ -113,15 +113,13 @@ def export_section(
         key="export_format",
         horizontal=True,
     )
+    # Fixed labels: a label that changes with the counts would reset the choice.
     scope = middle.radio(
         "What",
         ["view", "all"],
-        format_func=lambda s: (
-            f"This view ({len(shown):,} records)"
-            if s == "view"
-            else f"Everything: case and my layers ({len(everything):,})"
-        ),
+        format_func={"view": "This view", "all": "Everything: case and my layers"}.get,
         key="export_scope",
+        captions=[f"{len(shown):,} records", f"{len(everything):,} records"],
     )
     with_manifest = right.checkbox(
         "With a manifest (ZIP)",
