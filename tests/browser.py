@@ -181,6 +181,23 @@ class Session:
         assert box is not None
         return box["x"] + point["x"], box["y"] + point["y"]
 
+    def click_until_selected(self, frame: Frame, lat: float, lon: float, tries: int = 3):
+        """Click the map at a position until the record panel shows a record.
+
+        A click that lands while the app reruns can be lost with the old map, as a
+        user's would be; a user clicks again, and so does this.
+        """
+        for attempt in range(tries):
+            self.wait_idle()
+            frame = self.map_frame_with(".leaflet-overlay-pane canvas")
+            self.page.mouse.click(*self.screen_point(frame, lat, lon))
+            try:
+                return self.record_panel(timeout_ms=15_000)
+            except Exception:
+                if attempt == tries - 1:
+                    raise
+        raise AssertionError("unreachable")
+
     def record_panel_with(self, text: str):
         """The record panel once it shows a record containing `text`."""
         panel = self.page.locator('[data-testid="stColumn"]', has_text=text).filter(
@@ -189,11 +206,11 @@ class Session:
         panel.first.wait_for(timeout=30_000)
         return panel.first
 
-    def record_panel(self):
+    def record_panel(self, timeout_ms: int = 30_000):
         """The column beside the map, once it shows a record (it then has a Sources heading)."""
         sources = self.page.get_by_role("heading", name="Sources", exact=True)
         panel = self.page.locator('[data-testid="stColumn"]', has=sources)
-        panel.wait_for(timeout=30_000)
+        panel.wait_for(timeout=timeout_ms)
         return panel
 
     def download(self, *, fmt: str = "GeoJSON", everything: bool = True, manifest: bool = False):

@@ -60,8 +60,7 @@ def test_the_four_places_are_drawn_offline(session: Session, app_url: str):
 
 def test_click_saydnaya_and_read_its_source(session: Session, app_url: str):
     frame = session.open(f"{app_url}/?lat=33.665&lon=36.32861&z=15")
-    session.page.mouse.click(*session.screen_point(frame, 33.665, 36.32861))
-    panel = session.record_panel()
+    panel = session.click_until_selected(frame, 33.665, 36.32861)
     text = panel.inner_text()
     assert "Saydnaya military prison" in text
     assert "US accuses Syria of mass executions" in text  # the article, cited as the source

@@ -34,6 +34,7 @@ def _analyst(session: Session, name: str = "Test Analyst") -> None:
 def _draw_polygon(session: Session) -> None:
     page = session.page
     page.get_by_text("Draw and annotate").click()
+    session.wait_idle()
     frame = session.map_frame_with(".leaflet-draw-draw-polygon")
     frame.locator(".leaflet-draw-draw-polygon").click()
     lat, lon = SAYDNAYA
@@ -58,8 +59,15 @@ def _upload(session: Session, path: Path) -> None:
     page = session.page
     # After an import the uploader is replaced by an empty one: retry until the new
     # one has taken the file.
+    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
     for _ in range(3):
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+        session.wait_idle()
+        page.wait_for_function(
+            """() => document.querySelectorAll('[data-testid="stFileUploaderDropzoneInput"]')
+                .length === 1""",
+            timeout=30_000,
+        )
+        uploader.set_input_files(str(path))
         try:
             page.get_by_text(f"read from {path.name}").wait_for(timeout=10_000)
             break
