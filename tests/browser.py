@@ -46,10 +46,13 @@ def launch(playwright) -> Browser:
     )
 
 
-def start_app(cases_dir: Path | None, data_dir: Path) -> Iterator[str]:
+def start_app(
+    cases_dir: Path | None, data_dir: Path, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Run the app until the generator is closed; yields its base URL once it answers."""
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "GEO_DATA_DIR": str(data_dir)}
+    env |= extra_env or {}
     if cases_dir is not None:
         env["GEO_CASES_DIR"] = str(cases_dir)
     process = subprocess.Popen(

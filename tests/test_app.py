@@ -229,3 +229,83 @@ def test_edit_then_delete_an_annotation(monkeypatch, private_store):
     assert store.records() == []
     assert [entry.action.value for entry in store.history()] == ["create", "edit", "delete"]
     assert store.verify() == []
+
+
+def test_history_lists_changes_and_verifies(monkeypatch, private_store):
+    from geo.records import ANNOTATIONS_LAYER, LayerRecord, RecordKind
+    from geo.store import Store
+
+    Store.open(private_store).add(
+        LayerRecord(
+            id="",
+            layer=ANNOTATIONS_LAYER,
+            kind=RecordKind.OTHER,
+            name="<script>x</script>",
+            geometry={"type": "Point", "coordinates": [36.3, 33.6]},
+        ),
+        analyst="A. Analyst",
+    )
+    at = run_app(monkeypatch)
+    history = next(d for d in at.dataframe if "analyst" in d.value.columns)
+    assert history.value["action"].tolist() == ["create"]
+    _button(at, "Verify the history and the kept files").click().run()
+    assert any("Intact: 1 history entries" in s.value for s in at.success)
+
+
+@pytest.mark.parametrize("spelling", ["Sednaya", "Saidnaya", "صيدنايا"])
+def test_find_saydnaya_by_any_spelling_and_add_it(monkeypatch, private_store, spelling):
+    from geo.store import Store
+
+    at = run_app(monkeypatch)
+    at.text_input(key="analyst").set_value("A. Analyst")
+    at.text_input(key="place_query").set_value(spelling)
+    _button(at, "Search").click().run()
+    assert not at.exception
+    results = next(
+        d for d in at.dataframe if "source" in d.value.columns and "where" in d.value.columns
+    )
+    assert results.value["name"].iloc[0] == "Saydnaya military prison"
+    _button(at, "Add to my places").click().run()
+    [place] = Store.open(private_store).records()
+    assert place.kind == "place" and place.name == "Saydnaya military prison"
+    assert place.properties["position_source"]
+
+
+def test_online_search_fails_gracefully_offline(monkeypatch, private_store):
+    monkeypatch.setenv("GEO_GEOCODER_DOMAIN", "127.0.0.1:9")  # nothing listens: refused at once
+    monkeypatch.setenv("GEO_GEOCODER_SCHEME", "http")
+    at = run_app(monkeypatch)
+    at.toggle(key="online_search").set_value(True)
+    at.text_input(key="place_query").set_value("Sednaya")
+    _button(at, "Search").click().run()
+    assert not at.exception
+    assert any("offline place search still works" in w.value for w in at.warning)
+    results = next(d for d in at.dataframe if "where" in d.value.columns)
+    assert "Saydnaya military prison" in results.value["name"].tolist()
+
+
+def test_article_to_places_with_sentences_as_sources(monkeypatch, private_store):
+    from geo.case import DEFAULT_CASE_DIR
+    from geo.store import Store
+
+    text = (DEFAULT_CASE_DIR / "texts" / "article-2017-05-15.txt").read_text(encoding="utf-8")
+    at = run_app(monkeypatch)
+    at.text_input(key="analyst").set_value("A. Analyst")
+    at.text_area(key="article_text").set_value(text)
+    _button(at, "Find the places in the text").click().run()
+    assert not at.exception
+    found = [s.label for s in at.selectbox if s.key and s.key.startswith("mention_")]
+    assert {"“Saydnaya”", "“Damascus”", "“Astana”", "“Geneva”"} <= set(found)
+    # reject one, accept the rest
+    at.selectbox(key=f"mention_{found.index('“Geneva”')}").set_value(
+        len(at.selectbox(key=f"mention_{found.index('“Geneva”')}").options) - 1
+    )
+    _button(at, "Add the accepted places").click().run()
+    assert not at.exception
+    store = Store.open(private_store)
+    places = {r.name: r for r in store.records()}
+    assert "Geneva" not in places and "Damascus" in places
+    quote = places["Damascus"].properties["sources"][0]["quote"]
+    assert "about 45 minutes from Damascus" in quote and quote in text
+    [kept] = store.files()
+    assert store.file_path(kept.sha256).read_text(encoding="utf-8") == text

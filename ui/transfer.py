@@ -169,3 +169,37 @@ def _cached_export(
         with_manifest=with_manifest,
     )
     return download(result)
+
+
+def history_section(store: Store) -> None:
+    """Every change, newest first, and a check of the hash chain and the kept files."""
+    entries = store.history()
+    if not entries:
+        st.caption("No changes yet: what you draw, edit, delete or import is listed here.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "#": [e.seq for e in entries],
+                "time (UTC)": [e.time for e in entries],
+                "analyst": [e.analyst for e in entries],
+                "action": [e.action.value for e in entries],
+                "record": [e.record_id or "" for e in entries],
+                "layer": [e.layer for e in entries],
+                "hash": [e.hash[:16] for e in entries],
+            }
+        ).iloc[::-1],
+        hide_index=True,
+        width="stretch",
+    )
+    if st.button("Verify the history and the kept files", key="verify_store"):
+        with st.spinner("Recomputing the hash chain and the files' SHA-256…"):
+            problems = store.verify()
+        if problems:
+            st.error(f"{len(problems)} integrity problems:")
+            st.dataframe(pd.DataFrame({"problem": problems}), hide_index=True, width="stretch")
+        else:
+            st.success(
+                f"Intact: {len(entries)} history entries chain to "
+                f"{entries[-1].hash[:16]}…, and every kept file matches its SHA-256."
+            )
