@@ -240,7 +240,10 @@ def _extract(args: argparse.Namespace) -> int:
     text = decode_text(data, file=str(path))
     mentions = extract_places(text, Gazetteer.load(load_case(DEFAULT_CASE_DIR)))
     for mention in mentions:
-        print(f"{mention.candidate.name} ({mention.candidate.kind}): {mention.sentence}", file=sys.stderr)
+        print(
+            f"{mention.candidate.name} ({mention.candidate.kind}): {mention.sentence}",
+            file=sys.stderr,
+        )
     _print_geojson(mentions_geojson(mentions))
     return 0
 

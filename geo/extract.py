@@ -11,7 +11,9 @@ is one function or one word list below, and says why.
 
 from __future__ import annotations
 
+import codecs
 import functools
+import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -87,14 +89,16 @@ TITLES = _words(
     "الرئيس السيد الشيخ العميد اللواء العقيد الدكتور المبعوث الوزير"
 )
 _ARABIC_NAME_WORDS = 2  # after an Arabic title, the name taken to follow it: "بشار الأسد"
-# Common nouns that make a capitalised run the name of an institution, an event or a
-# building ("Human Rights Watch", "Geneva Conventions", "Red Building"), not of a person.
+# Common nouns that make a capitalised run the name of an institution, an event, a
+# building or a region ("Human Rights Watch", "Geneva Conventions", "Red Building",
+# "Northern Syria"), not of a person.
 NAME_NOUNS = FACILITY_WORDS | _words(
     """affairs agency agreement army assembly accords brigade building centre center
     commission committee conference convention council court declaration department
     division foundation forces front group institute international league media ministry
     movement nations network news observatory office party post process protocol radio
-    report rights security service talks television times tribunal union watch"""
+    report rights security service talks television times tribunal union watch
+    north south east west northern southern eastern western central upper lower greater"""
 )
 # Lowercase words that may join the capitalised words of one name ("Staffan de
 # Mistura", "Bosnia and Herzegovina", "Department of State").
@@ -114,13 +118,15 @@ _POSSESSIVE = re.compile(r"['’]s$")
 _PARTICLE = re.compile(r"^[a-z]{1,3}[\-‐](?=[^\W\d_])")
 _ARABIC_PROCLITICS = "وبلفك"  # and, in/with, for, so, like: written joined to the next word
 
-# Sentence ends: . ! ? (and closing quotes or brackets) before a space, or a blank line.
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|\n[ \t]*\n\s*")
+# Sentence ends: . ! ? (Arabic ؟ and ۔ too) and closing quotes or brackets, before a
+# space; or a blank line, however the lines end (\n or \r\n).
+_SENTENCE_END = re.compile(r"[.!?…؟۔]+[\"'”’»)\]]*(?=\s)|\n[^\S\n]*\n\s*")
+_APPOSITION = re.compile(r",\s*")  # "Amman, Jordan"
 _DOTTED = re.compile(r"(?:[^\W\d_]\.){2,}$")  # "U.S.", "D.C."
 _INITIAL = re.compile(r"(?:^|[\s(\"“])[A-Z]\.$")  # "George W."
 _TITLE_ABBREVIATIONS = _words(
     """mr mrs ms dr prof st gen col lt maj capt sgt rev sen rep gov jr sr no vol fig
-    e.g i.e etc vs approx jan feb mar apr jun jul aug sep sept oct nov dec"""
+    e.g i.e etc vs approx jan feb mar apr jun jul aug sep sept oct nov dec mt ft"""
 )
 
 
@@ -172,19 +178,23 @@ def decode_text(data: bytes, *, file: str) -> str:
                 f"the file is {len(data):,} bytes; the limit is {MAX_TEXT_CHARS:,} characters", file
             )
         )
-    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         raise DataError(Problem("the file is UTF-32, which is not read: save it as UTF-8", file))
+    if data.startswith(codecs.BOM_UTF8):
+        body, skipped, encoding = data[3:], 3, "UTF-8"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        body, skipped, encoding = data, 0, "UTF-16"  # the codec reads the BOM itself
+    else:
+        body, skipped, encoding = data, 0, "UTF-8"
     try:
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            text = data.decode("utf-16")
-        else:
-            text = data.decode("utf-8-sig")
+        text = body.decode(encoding)
     except UnicodeDecodeError as exc:
-        encoding = "UTF-16" if exc.encoding.startswith("utf-16") else "UTF-8"
+        offset = exc.start + skipped
+        hint = "The file may be in Latin-1 or Windows-1252; " if encoding == "UTF-8" else ""
         raise DataError(
             Problem(
-                f"not {encoding}: byte 0x{data[exc.start]:02x} at offset {exc.start} "
-                f"({exc.reason}). The file may be in Latin-1 or Windows-1252; save it as UTF-8",
+                f"not {encoding}: byte 0x{data[offset]:02x} at offset {offset} "
+                f"({exc.reason}). {hint}Save it as UTF-8",
                 file,
             )
         ) from None
@@ -263,16 +273,18 @@ def _tokens(text: str, start: int, end: int) -> list[_Token]:
 def _runs(text: str, tokens: list[_Token]) -> Iterator[list[int]]:
     """Indices of tokens forming one run of capitalised words (or of Arabic words).
 
-    Connectors stay inside a run only between two of its words; punctuation ends a run.
+    Connectors stay inside a run only between two of its words; punctuation ends a
+    run, except the full stop of an abbreviation ("St. Petersburg", "Mr. Homsi").
     """
     run: list[int] = []
     for index, token in enumerate(tokens):
-        same_script = (
-            (token.kind == "arabic") == (tokens[run[0]].kind == "arabic") if run else False
-        )
+        if run:
+            previous = tokens[run[-1]]
+            gap = text[previous.end : token.start].strip()
+            same_script = (token.kind == "arabic") == (tokens[run[0]].kind == "arabic")
         joined = (
             run
-            and not text[tokens[run[-1]].end : token.start].strip()
+            and (not gap or (gap == "." and previous.key in _TITLE_ABBREVIATIONS))
             and (token.kind == "connector" or (same_script and token.kind != "lower"))
         )
         if joined:
@@ -298,71 +310,6 @@ def _particle_free(key: str) -> str:
     return tail if tail and len(head) <= 3 else key
 
 
-def _person_words(
-    text: str, sentences: list[list[_Token]], gazetteer: Gazetteer, lowercase: set[str]
-) -> set[str]:
-    """Words the text uses in people's names, so a lone "Jones" or "Obama" is not a town.
-
-    A name is a run of capitalised words after a title ("President Trump", "envoy
-    Staffan de Mistura"), or a run of two to four capitalised words that is no
-    place, holds no common word and no institution noun ("Stuart Jones", "Bashar
-    al-Assad"; not "Human Rights Watch" or "Geneva Conventions").
-    """
-    words: set[str] = set()
-
-    def common(token: _Token) -> bool:
-        return (
-            token.key in COMMON_WORDS
-            or token.key in lowercase
-            or token.key.rstrip("s") in NAME_NOUNS
-            or token.key in NAME_NOUNS
-            or token.text.isupper()
-        )
-
-    for tokens in sentences:
-        for run in _runs(text, tokens):
-            if tokens[run[0]].kind == "arabic":
-                for at, index in enumerate(run):
-                    if tokens[index].key in TITLES:
-                        after = run[at + 1 : at + 1 + _ARABIC_NAME_WORDS]
-                        words.update(tokens[i].key for i in after)
-                continue
-            # Chunks: the run cut at "of", "and", "the", common words and titles.
-            chunks: list[tuple[bool, list[_Token]]] = []
-            titled = _after_title(text, tokens, run[0])
-            chunk: list[_Token] = []
-            for index in run:
-                token = tokens[index]
-                cut = token.key in _SPLITTING_CONNECTORS or common(token)
-                if cut or token.key in TITLES:
-                    if chunk:
-                        chunks.append((titled, chunk))
-                    chunk, titled = [], token.key in TITLES
-                else:
-                    chunk.append(token)
-            if chunk:
-                chunks.append((titled, chunk))
-            for titled, chunk in chunks:
-                names = [token for token in chunk if token.kind == "cap"]
-                is_name = titled or (
-                    2 <= len(names) <= 4
-                    and not gazetteer.match(text[chunk[0].start : chunk[-1].end])
-                )
-                if is_name:
-                    for token in names:
-                        words.update({token.key, _particle_free(token.key)})
-    return words
-
-
-def _after_title(text: str, tokens: list[_Token], index: int) -> bool:
-    """Whether the token at `index` follows a title word ("envoy", "Mr.") directly."""
-    if index == 0:
-        return False
-    previous = tokens[index - 1]
-    gap = text[previous.end : tokens[index].start]
-    return previous.key in TITLES and re.fullmatch(r"\.?\s+", gap) is not None
-
-
 @functools.lru_cache(maxsize=4)
 def _demonyms(country_names: frozenset[str]) -> frozenset[str]:
     """Every word a country's name makes with a demonym ending: "syrian", "turkish", ...
@@ -385,41 +332,115 @@ def _is_demonym(key: str, demonyms: frozenset[str]) -> bool:
     return key in demonyms or key.endswith(_MOVEMENT_ENDINGS)
 
 
+class _People(NamedTuple):
+    words: set[str]  # every word of every person's name in the text
+    starts: set[int]  # where those names' words stand in the text
+
+
+def _people(
+    text: str,
+    sentences: list[list[_Token]],
+    gazetteer: Gazetteer,
+    lowercase: set[str],
+    demonyms: frozenset[str],
+) -> _People:
+    """People's names in the text, so "Jones" after "Stuart Jones" is not a town.
+
+    A name is a run of capitalised words after a title ("President Trump", "envoy
+    Staffan de Mistura"), or a run of two to four capitalised words that is no
+    place and holds no common word, institution noun, direction or adjective of
+    a country ("Stuart Jones", "Bashar al-Assad"; not "Human Rights Watch",
+    "Geneva Conventions" or "Northern Syria").
+    """
+    people = _People(set(), set())
+
+    def cuts(token: _Token) -> bool:
+        return (
+            token.key in _SPLITTING_CONNECTORS
+            or token.key in COMMON_WORDS
+            or token.key in lowercase
+            or token.key in NAME_NOUNS
+            or token.key.rstrip("s") in NAME_NOUNS
+            or token.text.isupper()
+            or _is_demonym(token.key, demonyms)
+        )
+
+    def add(chunk: list[_Token]) -> None:
+        for token in chunk:
+            if token.kind in ("cap", "arabic"):
+                people.words.update({token.key, _particle_free(token.key)})
+                people.starts.add(token.start)
+
+    for tokens in sentences:
+        for run in _runs(text, tokens):
+            if tokens[run[0]].kind == "arabic":
+                # No capitals in Arabic: only a title marks a name ("الرئيس بشار الأسد").
+                for at, index in enumerate(run):
+                    if tokens[index].key in TITLES:
+                        add([tokens[i] for i in run[at + 1 : at + 1 + _ARABIC_NAME_WORDS]])
+                continue
+            titled = _after_title(text, tokens, run[0])
+            chunk: list[_Token] = []
+            for token in [*(tokens[index] for index in run), None]:
+                if token is not None and not cuts(token) and token.key not in TITLES:
+                    chunk.append(token)
+                    continue
+                names = [word for word in chunk if word.kind == "cap"]
+                place = names and gazetteer.match(text[chunk[0].start : chunk[-1].end])
+                if titled or (2 <= len(names) <= 4 and not place):
+                    add(chunk)
+                chunk, titled = [], token is not None and token.key in TITLES
+    return people
+
+
+def _after_title(text: str, tokens: list[_Token], index: int) -> bool:
+    """Whether the token at `index` follows a title word ("envoy", "Mr.") directly."""
+    if index == 0:
+        return False
+    previous = tokens[index - 1]
+    gap = text[previous.end : tokens[index].start]
+    return previous.key in TITLES and re.fullmatch(r"\.?\s+", gap) is not None
+
+
 class _Context(NamedTuple):
-    person_words: set[str]
+    people: _People
     lowercase: set[str]  # words the text writes in lowercase somewhere
     demonyms: frozenset[str]
     countries: frozenset[str]  # ISO codes of the countries the text names
     match: Callable[[str], list[Candidate]]  # the gazetteer's exact lookup, remembered
 
 
-def _admissible(
-    candidate: Candidate, tokens: list[_Token], inside_run: bool, ctx: _Context
-) -> bool:
-    """Whether the words `tokens` may name `candidate`; see the module docstring."""
-    surface_letters = "".join(token.text for token in tokens if token.kind != "arabic")
+def _admissible(candidate: Candidate, words: list[_Token], in_name: bool, ctx: _Context) -> bool:
+    """Whether `words` may name `candidate`; `in_name` if they stand inside a longer name."""
     if candidate.kind == KIND_CASE_PLACE:
         return True  # the case's own places and their spellings were chosen by its authors
     # An abbreviation in the text ("UN", "NGO") or a city's alias in capitals (an
     # airport code: "SDF" is Louisville) names a country ("US", "UK") or nothing.
-    if surface_letters.replace(".", "").isupper() and len(surface_letters) >= 2:
+    letters = "".join(word.text for word in words if word.kind != "arabic").replace(".", "")
+    if len(letters) >= 2 and letters.isupper():
         return candidate.kind == KIND_COUNTRY
     if candidate.kind == KIND_CITY and candidate.matched.replace(".", "").isupper():
         return False
-    if len(tokens) > 1 or candidate.kind == KIND_COUNTRY:
+    if len(words) > 1:
         return True
-    # One word naming a city.
-    key = tokens[0].key
-    if key in COMMON_WORDS or key in ARABIC_COMMON_WORDS or key in ctx.lowercase:
-        return False  # an ordinary word the text also writes in lowercase
-    if key in ctx.person_words or _particle_free(key) in ctx.person_words:
-        return False  # "Jones" after "Stuart Jones", "Trump" after "President Trump"
+    key = words[0].key
+    # A word in a person's name, here ("Michael Jordan") or anywhere for a city
+    # ("Jones" after "Stuart Jones", "Trump" after "President Trump").
+    if words[0].start in ctx.people.starts:
+        return False
+    if candidate.kind == KIND_COUNTRY:
+        return True
+    if key in ctx.people.words or _particle_free(key) in ctx.people.words:
+        return False
+    # An ordinary word: a function word, a title, or one the text also writes in lowercase.
+    if key in COMMON_WORDS or key in ARABIC_COMMON_WORDS or key in TITLES or key in ctx.lowercase:
+        return False
     small = (candidate.population or 0) < MIN_SINGLE_WORD_POPULATION
     if small and not candidate.capital and candidate.country_code not in ctx.countries:
         return False
     # A word inside a longer capitalised name ("Human" in "Human Rights Watch") that
     # matches a city only through one of its foreign or old names ("H'Uman" is Uman).
-    return not (inside_run and normalize_name(candidate.name) != key)
+    return not (in_name and normalize_name(candidate.name) != key)
 
 
 # --- extraction ---------------------------------------------------------------------
@@ -433,20 +454,20 @@ class _Found(NamedTuple):
 
 
 def _spans(run: list[int], tokens: list[_Token]) -> Iterator[tuple[int, int]]:
-    """(first, last) positions in `run`, longest first, each starting and ending on a word."""
+    """(first, last) positions in `run`, longest first, each starting and ending on a word.
+
+    None starts with "the": "The" begins many a run ("The UN", "The Geneva
+    Conventions") and names are looked up without it anyway ("The Hague" = "Hague").
+    """
     for size in range(min(len(run), _MAX_SPAN_WORDS), 0, -1):
         for first in range(len(run) - size + 1):
-            last = first + size - 1
-            if tokens[run[first]].kind != "connector" and tokens[run[last]].kind != "connector":
-                yield first, last
+            head, tail = tokens[run[first]], tokens[run[first + size - 1]]
+            if "connector" not in (head.kind, tail.kind) and head.key != "the":
+                yield first, first + size - 1
 
 
 def _find(
-    text: str,
-    sentence: tuple[int, int],
-    tokens: list[_Token],
-    run: list[int],
-    ctx: _Context,
+    text: str, sentence: tuple[int, int], tokens: list[_Token], run: list[int], ctx: _Context
 ) -> Iterator[_Found]:
     taken: set[int] = set()
     for first, last in _spans(run, tokens):
@@ -454,19 +475,28 @@ def _find(
             continue
         words = [tokens[index] for index in run[first : last + 1]]
         start, end = words[0].start, words[-1].end
-        if len(words) == 1 and words[0].kind == "cap" and _is_demonym(words[0].key, ctx.demonyms):
+        single = len(words) == 1
+        if single and words[0].kind == "cap" and _is_demonym(words[0].key, ctx.demonyms):
             continue
         candidates = ctx.match(text[start:end])
-        if not candidates and len(words) == 1 and words[0].kind == "arabic":
+        if not candidates and single and words[0].kind == "arabic":
             # "بدمشق" is "in Damascus": try the word without a one-letter proclitic.
             word = words[0].text
             if word[0] in _ARABIC_PROCLITICS and len(word) >= 4:
                 candidates, start = ctx.match(word[1:]), start + 1
-        inside_run = len(run) > 1 and tokens[run[0]].kind != "arabic"
-        kept = [c for c in candidates if _admissible(c, words, inside_run, ctx)]
-        if kept:
-            taken.update(range(first, last + 1))
-            yield _Found(start, end, sentence, kept)
+        # Inside a longer name: next to another capitalised word or a name particle
+        # ("Human Rights Watch"), not merely listed with others ("Idlib, Hama and Daraa").
+        neighbours = [tokens[run[at]] for at in (first - 1, last + 1) if 0 <= at < len(run)]
+        in_name = words[0].kind == "cap" and any(
+            n.kind == "cap" or n.key in CONNECTORS for n in neighbours
+        )
+        kept = [c for c in candidates if _admissible(c, words, in_name, ctx)]
+        if not kept:
+            continue
+        taken.update(range(first, last + 1))
+        if first and tokens[run[first - 1]].key == "the" and kept[0].name.startswith("The "):
+            start = tokens[run[first - 1]].start  # "The Hague", as the text writes it
+        yield _Found(start, end, sentence, kept)
 
 
 def _identity(candidate: Candidate) -> tuple[Any, ...]:
@@ -481,10 +511,11 @@ def extract_places(text: str, gazetteer: Gazetteer) -> list[Mention]:
     sentences = split_sentences(text)
     tokens = [_tokens(text, start, end) for start, end in sentences]
     lowercase = {t.key for sentence in tokens for t in sentence if t.kind in ("lower", "connector")}
+    demonyms = _demonyms(gazetteer.country_names)
     ctx = _Context(
-        person_words=_person_words(text, tokens, gazetteer, lowercase),
+        people=_people(text, tokens, gazetteer, lowercase, demonyms),
         lowercase=lowercase,
-        demonyms=_demonyms(gazetteer.country_names),
+        demonyms=demonyms,
         countries=frozenset(),
         match=functools.lru_cache(maxsize=None)(gazetteer.match),
     )
@@ -513,7 +544,13 @@ def extract_places(text: str, gazetteer: Gazetteer) -> list[Mention]:
 
     # Candidates keep the gazetteer's order (how well the name matched, case places,
     # countries, then population): a named country admits its small towns but does
-    # not outrank a larger city of the same name elsewhere.
+    # not outrank a larger city of the same name elsewhere. Only a country written
+    # right after the city does: "Tripoli, Lebanon" is the Lebanese Tripoli.
+    for at, (item, following) in enumerate(itertools.pairwise(found)):
+        country = following.candidates[0]
+        if country.kind == KIND_COUNTRY and _APPOSITION.fullmatch(text, item.end, following.start):
+            ranked = sorted(item.candidates, key=lambda c: c.country_code != country.country_code)
+            found[at] = item._replace(candidates=ranked)
     mentions: dict[tuple[Any, ...], Mention] = {}
     for item in found:
         ranked = item.candidates

@@ -136,3 +136,43 @@ def test_verify_reports_tampering(private_store, capsys):
     with sqlite3.connect(store.db_path) as conn:
         conn.execute("DROP TRIGGER IF EXISTS history_no_update")
     assert main(["verify"]) == 1
+
+
+def test_geocode_prints_candidates_as_geojson(capsys):
+    assert main(["geocode", "Nur-Sultan"]) == 0
+    captured = capsys.readouterr()
+    collection = json.loads(captured.out)
+    assert collection["type"] == "FeatureCollection"
+    first = collection["features"][0]
+    assert first["properties"]["name"] == "Astana"
+    assert first["geometry"]["coordinates"] == [71.44598, 51.1801]
+
+
+def test_geocode_online_without_network_says_so(monkeypatch, capsys):
+    monkeypatch.setenv("GEO_GEOCODER_DOMAIN", "127.0.0.1:9")
+    monkeypatch.setenv("GEO_GEOCODER_SCHEME", "http")
+    assert main(["geocode", "Sednaya", "--online"]) == 1
+    captured = capsys.readouterr()
+    assert "offline place search still works" in captured.err
+    names = [f["properties"]["name"] for f in json.loads(captured.out)["features"]]
+    assert names[0] == "Saydnaya military prison"  # offline candidates are still printed
+
+
+def test_extract_the_article(capsys):
+    from geo.case import DEFAULT_CASE_DIR
+
+    article = DEFAULT_CASE_DIR / "texts" / "article-2017-05-15.txt"
+    assert main(["extract", str(article)]) == 0
+    captured = capsys.readouterr()
+    features = json.loads(captured.out)["features"]
+    names = {f["properties"]["name"] for f in features}
+    assert {"Damascus", "Astana", "Geneva", "Syria", "Iran", "Turkey", "Kazakhstan"} <= names
+    text = article.read_text(encoding="utf-8")
+    assert all(f["properties"]["sentence"] in text for f in features)
+
+
+def test_extract_refuses_binary(tmp_path, capsys):
+    binary = tmp_path / "x.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
+    assert main(["extract", str(binary)]) == 1
+    assert "Traceback" not in capsys.readouterr().err
