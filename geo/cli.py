@@ -171,12 +171,16 @@ def _write_atomically(path: Path, data: bytes) -> None:
     temporary.replace(path)  # never leave a half-written export behind
 
 
-def _import(args: argparse.Namespace) -> int:
-    path = Path(args.file)
+def _read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise DataError(Problem(f"cannot read: {exc.strerror}", file=str(path))) from exc
+
+
+def _import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    data = _read_bytes(path)
     layer = args.layer or path.stem
     upload = read_upload(path.name, data, layer=layer, repair=args.repair)
     for warning in upload.warnings:
@@ -233,10 +237,7 @@ def _geocode(args: argparse.Namespace) -> int:
 
 def _extract(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(Problem(f"cannot read: {exc.strerror}", file=str(path))) from exc
+    data = _read_bytes(path)
     text = decode_text(data, file=str(path))
     mentions = extract_places(text, Gazetteer.load(load_case(DEFAULT_CASE_DIR)))
     for mention in mentions:

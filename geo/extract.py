@@ -32,6 +32,7 @@ from geo.gazetteer import (
     check_length,
     normalize_name,
 )
+from geo.geojson import point_feature
 
 MAX_TEXT_CHARS = 1_000_000
 MAX_ALTERNATIVES = 4
@@ -574,13 +575,10 @@ def extract_places(text: str, gazetteer: Gazetteer) -> list[Mention]:
 
 
 def _feature(candidate: Candidate, properties: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "Feature",
-        "geometry": {
-            "type": "Point",
-            "coordinates": [round(candidate.lon, 7), round(candidate.lat, 7)],
-        },
-        "properties": {
+    return point_feature(
+        candidate.lon,
+        candidate.lat,
+        {
             "name": candidate.name,
             "country": candidate.country,
             "country_code": candidate.country_code,
@@ -593,7 +591,7 @@ def _feature(candidate: Candidate, properties: dict[str, Any]) -> dict[str, Any]
             "score": candidate.score,
             **properties,
         },
-    }
+    )
 
 
 def mentions_geojson(mentions: list[Mention]) -> dict[str, Any]:

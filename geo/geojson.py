@@ -22,7 +22,7 @@ DECIMALS = 7
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
 # How deeply "coordinates" nests for each geometry type.
-_COORDINATE_DEPTH = {
+COORDINATE_DEPTH = {
     "Point": 0,
     "MultiPoint": 1,
     "LineString": 1,
@@ -115,10 +115,10 @@ def geometry_problems(geometry: Any) -> list[str]:
     if "crs" in geometry:
         return ["a 'crs' member is not allowed (RFC 7946: coordinates are WGS84)"]
     kind = geometry.get("type")
-    if not isinstance(kind, str) or kind not in _COORDINATE_DEPTH:
-        return [f"geometry type {kind!r} is not one of {', '.join(_COORDINATE_DEPTH)}"]
+    if not isinstance(kind, str) or kind not in COORDINATE_DEPTH:
+        return [f"geometry type {kind!r} is not one of {', '.join(COORDINATE_DEPTH)}"]
     coords = geometry.get("coordinates")
-    problem = _walk_positions(coords, _COORDINATE_DEPTH[kind])
+    problem = _walk_positions(coords, COORDINATE_DEPTH[kind])
     if problem:
         return [problem]
     if kind == "Point":
@@ -173,6 +173,15 @@ def _as_lists(coords: Any) -> Any:
     if isinstance(coords, (list, tuple)):
         return [_as_lists(c) for c in coords]
     return coords
+
+
+def point_feature(lon: float, lat: float, properties: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON Point feature, longitude first, at most seven decimals."""
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(lon, DECIMALS), round(lat, DECIMALS)]},
+        "properties": properties,
+    }
 
 
 def dumps(collection: dict[str, Any]) -> str:

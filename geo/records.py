@@ -66,3 +66,17 @@ def as_new_records(records: list[LayerRecord]) -> list[LayerRecord]:
         else record
         for record in records
     ]
+
+
+def place_at(
+    name: str, lon: float, lat: float, *, layer: str, properties: dict[str, Any]
+) -> LayerRecord:
+    """A new place record at a point (the store gives it an id)."""
+    return LayerRecord(
+        id="",
+        layer=layer,
+        kind=RecordKind.PLACE,
+        name=name,
+        geometry={"type": "Point", "coordinates": [lon, lat]},
+        properties=properties,
+    )

@@ -21,7 +21,7 @@ from shapely.geometry import mapping, shape
 
 from geo.dates import parse_date
 from geo.errors import DataError, DateError, Problem
-from geo.geojson import geometry_problems, normalise_geometry
+from geo.geojson import COORDINATE_DEPTH, geometry_problems, normalise_geometry
 from geo.records import LayerRecord, RecordKind
 
 Format = Literal["geojson", "csv", "kml", "kmz", "stac"]
@@ -43,16 +43,6 @@ MAX_PROBLEMS = 1000
 MAX_EXAMPLES = 5
 
 MB = 1024 * 1024
-
-# How deeply "coordinates" nests per geometry type (as in geo.geojson).
-COORDINATE_DEPTH = {
-    "Point": 0,
-    "MultiPoint": 1,
-    "LineString": 1,
-    "MultiLineString": 2,
-    "Polygon": 2,
-    "MultiPolygon": 3,
-}
 
 
 @dataclass(frozen=True)
