@@ -18,6 +18,8 @@ from tests.browser import HOSTILE, Session, start_app
 pytestmark = pytest.mark.browser
 
 SAYDNAYA = (33.665, 36.32861)
+# the layer import's uploader (the one taking KMZ), not the one for texts
+LAYER_UPLOADER = '[data-testid="stFileUploaderDropzoneInput"][accept*=".kmz"]'
 
 
 @pytest.fixture
@@ -59,12 +61,11 @@ def _upload(session: Session, path: Path) -> None:
     page = session.page
     # After an import the uploader is replaced by an empty one: retry until the new
     # one has taken the file.
-    uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    uploader = page.locator(LAYER_UPLOADER)
     for _ in range(3):
         session.wait_idle()
         page.wait_for_function(
-            """() => document.querySelectorAll('[data-testid="stFileUploaderDropzoneInput"]')
-                .length === 1""",
+            f"() => document.querySelectorAll('{LAYER_UPLOADER}').length === 1",
             timeout=30_000,
         )
         uploader.set_input_files(str(path))
@@ -207,9 +208,7 @@ def test_a_hostile_file_is_refused_with_reasons(session: Session, tmp_path: Path
             '"coordinates": [200, 33]}}]}',
             encoding="utf-8",
         )
-        session.page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-            str(bad)
-        )
+        session.page.locator(LAYER_UPLOADER).set_input_files(str(bad))
         session.page.get_by_text("was not imported").wait_for(timeout=30_000)
         assert session.page.get_by_role("button", name="Store as a new layer").count() == 0
         assert session.page.evaluate("() => window.pwned") is None
