@@ -25,6 +25,14 @@ def analyst_name() -> str:
     return str(st.session_state.get("analyst", "")).strip()
 
 
+def require_analyst() -> str | None:
+    """The analyst signing a change, or None after saying how to give one."""
+    analyst = analyst_name()
+    if not analyst:
+        st.error("Enter your name as analyst in the sidebar: every change is signed.")
+    return analyst or None
+
+
 def observed_in_options(case: Case) -> list[str]:
     """What an observation can cite: the case's imagery records and its sources."""
     imagery = case.records[case.records["kind"] == "imagery"]
@@ -123,9 +131,8 @@ def annotation_form(case: Case, store: Store, shape: DrawnShape) -> str | None:
         st.rerun()
     if not save:
         return None
-    analyst = analyst_name()
+    analyst = require_analyst()
     if not analyst:
-        st.error("Enter your name as analyst in the sidebar: every change is signed.")
         return None
     if not values["label"].strip():
         st.error("Give the annotation a label.")
@@ -168,9 +175,8 @@ def edit_controls(case: Case, store: Store, row: pd.Series) -> bool:
             values = _observation_widgets(case, f"edit_{row['id']}", row)
             save = st.form_submit_button("Save changes")
         if save:
-            analyst = analyst_name()
+            analyst = require_analyst()
             if not analyst:
-                st.error("Enter your name as analyst in the sidebar: every change is signed.")
                 return False
             try:
                 date, as_stated = _date_fields(values["date_text"], values["as_stated"])
@@ -193,9 +199,8 @@ def edit_controls(case: Case, store: Store, row: pd.Series) -> bool:
         st.caption("It leaves the map and the exports; the history keeps it.")
         sure = st.checkbox("Yes, delete it", key=f"sure_{row['id']}")
         if st.button("Delete", key=f"delete_{row['id']}", disabled=not sure):
-            analyst = analyst_name()
+            analyst = require_analyst()
             if not analyst:
-                st.error("Enter your name as analyst in the sidebar: every change is signed.")
                 return False
             try:
                 store.delete(row["id"], analyst=analyst)

@@ -23,7 +23,7 @@ from geo.geocode import (
 )
 from geo.records import ANNOTATIONS_LAYER, LayerRecord
 from geo.store import Store
-from ui.annotate import analyst_name
+from ui.annotate import require_analyst
 
 REJECT = "reject"
 
@@ -46,13 +46,6 @@ def _describe(candidate: Candidate | OnlineCandidate) -> str:
     population = f", pop. {candidate.population:,}" if candidate.population else ""
     country = f", {candidate.country}" if candidate.country and candidate.kind != "country" else ""
     return f"{candidate.name}{country} ({candidate.kind}{population})"
-
-
-def _require_analyst() -> str | None:
-    analyst = analyst_name()
-    if not analyst:
-        st.error("Enter your name as analyst in the sidebar: every change is signed.")
-    return analyst or None
 
 
 def search_tab(case_key: str, case: Case, store: Store, online: bool) -> bool:
@@ -109,7 +102,7 @@ def search_tab(case_key: str, case: Case, store: Store, online: bool) -> bool:
     )
     if not st.button("Add to my places", key="add_place"):
         return False
-    analyst = _require_analyst()
+    analyst = require_analyst()
     if not analyst:
         return False
     chosen = found[choice]
@@ -190,7 +183,7 @@ def article_tab(case_key: str, case: Case, store: Store) -> bool:
             decisions.append((mention, options[choice]))
     if not st.button("Add the accepted places", type="primary", key="article_add"):
         return False
-    analyst = _require_analyst()
+    analyst = require_analyst()
     if not analyst:
         return False
     sha256 = hashlib.sha256(article["data"]).hexdigest()

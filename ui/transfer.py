@@ -14,7 +14,7 @@ from geo.formats import Limits, read_upload
 from geo.records import as_new_records
 from geo.store import Store
 from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files
-from ui.annotate import analyst_name
+from ui.annotate import require_analyst
 
 UPLOAD_TYPES = ["geojson", "json", "csv", "kml", "kmz"]
 
@@ -72,9 +72,8 @@ def import_section(store: Store) -> bool:
     )
     if not st.button("Store as a new layer", type="primary", key="import_go"):
         return False
-    analyst = analyst_name()
+    analyst = require_analyst()
     if not analyst:
-        st.error("Enter your name as analyst in the sidebar: every change is signed.")
         return False
     try:
         with st.spinner(f"Storing {len(parsed.records):,} records…"):
