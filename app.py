@@ -25,6 +25,7 @@ from geo.viewstate import ViewState, from_query
 from geo.workspace import (
     combined_records,
     filter_view,
+    record_titles,
     researcher_layers,
 )
 from ui.annotate import annotation_form, edit_controls
@@ -187,17 +188,6 @@ def zoom_to_place(case: Case) -> None:
         centre_map_on(float(record["lat"]), float(record["lon"]))
 
 
-def record_title(records: pd.DataFrame, record_id: str | None) -> str:
-    if record_id is None:
-        return "None (click the map or choose)"
-    rows = records[records["id"] == record_id]
-    if rows.empty:
-        return record_id
-    row = rows.iloc[0]
-    where = "" if row["layer"] == CASE_LAYER else f" ({row['layer']})"
-    return f"{kind_label(row['kind'])} · {row['name']}{where}"
-
-
 @st.fragment
 def map_and_details(
     case: Case,
@@ -274,10 +264,13 @@ def map_and_details(
         options = [None, *shown["id"]]
         if st.session_state.selected not in options:
             options.append(st.session_state.selected)
+        titles = record_titles(records)
         st.selectbox(
             "Selected record",
             options=options,
-            format_func=lambda rid: record_title(records, rid),
+            format_func=lambda rid: (
+                "None (click the map or choose)" if rid is None else titles.get(rid, rid)
+            ),
             key="selected",
             placeholder="Click the map or choose a record",
         )

@@ -17,7 +17,7 @@ from geo.case import CASE_LAYER, RECORD_COLUMNS, Case, with_date_spans
 from geo.geojson import representative_lonlat
 from geo.model import Kind
 from geo.query import date_mask
-from geo.records import ANNOTATIONS_LAYER, LayerRecord
+from geo.records import ANNOTATIONS_LAYER, LayerRecord, kind_label
 
 
 def _number(value: object) -> float:
@@ -86,3 +86,14 @@ def filter_view(
     shown_layer = ~records["layer"].isin(list(hidden_layers))
     keep = date_mask(records, start, end) & ((is_case & shown_kind) | (~is_case & shown_layer))
     return records[keep]
+
+
+def record_titles(records: pd.DataFrame) -> dict[str, str]:
+    """'facility feature · Probable firewall (layer)' for every record, by id.
+
+    Built once per run: a selector with tens of thousands of options asks for each
+    title, and a search of the frame per title would make that quadratic.
+    """
+    kinds = records["kind"].map(kind_label)
+    where = (" (" + records["layer"] + ")").where(records["layer"] != CASE_LAYER, "")
+    return dict(zip(records["id"], kinds + " · " + records["name"] + where, strict=True))

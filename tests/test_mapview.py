@@ -186,3 +186,19 @@ def test_drawn_shape(state, shape, radius):
         assert shapely.is_ccw(shapely.LinearRing(ring))
     if drawn and drawn.shape == "circle":
         assert drawn.geometry["type"] == "Polygon" and drawn.centre == (36.3, 33.6)
+
+
+def test_record_titles(shipped_case):
+    from geo.records import LayerRecord, RecordKind
+    from geo.workspace import combined_records, record_titles
+
+    mine = LayerRecord(
+        id="ann-1",
+        layer="Annotations",
+        kind=RecordKind.AREA,
+        name="Yard",
+        geometry={"type": "Point", "coordinates": [36.3, 33.6]},
+    )
+    titles = record_titles(combined_records(shipped_case, [mine]))
+    assert titles["feat-firewall"] == "facility feature · Probable firewall"
+    assert titles["ann-1"] == "area of interest · Yard (Annotations)"
