@@ -78,8 +78,11 @@ def initialise_view(case_name: str) -> None:
     if st.session_state.get("view_of_case") == case_name:
         return
     first_load = "view_of_case" not in st.session_state
-    view = from_query(st.query_params.to_dict() | {"hide": st.query_params.get_all("hide")})
-    view = view if first_load else ViewState()
+    view = (
+        from_query(st.query_params.to_dict() | {"hide": st.query_params.get_all("hide")})
+        if first_load
+        else ViewState()
+    )
     st.session_state.view_of_case = case_name
     st.session_state.url_problems = view.ignored
     st.session_state.selected = view.selected

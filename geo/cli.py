@@ -127,7 +127,8 @@ def _validate(path: str) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     case = load_case(args.case)
-    layers = [] if args.case_only else Store.open(default_data_dir()).records()
+    store = None if args.case_only else Store.open(default_data_dir())
+    layers = store.records() if store else []
     everything = combined_records(case, layers)
     kinds = args.kinds or [k.value for k in Kind]
     records = filter_view(everything, args.start, args.end, kinds)
@@ -146,7 +147,7 @@ def _export(args: argparse.Namespace) -> int:
         fmt=args.fmt,
         view=view if filtered else None,
         case_dir=Path(args.case) if Path(args.case).is_dir() else None,
-        imported_files=imported_source_files(Store.open(default_data_dir())) if layers else [],
+        imported_files=imported_source_files(store) if store and layers else [],
         with_manifest=args.manifest and not to_stdout,
         base_name=None if to_stdout else Path(args.out).stem,
     )
