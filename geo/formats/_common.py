@@ -494,6 +494,22 @@ class Reader:
 
     # -- values
 
+    def check_kind_and_date(self, kind: str, date: str | None, *, record: str) -> bool:
+        """The kind and EDTF date of a record written by this tool; False after a problem."""
+        ok = True
+        if kind not in RecordKind._value2member_map_:
+            self.problem(
+                f"{kind!r} is not one of {', '.join(RecordKind)}", record=record, field="kind"
+            )
+            ok = False
+        if date is not None:
+            try:
+                parse_date(date)  # checked, and kept as written
+            except DateError as exc:
+                self.problem(exc.problems[0].message, record=record, field="date")
+                ok = False
+        return ok
+
     def check_values(self, value: Any, *, record: str | None, field: str = "") -> bool:
         found = False
         for path, message in value_problems(value, field, self.limits.max_string):

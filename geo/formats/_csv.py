@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from geo.dates import parse_date
-from geo.errors import DataError, DateError
+from geo.errors import DataError
 from geo.formats._common import (
     GEOMETRY_COLLECTION,
     Reader,
@@ -169,19 +168,8 @@ def _read_own(rows: Any, reader: Reader) -> Upload:
         values = dict(zip(CSV_COLUMNS, row.cells, strict=True))
         texts = {key: values[key] for key in ("id", "layer", "name", "date_as_stated")}
         ok = reader.check_values(texts, record=record)
-        kind = values["kind"]
-        if kind not in RecordKind._value2member_map_:
-            reader.problem(
-                f"{kind!r} is not one of {', '.join(RecordKind)}", record=record, field="kind"
-            )
-            ok = False
-        date = values["date"] or None
-        if date is not None:
-            try:
-                parse_date(date)  # checked, and kept as written
-            except DateError as exc:
-                reader.problem(exc.problems[0].message, record=record, field="date")
-                ok = False
+        kind, date = values["kind"], values["date"] or None
+        ok = reader.check_kind_and_date(kind, date, record=record) and ok
         geometry = _json_cell(values["geometry"], reader, record, "geometry")
         properties = _json_cell(values["properties"], reader, record, "properties")
         if properties is not None and not isinstance(properties, dict):

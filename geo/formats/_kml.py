@@ -26,8 +26,7 @@ import numpy as np
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
-from geo.dates import parse_date
-from geo.errors import DataError, DateError, Problem
+from geo.errors import DataError, Problem
 from geo.formats._common import (
     MB,
     UNREAD_DATE,
@@ -469,19 +468,8 @@ def _own_placemark(
     record = f"#{number}"
     texts = {key: values[key] for key in ("id", "layer", "date_as_stated") if key in values}
     ok = reader.check_values({**texts, "name": name}, record=record)
-    kind = values["kind"]
-    if kind not in RecordKind._value2member_map_:
-        reader.problem(
-            f"{kind!r} is not one of {', '.join(RecordKind)}", record=record, field="kind"
-        )
-        ok = False
-    date = values.get("date")
-    if date is not None:
-        try:
-            parse_date(date)  # checked, and kept as written
-        except DateError as exc:
-            reader.problem(exc.problems[0].message, record=record, field="date")
-            ok = False
+    kind, date = values["kind"], values.get("date")
+    ok = reader.check_kind_and_date(kind, date, record=record) and ok
     properties: Any = None
     try:
         check_json_depth(
