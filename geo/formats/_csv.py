@@ -199,14 +199,21 @@ def _read_own(rows: Any, reader: Reader) -> Upload:
     return reader.upload("csv")
 
 
+def _too_long(cell: str, reader: Reader, record: str, field: str) -> bool:
+    """Over the limit for one value: refused before it is parsed."""
+    if len(cell) <= reader.limits.max_string:
+        return False
+    reader.problem(
+        f"{len(cell):,} characters is over the {reader.limits.max_string:,}-character limit",
+        record=record,
+        field=field,
+    )
+    return True
+
+
 def _json_cell(cell: str, reader: Reader, record: str, field: str) -> Any:
     """A cell holding JSON, or None with the problem recorded."""
-    if len(cell) > reader.limits.max_string:
-        reader.problem(
-            f"{len(cell):,} characters is over the {reader.limits.max_string:,}-character limit",
-            record=record,
-            field=field,
-        )
+    if _too_long(cell, reader, record, field):
         return None
     try:
         check_json_depth(cell, file=reader.file, limits=reader.limits, field=field)
@@ -255,12 +262,7 @@ def _geometry_cell(cell: str, reader: Reader, record: str, field: str) -> Any:
     if not text:
         reader.problem("no geometry (the cell is empty)", record=record, field=field)
         return None
-    if len(text) > reader.limits.max_string:
-        reader.problem(
-            f"{len(text):,} characters is over the {reader.limits.max_string:,}-character limit",
-            record=record,
-            field=field,
-        )
+    if _too_long(text, reader, record, field):
         return None
     if text.startswith("{"):
         return _json_cell(text, reader, record, field)
