@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
@@ -15,16 +16,25 @@ from geo.details import record_markdown
 from geo.distances import place_distances, stated_distances
 from geo.errors import GeoError
 from geo.escape import escape_markdown as md
-from geo.mapview import build_map, clicked_record_id, drawn_shape, layer_collections
+from geo.mapview import (
+    base_map,
+    drawn_shape,
+    layer_collections,
+    layer_colours,
+    opening_view,
+    overlay_groups,
+    record_click,
+    reported_view,
+)
 from geo.model import Kind
 from geo.query import colocated, counts, date_bounds
 from geo.records import ANNOTATIONS_LAYER, kind_label
 from geo.store import Store, default_data_dir
-from geo.timeline import timeline_chart
-from geo.viewstate import ViewState, from_query
+from geo.timeline import PICK, SPAN, read_selection, timeline_chart
+from geo.viewstate import MapMove, ViewState, from_query, next_move
 from geo.workspace import (
+    ViewFilter,
     combined_records,
-    filter_view,
     record_titles,
     researcher_layers,
 )
@@ -33,7 +43,10 @@ from ui.places import places_section
 from ui.transfer import export_section, history_section, import_section
 
 CASES_DIR = Path(os.environ.get("GEO_CASES_DIR", DEFAULT_CASES_DIR))
+# Zoom for "zoom to place" and "show on map": a place's streets, a site's buildings.
 PLACE_ZOOM = 13
+SITE_ZOOM = 15
+MAP_HEIGHT = 560
 
 st.set_page_config(page_title="Satellite-evidence explorer", page_icon="🛰", layout="wide")
 
@@ -55,25 +68,26 @@ def cached_records(case_key: str, _case: Case, _store: Store) -> pd.DataFrame:
     return combined_records(_case, _store.records())
 
 
+@st.cache_data(max_entries=4)
+def cached_layer_colours(case_key: str, _store: Store) -> dict[str, str]:
+    # by the order the layers were created: a layer keeps its colour
+    return layer_colours(info.name for info in _store.layers())
+
+
 @st.cache_data(show_spinner="Preparing the map…", max_entries=16)
 def cached_layers(
-    case_key: str,
-    _case: Case,
-    _records: pd.DataFrame,
-    start: date | None,
-    end: date | None,
-    kinds: tuple[Kind, ...],
-    researcher: tuple[str, ...],
+    case_key: str, _records: pd.DataFrame, _colours: dict[str, str], view_filter: ViewFilter
 ) -> list:
-    # Keyed on the case and store version and the filter; the records follow from them.
-    shown = filter_view(_records, start, end, kinds)
-    return layer_collections(_case, shown, kinds, researcher)
+    # Keyed on the case and store version and the filter; the rest follows from them.
+    shown, researcher = view_filter.shown(_records), view_filter.researcher(_records)
+    return layer_collections(shown, view_filter.kinds, researcher, _colours)
 
 
-def initialise_view(case_name: str) -> None:
-    """Seed the widgets once per browser session from the link, and again on a case change.
+def initialise_view(case: Case, case_name: str) -> None:
+    """Seed the view once per browser session from the link, and again on a case change.
 
     A link describes a view of one case: after switching case the view starts afresh.
+    Where the link says nothing, the map opens where the case says (its `view`).
     """
     if st.session_state.get("view_of_case") == case_name:
         return
@@ -83,15 +97,16 @@ def initialise_view(case_name: str) -> None:
         if first_load
         else ViewState()
     )
+    default_center, default_zoom = opening_view(case)
     st.session_state.view_of_case = case_name
     st.session_state.url_problems = view.ignored
     st.session_state.selected = view.selected
-    st.session_state.map_center = view.center
-    st.session_state.map_zoom = view.zoom
-    # The map opens here until the case changes: changing what the map is built with
-    # would remount it; later moves go through st_folium's center and zoom.
-    st.session_state.opening_view = (view.center, view.zoom)
-    st.session_state.last_map_click = None
+    # The view: where the map is. Moves the map reports and moves the app asks for
+    # (`map_move`) both land here, and only here; the map is never told back where it is.
+    st.session_state.map_center = view.center or default_center
+    st.session_state.map_zoom = default_zoom if view.zoom is None else view.zoom
+    st.session_state.map_move = None
+    st.session_state.map_signature = None
     st.session_state.hidden_layers = set(view.hidden)
     st.session_state.setdefault("handled_drawings", set())
     st.session_state.setdefault("pending_shape", None)
@@ -104,9 +119,8 @@ def initialise_view(case_name: str) -> None:
             st.session_state.pop(key, None)
 
 
-def sidebar(
-    records: pd.DataFrame,
-) -> tuple[date | None, date | None, tuple[Kind, ...], tuple[str, ...], bool]:
+def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
+    """The filter the sidebar sets, and whether online tiles are on."""
     st.sidebar.text_input(
         "Analyst",
         key="analyst",
@@ -146,12 +160,16 @@ def sidebar(
         st.sidebar.subheader("Your layers")
     for name in mine:
         shown = st.sidebar.checkbox(
-            name, value=name not in st.session_state.hidden_layers, key=f"mine_{name}"
+            md(name), value=name not in st.session_state.hidden_layers, key=f"mine_{name}"
         )
         if shown:
             st.session_state.hidden_layers.discard(name)
         else:
             st.session_state.hidden_layers.add(name)
+    st.sidebar.caption(
+        "These switches are the map's layers: they set what the map, the counts, the "
+        "page's address and the export of this view hold."
+    )
     st.sidebar.subheader("Privacy")
     online = st.sidebar.toggle(
         "Online basemap tiles",
@@ -172,23 +190,164 @@ def sidebar(
     st.sidebar.caption(
         "Both are off unless you turn them on, and a shared link never turns them on."
     )
-    visible_mine = tuple(name for name in mine if name not in st.session_state.hidden_layers)
-    return start, end, kinds, visible_mine, online
+    hidden = tuple(sorted(st.session_state.hidden_layers))
+    return ViewFilter(start=start, end=end, kinds=kinds, hidden=hidden), online
 
 
 def select_record(record_id: str | None) -> None:
     st.session_state.selected = record_id
 
 
-def centre_map_on(lat: float, lon: float) -> None:
+def move_map(lat: float, lon: float, zoom: int) -> None:
+    """Ask the map to move (a callback: runs before the widgets of the next run)."""
+    st.session_state.map_move = next_move(st.session_state.map_move, (lat, lon), zoom)
+    # The address shows where the map goes; the map's own report confirms it after.
     st.session_state.map_center = (lat, lon)
-    st.session_state.map_zoom = PLACE_ZOOM
+    st.session_state.map_zoom = zoom
+
+
+def show_record(records: pd.DataFrame, record_id: str) -> None:
+    row = records[records["id"] == record_id]
+    if row.empty:
+        return
+    zoom = PLACE_ZOOM if row["kind"].iloc[0] == Kind.PLACE.value else SITE_ZOOM
+    move_map(float(row["lat"].iloc[0]), float(row["lon"].iloc[0]), zoom)
 
 
 def zoom_to_place(case: Case) -> None:
-    record = case.record(st.session_state.zoom_place) if st.session_state.zoom_place else None
+    place_id = st.session_state.zoom_place
+    record = case.record(place_id) if place_id else None
     if record is not None:
-        centre_map_on(float(record["lat"]), float(record["lon"]))
+        move_map(float(record["lat"]), float(record["lon"]), PLACE_ZOOM)
+    # Back to the prompt: choosing the same place again, after panning away, moves again.
+    st.session_state.zoom_place = None
+
+
+def refresh_map_component(signature: tuple) -> None:
+    """Keep the view when the map's script changes (tools, tiles, legend).
+
+    A new script remounts the map: it then opens at the current view, and nothing
+    asked of the old map (a move, a click) is replayed on the new one.
+    """
+    if st.session_state.map_signature == signature:
+        return
+    st.session_state.map_signature = signature
+    st.session_state.opening_view = (st.session_state.map_center, st.session_state.map_zoom)
+    st.session_state.map_move = None
+    st.session_state.last_map_click = None
+    st.session_state.last_map_report = None
+
+
+def follow_map(state: dict | None) -> None:
+    """Take what the map reported: a move made in the map, a click on a record."""
+    report = reported_view(state)
+    # st_folium returns its last value on every rerun: only a new report is a move.
+    if report is not None and report != st.session_state.last_map_report:
+        st.session_state.last_map_report = report
+        st.session_state.map_center, st.session_state.map_zoom = report
+    click = record_click(state)
+    if click is not None and click != st.session_state.last_map_click:
+        st.session_state.last_map_click = click
+        st.session_state.selected = click.record_id
+
+
+def map_panel(
+    case: Case,
+    store: Store,
+    records: pd.DataFrame,
+    case_key: str,
+    view_filter: ViewFilter,
+    online: bool,
+    drawing: bool,
+) -> None:
+    # Every layer there is, shown or not: switching one off must not change the map's script.
+    every_layer = tuple(researcher_layers(records))
+    colours = cached_layer_colours(case_key, store)
+    refresh_map_component((case.meta.id, online, drawing, every_layer, tuple(colours.items())))
+    collections = cached_layers(case_key, records, colours, view_filter)
+    center, zoom = st.session_state.opening_view
+    # Built afresh each run: st_folium rewrites element ids in place, so a cached
+    # map object renders broken the second time.
+    folium_map = base_map(
+        case,
+        researcher=every_layer,
+        colours=colours,
+        online_tiles=online,
+        center=center,
+        zoom=zoom,
+        drawing=drawing,
+    )
+    move: MapMove | None = st.session_state.map_move
+    move_center, move_zoom = move.component_args() if move else (None, None)
+    state = st_folium(
+        folium_map,
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        feature_group_to_add=overlay_groups(collections),
+        center=move_center,
+        zoom=move_zoom,
+        returned_objects=["last_active_drawing", "last_object_clicked_count", "center", "zoom"],
+        key="map",
+    )
+    follow_map(state)
+    shape = drawn_shape(state)
+    new = shape is not None and shape.fingerprint not in st.session_state.handled_drawings
+    if new and (drawing or shape.measured):
+        st.session_state.pending_shape = shape
+    pending = st.session_state.pending_shape
+    if pending is not None and (drawing or pending.measured):
+        saved = annotation_form(case, store, pending)
+        if saved:
+            st.session_state.selected = saved
+            st.rerun()
+
+
+def record_panel(case: Case, store: Store, records: pd.DataFrame, shown: pd.DataFrame) -> None:
+    options = [None, *shown["id"]]
+    if st.session_state.selected not in options:
+        options.append(st.session_state.selected)
+    titles = record_titles(records)
+    st.selectbox(
+        "Selected record",
+        options=options,
+        format_func=lambda rid: (
+            "None (click the map or choose)" if rid is None else titles.get(rid, rid)
+        ),
+        key="selected",
+        placeholder="Click the map or choose a record",
+    )
+    selected = st.session_state.selected
+    text = record_markdown(case, selected, records) if selected else None
+    if text is None:
+        if selected:
+            st.warning(f"No record {md(selected)} in this case.")
+        st.info(
+            "Click a place, an imagery record, a feature or an event on the map. Where "
+            "several records lie under the pointer, the map lists them all."
+        )
+        return
+    row = records[records["id"] == selected].iloc[0]
+    st.button(
+        "Show on map",
+        key="show_selected",
+        on_click=show_record,
+        args=(records, selected),
+        help="Centre the map on this record",
+    )
+    with st.container(border=True, height=MAP_HEIGHT - 110):
+        st.markdown(text)
+        neighbours = colocated(shown, selected)
+        if not neighbours.empty:
+            st.markdown(f"**{len(neighbours)} more records at this position:**")
+            for other in neighbours.itertuples(index=False):
+                st.button(
+                    f"{kind_label(other.kind)} · {md(other.name)}",
+                    key=f"goto_{other.id}",
+                    on_click=select_record,
+                    args=(other.id,),
+                )
+    if row["layer"] == ANNOTATIONS_LAYER and edit_controls(case, store, row):
+        st.rerun()
 
 
 @st.fragment
@@ -198,15 +357,27 @@ def map_and_details(
     records: pd.DataFrame,
     case_name: str,
     case_key: str,
-    start: date | None,
-    end: date | None,
-    kinds: tuple[Kind, ...],
-    researcher: tuple[str, ...],
+    view_filter: ViewFilter,
     online: bool,
 ) -> None:
-    shown = filter_view(records, start, end, kinds, st.session_state.hidden_layers)
+    # A selection asked for outside this fragment (a place just added), before the
+    # selector exists: a widget's value cannot change once it is drawn.
+    if (wanted := st.session_state.pop("select_next", None)) is not None:
+        st.session_state.selected = wanted
+    shown = view_filter.shown(records)
     places = case.records[case.records["kind"] == Kind.PLACE.value]
-    drawing = st.toggle(
+    zoom_col, draw_col = st.columns([3, 2], vertical_alignment="bottom")
+    zoom_col.selectbox(
+        "Zoom to place",
+        options=list(places["id"]),
+        index=None,
+        placeholder="Choose a place…",
+        format_func=lambda pid: case.record(pid)["name"],
+        key="zoom_place",
+        on_change=zoom_to_place,
+        args=(case,),
+    )
+    drawing = draw_col.toggle(
         "Draw and annotate",
         key="drawing",
         help="Adds drawing tools to the map: point, line, polygon, rectangle, circle. "
@@ -214,111 +385,71 @@ def map_and_details(
     )
     map_col, detail_col = st.columns([3, 2], gap="medium")
     with map_col:
-        st.selectbox(
-            "Zoom to place",
-            options=[None, *places["id"]],
-            format_func=lambda pid: "Choose a place…" if pid is None else case.record(pid)["name"],
-            key="zoom_place",
-            on_change=zoom_to_place,
-            args=(case,),
-        )
-        # Built afresh each run: st_folium rewrites element ids in place, so a cached
-        # map object renders broken the second time.
-        opening_center, opening_zoom = st.session_state.opening_view
-        folium_map = build_map(
-            case,
-            collections=cached_layers(case_key, case, records, start, end, kinds, researcher),
-            online_tiles=online,
-            center=opening_center,
-            zoom=opening_zoom,
-            drawing=drawing,
-        )
-        state = st_folium(
-            folium_map,
-            height=560,
-            use_container_width=True,
-            center=st.session_state.map_center,
-            zoom=st.session_state.map_zoom,
-            returned_objects=["last_active_drawing", "center", "zoom"],
-            key="map",
-        )
-        clicked = clicked_record_id(state)
-        # st_folium repeats the last click on every rerun: act only on a new one.
-        if clicked and clicked != st.session_state.last_map_click:
-            st.session_state.last_map_click = clicked
-            st.session_state.selected = clicked
-        shape = drawn_shape(state) if drawing else None
-        if shape and shape.fingerprint not in st.session_state.handled_drawings:
-            st.session_state.pending_shape = shape
-        if state and state.get("center"):
-            st.session_state.map_center = (state["center"]["lat"], state["center"]["lng"])
-            st.session_state.map_zoom = state.get("zoom")
-        st.caption(
-            "Dashed circles: positions known only within that radius (the sources do not "
-            "publish where in the compound). Click an object to read its record."
-        )
-        pending = st.session_state.pending_shape
-        if drawing and pending is not None:
-            saved = annotation_form(case, store, pending)
-            if saved:
-                st.session_state.selected = saved
-                st.rerun()
+        map_panel(case, store, records, case_key, view_filter, online, drawing)
     with detail_col:
-        options = [None, *shown["id"]]
-        if st.session_state.selected not in options:
-            options.append(st.session_state.selected)
-        titles = record_titles(records)
-        st.selectbox(
-            "Selected record",
-            options=options,
-            format_func=lambda rid: (
-                "None (click the map or choose)" if rid is None else titles.get(rid, rid)
-            ),
-            key="selected",
-            placeholder="Click the map or choose a record",
-        )
-        selected = st.session_state.selected
-        text = record_markdown(case, selected, records) if selected else None
-        if text is None:
-            if selected:
-                st.warning(f"No record {md(selected)} in this case.")
-            st.info("Click a place, an imagery record, a feature or an event on the map.")
-        else:
-            row = records[records["id"] == selected].iloc[0]
-            st.button(
-                "Show on map",
-                key="show_selected",
-                on_click=centre_map_on,
-                args=(float(row["lat"]), float(row["lon"])),
-                help="Centre the map on this record",
-            )
-            with st.container(border=True, height=520):
-                st.markdown(text)
-                neighbours = colocated(shown, selected)
-                if not neighbours.empty:
-                    st.markdown(f"**{len(neighbours)} more records at this position:**")
-                    for other in neighbours.itertuples(index=False):
-                        st.button(
-                            f"{kind_label(other.kind)} · {md(other.name)}",
-                            key=f"goto_{other.id}",
-                            on_click=select_record,
-                            args=(other.id,),
-                        )
-            if row["layer"] == ANNOTATIONS_LAYER and edit_controls(case, store, row):
-                st.rerun()
+        record_panel(case, store, records, shown)
     view = ViewState(
-        start=start,
-        end=end,
-        layers=kinds,
+        start=view_filter.start,
+        end=view_filter.end,
+        layers=view_filter.kinds,
         selected=st.session_state.selected,
         center=st.session_state.map_center,
         zoom=st.session_state.map_zoom,
-        hidden=tuple(sorted(st.session_state.hidden_layers)),
+        hidden=view_filter.hidden,
     )
     query = {"case": case_name, **view.to_query()}
     current = st.query_params.to_dict() | {"hide": st.query_params.get_all("hide")}
     if current != query | {"hide": query.get("hide", [])}:
         st.query_params.from_dict(query)
+
+
+def counts_line(case: Case, records: pd.DataFrame, shown: pd.DataFrame) -> str:
+    tally = counts(case.records, shown[shown["layer"] == CASE_LAYER])
+    parts = [f"{row.kind} {row.shown} of {row.total}" for row in tally.itertuples(index=False)]
+    mine_total = int((records["layer"] != CASE_LAYER).sum())
+    mine_shown = int((shown["layer"] != CASE_LAYER).sum())
+    parts.append(f"Your records {mine_shown} of {mine_total}")
+    return "Shown: " + " · ".join(parts)
+
+
+def timeline_key() -> str:
+    return f"timeline_{st.session_state.setdefault('timeline_version', 0)}"
+
+
+def follow_timeline(records: pd.DataFrame) -> None:
+    """A bar clicked selects its record (and the map shows it); a brushed span filters."""
+    choice = read_selection(st.session_state[timeline_key()].selection)
+    if choice.record_id is not None:
+        st.session_state.selected = choice.record_id
+        show_record(records, choice.record_id)
+    if choice.start is not None and choice.end is not None:
+        st.session_state.date_from, st.session_state.date_to = choice.start, choice.end
+    # A chart keeps its pick and brush, and repeats them: a new chart for the next choice
+    # (the same bar clicked twice is two choices; the brush, now the filter, is cleared).
+    st.session_state.timeline_version += 1
+
+
+def timeline_tab(records: pd.DataFrame, view_filter: ViewFilter) -> None:
+    if not records["date_start"].notna().any():
+        st.info("No record of this case is dated.")
+        return
+    chart = timeline_chart(
+        records, view_filter.start, view_filter.end, selected=st.session_state.selected
+    )
+    st.altair_chart(
+        chart,
+        width="stretch",
+        on_select=partial(follow_timeline, records),
+        selection_mode=[PICK, SPAN],
+        key=timeline_key(),
+        alt=f"Timeline of {int(records['date_start'].notna().sum())} dated records; "
+        "the same records are listed in the selector above the record panel.",
+    )
+    st.caption(
+        "Bars span what the source states: a month-dated image covers the whole "
+        "month. Faded bars are outside the date filter; the shaded band is the filter. "
+        "Click a bar to select its record; drag across dates to filter by them."
+    )
 
 
 def main() -> None:
@@ -329,7 +460,10 @@ def main() -> None:
     names = [folder.name for folder in folders]
     wanted = st.query_params.get("case")
     case_name = st.sidebar.selectbox(
-        "Case", names, index=names.index(wanted) if wanted in names else 0, key="case_name"
+        "Case",
+        names,
+        index=names.index(wanted) if wanted in names else 0,
+        key="case_name",
     )
     case_path = CASES_DIR / case_name
     version = fingerprint(case_path)
@@ -345,78 +479,90 @@ def main() -> None:
     # The case's files and the store's last change: any edit gives new cached results.
     case_key = f"{case_name}@{version}@{store.revision()}"
     records = cached_records(case_key, case, store)
-    initialise_view(case_name)
+    initialise_view(case, case_name)
     for problem in st.session_state.url_problems:
         st.warning(f"Ignored in the link: {md(problem)}")
-    start, end, kinds, researcher, online = sidebar(records)
+    view_filter, online = sidebar(records)
 
-    st.title(md(case.meta.title))
-    if case.meta.summary:
-        st.markdown(md(case.meta.summary))
+    st.title(md(case.meta.title), anchor=False)
+    shown = view_filter.shown(records)
+    st.caption(counts_line(case, records, shown))
     if message := st.session_state.pop("import_message", None):
         st.success(md(message))
 
-    shown = filter_view(records, start, end, kinds, st.session_state.hidden_layers)
-    tally = counts(case.records, shown[shown["layer"] == CASE_LAYER])
-    columns = st.columns(len(tally) + 1)
-    for column, row in zip(columns, tally.itertuples(index=False), strict=False):
-        column.metric(row.kind, f"{row.shown} of {row.total}")
-    mine_total = int((records["layer"] != CASE_LAYER).sum())
-    mine_shown = int((shown["layer"] != CASE_LAYER).sum())
-    columns[-1].metric("Your records", f"{mine_shown} of {mine_total}")
-
-    map_and_details(
-        case, store, records, case_name, case_key, start, end, kinds, researcher, online
-    )
+    map_and_details(case, store, records, case_name, case_key, view_filter, online)
     st.caption(
         "This page's address holds the view (dates, layers, selection, map position): "
         "copy it to cite exactly what you saw."
     )
 
-    st.subheader("Timeline")
-    if records["date_start"].notna().any():
-        chart = timeline_chart(records, start, end)
-        st.altair_chart(
-            chart,
-            width="stretch",
-            alt=f"Timeline of {int(records['date_start'].notna().sum())} dated records; "
-            "the same records are listed in the selector above the record panel.",
-        )
-        st.caption(
-            "Bars span what the source states: a month-dated image covers the whole "
-            "month. Faded bars are outside the date filter; the shaded band is the filter."
-        )
+    tools = {
+        "Timeline": lambda: timeline_tab(records, view_filter),
+        "Find places": lambda: find_places_tab(case_key, case, store),
+        "Import": lambda: import_tab(store),
+        "History": lambda: history_tab(store),
+        "Export": lambda: export_tab(case, case_path, case_key, store, shown, records, view_filter),
+        "Distances": lambda: distances_tab(case),
+        "About the case": lambda: about_tab(case),
+    }
+    # Tabs that remember which is open (an import or a new place keeps you where you
+    # were), and only the open one is built.
+    for tool, tab in zip(
+        tools.values(), st.tabs(list(tools), key="tool", on_change="rerun"), strict=True
+    ):
+        if tab.open:
+            with tab:
+                tool()
 
-    st.subheader("Distances between places")
+
+def find_places_tab(case_key: str, case: Case, store: Store) -> None:
+    if places_section(case_key, case, store, st.session_state.online_search):
+        st.rerun()
+
+
+def import_tab(store: Store) -> None:
+    if import_section(store):
+        st.rerun()
+
+
+def history_tab(store: Store) -> None:
+    st.caption("Every change, signed by its analyst, in a hash chain; and an integrity check.")
+    history_section(store)
+
+
+def export_tab(
+    case: Case,
+    case_path: Path,
+    case_key: str,
+    store: Store,
+    shown: pd.DataFrame,
+    records: pd.DataFrame,
+    view_filter: ViewFilter,
+) -> None:
+    st.caption(
+        "GeoJSON (RFC 7946), KML for Google Earth, or CSV; each record carries its dates "
+        "with precision, confidence, claim, claimant and sources with quotes. Opens in "
+        "QGIS and GDAL, and imports back without loss."
+    )
+    view = {
+        "from": view_filter.start.isoformat() if view_filter.start else None,
+        "to": view_filter.end.isoformat() if view_filter.end else None,
+        "kinds": [k.value for k in view_filter.kinds],
+        "hidden_layers": list(view_filter.hidden),
+    }
+    export_section(case, case_path, store, shown, records, view, case_key)
+
+
+def distances_tab(case: Case) -> None:
     st.caption("Geodesic distance on the WGS84 ellipsoid (geopy)")
     st.dataframe(place_distances(case), hide_index=True, width="stretch")
     st.caption("What the sources say, beside the geodesic distance between the same places")
     st.dataframe(stated_distances(case), hide_index=True, width="stretch")
 
-    st.subheader("Find places")
-    if places_section(case_key, case, store, st.session_state.online_search):
-        st.rerun()
 
-    st.subheader("Import a layer")
-    if import_section(store):
-        st.rerun()
-
-    with st.expander("History of changes, and an integrity check"):
-        history_section(store)
-
-    st.subheader("Export")
-    st.caption(
-        "GeoJSON (RFC 7946), KML for Google Earth, or CSV; each record carries its dates "
-        "with precision, confidence, claim, claimant and sources with quotes. Opens in QGIS "
-        "and GDAL, and imports back without loss."
-    )
-    view = {
-        "from": start.isoformat() if start else None,
-        "to": end.isoformat() if end else None,
-        "kinds": [k.value for k in kinds],
-        "hidden_layers": sorted(st.session_state.hidden_layers),
-    }
-    export_section(case, case_path, store, shown, records, view, case_key)
+def about_tab(case: Case) -> None:
+    if case.meta.summary:
+        st.markdown(md(case.meta.summary))
 
 
 try:

@@ -93,6 +93,20 @@ CDN_TO_VENDOR: dict[str, str] = {
     ),
 }
 
+# folium.plugins.MiniMap (Leaflet-MiniMap 3.6.1; geo.mapparts.OverviewMap loads the same files).
+# Kept apart from CDN_TO_VENDOR, which tests/test_assets.py pins to exactly the URLs of its
+# PLUGIN_CLASSES; merge the two once those tests list MiniMap.
+MINIMAP_CDN_TO_VENDOR: dict[str, str] = {
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.js": (
+        "leaflet-minimap/src/Control.MiniMap.js"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/Control.MiniMap.css": (
+        "leaflet-minimap/src/Control.MiniMap.css"
+    ),
+}
+
+_ALL_CDN_TO_VENDOR = CDN_TO_VENDOR | MINIMAP_CDN_TO_VENDOR
+
 _REMOTE = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 _CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)"'\s]*))\s*\)""", re.IGNORECASE)
 _CSS_IMPORT = re.compile(r"""@import\s+(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
@@ -134,8 +148,8 @@ def _walk(element: Element) -> Iterator[Element]:
 
 
 def _localized(url: str, owner: Element) -> str:
-    if url in CDN_TO_VENDOR:
-        return local_url(CDN_TO_VENDOR[url])
+    if url in _ALL_CDN_TO_VENDOR:
+        return local_url(_ALL_CDN_TO_VENDOR[url])
     if is_remote(url):
         raise ValueError(
             f"{type(owner).__name__} loads {url}, which has no local copy: vendor it in "

@@ -1,8 +1,8 @@
 """Load a case and validate it, reporting every problem with file, record and field.
 
-A case is a folder: ``case.yaml`` (sources, claims) and one GeoJSON file per
-kind of record. It can also be a single GeoJSON file written by
-`geo.export`, which is how an export is read back without loss.
+A case is a folder: ``case.yaml`` (sources, claims, and optionally where the map
+opens) and one GeoJSON file per kind of record. It can also be a single GeoJSON
+file written by `geo.export`, which is how an export is read back without loss.
 """
 
 from __future__ import annotations
@@ -88,6 +88,22 @@ _RECORD_REFERENCES = {
 }
 
 
+# Where a case may open the map: Leaflet's zoom levels run from 0 (the whole world)
+# to 22 (closer than any imagery a case cites).
+_VIEW_RANGES = {"lat": (-90, 90), "lon": (-180, 180), "zoom": (0, 22)}
+_VIEW_FIELDS = (*_VIEW_RANGES, "note")
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """Where the map opens for a case (``view`` in case.yaml): a centre and a zoom level."""
+
+    lat: float
+    lon: float
+    zoom: int
+    note: str | None = None  # why this view, in words
+
+
 @dataclass(frozen=True)
 class RawFeature:
     kind: Kind
@@ -101,6 +117,7 @@ class Case:
     records: pd.DataFrame
     origin: str
     texts: dict[str, str] = field(default_factory=dict)
+    view: CaseView | None = None  # None: the map fits the records
 
     @cached_property
     def sources(self) -> dict[str, Source]:
@@ -164,10 +181,48 @@ def _collapse(text: str) -> str:
 
 
 def _check_meta(meta_data: Any, file: str) -> tuple[CaseMeta | None, list[Problem]]:
+    if isinstance(meta_data, dict):  # the view is checked on its own (`_check_view`)
+        meta_data = {key: value for key, value in meta_data.items() if key != "view"}
     try:
         return CaseMeta.model_validate(meta_data), []
     except ValidationError as exc:
         return None, _pydantic_problems(exc, file=file)
+
+
+def _check_view(meta_data: Any, file: str) -> tuple[CaseView | None, list[Problem]]:
+    """The case's `view`, or None when it has none; every problem with its field."""
+    value = meta_data.get("view") if isinstance(meta_data, dict) else None
+    if value is None:
+        return None, []
+    if not isinstance(value, dict):
+        message = (
+            f"must be a mapping such as {{lat: 33.665, lon: 36.3286, zoom: 15}} (got {value!r})"
+        )
+        return None, [Problem(message[:300], file, field="view")]
+    problems = [
+        Problem(f"unknown field: a view has {', '.join(_VIEW_FIELDS)}", file, field=f"view.{key}")
+        for key in value
+        if key not in _VIEW_FIELDS
+    ]
+    for name, (low, high) in _VIEW_RANGES.items():
+        number = value.get(name)
+        whole = name == "zoom"
+        # bool is an int to Python, and `zoom: 15.0` or `lat: "33.6"` is a slip worth naming
+        if name not in value:
+            message = "required field is missing"
+        elif isinstance(number, bool) or not isinstance(number, int if whole else int | float):
+            message = f"must be {'a whole number' if whole else 'a number'} (got {number!r})"
+        elif not low <= number <= high:  # NaN fails this too
+            message = f"must be from {low} to {high} (got {number!r})"
+        else:
+            continue
+        problems.append(Problem(message[:300], file, field=f"view.{name}"))
+    note = value.get("note")
+    if note is not None and not isinstance(note, str):
+        problems.append(Problem(f"must be text (got {note!r})"[:300], file, field="view.note"))
+    if problems:
+        return None, problems
+    return CaseView(float(value["lat"]), float(value["lon"]), value["zoom"], note), []
 
 
 def build_case(
@@ -181,6 +236,8 @@ def build_case(
     """Validate everything, collect every problem, and build the case or raise `DataError`."""
     texts = texts or {}
     meta, problems = _check_meta(meta_data, meta_file)
+    view, view_problems = _check_view(meta_data, meta_file)
+    problems += view_problems
 
     validated: list[RawFeature] = []
     for kind in Kind:
@@ -216,7 +273,7 @@ def build_case(
     if problems:
         raise DataError(problems)
     assert meta is not None
-    return Case(meta=meta, records=_records_frame(validated), origin=origin, texts=texts)
+    return Case(meta=meta, records=_records_frame(validated), origin=origin, texts=texts, view=view)
 
 
 def _check_references(

@@ -9,21 +9,30 @@ import argparse
 import getpass
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from geo.case import DEFAULT_CASE_DIR, load_case
+from geo.case import (
+    CASE_FILE,
+    DEFAULT_CASE_DIR,
+    Case,
+    case_folders,
+    load_case,
+    read_export,
+)
 from geo.dates import parse_date
 from geo.errors import DataError, DateError, GeoError, Problem
+from geo.export import layer_records
 from geo.extract import candidates_geojson, decode_text, extract_places, mentions_geojson
 from geo.formats import read_upload
 from geo.gazetteer import Gazetteer
 from geo.geocode import GeocodingError, OnlineGeocoder, config_from_env, online_geojson
-from geo.geojson import dumps
+from geo.geojson import dumps, read_json_file
 from geo.manifest import manifest_text
 from geo.model import Kind
-from geo.records import as_new_records
+from geo.records import RecordKind, as_new_records, kind_label
 from geo.store import Store, default_data_dir
 from geo.transfer import EXPORT_FORMATS, export, imported_source_files
 from geo.workspace import combined_records, filter_view
@@ -47,8 +56,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m geo", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    validate = commands.add_parser("validate", help="check a case: schema, references, dates")
-    validate.add_argument("path", nargs="?", default=str(DEFAULT_CASE_DIR), help="case folder")
+    validate = commands.add_parser(
+        "validate", help="check a case, every case in a folder, or an export: schema, references"
+    )
+    validate.add_argument(
+        "path",
+        nargs="?",
+        default=str(DEFAULT_CASE_DIR),
+        help="a case folder, a folder of case folders (such as data), or an exported GeoJSON",
+    )
 
     export = commands.add_parser(
         "export", help="write the case and your layers (or a date range) as GeoJSON, KML or CSV"
@@ -115,14 +131,64 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _validate(path: str) -> int:
-    case = load_case(path)
-    counts = case.records["kind"].value_counts()
-    summary = ", ".join(f"{counts.get(k.value, 0)} {k.label.lower()}" for k in Kind)
-    print(
-        f"{path}: valid: {summary}, {len(case.meta.sources)} sources, "
-        f"{len(case.meta.claims)} claims"
-    )
+    folder = Path(path)
+    if folder.is_dir() and not (folder / CASE_FILE).exists():
+        cases = case_folders(folder)
+        if not cases:
+            raise DataError(
+                Problem(f"no {CASE_FILE} here, and no folder in it holds one", file=path)
+            )
+        return _validate_cases(cases)
+    if folder.is_file():
+        return _validate_export(folder)
+    print(f"{path}: valid: {_case_summary(load_case(folder))}")
     return 0
+
+
+def _validate_cases(folders: list[Path]) -> int:
+    """Every case in a folder of cases: one line each, all checked even when one fails."""
+    failed = 0
+    for folder in folders:
+        try:
+            case = load_case(folder)
+        except GeoError as exc:
+            failed += 1
+            print(f"error: case {folder.name}: {exc}", file=sys.stderr)
+        else:
+            print(f"case {folder.name}: valid: {_case_summary(case)}")
+    if failed:
+        print(f"error: {failed} of {len(folders)} cases have problems", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _validate_export(path: Path) -> int:
+    """An export holds the case and the researcher's layers: check and count both."""
+    data = read_json_file(path)
+    case = read_export(data, file=str(path))
+    mine = layer_records(data, file=str(path))
+    counts: dict[str, Counter[RecordKind]] = {}
+    for record in mine:
+        counts.setdefault(record.layer, Counter())[record.kind] += 1
+    layers = f"in {len(counts)} layer{'s' if len(counts) != 1 else ''}"
+    own = f"{_records(len(mine))} of your own {layers}" if mine else "no records of your own"
+    print(f"{path}: valid: {_case_summary(case)}; {own}")
+    for layer, kinds in counts.items():
+        summary = ", ".join(
+            f"{kind_label(kind)}: {kinds[kind]}" for kind in RecordKind if kinds[kind]
+        )
+        # repr: a layer name comes from a file and may hold terminal control characters
+        print(f"  layer {layer!r}: {_records(kinds.total())} ({summary})")
+    return 0
+
+
+def _records(count: int) -> str:
+    return f"{count} record{'s' if count != 1 else ''}"
+
+
+def _case_summary(case: Case) -> str:
+    counts = case.records["kind"].value_counts()
+    kinds = ", ".join(f"{counts.get(k.value, 0)} {k.label.lower()}" for k in Kind)
+    return f"{kinds}, {len(case.meta.sources)} sources, {len(case.meta.claims)} claims"
 
 
 def _export(args: argparse.Namespace) -> int:

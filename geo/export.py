@@ -14,7 +14,9 @@ from typing import Any
 import pandas as pd
 
 from geo.case import CASE_LAYER, Case
-from geo.geojson import dumps, features_of, normalise_geometry
+from geo.dates import parse_date
+from geo.errors import DataError, DateError, Problem
+from geo.geojson import dumps, features_of, geometry_problems, normalise_geometry
 from geo.records import LayerRecord, RecordKind
 
 
@@ -88,11 +90,16 @@ def _researcher_feature(row: Any) -> dict[str, Any]:
 
 def layer_records(data: Any, *, file: str) -> list[LayerRecord]:
     """The researcher's records in an export of this tool (its case records are read by
-    `geo.case.read_export`)."""
-    records = []
-    for feature in features_of(data, file=file):
-        props = feature.get("properties") or {}
-        if props.get("layer", CASE_LAYER) == CASE_LAYER:
+    `geo.case.read_export`); raises `DataError` listing every malformed one."""
+    records, problems = [], []
+    for index, feature in enumerate(features_of(data, file=file)):
+        props = feature.get("properties")
+        if not isinstance(props, dict) or props.get("layer", CASE_LAYER) == CASE_LAYER:
+            continue
+        found = _layer_record_problems(props, feature.get("geometry"))
+        if found:
+            record = props["id"] if isinstance(props.get("id"), str) else f"#{index + 1}"
+            problems += [Problem(message[:300], file, record, key) for key, message in found]
             continue
         records.append(
             LayerRecord(
@@ -106,7 +113,31 @@ def layer_records(data: Any, *, file: str) -> list[LayerRecord]:
                 date_as_stated=props.get("date_as_stated"),
             )
         )
+    if problems:
+        raise DataError(problems)
     return records
+
+
+def _layer_record_problems(props: dict[str, Any], geometry: Any) -> list[tuple[str, str]]:
+    """(field, message) for each thing that keeps `props` from being a LayerRecord."""
+    found = [
+        (key, f"must be text (got {props.get(key)!r})")
+        for key in ("id", "layer", "name")
+        if not isinstance(props.get(key), str) or not props[key]
+    ]
+    kinds = [kind.value for kind in RecordKind]
+    if props.get("kind") not in kinds:
+        found.append(("kind", f"kind {props.get('kind')!r} is not one of {kinds}"))
+    if props.get("date") is not None:
+        try:
+            parse_date(props["date"])
+        except DateError as exc:
+            found.append(("date", exc.problems[0].message))
+    if not isinstance(props.get("date_as_stated"), str | None):
+        found.append(("date_as_stated", "must be text or null"))
+    if not isinstance(props.get("properties"), dict | None):
+        found.append(("properties", "must be an object or null"))
+    return found + [("geometry", message) for message in geometry_problems(geometry)]
 
 
 def feature_collection(

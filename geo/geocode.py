@@ -19,6 +19,10 @@ retries a silent server twice by default (three times the timeout in all) and a 
 trickles bytes is never timed out at all, so the request runs in a worker thread that the
 caller stops waiting for at the deadline.
 
+Time (the rate limiter's clock and sleep, the deadline, the back-off) is taken from a `Clock`,
+the system's unless a test passes `OnlineGeocoder(config, clock=...)` a fake one, so tests
+check every limit without sleeping or measuring.
+
 Result text (names, types) comes from a third party: keep it verbatim and escape it where it
 is shown (`geo.escape`).
 """
@@ -36,7 +40,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 from urllib.error import HTTPError, URLError
 
 from geopy import exc as geopy_exc
@@ -54,6 +58,8 @@ __all__ = [
     "MAX_LIMIT",
     "MAX_QUERY_CHARS",
     "OSM_ATTRIBUTION",
+    "SYSTEM_CLOCK",
+    "Clock",
     "GeocoderConfig",
     "GeocodingBadResponse",
     "GeocodingConfigError",
@@ -416,6 +422,52 @@ def _bbox(value: object) -> tuple[float, float, float, float] | None:
     return (west, south, east, north)
 
 
+# -- time --------------------------------------------------------------------------------
+
+
+class Clock(Protocol):
+    """Where the online search takes its time from: `SYSTEM_CLOCK`, or a test's fake."""
+
+    def now(self) -> float:
+        """Seconds on a clock that never goes back (only differences mean anything)."""
+        ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+    def wait(self, event: threading.Event, timeout: float) -> bool:
+        """Wait until `event` is set or `timeout` seconds pass; True if it was set."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+    def wait(self, event: threading.Event, timeout: float) -> bool:
+        return event.wait(timeout)
+
+
+SYSTEM_CLOCK: Clock = SystemClock()
+
+
+class _ClockedRateLimiter(RateLimiter):  # type: ignore[misc]  # geopy has no type hints
+    """geopy's RateLimiter on our clock. geopy takes time through its `_clock` and `_sleep`
+    methods, the seams its own tests replace; overriding them keeps geopy's slot logic."""
+
+    def __init__(self, func: Callable[..., Any], *, clock: Clock, **kwargs: Any) -> None:
+        super().__init__(func, **kwargs)
+        self._time = clock
+
+    def _clock(self) -> float:
+        return self._time.now()
+
+    def _sleep(self, seconds: float) -> None:
+        self._time.sleep(seconds)
+
+
 # -- the shared service ------------------------------------------------------------------
 
 
@@ -432,14 +484,16 @@ class _Flight:
 class _Service:
     """Everything shared by the users of one config: geocoder, rate limiter, cache."""
 
-    def __init__(self, config: GeocoderConfig) -> None:
+    def __init__(self, config: GeocoderConfig, clock: Clock) -> None:
         self.config = config
+        self.clock = clock
         self.geocoder = _build_geocoder(config)
         self.provider_label = _provider_label(config)
         geocode_params = inspect.signature(self.geocoder.geocode).parameters
         self.accepts_limit = "limit" in geocode_params
-        self.limiter = RateLimiter(
+        self.limiter = _ClockedRateLimiter(
             self.geocoder.geocode,
+            clock=clock,
             min_delay_seconds=config.min_delay_seconds,
             # geopy's own retries wait 5 s and send again: that is the hang and the
             # extra load we are avoiding. The user can press the button again.
@@ -455,7 +509,7 @@ class _Service:
         self.blocked_until: float | None = None
 
     def search(self, query: str, key: tuple[str, int], limit: int) -> list[OnlineCandidate]:
-        started = time.monotonic()
+        started = self.clock.now()
         with self.lock:
             cached = self.cache.get(key)
             if cached is not None:
@@ -473,8 +527,8 @@ class _Service:
                     daemon=True,
                 )
                 worker.start()
-        remaining = self.config.deadline_seconds - (time.monotonic() - started)
-        if not flight.done.wait(max(remaining, 0.0)):
+        remaining = self.config.deadline_seconds - (self.clock.now() - started)
+        if not self.clock.wait(flight.done, max(remaining, 0.0)):
             raise GeocodingTimedOut(
                 f"The online search did not finish within {_seconds(self.config.deadline_seconds)}"
                 f" ({self.config.host} is slow or the network is). {STILL_WORKS}",
@@ -523,7 +577,7 @@ class _Service:
                     if _positive(retry_after, allow_zero=True)
                     else DEFAULT_BACKOFF_SECONDS
                 )
-                self.blocked_until = time.monotonic() + min(wait, MAX_BACKOFF_SECONDS)
+                self.blocked_until = self.clock.now() + min(wait, MAX_BACKOFF_SECONDS)
             self.flights.pop(key, None)
             flight.result, flight.error = result, error
             flight.done.set()
@@ -588,16 +642,18 @@ def _provider_label(config: GeocoderConfig) -> str:
     return f"{SERVICE_TO_GEOCODER[config.provider].__name__} ({config.host})"
 
 
-_REGISTRY: dict[GeocoderConfig, _Service] = {}
+# Keyed by config and clock: the app and the CLI both use the system clock and so share
+# one service per config; a test's fake clock gets services of its own.
+_REGISTRY: dict[tuple[GeocoderConfig, Clock], _Service] = {}
 _REGISTRY_LOCK = threading.Lock()
 
 
-def _shared_service(config: GeocoderConfig) -> _Service:
+def _shared_service(config: GeocoderConfig, clock: Clock) -> _Service:
     with _REGISTRY_LOCK:
-        service = _REGISTRY.get(config)
+        service = _REGISTRY.get((config, clock))
         if service is None:
-            service = _Service(config)
-            _REGISTRY[config] = service
+            service = _Service(config, clock)
+            _REGISTRY[(config, clock)] = service
         return service
 
 
@@ -750,15 +806,19 @@ def _seconds(value: float) -> str:
 
 
 class OnlineGeocoder:
-    """Online place search for one config; instances with equal configs share their state."""
+    """Online place search for one config; instances with equal configs share their state.
 
-    def __init__(self, config: GeocoderConfig) -> None:
+    `clock` is for tests (a fake one makes the rate limit, deadline and back-off run in
+    fake time); instances share state only when their clocks are the same object too.
+    """
+
+    def __init__(self, config: GeocoderConfig, *, clock: Clock = SYSTEM_CLOCK) -> None:
         if not isinstance(config, GeocoderConfig):
             raise GeocodingConfigError(
                 f"OnlineGeocoder needs a GeocoderConfig, not {type(config).__name__}."
             )
         self.config = config
-        self._service = _shared_service(config)
+        self._service = _shared_service(config, clock)
 
     @property
     def attribution(self) -> str:

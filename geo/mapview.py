@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -29,14 +29,25 @@ from geo.assets import (
 from geo.case import CASE_LAYER, Case
 from geo.escape import escape_text
 from geo.geojson import geometry_problems, normalise_geometry
+from geo.mapmeasure import KeepMeasurements
+from geo.mapparts import DEFAULT_NOTE, Legend, case_places, legend_entries, overview_map
 from geo.measure import circle_polygon
 from geo.model import KIND_COLOURS, Kind
+from geo.picker import RecordPicker
 from geo.records import kind_label
 
-POPUP_LIMIT = 2_000
-
-# Okabe-Ito colours not used by the case's kinds, then black.
-RESEARCHER_COLOURS = ("#009E73", "#56B4E9", "#000000", "#F0E442")
+# The researcher's layers' colours, apart from the case's kinds (Okabe-Ito's remaining
+# three, then Paul Tol's muted scheme's darker ones).
+RESEARCHER_COLOURS = (
+    "#009E73",
+    "#56B4E9",
+    "#000000",
+    "#332288",
+    "#117733",
+    "#882255",
+    "#44AA99",
+    "#999933",
+)
 
 OFFLINE_BASE_NAME = "Country outlines (offline, Natural Earth)"
 
@@ -87,56 +98,28 @@ def _uncertainty_text(row: Any) -> str | None:
     return f"position ±{row.uncertainty_m:,.0f} m"
 
 
-def tooltip_html(case: Case, row: Any) -> str:
-    """Short, escaped hover text: name, date as stated, confidence, uncertainty or layer."""
-    parts = [f"<b>{escape_text(row.name)}</b>"]
-    if row.date:
-        parts.append(escape_text(_date_text(row)))
-    confidence = _confidence_text(row.confidence, row.properties.get("confidence_as_stated"))
-    if confidence:
-        parts.append(f"confidence: {escape_text(confidence)}")
-    if not _is_case(row):
-        parts.append(f"layer: {escape_text(row.layer)}")
-    elif row.kind != Kind.PLACE.value and _uncertainty_text(row):
-        parts.append(escape_text(_uncertainty_text(row)))
-    return "<br>".join(parts)
+def label_html(row: Any) -> str:
+    """The short, escaped text of a record on the map (tooltip and click list).
 
-
-def popup_html(case: Case, row: Any) -> str:
-    """Escaped popup: the record, its claim and claimant, and the first source's quote."""
-    lines = [f"<b>{escape_text(row.name)}</b>", escape_text(kind_label(row.kind))]
+    Name and kind, the date as stated, confidence, and the uncertainty of the position
+    or the researcher's layer. The whole record (claim, claimant, sources and quotes)
+    is in the panel beside the map.
+    """
+    lines = [f"<b>{escape_text(row.name)}</b> · {escape_text(kind_label(row.kind))}"]
     if row.date:
-        lines.append(f"date: {escape_text(_date_text(row))}")
+        lines.append(escape_text(_date_text(row)))
     confidence = _confidence_text(row.confidence, row.properties.get("confidence_as_stated"))
     if confidence:
         lines.append(f"confidence: {escape_text(confidence)}")
     if not _is_case(row):
         lines.append(f"layer: {escape_text(row.layer)}")
-        for key in ("analyst", "observed_in", "note"):
-            if row.properties.get(key):
-                lines.append(f"{key.replace('_', ' ')}: {escape_text(row.properties[key])}")
-        return "<br>".join(lines)
-    claim = case.claims.get(row.claim) if row.claim else None
-    if claim:
-        lines.append(
-            f"claim ({escape_text(claim.status.value)}): {escape_text(claim.statement)}"
-            f" <i>by {escape_text(claim.claimant)}</i>"
-        )
-    first = row.properties["sources"][0]
-    source = case.sources[first["id"]]
-    quote = f": &ldquo;{escape_text(first['quote'])}&rdquo;" if first.get("quote") else ""
-    lines.append(f"source: {escape_text(source.title)}{quote}")
-    lines.append(f"{_uncertainty_text(row)}: {escape_text(row.properties['position_basis'])}")
+    elif row.kind != Kind.PLACE.value and _uncertainty_text(row):
+        lines.append(escape_text(_uncertainty_text(row)))
     return "<br>".join(lines)
 
 
-def map_features(case: Case, records: pd.DataFrame) -> dict[str, Any]:
-    """A slim FeatureCollection for the map: geometry, id and pre-escaped display text.
-
-    Past `POPUP_LIMIT` records the popups are left out: every rerun sends the whole
-    map script to the browser, and the panel beside the map shows the clicked record.
-    """
-    with_popups = len(records) <= POPUP_LIMIT
+def map_features(records: pd.DataFrame) -> dict[str, Any]:
+    """A slim FeatureCollection for the map: geometry, id and the pre-escaped label."""
     features = []
     for row in records.itertuples(index=False):
         properties = {
@@ -144,10 +127,8 @@ def map_features(case: Case, records: pd.DataFrame) -> dict[str, Any]:
             "kind": row.kind,
             "layer": row.layer,
             "uncertainty_m": None if math.isnan(row.uncertainty_m) else row.uncertainty_m,
-            "tooltip": tooltip_html(case, row),
+            "label": label_html(row),
         }
-        if with_popups:
-            properties["popup"] = popup_html(case, row)
         features.append({"type": "Feature", "geometry": row.geometry, "properties": properties})
     return {"type": "FeatureCollection", "features": features}
 
@@ -162,37 +143,47 @@ class MapLayer:
     colour: str = "#333333"
 
 
+def layer_colours(names: Iterable[str]) -> dict[str, str]:
+    """Each of the researcher's layers' colour, by the order the layers were created.
+
+    A layer keeps its colour when others are added, switched off or emptied, and the
+    first eight layers have eight different colours.
+    """
+    return {
+        name: RESEARCHER_COLOURS[index % len(RESEARCHER_COLOURS)]
+        for index, name in enumerate(dict.fromkeys(names))
+    }
+
+
 def map_layers(
-    records: pd.DataFrame, kinds: Iterable[Kind] = tuple(Kind), researcher: Iterable[str] = ()
+    kinds: Iterable[Kind] = tuple(Kind),
+    researcher: Iterable[str] = (),
+    colours: Mapping[str, str] | None = None,
 ) -> list[MapLayer]:
+    """The layers to draw; `colours` (from `layer_colours`) names the researcher's layers'
+    colours, by default in the order given."""
+    researcher = tuple(researcher)
+    colours = {**layer_colours(researcher), **(colours or {})}
     layers = [MapLayer(kind.label, kind=kind, colour=KIND_COLOURS[kind]) for kind in kinds]
-    for index, name in enumerate(researcher):
-        colour = RESEARCHER_COLOURS[index % len(RESEARCHER_COLOURS)]
-        layers.append(MapLayer(name, layer=name, colour=colour))
+    layers += [MapLayer(name, layer=name, colour=colours[name]) for name in researcher]
     return layers
 
 
 def layer_collections(
-    case: Case,
     records: pd.DataFrame,
     kinds: Iterable[Kind] = tuple(Kind),
     researcher: Iterable[str] = (),
+    colours: Mapping[str, str] | None = None,
 ) -> list[tuple[MapLayer, dict[str, Any]]]:
     """The map data of each layer: the costly part of a map, and what is worth caching."""
     collections = []
-    for layer in map_layers(records, kinds, researcher):
+    for layer in map_layers(kinds, researcher, colours):
         if layer.kind is not None:
             chosen = (records["layer"] == CASE_LAYER) & (records["kind"] == layer.kind.value)
         else:
             chosen = records["layer"] == layer.layer
-        collections.append((layer, map_features(case, records[chosen])))
+        collections.append((layer, map_features(records[chosen])))
     return collections
-
-
-def _popup(collection: dict[str, Any]) -> folium.GeoJsonPopup | None:
-    if all("popup" in f["properties"] for f in collection["features"]):
-        return folium.GeoJsonPopup(fields=["popup"], labels=False, max_width=360)
-    return None
 
 
 def _overlay(layer: MapLayer, collection: dict[str, Any]) -> folium.GeoJson:
@@ -227,16 +218,35 @@ def _overlay(layer: MapLayer, collection: dict[str, Any]) -> folium.GeoJson:
         )
         # lines and areas of a researcher's layer; points use the marker above
         style_function = None if layer.kind else (lambda _: {"color": colour, "weight": 2})
+    # folium asserts that tooltip fields exist: an empty layer gets none.
+    tooltip = (
+        folium.GeoJsonTooltip(fields=["label"], labels=False) if collection["features"] else None
+    )
     return folium.GeoJson(
         collection,
-        name=f"{layer.title} ({len(collection['features'])})",
         marker=marker,
         style_function=style_function,
-        tooltip=folium.GeoJsonTooltip(fields=["tooltip"], labels=False),
-        popup=_popup(collection),
+        tooltip=tooltip,
         zoom_on_click=False,
         highlight_function=None,
+        control=False,
     )
+
+
+def overlay_groups(collections: list[tuple[MapLayer, dict[str, Any]]]) -> list[folium.FeatureGroup]:
+    """The records' layers, one group each, for `st_folium(feature_group_to_add=...)`.
+
+    Given apart from the map, they change without remounting it: a filter keeps the
+    researcher's view. They are not in the map's layer control: the sidebar's switches
+    are the one control of what is shown (they drive counts, link and export too).
+    Places come last: drawn on top, they stay visible over the circles at their position.
+    """
+    groups = []
+    for layer, collection in sorted(collections, key=lambda item: item[0].kind is Kind.PLACE):
+        group = folium.FeatureGroup(name=layer.title, control=False)
+        _overlay(layer, collection).add_to(group)
+        groups.append(group)
+    return groups
 
 
 def initial_bounds(records: pd.DataFrame) -> list[list[float]]:
@@ -250,33 +260,38 @@ def initial_bounds(records: pd.DataFrame) -> list[list[float]]:
     ]
 
 
-def build_map(
+def opening_view(case: Case) -> tuple[tuple[float, float], int]:
+    """Where the map opens without a link: the case's own `view`, else over its places."""
+    if case.view is not None:
+        return (case.view.lat, case.view.lon), case.view.zoom
+    (south, west), (north, east) = initial_bounds(case.records)
+    return ((south + north) / 2, (west + east) / 2), 3
+
+
+def base_map(
     case: Case,
-    records: pd.DataFrame | None = None,
     *,
-    layers: Iterable[Kind] = tuple(Kind),
     researcher: Iterable[str] = (),
-    collections: list[tuple[MapLayer, dict[str, Any]]] | None = None,
+    colours: Mapping[str, str] | None = None,
     online_tiles: bool = False,
     center: tuple[float, float] | None = None,
     zoom: int | None = None,
     drawing: bool = False,
 ) -> folium.Map:
-    """The map of `records` (already filtered), one overlay per kind in `layers`.
+    """The map without the records' layers: base layer, controls, legend, overview, picker.
 
-    `researcher` names the researcher's layers to draw. `collections` (from
-    `layer_collections`, e.g. cached) replaces `records`, `layers` and `researcher`.
+    The legend names every kind and each of the researcher's layers in `researcher`,
+    shown or not: the map's script then does not change when a layer is switched off.
+    `center` (lat, lon) and `zoom` set the opening view; by default `opening_view`.
     `drawing` adds the drawing tools (point, line, polygon, rectangle, circle).
-
-    `center` (lat, lon) and `zoom` set the opening view; by default the case's places.
     With `online_tiles` False nothing on the map asks a third party for
     anything: the base layer is the shipped country outlines and every script
     and stylesheet is served by the app.
     """
-    (south, west), (north, east) = initial_bounds(case.records)
+    default_center, default_zoom = opening_view(case)
     m = folium.Map(
-        location=list(center or ((south + north) / 2, (west + east) / 2)),
-        zoom_start=3 if zoom is None else zoom,
+        location=list(center or default_center),
+        zoom_start=default_zoom if zoom is None else zoom,
         tiles=None,
         prefer_canvas=True,
         control_scale=True,
@@ -299,14 +314,8 @@ def build_map(
     if online_tiles:
         for base in ONLINE_BASE_LAYERS:
             folium.TileLayer(base.provider, name=base.name, overlay=False, show=False).add_to(m)
-
-    # Places last: on a canvas the last layer drawn takes the click, and a place must stay
-    # clickable under the events and features that sit at it.
-    if collections is None:
-        chosen = case.records if records is None else records
-        collections = layer_collections(case, chosen, layers, researcher)
-    for layer, collection in sorted(collections, key=lambda item: item[0].kind is Kind.PLACE):
-        _overlay(layer, collection).add_to(m)
+        # base layers only: what is drawn is switched in the sidebar
+        folium.LayerControl(collapsed=True).add_to(m)
     if drawing:
         Draw(
             position="topleft",
@@ -331,18 +340,88 @@ def build_map(
     MousePosition(
         position="bottomright", separator=" , ", prefix="lat , lon:", num_digits=5
     ).add_to(m)
-    folium.LayerControl(collapsed=True).add_to(m)
+    # top right: in a corner below, it would cover the records at the bottom of the map
+    Legend(
+        legend_entries(map_layers(tuple(Kind), researcher, colours)),
+        note=DEFAULT_NOTE,
+        position="topright",
+    ).add_to(m)
+    overview_map(case_places(case.records)).add_to(m)  # after MousePosition: above it
+    KeepMeasurements().add_to(m)
+    RecordPicker().add_to(m)
     return localize_assets(m)
 
 
-def clicked_record_id(map_state: dict[str, Any] | None) -> str | None:
-    """The id of the record the user last clicked, from what `st_folium` returns."""
-    drawing = (map_state or {}).get("last_active_drawing")
+def build_map(
+    case: Case,
+    records: pd.DataFrame | None = None,
+    *,
+    layers: Iterable[Kind] = tuple(Kind),
+    researcher: Iterable[str] = (),
+    online_tiles: bool = False,
+    center: tuple[float, float] | None = None,
+    zoom: int | None = None,
+    drawing: bool = False,
+) -> folium.Map:
+    """One self-contained map of `records` (already filtered; default the whole case).
+
+    One overlay per kind in `layers`, and the researcher's layers named in `researcher`.
+    The app gives the layers to `st_folium` apart (`base_map`, `overlay_groups`); this is
+    the same map in one piece, for saving as HTML and for measuring.
+    """
+    researcher = tuple(researcher)
+    m = base_map(
+        case,
+        researcher=researcher,
+        online_tiles=online_tiles,
+        center=center,
+        zoom=zoom,
+        drawing=drawing,
+    )
+    chosen = case.records if records is None else records
+    for group in overlay_groups(layer_collections(chosen, layers, researcher)):
+        group.add_to(m)
+    return m
+
+
+@dataclass(frozen=True)
+class RecordClick:
+    """A click on a record, as `st_folium` reports it; `serial` tells two clicks apart.
+
+    `st_folium` returns its last value on every rerun, whatever caused it: compare with
+    the click last acted on, and act only on a new one.
+    """
+
+    record_id: str
+    serial: int
+
+
+def record_click(map_state: dict[str, Any] | None) -> RecordClick | None:
+    """The record last clicked (or picked from the click list), from what `st_folium` returns."""
+    state = map_state or {}
+    drawing = state.get("last_active_drawing")
     if not isinstance(drawing, dict):
         return None
     properties = drawing.get("properties")
     record_id = properties.get("id") if isinstance(properties, dict) else None
-    return record_id if isinstance(record_id, str) else None
+    if not isinstance(record_id, str):
+        return None
+    serial = state.get("last_object_clicked_count")
+    return RecordClick(record_id, serial if isinstance(serial, int) else 0)
+
+
+def reported_view(map_state: dict[str, Any] | None) -> tuple[tuple[float, float], int] | None:
+    """The centre (lat, lon) and zoom the map reports after a move, or None before one."""
+    state = map_state or {}
+    center, zoom = state.get("center"), state.get("zoom")
+    if not isinstance(center, dict) or not _is_number(zoom):
+        return None
+    lat, lon = center.get("lat"), center.get("lng")
+    if not (_is_number(lat) and _is_number(lon)):
+        return None
+    # Leaflet reports longitudes past ±180 after a pan across the antimeridian
+    lon = (float(lon) + 180.0) % 360.0 - 180.0
+    return (max(-90.0, min(90.0, float(lat))), lon), round(zoom)
 
 
 @dataclass(frozen=True)
@@ -353,6 +432,7 @@ class DrawnShape:
     shape: str  # point, line, polygon or circle
     radius_m: float | None = None  # a circle's radius; its centre is `centre`
     centre: tuple[float, float] | None = None  # (lon, lat)
+    measured: bool = False  # a measurement offered for keeping, not a drawing
 
     @property
     def fingerprint(self) -> str:
@@ -387,7 +467,11 @@ def drawn_shape(map_state: dict[str, Any] | None) -> DrawnShape | None:
     shapes = {"Point": "point", "LineString": "line", "Polygon": "polygon"}
     if geometry["type"] not in shapes:
         return None
-    return DrawnShape(geometry=normalise_geometry(geometry), shape=shapes[geometry["type"]])
+    return DrawnShape(
+        geometry=normalise_geometry(geometry),
+        shape=shapes[geometry["type"]],
+        measured=isinstance(properties, dict) and properties.get("measured") is True,
+    )
 
 
 def _is_number(value: Any) -> bool:

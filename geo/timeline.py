@@ -2,11 +2,20 @@
 
 A month-precise date is drawn as the whole month and a year as the whole year,
 so the chart never looks more precise than the sources.
+
+The chart is also a control. Clicking a bar, or a day's diamond, picks that
+record; dragging across the chart brushes a span of dates. Both are Vega-Lite
+selection parameters, ``PICK`` and ``SPAN``, and ``read_selection`` turns what
+Streamlit reports for them into a ``TimelineChoice``.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -17,16 +26,46 @@ from geo.query import RESEARCHER_LABEL, date_mask, timeline_rows
 # Past this many records one row per record is unreadable: one row per kind.
 MAX_NAMED_ROWS = 60
 
+# The selection parameters, by the names Streamlit's ``selection_mode`` and its
+# event use; and the field each one reports: the record's id, and the x field.
+PICK = "pick"
+SPAN = "span"
+PICK_FIELD = "id"
+SPAN_FIELD = "start"
+
 _COLOURS = {kind.label: KIND_COLOURS[kind] for kind in Kind if kind.dated} | {
     RESEARCHER_LABEL: "#009E73"
 }
 
 
-def timeline_chart(records: pd.DataFrame, start: date | None, end: date | None) -> alt.LayerChart:
+def timeline_chart(
+    records: pd.DataFrame, start: date | None, end: date | None, selected: str | None = None
+) -> alt.LayerChart:
+    """Bars per record, the filter ``[start, end]`` shaded, with ``PICK`` and ``SPAN``.
+
+    The record ``selected`` (the app's selection, from the map, the panel or
+    this chart) is outlined. The outline follows the app, not the chart's own
+    ``PICK`` state, which keeps its last click until the chart is remounted.
+
+    Both parameters live on the bars' layer. One name on two layers is refused
+    by Vega-Lite ("Duplicate signal name"), and it is not needed: a click
+    anywhere in a layered chart reaches the point selection, so a day's
+    diamond picks its record too, and a click on empty space picks nothing.
+    Vega-Lite draws the brush's outline above every layer: while a brush is
+    shown, the bars under it cannot be clicked.
+    """
     rows = timeline_rows(records)
     rows["in view"] = date_mask(
         records.dropna(subset=["date_start"]).reset_index(drop=True), start, end
     ).to_numpy()
+    # a column, not an expression: an id never has to be quoted into Vega's language
+    rows["selected"] = rows["id"] == selected
+    # Days are UTC days. Naive timestamps are read as the browser's local time,
+    # so a brush would come back shifted by its UTC offset (a day early east of
+    # Greenwich, once the offset reaches midnight).
+    rows["start"] = _utc(rows["start"])
+    rows["end"] = _utc(rows["end"])
+    rows["about"] = rows["name"] + " (" + rows["kind"] + "), " + rows["date_as_stated"]
     by_name = len(rows) <= MAX_NAMED_ROWS
     y = (
         alt.Y(
@@ -46,6 +85,11 @@ def timeline_chart(records: pd.DataFrame, start: date | None, end: date | None) 
             legend=alt.Legend(orient="bottom", title=None),
         ),
         "opacity": alt.condition("datum['in view']", alt.value(1.0), alt.value(0.2)),
+        # the selected record is outlined, inside the filter window or not
+        "stroke": alt.condition("datum.selected", alt.value("#111827"), alt.value(None)),
+        "strokeWidth": alt.condition("datum.selected", alt.value(2.5), alt.value(0)),
+        # what a screen reader says for a bar (by default: its dates, in local time)
+        "description": alt.Description("about:N"),
         "tooltip": [
             alt.Tooltip("name:N"),
             alt.Tooltip("kind:N"),
@@ -56,23 +100,136 @@ def timeline_chart(records: pd.DataFrame, start: date | None, end: date | None) 
     }
     base = alt.Chart(rows).encode(
         x=alt.X(
-            "start:T",
-            title="date (bars span the precision of the source)",
+            f"{SPAN_FIELD}:T",
+            title="date (bars span the precision of the source); drag to choose dates",
+            scale=alt.Scale(type="utc"),
             axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True),
         ),
         **encoding,
     )
-    bars = base.mark_bar(height=10 if by_name else 18, cornerRadius=2).encode(x2="end:T")
+    bars = (
+        base.mark_bar(height=10 if by_name else 18, cornerRadius=2, cursor="pointer")
+        .encode(x2="end:T")
+        .add_params(
+            # one record at a time: without toggle=False shift-click adds to the pick
+            alt.selection_point(name=PICK, fields=[PICK_FIELD], toggle=False),
+            alt.selection_interval(name=SPAN, encodings=["x"]),
+        )
+    )
     # A day is too thin to see as a bar on a multi-year axis: mark it with a point too.
     days = base.transform_filter("datum.precision == 'day'").mark_point(
-        shape="diamond", size=70, filled=True
+        shape="diamond", size=70, filled=True, cursor="pointer"
     )
     lo = pd.Timestamp(start) if start else rows["start"].min()
     hi = pd.Timestamp(end) + pd.Timedelta(days=1) if end else rows["end"].max()
     window = (
-        alt.Chart(pd.DataFrame({"from": [lo], "to": [hi]}))
+        alt.Chart(pd.DataFrame({"from": _utc(pd.Series([lo])), "to": _utc(pd.Series([hi]))}))
         .mark_rect(color="#2563eb", opacity=0.08, stroke="#2563eb", strokeDash=[4, 3])
         .encode(x="from:T", x2="to:T")
     )
     # A step per row, not a fixed height: every record keeps a readable label.
     return alt.layer(window, bars, days).properties(height=alt.Step(24) if by_name else 160)
+
+
+def _utc(stamps: pd.Series) -> pd.Series:
+    return stamps.dt.tz_localize("UTC") if stamps.dt.tz is None else stamps.dt.tz_convert("UTC")
+
+
+@dataclass(frozen=True)
+class TimelineChoice:
+    """What a click or a brush on the timeline asks for; all None when nothing is chosen.
+
+    ``start`` and ``end`` are both set or both None, ``start <= end``, and the
+    span includes both days.
+    """
+
+    record_id: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def span(self) -> tuple[date, date] | None:
+        return None if self.start is None or self.end is None else (self.start, self.end)
+
+
+def read_selection(selection: Mapping[str, Any] | None) -> TimelineChoice:
+    """Turn the chart event's ``selection`` into a picked record and a brushed span.
+
+    What Streamlit 1.67 delivered in Chromium for ``st.altair_chart(chart,
+    on_select=..., selection_mode=[PICK, SPAN], key=...)``:
+
+    - before any interaction: ``{"pick": {}, "span": {}}``;
+    - the first event has only the parameter that changed:
+      ``{"pick": [{"id": "feat-1"}]}`` for a click on a bar or a day's diamond
+      (a list of one object per picked point, Vega-Lite's ``vlPoint.or``);
+    - a click on empty space: ``{"pick": {}}`` (``{"pick": [{}]}`` while the
+      shaded window still took clicks: a mark without an id; read as nothing);
+    - a brush: ``{"pick": {}, "span": {"start": [1361311956610, 1422650098983]}}``,
+      integer epoch milliseconds, low end first whichever way the drag went.
+      The drag's closing click empties ``pick`` on an SVG chart; on a canvas
+      chart (past 2,000 marks) the last pick stays beside the new span;
+    - a double click: ``{"pick": {}, "span": {}}``.
+
+    Values stay in the event on later reruns until the chart changes them. Also
+    accepted: ISO 8601 strings for the span ends (UTC when they carry no offset),
+    the ends in either order, floats, and the ``{"id": ["feat-1"]}`` form of a
+    point selection. The span is the UTC days the brush touches, both included
+    (the chart draws UTC days). Anything else (several ids, a non-string id, a
+    one-ended or non-finite span, wrong types) is dropped, part by part: a good
+    pick survives a broken span and the reverse.
+    """
+    if not isinstance(selection, Mapping):
+        return TimelineChoice()
+    record_id = _picked_id(selection.get(PICK))
+    span = _brushed_days(selection.get(SPAN))
+    if span is None:
+        return TimelineChoice(record_id)
+    return TimelineChoice(record_id, *span)
+
+
+def _picked_id(pick: Any) -> str | None:
+    if isinstance(pick, Sequence) and not isinstance(pick, str | bytes):
+        # the form Streamlit delivers: [{"id": ...}], one object per picked point
+        ids = [p.get(PICK_FIELD) if isinstance(p, Mapping) else None for p in pick]
+    elif isinstance(pick, Mapping):
+        ids = pick.get(PICK_FIELD)
+        if not isinstance(ids, Sequence) or isinstance(ids, str | bytes):
+            return None
+    else:
+        return None
+    if len(ids) != 1:
+        return None  # nothing picked, or several: no single record to follow
+    (only,) = ids
+    return only if isinstance(only, str) and only else None
+
+
+def _brushed_days(span: Any) -> tuple[date, date] | None:
+    if not isinstance(span, Mapping):
+        return None
+    ends = span.get(SPAN_FIELD)
+    if not isinstance(ends, Sequence) or isinstance(ends, str | bytes) or len(ends) != 2:
+        return None
+    days = [_day(end) for end in ends]
+    if None in days:
+        return None
+    low, high = sorted(days)
+    return low, high
+
+
+def _day(value: Any) -> date | None:
+    """The UTC day an instant falls on: epoch milliseconds or an ISO 8601 string."""
+    try:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int | float):
+            if not math.isfinite(value):
+                return None
+            return datetime.fromtimestamp(value / 1000, tz=UTC).date()
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(value.strip())
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(UTC)
+            return parsed.date()
+    except (ValueError, OverflowError, OSError):
+        return None
+    return None

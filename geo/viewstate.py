@@ -121,3 +121,32 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
         zoom=zoom,
         ignored=tuple(ignored),
     )
+
+
+@dataclass(frozen=True)
+class MapMove:
+    """A move the app asks of the map (zoom to a place, show a record), not one it reports.
+
+    The map is told where to go only by a move, never by the position it reported
+    itself: echoing a reported position back made the map jump between the old and the
+    new position on every rerun. `serial` numbers the requests of a session.
+    """
+
+    center: tuple[float, float]  # (lat, lon)
+    zoom: int
+    serial: int = 0
+
+    def component_args(self) -> tuple[tuple[float, float], float]:
+        """`center` and `zoom` for `st_folium`.
+
+        streamlit-folium applies them only when they differ from what it applied last,
+        so a second request for the same spot (zoom to the same place twice, after
+        panning away) would be ignored. An offset far below a pixel, alternating with
+        each request, makes every request new; Leaflet snaps the zoom to a whole level.
+        """
+        nudge = (self.serial % 2) * 1e-9
+        return (self.center[0] + nudge, self.center[1]), self.zoom + nudge
+
+
+def next_move(previous: MapMove | None, center: tuple[float, float], zoom: int) -> MapMove:
+    return MapMove(center, zoom, 0 if previous is None else previous.serial + 1)

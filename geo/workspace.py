@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -86,6 +87,24 @@ def filter_view(
     shown_layer = ~records["layer"].isin(list(hidden_layers))
     keep = date_mask(records, start, end) & ((is_case & shown_kind) | (~is_case & shown_layer))
     return records[keep]
+
+
+@dataclass(frozen=True)
+class ViewFilter:
+    """What the view shows: a date range (by overlap), the case's kinds, and the
+    researcher's layers that are not switched off."""
+
+    start: date | None = None
+    end: date | None = None
+    kinds: tuple[Kind, ...] = tuple(Kind)
+    hidden: tuple[str, ...] = ()  # the researcher's layers switched off
+
+    def shown(self, records: pd.DataFrame) -> pd.DataFrame:
+        return filter_view(records, self.start, self.end, self.kinds, self.hidden)
+
+    def researcher(self, records: pd.DataFrame) -> tuple[str, ...]:
+        """The researcher's layers this filter shows, in their order."""
+        return tuple(name for name in researcher_layers(records) if name not in self.hidden)
 
 
 def record_titles(records: pd.DataFrame) -> dict[str, str]:

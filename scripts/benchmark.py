@@ -27,6 +27,7 @@ from streamlit_folium import generate_leaflet_string
 
 from geo.case import load_case
 from geo.export import export_text
+from geo.gazetteer import Gazetteer
 from geo.mapview import build_map
 from geo.query import filter_records
 from tests.conftest import TINY_META, write_case
@@ -109,6 +110,7 @@ def main() -> int:
     )
     text = timed("export the whole case as GeoJSON", lambda: export_text(case))
     print(f"{'':<44} {len(text) / 1e6:8.1f} MB of GeoJSON")
+    timed("load the offline gazetteer (once per app)", Gazetteer.load)
     return 0
 
 

@@ -42,6 +42,8 @@ PINNED: dict[str, tuple[str, str]] = {
     # file folium takes from GitHub (ardhi has no npm package of his own).
     "leaflet-mouse-position": ("leaflet-mouse-position", "1.2.0"),
     "leaflet-draw": ("leaflet-draw", "1.0.4"),
+    # Norkart's Leaflet-MiniMap, the plugin folium.plugins.MiniMap loads from cdnjs.
+    "leaflet-minimap": ("leaflet-minimap", "3.6.1"),
     "world-atlas": ("world-atlas", "2.0.2"),
     # folium.Icon's default prefix is "glyphicon": the stand-alone Bootstrap 3 glyphicons
     # stylesheet folium links is not on npm, so it is cut out of Bootstrap 3's full stylesheet.
@@ -130,6 +132,13 @@ SELECTIONS: dict[str, Selection] = {
         license_file="",  # the npm tarball has none: see write_leaflet_draw_license
         note="The npm tarball ships no licence file. LICENSE here is the standard MIT text "
         "(package.json: MIT) with the copyright line from the dist/leaflet.draw.js header.",
+    ),
+    "leaflet-minimap": Selection(
+        # The unminified sources, as cdnjs serves them to folium; dist/Control.MiniMap.min.css
+        # lost the 4px border width in minification.
+        files=same("src/Control.MiniMap.js", "src/Control.MiniMap.css"),
+        folders=[("src/images", "src/images")],
+        license_file="LICENSE.txt",
     ),
     "world-atlas": Selection(
         files=same("countries-50m.json", "countries-110m.json"),

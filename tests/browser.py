@@ -4,11 +4,13 @@ and every request that does not go to the app aborted and recorded."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,9 +101,12 @@ def start_app(
 class Session:
     """A page whose every request off this machine is refused and recorded."""
 
-    def __init__(self, browser: Browser, tmp_path: Path) -> None:
+    def __init__(
+        self, browser: Browser, tmp_path: Path, viewport: tuple[int, int] = (1400, 1300)
+    ) -> None:
+        width, height = viewport
         self.context = browser.new_context(
-            viewport={"width": 1400, "height": 1300}, accept_downloads=True
+            viewport={"width": width, "height": height}, accept_downloads=True
         )
         self.page: Page = self.context.new_page()
         self.remote: list[str] = []
@@ -216,9 +221,14 @@ class Session:
         panel.wait_for(timeout=timeout_ms)
         return panel
 
+    def tab(self, name: str) -> None:
+        """Open one of the tabs below the map (Timeline, Find places, Import, Export, …)."""
+        self.page.get_by_role("tab", name=name, exact=True).click()
+
     def download(self, *, fmt: str = "GeoJSON", everything: bool = True, manifest: bool = False):
-        """Choose an export in the Export section and download it; returns the saved path."""
+        """Choose an export in the Export tab and download it; returns the saved path."""
         page = self.page
+        self.tab("Export")
         page.get_by_text(fmt, exact=True).click()
         scope = "Everything: case and my layers" if everything else "This view"
         page.locator('[data-testid="stRadio"]').get_by_text(scope, exact=False).click()
@@ -253,9 +263,55 @@ class Session:
                 quiet_since = None
             self.page.wait_for_timeout(100)
 
+    def map_view(self) -> tuple[float, float, int]:
+        """Where the map is now: (lat, lon, zoom), read from Leaflet itself."""
+        view = self.map_frame().evaluate(
+            "() => { const c = window.map_div.getCenter(); "
+            "return [c.lat, c.lng, window.map_div.getZoom()]; }"
+        )
+        return float(view[0]), float(view[1]), int(view[2])
+
+    def settled(self, quiet_ms: int = 2_500, within_ms: int = 15_000) -> tuple[float, float, int]:
+        """Wait as a person would after a step until the page settles, or fail.
+
+        Settled: for `quiet_ms` together the app does not rerun, the map does not move and
+        the address does not change, within `within_ms` of the step; then the address
+        holds what the map shows and no exception box is on the page. A map that keeps
+        jumping between two positions (as one drag once set it doing) never settles.
+        """
+        self.wait_idle()
+        samples: list[tuple] = []
+        quiet_since = time.monotonic()
+        deadline = quiet_since + within_ms / 1000
+        while True:
+            try:
+                view = self.map_view()
+            except Exception:  # the map's iframe was being replaced: a change, not a view
+                view = None
+            running = self.page.locator('[data-testid="stStatusWidget"]').count() > 0
+            sample = (view, self.page.url, running)
+            if not samples or sample != samples[-1] or running or view is None:
+                quiet_since = time.monotonic()
+            samples.append(sample)
+            if time.monotonic() - quiet_since >= quiet_ms / 1000:
+                break
+            assert time.monotonic() < deadline, f"never settled: {samples[-12:]}"
+            self.page.wait_for_timeout(250)
+        assert self.page.locator('[data-testid="stException"]').count() == 0
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.page.url).query))
+        lat, lon, zoom = view
+        assert abs(float(query["lat"]) - lat) < 1e-4, (query, view)
+        assert abs(float(query["lon"]) - lon) < 1e-4, (query, view)
+        assert int(query["z"]) == zoom, (query, view)
+        return view
+
     def metric(self, label: str) -> str:
-        box = self.page.locator('[data-testid="stMetric"]', has_text=label)
-        return box.locator('[data-testid="stMetricValue"]').inner_text()
+        """A count from the line above the map ("Shown: Places 4 of 4 · …"): "4 of 4"."""
+        line = self.page.locator('[data-testid="stCaptionContainer"]', has_text="Shown: ")
+        text = line.first.inner_text().removeprefix("Shown: ")
+        match = re.search(rf"(?:^| · ){re.escape(label)} (\d+ of \d+)", text)
+        assert match, f"no count for {label} in {text!r}"
+        return match.group(1)
 
     def close(self) -> None:
         self.context.close()

@@ -24,8 +24,20 @@ def run_app(monkeypatch, cases_dir: Path | None = None, query: dict | None = Non
     return at.run()
 
 
+def open_tool(at: AppTest, name: str) -> AppTest:
+    """Open one of the tabs below the map: only the open one is built."""
+    at.session_state["tool"] = name
+    return at.run()
+
+
 def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    """The counts line above the map: "Shown: Places 4 of 4 · Imagery records 5 of 5 · …"."""
+    line = next(c.value for c in at.caption if c.value.startswith("Shown: "))
+    counts = {}
+    for part in line.removeprefix("Shown: ").split(" · "):
+        label, shown, _of, total = part.rsplit(" ", 3)
+        counts[label] = f"{shown} of {total}"
+    return counts
 
 
 def test_shipped_case_opens(monkeypatch):
@@ -39,7 +51,10 @@ def test_shipped_case_opens(monkeypatch):
         "Events": "7 of 7",
         "Your records": "0 of 0",
     }
-    assert [b.label for b in at.get("download_button")] or True
+    assert at.tabs[0].label == "Timeline" and not at.get("download_button")
+    open_tool(at, "Export")
+    assert not at.exception
+    assert [b.label for b in at.get("download_button")] == ["Download saydnaya-view.zip"]
 
 
 def test_narrowing_the_dates_changes_the_counts(monkeypatch):
@@ -103,7 +118,7 @@ def test_hostile_strings_are_shown_as_text(monkeypatch, tmp_path):
     files = copy.deepcopy(TINY_FILES)
     files["places.geojson"][0]["properties"]["name"] = "<img src=x onerror=alert(1)>"
     write_case(tmp_path / "hostile", meta=meta, files=files)
-    at = run_app(monkeypatch, tmp_path, query={"sel": "p1"})
+    at = open_tool(run_app(monkeypatch, tmp_path, query={"sel": "p1"}), "About the case")
     assert not at.exception
     summary = next(m.value for m in at.markdown if "click" in m.value)
     assert "\\[click\\]\\(javascript" in summary
@@ -245,7 +260,7 @@ def test_history_lists_changes_and_verifies(monkeypatch, private_store):
         ),
         analyst="A. Analyst",
     )
-    at = run_app(monkeypatch)
+    at = open_tool(run_app(monkeypatch), "History")
     history = next(d for d in at.dataframe if "analyst" in d.value.columns)
     assert history.value["action"].tolist() == ["create"]
     _button(at, "Verify the history and the kept files").click().run()
@@ -258,6 +273,7 @@ def test_find_saydnaya_by_any_spelling_and_add_it(monkeypatch, private_store, sp
 
     at = run_app(monkeypatch)
     at.text_input(key="analyst").set_value("A. Analyst")
+    open_tool(at, "Find places")
     at.text_input(key="place_query").set_value(spelling)
     _button(at, "Search").click().run()
     assert not at.exception
@@ -276,6 +292,7 @@ def test_online_search_fails_gracefully_offline(monkeypatch, private_store):
     monkeypatch.setenv("GEO_GEOCODER_SCHEME", "http")
     at = run_app(monkeypatch)
     at.toggle(key="online_search").set_value(True)
+    open_tool(at, "Find places")
     at.text_input(key="place_query").set_value("Sednaya")
     _button(at, "Search").click().run()
     assert not at.exception
@@ -291,6 +308,7 @@ def test_article_to_places_with_sentences_as_sources(monkeypatch, private_store)
     text = (DEFAULT_CASE_DIR / "texts" / "article-2017-05-15.txt").read_text(encoding="utf-8")
     at = run_app(monkeypatch)
     at.text_input(key="analyst").set_value("A. Analyst")
+    open_tool(at, "Find places")
     at.text_area(key="article_text").set_value(text)
     _button(at, "Find the places in the text").click().run()
     assert not at.exception
@@ -309,3 +327,126 @@ def test_article_to_places_with_sentences_as_sources(monkeypatch, private_store)
     assert "about 45 minutes from Damascus" in quote and quote in text
     [kept] = store.files()
     assert store.file_path(kept.sha256).read_text(encoding="utf-8") == text
+
+
+# Every control that changes state, pressed as a person would: no exception box, and
+# the change shows where it should (the record panel, the address, the store).
+
+
+def test_adding_a_found_place_selects_it_and_keeps_the_page(monkeypatch, private_store):
+    from geo.store import Store
+
+    at = run_app(monkeypatch)
+    at.text_input(key="analyst").set_value("A. Analyst")
+    open_tool(at, "Find places")
+    at.text_input(key="place_query").set_value("Sednaya")
+    _button(at, "Search").click().run()
+    _button(at, "Add to my places").click().run()
+    assert not at.exception  # was StreamlitWidgetAlreadyInstantiatedError
+    [place] = Store.open(private_store).records()
+    assert at.selectbox(key="selected").value == place.id
+    assert at.query_params["sel"] == place.id
+    # the tools below the map are all still there
+    labels = [tab.label for tab in at.tabs]
+    for tab in ("Timeline", "Find places", "Import", "History", "Export"):
+        assert tab in labels
+    # a rerun does not press the button again: still one place
+    at.run()
+    assert len(Store.open(private_store).records()) == 1
+
+
+def test_a_new_search_offers_its_own_results(monkeypatch, private_store):
+    at = run_app(monkeypatch)
+    open_tool(at, "Find places")
+    at.text_input(key="place_query").set_value("Sednaya")
+    _button(at, "Search").click().run()
+    first = next(s for s in at.selectbox if s.label.startswith("Add which one"))
+    assert "Saydnaya" in first.format_func(first.value)
+    open_tool(at, "Find places")
+    at.text_input(key="place_query").set_value("Nur-Sultan")
+    _button(at, "Search").click().run()
+    assert not at.exception
+    second = next(s for s in at.selectbox if s.label.startswith("Add which one"))
+    assert "Astana" in second.format_func(second.value)  # not the last search's choice
+
+
+def test_zoom_to_place_moves_the_map_and_the_address(monkeypatch):
+    from geo.case import DEFAULT_CASE_DIR, load_case
+
+    damascus = load_case(DEFAULT_CASE_DIR).record("damascus")
+    at = run_app(monkeypatch)
+    assert at.query_params["z"] == "15"  # the case's own view: the prison
+    at.selectbox(key="zoom_place").set_value("damascus").run()
+    assert not at.exception
+    assert float(at.query_params["lat"]) == pytest.approx(damascus["lat"], abs=1e-5)
+    assert float(at.query_params["lon"]) == pytest.approx(damascus["lon"], abs=1e-5)
+    assert at.query_params["z"] == "13"
+    first = at.session_state["map_move"]
+    # the chooser is ready for the next place; the same place again is a new move
+    assert at.selectbox(key="zoom_place").value is None
+    at.selectbox(key="zoom_place").set_value("damascus").run()
+    second = at.session_state["map_move"]
+    assert second.serial == first.serial + 1
+    assert second.component_args() != first.component_args()
+
+
+def test_show_on_map_and_the_records_at_one_position(monkeypatch):
+    at = run_app(monkeypatch, query={"sel": "feat-firewall", "z": "8"})
+    assert not at.exception
+    _button(at, "Show on map").click().run()
+    assert not at.exception
+    assert at.query_params["z"] == "15"
+    assert at.session_state["map_move"].center == pytest.approx((33.665, 36.32861))
+    # the panel lists every record drawn at the same position, each a button
+    goto = [b for b in at.button if b.key and b.key.startswith("goto_")]
+    assert {b.key for b in goto} >= {"goto_feat-discharge-stack", "goto_saydnaya"}
+    next(b for b in goto if b.key == "goto_feat-discharge-stack").click().run()
+    assert not at.exception
+    assert at.selectbox(key="selected").value == "feat-discharge-stack"
+    assert at.query_params["sel"] == "feat-discharge-stack"
+
+
+def test_a_measurement_can_be_kept_as_an_annotation(monkeypatch, private_store):
+    from geo.mapview import DrawnShape
+    from geo.store import Store
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    line = {"type": "LineString", "coordinates": [[36.325, 33.667], [36.333, 33.667]]}
+    at.session_state["pending_shape"] = DrawnShape(geometry=line, shape="line", measured=True)
+    at.run()
+    assert not at.exception
+    # offered without turning on the drawing tools
+    assert any("Keep this measured line" in m.value for m in at.markdown)
+    at.text_input(key="analyst").set_value("A. Analyst")
+    at.text_input(key="new_label").set_value("Wall length")
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    [kept] = Store.open(private_store).records()
+    assert kept.name == "Wall length" and kept.geometry == line
+    assert 700 < kept.properties["length_m"] < 800
+
+
+def test_discarding_a_drawing(monkeypatch, private_store):
+    from geo.mapview import DrawnShape
+    from geo.store import Store
+
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.session_state["pending_shape"] = DrawnShape(
+        geometry={"type": "Point", "coordinates": [36.3, 33.6]}, shape="point"
+    )
+    at.run()
+    at.toggle(key="drawing").set_value(True).run()
+    _button(at, "Discard this drawing").click().run()
+    assert not at.exception
+    assert at.session_state["pending_shape"] is None
+    assert not any(m.value.startswith("**New point") for m in at.markdown)
+    assert Store.open(private_store).records() == []
+
+
+def test_no_error_box_links_to_outside_help():
+    import tomllib
+
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showErrorLinks"] is False
+    assert config["browser"]["gatherUsageStats"] is False

@@ -19,11 +19,13 @@ from geo.assets import (
     COUNTRY_OUTLINES_PATH,
     COUNTRY_OUTLINES_URL,
     MANIFEST_PATH,
+    MINIMAP_CDN_TO_VENDOR,
     STATIC_URL_PREFIX,
     VENDOR_DIR,
     css_references,
     is_remote,
     local_references,
+    local_url,
     localize_assets,
     remote_references,
     static_file_for_url,
@@ -304,3 +306,42 @@ def test_remote_references(html: str, expected: list[str]) -> None:
 def test_static_file_for_url(url: str, expected: Path | None) -> None:
     got = static_file_for_url(url)
     assert got == (expected.resolve() if expected else None)
+
+
+# --- folium.plugins.MiniMap: Leaflet-MiniMap, vendored for geo.mapparts' overview inset ----
+
+
+def test_minimap_mapping_covers_exactly_folium_minimap() -> None:
+    minimap = folium.plugins.MiniMap
+    used = {url for _, url in [*minimap.default_js, *minimap.default_css]}
+    assert used == set(MINIMAP_CDN_TO_VENDOR)
+    assert not set(MINIMAP_CDN_TO_VENDOR) & set(CDN_TO_VENDOR)
+    for vendor_path in MINIMAP_CDN_TO_VENDOR.values():
+        assert (VENDOR_DIR / vendor_path).is_file(), vendor_path
+
+
+def test_localize_maps_folium_minimap() -> None:
+    m = full_map()
+    folium.plugins.MiniMap(toggle_display=True).add_to(m)
+    html = localize_assets(m).get_root().render()
+    # The minimap's tile URL template stays in its script: a template is not a load, and
+    # offline no tile arrives (geo.mapparts.OverviewMap draws no tiles).
+    assert remote_references(html) == []
+    local = local_references(html)
+    for vendor_path in MINIMAP_CDN_TO_VENDOR.values():
+        assert local_url(vendor_path) in local
+
+
+def test_manifest_records_leaflet_minimap(manifest: dict) -> None:
+    entry = next(p for p in manifest["packages"] if p["vendor_dir"] == "leaflet-minimap")
+    assert (entry["package"], entry["version"]) == ("leaflet-minimap", "3.6.1")
+    assert entry["license"] == "BSD-2-Clause"
+    assert entry["license_file"] == "leaflet-minimap/LICENSE.txt"
+    assert "Norkart AS" in (VENDOR_DIR / entry["license_file"]).read_text(encoding="utf-8")
+    assert set(entry["files"]) == {
+        "leaflet-minimap/LICENSE.txt",
+        "leaflet-minimap/src/Control.MiniMap.js",
+        "leaflet-minimap/src/Control.MiniMap.css",
+        "leaflet-minimap/src/images/toggle.png",
+        "leaflet-minimap/src/images/toggle.svg",
+    }

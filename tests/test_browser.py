@@ -85,8 +85,9 @@ def test_narrowing_the_dates_changes_the_counts(session: Session, app_url: str):
     session.page.wait_for_url("**from=2015-01-10**", timeout=20_000)
     session.page.wait_for_url("**to=2015-02-01**", timeout=20_000)
     session.page.wait_for_function(
-        """() => [...document.querySelectorAll('[data-testid="stMetric"]')].some(
-            m => m.innerText.includes('Imagery records') && !m.innerText.includes('5 of 5'))""",
+        """() => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')].some(
+            m => m.innerText.startsWith('Shown: ')
+                && !m.innerText.includes('Imagery records 5 of 5'))""",
         timeout=20_000,
     )
     imagery = session.metric("Imagery records")

@@ -59,6 +59,7 @@ def _save_annotation(session: Session, label: str) -> None:
 
 def _upload(session: Session, path: Path) -> None:
     page = session.page
+    session.tab("Import")
     # After an import the uploader is replaced by an empty one: retry until the new
     # one has taken the file.
     uploader = page.locator(LAYER_UPLOADER)
@@ -208,6 +209,7 @@ def test_a_hostile_file_is_refused_with_reasons(session: Session, tmp_path: Path
             '"coordinates": [200, 33]}}]}',
             encoding="utf-8",
         )
+        session.tab("Import")
         session.page.locator(LAYER_UPLOADER).set_input_files(str(bad))
         session.page.get_by_text("was not imported").wait_for(timeout=30_000)
         assert session.page.get_by_role("button", name="Store as a new layer").count() == 0

@@ -27,6 +27,7 @@ def test_find_places_and_turn_the_article_into_places(session: Session, tmp_path
         analyst = page.get_by_role("textbox", name="Analyst")
         analyst.fill("Test Analyst")
         analyst.press("Enter")
+        session.tab("Find places")
 
         for spelling in ("Sednaya", "صيدنايا"):
             session.wait_idle()
@@ -63,7 +64,7 @@ def test_find_places_and_turn_the_article_into_places(session: Session, tmp_path
         names = frame.evaluate(
             """() => { const names = []; window.map_div.eachLayer(l => {
                 const p = l.feature && l.feature.properties;
-                if (p && p.layer && p.layer.startsWith('Places in')) names.push(p.tooltip);
+                if (p && p.layer && p.layer.startsWith('Places in')) names.push(p.label);
             }); return names.join(' | '); }"""
         )
         for place in ("Saydnaya", "Damascus", "Astana", "Geneva", "Kazakhstan", "Iran"):

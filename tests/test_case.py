@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from geo.case import load_case
+from geo.case import CaseView, load_case
 from geo.errors import DataError
 from geo.model import Kind
 from tests.conftest import TINY_FILES, TINY_META, dated, record, write_case
@@ -211,3 +211,82 @@ def test_shipped_case_json_is_rfc7946_shaped():
         for feature in data["features"]:
             lon, lat = feature["geometry"]["coordinates"][:2]
             assert -180 <= lon <= 180 and -90 <= lat <= 90
+
+
+# -- where the map opens -------------------------------------------------------------------
+
+
+def with_view(view):
+    meta = copy.deepcopy(TINY_META)
+    meta["view"] = view
+    return meta
+
+
+def test_a_case_may_say_where_the_map_opens(tmp_path):
+    view = {"lat": 33.665, "lon": 36, "zoom": 15, "note": "the prison"}
+    case = load_case(write_case(tmp_path / "case", meta=with_view(view)))
+    assert case.view == CaseView(lat=33.665, lon=36.0, zoom=15, note="the prison")
+    assert isinstance(case.view.lon, float)  # `lon: 36` in YAML is a fine longitude
+
+
+@pytest.mark.parametrize("view", [None, "absent"])
+def test_without_a_view_there_is_none(tmp_path, view):
+    meta = with_view(view) if view is None else copy.deepcopy(TINY_META)
+    assert load_case(write_case(tmp_path / "case", meta=meta)).view is None
+
+
+def test_the_shipped_case_opens_on_the_prison(shipped_case):
+    view = shipped_case.view
+    assert (view.lat, view.lon, view.zoom) == (33.665, 36.32861, 15)
+    prison = shipped_case.record("saydnaya")
+    assert (prison["lat"], prison["lon"]) == (view.lat, view.lon)
+
+
+GOOD_VIEW = {"lat": 33.665, "lon": 36.3286, "zoom": 15}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"lat": 90.5}, "view.lat", "must be from -90 to 90 (got 90.5)"),
+        ({"lat": -91}, "view.lat", "must be from -90 to 90"),
+        ({"lat": "33.665"}, "view.lat", "must be a number (got '33.665')"),
+        ({"lat": float("nan")}, "view.lat", "must be from -90 to 90 (got nan)"),
+        ({"lon": 180.01}, "view.lon", "must be from -180 to 180"),
+        ({"lon": -200}, "view.lon", "must be from -180 to 180 (got -200)"),
+        ({"lon": True}, "view.lon", "must be a number (got True)"),
+        ({"zoom": 23}, "view.zoom", "must be from 0 to 22 (got 23)"),
+        ({"zoom": -1}, "view.zoom", "must be from 0 to 22"),
+        ({"zoom": 15.5}, "view.zoom", "must be a whole number (got 15.5)"),
+        ({"zoom": 15.0}, "view.zoom", "must be a whole number"),
+        ({"zoom": None}, "view.zoom", "must be a whole number (got None)"),
+        ({"lat": None, "lon": None}, "view.lon", "must be a number"),
+        ({"note": 7}, "view.note", "must be text (got 7)"),
+        ({"centre": [33, 36]}, "view.centre", "unknown field"),
+    ],
+)
+def test_each_view_problem_names_case_yaml_and_field(tmp_path, change, field, message):
+    found = problems_of(tmp_path, meta=with_view({**GOOD_VIEW, **change}))
+    assert ("case.yaml", None, field) in {(f, r, fl) for f, r, fl, _ in found}, found
+    assert any(fl == field and message in m for _, _, fl, m in found), found
+
+
+@pytest.mark.parametrize("missing", ["lat", "lon", "zoom"])
+def test_a_view_needs_lat_lon_and_zoom(tmp_path, missing):
+    view = {key: value for key, value in GOOD_VIEW.items() if key != missing}
+    found = problems_of(tmp_path, meta=with_view(view))
+    assert found == [("case.yaml", None, f"view.{missing}", "required field is missing")]
+
+
+@pytest.mark.parametrize("view", [[33.665, 36.3286, 15], "33.665,36.3286", 15])
+def test_a_view_is_a_mapping(tmp_path, view):
+    [(file, record, field, message)] = problems_of(tmp_path, meta=with_view(view))
+    assert (file, record, field) == ("case.yaml", None, "view")
+    assert "must be a mapping such as {lat: 33.665" in message
+
+
+def test_view_problems_come_with_the_other_problems_of_the_case(tmp_path):
+    meta = with_view({**GOOD_VIEW, "zoom": 99})
+    del meta["title"]
+    found = {fl for _, _, fl, _ in problems_of(tmp_path, meta=meta)}
+    assert {"title", "view.zoom"} <= found

@@ -32,6 +32,83 @@ def test_validate_reports_every_problem_and_fails(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+def test_validate_every_case_in_a_folder_of_cases(tmp_path, capsys):
+    cases = tmp_path / "cases"
+    files = copy.deepcopy(TINY_FILES)
+    files["places.geojson"] = [record("p1", 200, 33)]
+    write_case(cases / "broken", files=files)  # first by name: the others are still checked
+    write_case(cases / "tiny")
+    (cases / "notes").mkdir()  # a folder without case.yaml is not a case
+    assert main(["validate", str(cases)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.splitlines() == [
+        "case tiny: valid: 2 places, 1 imagery records, 1 facility features, 2 events, "
+        "2 sources, 1 claims"
+    ]
+    err = captured.err
+    assert "error: case broken: 1 problem found:" in err
+    assert "broken/places.geojson: record p1: field geometry: longitude 200" in err
+    assert "tiny" not in err and "notes" not in err
+    assert err.rstrip().endswith("1 of 2 cases have problems")
+    assert "Traceback" not in err
+
+
+def test_validate_the_data_folder(capsys):
+    from geo.case import DEFAULT_CASES_DIR
+
+    assert main(["validate", str(DEFAULT_CASES_DIR)]) == 0
+    assert capsys.readouterr().out.startswith("case saydnaya: valid: 4 places")
+
+
+def test_validate_a_folder_with_no_case(tmp_path, capsys):
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    assert main(["validate", str(tmp_path / "empty")]) == 1
+    assert "no case.yaml here, and no folder in it holds one" in capsys.readouterr().err
+
+
+def export_with_a_layer(tmp_path: Path, capsys) -> Path:
+    sites = Path(__file__).parent / "data" / "imports" / "sites.geojson"
+    assert main(["import", str(sites), "--layer", "team sites", "--analyst", "A. Analyst"]) == 0
+    out = tmp_path / "all.geojson"
+    assert main(["export", "--out", str(out)]) == 0
+    capsys.readouterr()
+    return out
+
+
+def test_validate_an_export_counts_the_researchers_records(tmp_path, capsys):
+    out = export_with_a_layer(tmp_path, capsys)
+    assert main(["validate", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{out}: valid: 4 places, 5 imagery records")
+    assert lines[0].endswith("; 3 records of your own in 1 layer")
+    assert lines[1:] == [
+        "  layer 'team sites': 3 records (place: 1, area of interest: 1, other: 1)"
+    ]
+
+    case_only = tmp_path / "case.geojson"
+    assert main(["export", "--out", str(case_only), "--case-only"]) == 0
+    assert main(["validate", str(case_only)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("; no records of your own")
+
+
+def test_validate_an_export_checks_the_researchers_records(tmp_path, capsys):
+    out = export_with_a_layer(tmp_path, capsys)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    mine = [f for f in data["features"] if f["properties"].get("layer") == "team sites"]
+    mine[0]["properties"].update(kind="weapon", date="last week")
+    mine[1]["properties"]["layer"] = 7
+    mine[2]["geometry"] = {"type": "Point", "coordinates": [200, 0]}
+    out.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["validate", str(out)]) == 1
+    err = capsys.readouterr().err
+    first, second, third = (f["properties"]["id"] for f in mine)
+    assert f"record {first}: field kind: kind 'weapon' is not one of" in err
+    assert f"record {first}: field date: 'last week'" in err
+    assert f"record {second}: field layer: must be text (got 7)" in err
+    assert f"record {third}: field geometry: longitude 200" in err
+    assert "Traceback" not in err
+
+
 def test_export_with_a_date_range(tmp_path, capsys):
     out = tmp_path / "view.geojson"
     assert main(["export", "--out", str(out), "--from", "2015-01-10", "--to", "2015-02-01"]) == 0

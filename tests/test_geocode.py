@@ -2,13 +2,14 @@
 
 Every server is new, on a free port, so every config (and its shared rate limiter and cache)
 is new too: tests do not share state through the module's registry.
+
+Nothing here measures real time: the rate limit, the deadline and the back-off run on a
+`FakeClock`, so a loaded machine cannot make a test fail or pass by luck.
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,8 @@ from geo.errors import DataError, GeoError
 from geo.geocode import (
     MAX_QUERY_CHARS,
     OSM_ATTRIBUTION,
+    SYSTEM_CLOCK,
+    Clock,
     GeocoderConfig,
     GeocodingBadResponse,
     GeocodingConfigError,
@@ -37,9 +40,41 @@ from tests.fake_nominatim import Behaviour, FakeNominatim, closed_port
 AGENT = "geo-evidence-explorer-tests/0.1 (+https://example.invalid/tests)"
 TIMEOUT = 0.5
 STILL_WORKS = "offline place search still works"
-# Arrival times are taken by the server, after the client's connect: a faster connect for
-# the second request can make the gap look a few milliseconds shorter than the limiter's.
-JITTER = 0.02
+
+
+class FakeClock:
+    """Time that passes only when the code sleeps or stops waiting: no test measures time.
+
+    `wait` waits for the request under way however long it takes (it always ends: the
+    socket timeout is real), unless `deadline_passes` is set: then it gives up at once and
+    moves time on by the whole timeout, as a request slower than the deadline would.
+    """
+
+    def __init__(self) -> None:
+        self.time = 0.0
+        self.sleeps: list[float] = []
+        self.deadline_passes = False
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self.time
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.time += seconds
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self.time += seconds
+
+    def wait(self, event: threading.Event, timeout: float) -> bool:
+        if self.deadline_passes and not event.is_set():
+            self.advance(timeout)
+            return False
+        event.wait()
+        return True
 
 
 def config_for(host: str, **overrides: Any) -> GeocoderConfig:
@@ -62,8 +97,15 @@ def server() -> Iterator[FakeNominatim]:
         yield fake
 
 
-def geocoder_for(server: FakeNominatim, **overrides: Any) -> OnlineGeocoder:
-    return OnlineGeocoder(config_for(server.domain, **overrides))
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def geocoder_for(
+    server: FakeNominatim, *, clock: Clock = SYSTEM_CLOCK, **overrides: Any
+) -> OnlineGeocoder:
+    return OnlineGeocoder(config_for(server.domain, **overrides), clock=clock)
 
 
 # -- what is sent and what comes back -----------------------------------------------------
@@ -115,9 +157,11 @@ def test_a_config_that_differs_does_not_share_the_cache(server: FakeNominatim) -
     assert server.count == 2
 
 
-def test_concurrent_identical_searches_send_one_request(server: FakeNominatim) -> None:
+def test_concurrent_identical_searches_send_one_request(
+    server: FakeNominatim, clock: FakeClock
+) -> None:
     server.behaviour = Behaviour(delay=0.3)
-    geocoder = geocoder_for(server, timeout=2.0)
+    geocoder = geocoder_for(server, clock=clock, timeout=2.0)
     results: list[list[Any]] = []
 
     def search() -> None:
@@ -185,25 +229,24 @@ def test_attribution() -> None:
 # -- the shared rate limiter --------------------------------------------------------------
 
 
-def gaps(times: list[float]) -> list[float]:
-    ordered = sorted(times)
-    return [later - earlier for earlier, later in itertools.pairwise(ordered)]
-
-
-def test_queries_in_a_row_wait_for_the_minimum_delay(server: FakeNominatim) -> None:
-    geocoder = geocoder_for(server, min_delay_seconds=0.2)
-    started = time.monotonic()
+def test_queries_in_a_row_wait_for_the_minimum_delay(
+    server: FakeNominatim, clock: FakeClock
+) -> None:
+    geocoder = geocoder_for(server, clock=clock, min_delay_seconds=1.0)
     for query in ("Saydnaya", "Damascus", "Sednaya"):
         geocoder.search(query)
-    assert time.monotonic() - started >= 0.4 - JITTER
     assert server.count == 3
-    assert min(gaps([r.at for r in server.requests])) >= 0.2 - JITTER
+    # the first goes at once; each of the others waits a whole second after the one before
+    assert clock.sleeps == [1.0, 1.0]
+    assert clock.now() == 2.0
 
 
-def test_threads_with_equal_configs_share_one_rate_limiter(server: FakeNominatim) -> None:
+def test_threads_with_equal_configs_share_one_rate_limiter(
+    server: FakeNominatim, clock: FakeClock
+) -> None:
     # Two configs built apart but equal, as the app and the CLI would build them.
-    first = geocoder_for(server, min_delay_seconds=0.2)
-    second = geocoder_for(server, min_delay_seconds=0.2)
+    first = geocoder_for(server, clock=clock, min_delay_seconds=1.0)
+    second = geocoder_for(server, clock=clock, min_delay_seconds=1.0)
     assert first.config == second.config and first.config is not second.config
     failures: list[BaseException] = []
 
@@ -225,7 +268,9 @@ def test_threads_with_equal_configs_share_one_rate_limiter(server: FakeNominatim
 
     assert not failures
     assert server.count == 4
-    assert min(gaps([r.at for r in server.requests])) >= 0.2 - JITTER
+    # One limiter lets the four requests through a second apart: three seconds at least.
+    # A limiter each would have let both threads' requests through in two.
+    assert clock.now() >= 3.0
 
 
 # -- failures: the right error, a clear message, in bounded time ---------------------------
@@ -260,14 +305,18 @@ def failing_search(
     ],
 )
 def test_http_errors(
-    server: FakeNominatim, status: int, expected: type[GeocodingError], words: str
+    server: FakeNominatim,
+    clock: FakeClock,
+    status: int,
+    expected: type[GeocodingError],
+    words: str,
 ) -> None:
     server.behaviour = Behaviour(
         kind="status", status=status, body=b"<html><body>Access blocked</body></html>"
     )
-    started = time.monotonic()
-    error = failing_search(geocoder_for(server))
-    assert time.monotonic() - started < 1.0
+    error = failing_search(geocoder_for(server, clock=clock))
+    # at once: geopy's retry would have slept error_wait_seconds and asked again
+    assert clock.sleeps == [] and clock.now() == 0
     assert type(error) is expected
     assert words in str(error)
     assert server.domain in str(error)
@@ -277,8 +326,10 @@ def test_http_errors(
     assert server.count == 1  # no retries
 
 
-def test_rate_limited_keeps_retry_after_and_backs_off(server: FakeNominatim) -> None:
-    geocoder = geocoder_for(server)
+def test_rate_limited_keeps_retry_after_and_backs_off(
+    server: FakeNominatim, clock: FakeClock
+) -> None:
+    geocoder = geocoder_for(server, clock=clock)
     kept = geocoder.search("Saydnaya")
     server.behaviour = Behaviour(kind="status", status=429, headers={"Retry-After": "7"})
 
@@ -288,19 +339,34 @@ def test_rate_limited_keeps_retry_after_and_backs_off(server: FakeNominatim) -> 
     assert "HTTP 429" in str(error) and "try again in 7 s" in str(error)
     assert isinstance(error.__cause__, geopy_exc.GeocoderRateLimited)
 
-    # The service asked for 7 s: the next search does not even ask it.
+    # The service asked for 7 s: until they have passed, a search does not even ask it.
     with pytest.raises(GeocodingRateLimited) as again:
         geocoder.search("Sednaya")
+    assert again.value.retry_after == 7
+    clock.advance(6.5)
+    with pytest.raises(GeocodingRateLimited) as again:
+        geocoder.search("Sednaya")
+    assert again.value.retry_after == 0.5 and "resumes in 0.5 s" in str(again.value)
     assert server.count == 2
-    assert again.value.retry_after is not None and 0 < again.value.retry_after <= 7
     assert geocoder.search("Saydnaya") == kept  # what is cached is still there
 
+    clock.advance(0.5)
+    server.behaviour = Behaviour()
+    assert geocoder.search("Sednaya")
+    assert server.count == 3
 
-def test_rate_limited_without_retry_after(server: FakeNominatim) -> None:
+
+def test_rate_limited_without_retry_after(server: FakeNominatim, clock: FakeClock) -> None:
     server.behaviour = Behaviour(kind="status", status=429)
-    error = failing_search(geocoder_for(server))
+    geocoder = geocoder_for(server, clock=clock)
+    error = failing_search(geocoder)
     assert isinstance(error, GeocodingRateLimited) and error.retry_after is None
     assert "pauses for 60 s" in str(error)
+    clock.advance(59)
+    with pytest.raises(GeocodingRateLimited) as again:
+        geocoder.search("Damascus")
+    assert again.value.retry_after == 1
+    assert server.count == 1
 
 
 @pytest.mark.parametrize(
@@ -334,51 +400,48 @@ def test_answers_that_cannot_be_used(
 
 
 @pytest.mark.parametrize("kind", ["silent", "stall"])
-def test_no_answer_times_out_after_one_timeout(server: FakeNominatim, kind: str) -> None:
+def test_no_answer_times_out_after_one_timeout(
+    server: FakeNominatim, clock: FakeClock, kind: str
+) -> None:
     # "stall" sends the headers, then nothing: requests calls that a ConnectionError and
     # geopy "unavailable"; it is a timeout all the same.
     server.behaviour = Behaviour(kind=kind, delay=1.5)
-    geocoder = geocoder_for(server)
-    started = time.monotonic()
-    error = failing_search(geocoder)
-    elapsed = time.monotonic() - started
+    error = failing_search(geocoder_for(server, clock=clock))
     assert type(error) is GeocodingTimedOut
     assert "timed out after 0.5 s" in str(error) and server.domain in str(error)
-    assert TIMEOUT - 0.05 <= elapsed < geocoder.config.deadline_seconds
+    # the socket's timeout ended it (the clock waits as long as that takes), not the deadline
+    assert "did not finish within" not in str(error) and clock.now() == 0
     assert server.count == 1  # geopy's adapter would have sent it three times
 
 
 def test_a_trickling_answer_is_cut_at_the_deadline_and_still_cached(
-    server: FakeNominatim,
+    server: FakeNominatim, clock: FakeClock
 ) -> None:
     # Every chunk arrives within the read timeout, so only the deadline stops the wait.
+    # The answer takes 1.6 s to trickle in, so it cannot be in when the clock gives up.
     server.behaviour = Behaviour(kind="trickle", delay=1.6, trickle_every=0.1)
-    geocoder = geocoder_for(server)
+    geocoder = geocoder_for(server, clock=clock)
     deadline = geocoder.config.deadline_seconds
-    started = time.monotonic()
+    clock.deadline_passes = True
     error = failing_search(geocoder, chained=False)  # nothing failed yet: we stopped waiting
-    elapsed = time.monotonic() - started
     assert type(error) is GeocodingTimedOut
     assert f"did not finish within {deadline:g} s" in str(error)
-    assert deadline <= elapsed < deadline + 0.3
+    assert clock.now() == deadline
 
-    # The request went on in the background; once it is in, asking again costs nothing.
-    waited = time.monotonic()
-    while True:
-        try:
-            found = geocoder.search("Saydnaya")
-            break
-        except GeocodingTimedOut:  # a repeat joins the request under way
-            assert time.monotonic() - waited < 5
+    # The request went on in the background: a repeat joins it instead of sending another,
+    # and once it is in, the answer is cached.
+    clock.deadline_passes = False
+    found = geocoder.search("Saydnaya")
     assert found and found[0].kind == "prison"
+    assert geocoder.search("Saydnaya") == found
     assert server.count == 1
 
 
-def test_connection_refused_is_unavailable_at_once() -> None:
+def test_connection_refused_is_unavailable_at_once(clock: FakeClock) -> None:
     domain = f"127.0.0.1:{closed_port()}"
-    started = time.monotonic()
-    error = failing_search(OnlineGeocoder(config_for(domain)))
-    assert time.monotonic() - started < TIMEOUT
+    error = failing_search(OnlineGeocoder(config_for(domain), clock=clock))
+    # not a timeout: no deadline passed, nothing was retried or waited for
+    assert clock.now() == 0 and clock.sleeps == []
     assert type(error) is GeocodingUnavailable
     assert f"Could not reach {domain}: no network" in str(error)
     assert isinstance(error.__cause__, geopy_exc.GeocoderUnavailable)

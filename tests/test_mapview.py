@@ -8,12 +8,19 @@ from geo.assets import remote_references
 from geo.case import load_case
 from geo.mapview import (
     ONLINE_BASE_LAYERS,
-    POPUP_LIMIT,
+    RESEARCHER_COLOURS,
+    RecordClick,
+    base_map,
     build_map,
-    clicked_record_id,
     drawn_shape,
     layer_collections,
+    layer_colours,
     map_features,
+    map_layers,
+    opening_view,
+    overlay_groups,
+    record_click,
+    reported_view,
 )
 from geo.model import Kind
 from tests.conftest import TINY_FILES, write_case
@@ -54,13 +61,12 @@ def test_map_text_is_escaped(tmp_path, hostile):
     files = copy.deepcopy(TINY_FILES)
     files["places.geojson"][0]["properties"]["name"] = hostile
     case = load_case(write_case(tmp_path / "c", files=files))
-    collection = map_features(case, case.records)
+    collection = map_features(case.records)
     for feature in collection["features"]:
-        for key in ("tooltip", "popup"):
-            text = feature["properties"][key]
-            for char in "`$\\":
-                assert char not in text
-            assert "<img" not in text and "<script" not in text
+        text = feature["properties"]["label"]
+        for char in "`$\\":
+            assert char not in text
+        assert "<img" not in text and "<script" not in text
     html = rendered(build_map(case, case.records))
     assert hostile not in html
 
@@ -68,16 +74,80 @@ def test_map_text_is_escaped(tmp_path, hostile):
 def test_uncertain_positions_are_drawn_as_radii(shipped_case):
     html = rendered(build_map(shipped_case, shipped_case.records))
     assert "new L.circle(" in html  # metres on the ground, not a pin
-    [(layer, features)] = layer_collections(shipped_case, shipped_case.records, [Kind.FEATURE])
+    [(layer, features)] = layer_collections(shipped_case.records, [Kind.FEATURE])
     assert layer.kind is Kind.FEATURE
     assert {f["properties"]["uncertainty_m"] for f in features["features"]} == {700.0}
 
 
-def test_popups_are_left_out_for_very_large_layers(tiny_case):
-    many = tiny_case.records.sample(POPUP_LIMIT + 1, replace=True, random_state=1)
-    assert all("popup" not in f["properties"] for f in map_features(tiny_case, many)["features"])
-    few = map_features(tiny_case, tiny_case.records)["features"]
-    assert all("popup" in f["properties"] for f in few)
+def test_labels_are_short_and_say_what_the_source_says(shipped_case):
+    features = {
+        f["properties"]["id"]: f["properties"]["label"]
+        for f in map_features(shipped_case.records)["features"]
+    }
+    firewall = features["feat-firewall"]
+    assert firewall.startswith("<b>Probable firewall</b> · facility feature")
+    assert "confidence: probable" in firewall
+    assert "±700 m" in firewall
+    # the claim, the claimant and the quotes are in the panel, not on the map
+    assert "claim" not in firewall and "US accuses Syria" not in firewall
+    imagery = next(v for k, v in features.items() if k.startswith("img-2015"))
+    assert "January 2015" in imagery  # the date as stated, a month stays a month
+
+
+def test_a_researcher_layer_keeps_its_colour_when_others_come_and_go():
+    created = ["Annotations", "Sites", "Witnesses"]  # the order the store made them
+    colours = layer_colours(created)
+    alone = {layer.title: layer.colour for layer in map_layers((), ["Sites"], colours)}
+    shown = {
+        layer.title: layer.colour
+        for layer in map_layers((), ["Witnesses", "Sites"], layer_colours([*created, "New"]))
+    }
+    assert alone["Sites"] == shown["Sites"] == colours["Sites"]
+    assert len(set(layer_colours(f"layer {i}" for i in range(8)).values())) == 8
+    assert set(colours.values()) <= set(RESEARCHER_COLOURS)
+    assert not set(RESEARCHER_COLOURS) & {layer.colour for layer in map_layers()}
+
+
+def test_records_are_switched_in_the_sidebar_not_in_the_map(shipped_case):
+    html = rendered(build_map(shipped_case, shipped_case.records))
+    assert "L.control.layers" not in html  # offline there is one base layer: no control
+    groups = overlay_groups(layer_collections(shipped_case.records))
+    assert [g.layer_name for g in groups][-1] == "Places"  # drawn on top
+    assert all(not g.control for g in groups)
+    online = rendered(base_map(shipped_case, online_tiles=True))
+    assert "L.control.layers" in online
+    for kind in Kind:
+        assert json.dumps(kind.label) not in online  # base layers only
+
+
+def test_an_empty_layer_draws_without_tooltip_fields(shipped_case):
+    # folium asserts that tooltip fields exist in the data: an empty layer has none
+    none = shipped_case.records.iloc[0:0]
+    m = base_map(shipped_case)
+    for group in overlay_groups(layer_collections(none)):
+        group.add_to(m)
+    assert "L.geoJson" in rendered(m)
+
+
+def test_the_map_opens_where_the_case_says(shipped_case, tiny_case):
+    assert shipped_case.view is not None
+    center, zoom = opening_view(shipped_case)
+    assert center == (shipped_case.view.lat, shipped_case.view.lon)
+    assert zoom == shipped_case.view.zoom
+    # without a view: over the case's places
+    assert tiny_case.view is None
+    (lat, lon), zoom = opening_view(tiny_case)
+    assert zoom == 3
+    places = tiny_case.records[tiny_case.records["kind"] == "place"]
+    assert places["lat"].min() <= lat <= places["lat"].max()
+    assert places["lon"].min() <= lon <= places["lon"].max()
+    html = rendered(base_map(shipped_case))
+    assert f"[{shipped_case.view.lat}, {shipped_case.view.lon}]" in html
+
+
+def test_the_map_picks_the_record_under_the_pointer(shipped_case):
+    html = rendered(build_map(shipped_case, shipped_case.records))
+    assert "record-picker" in html and 'map.on("click"' in html
 
 
 @pytest.mark.parametrize(
@@ -93,8 +163,37 @@ def test_popups_are_left_out_for_very_large_layers(tiny_case):
         ({"last_active_drawing": {"properties": {}}}, None),
     ],
 )
-def test_clicked_record_id(state, expected):
-    assert clicked_record_id(state) == expected
+def test_record_click(state, expected):
+    click = record_click(state)
+    assert (click.record_id if click else None) == expected
+
+
+def test_two_clicks_on_one_record_are_two_clicks():
+    first = {"last_active_drawing": {"properties": {"id": "a"}}, "last_object_clicked_count": 1}
+    again = {**first, "last_object_clicked_count": 3}
+    assert record_click(first) == RecordClick("a", 1)
+    assert record_click(first) != record_click(again)
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (None, None),
+        ({"zoom": 3}, None),  # before any move st_folium reports no centre
+        ({"center": {"lat": 33.6, "lng": 36.3}, "zoom": 15}, ((33.6, 36.3), 15)),
+        ({"center": {"lat": 33.6, "lng": 396.3}, "zoom": 15.0}, ((33.6, 36.3), 15)),
+        ({"center": {"lat": "33", "lng": 36.3}, "zoom": 15}, None),
+        ({"center": {"lat": float("nan"), "lng": 36.3}, "zoom": 15}, None),
+        ({"center": {"lat": 33.6, "lng": 36.3}, "zoom": None}, None),
+    ],
+)
+def test_reported_view(state, expected):
+    view = reported_view(state)
+    if expected is None:
+        assert view is None
+    else:
+        (lat, lon), zoom = view
+        assert (round(lat, 9), round(lon, 9), zoom) == (*expected[0], expected[1])
 
 
 def test_researcher_layers_are_drawn_escaped_and_separate(shipped_case):
@@ -115,13 +214,13 @@ def test_researcher_layers_are_drawn_escaped_and_separate(shipped_case):
         )
     ]
     records = combined_records(shipped_case, mine)
-    collections = layer_collections(shipped_case, records, researcher=["Annotations"])
+    collections = layer_collections(records, researcher=["Annotations"])
     titles = [layer.title for layer, _ in collections]
     assert titles[-1] == "Annotations"
     (_, annotations) = collections[-1]
     [feature] = annotations["features"]
-    assert "<img" not in feature["properties"]["tooltip"]
-    assert "$" not in feature["properties"]["popup"]
+    assert "<img" not in feature["properties"]["label"]
+    assert "$" not in feature["properties"]["label"]
     html = rendered(build_map(shipped_case, records, researcher=["Annotations"], drawing=True))
     assert remote_references(html) == []
     assert "L.Control.Draw" in html

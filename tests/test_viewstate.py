@@ -48,3 +48,18 @@ def test_no_layers_is_kept():
     assert from_query(view.to_query()).layers == ()
     assert from_query({"layers": "place"}).layers == (Kind.PLACE,)
     assert from_query({}).layers == ALL_LAYERS
+
+
+def test_a_repeated_move_is_a_new_request_to_the_map():
+    from geo.viewstate import next_move
+
+    first = next_move(None, (33.66, 36.33), 13)
+    second = next_move(first, (33.66, 36.33), 13)
+    # streamlit-folium applies center/zoom only when they change: the same spot twice
+    # must still differ, by far less than a pixel and a zoom level
+    assert first.component_args() != second.component_args()
+    for move in (first, second):
+        (lat, lon), zoom = move.component_args()
+        assert abs(lat - 33.66) < 1e-8 and lon == 36.33 and round(zoom) == 13
+    third = next_move(second, (33.66, 36.33), 13)
+    assert third.component_args() != second.component_args()

@@ -121,7 +121,8 @@ def _properties(values: dict, analyst: str) -> dict:
 def annotation_form(case: Case, store: Store, shape: DrawnShape) -> str | None:
     """The form shown after a drawing; returns the new annotation's id once saved."""
     measured = measure(shape.geometry)
-    st.markdown(f"**New {md(shape.shape)}:** {md(measured.describe())}")
+    what = f"Keep this measured {shape.shape}" if shape.measured else f"New {shape.shape}"
+    st.markdown(f"**{md(what)}:** {md(measured.describe())}")
     with st.form("annotate", clear_on_submit=True):
         values = _observation_widgets(case, "new")
         save = st.form_submit_button("Save annotation", type="primary")

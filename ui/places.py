@@ -48,6 +48,10 @@ def _describe(candidate: Candidate | OnlineCandidate) -> str:
     return f"{candidate.name}{country} ({candidate.kind}{population})"
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def search_tab(case_key: str, case: Case, store: Store, online: bool) -> bool:
     """Search by name; True once a place was added."""
     with st.form("place_search"):
@@ -98,7 +102,8 @@ def search_tab(case_key: str, case: Case, store: Store, online: bool) -> bool:
         "Add which one as a place of your own?",
         range(len(found)),
         format_func=lambda i: _describe(found[i]),
-        key="place_choice",
+        # one choice per list of results: a new search must not keep the last one's choice
+        key="place_choice_" + _digest("\n".join(map(_describe, found))),
     )
     if not st.button("Add to my places", key="add_place"):
         return False
@@ -116,7 +121,8 @@ def search_tab(case_key: str, case: Case, store: Store, online: bool) -> bool:
     except GeoError as exc:
         st.error(md(exc))
         return False
-    st.session_state.selected = saved.id
+    # The record selector is already drawn in this run: select the place on the next.
+    st.session_state.select_next = saved.id
     return True
 
 
