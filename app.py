@@ -31,7 +31,7 @@ from geo.query import colocated, counts, date_bounds
 from geo.records import ANNOTATIONS_LAYER, kind_label
 from geo.store import Store, default_data_dir
 from geo.timeline import PICK, SPAN, read_selection, timeline_chart
-from geo.viewstate import MapMove, ViewState, from_query, next_move
+from geo.viewstate import MapSession, ViewState, from_query
 from geo.workspace import (
     ViewFilter,
     combined_records,
@@ -101,12 +101,9 @@ def initialise_view(case: Case, case_name: str) -> None:
     st.session_state.view_of_case = case_name
     st.session_state.url_problems = view.ignored
     st.session_state.selected = view.selected
-    # The view: where the map is. Moves the map reports and moves the app asks for
-    # (`map_move`) both land here, and only here; the map is never told back where it is.
-    st.session_state.map_center = view.center or default_center
-    st.session_state.map_zoom = default_zoom if view.zoom is None else view.zoom
-    st.session_state.map_move = None
-    st.session_state.map_signature = None
+    st.session_state.map_session = MapSession.start(
+        view.center or default_center, default_zoom if view.zoom is None else view.zoom
+    )
     st.session_state.hidden_layers = set(view.hidden)
     st.session_state.setdefault("handled_drawings", set())
     st.session_state.setdefault("pending_shape", None)
@@ -135,9 +132,20 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
         # Widget values live in session_state (seeded from the link); no second default here.
         st.session_state.setdefault("date_from", first)
         st.session_state.setdefault("date_to", last)
+        for key in ("date_from", "date_to"):
+            # the widgets refuse a value outside their bounds, and the bounds are the data's
+            wanted = st.session_state[key]
+            if isinstance(wanted, date) and not first <= wanted <= last:
+                st.session_state[key] = min(max(wanted, first), last)
+                st.sidebar.caption(
+                    f"{wanted.isoformat()} is outside the case's dates "
+                    f"({first.isoformat()} to {last.isoformat()}): "
+                    f"{st.session_state[key].isoformat()} is used."
+                )
         start = st.sidebar.date_input(
             "From",
-            min_value=date(1900, 1, 1),
+            min_value=first,
+            max_value=last,
             key="date_from",
             format="YYYY-MM-DD",
             help="Records whose date overlaps the range are shown: a month or a year is "
@@ -145,7 +153,8 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
         )
         end = st.sidebar.date_input(
             "To",
-            min_value=date(1900, 1, 1),
+            min_value=first,
+            max_value=last,
             key="date_to",
             format="YYYY-MM-DD",
         )
@@ -200,10 +209,7 @@ def select_record(record_id: str | None) -> None:
 
 def move_map(lat: float, lon: float, zoom: int) -> None:
     """Ask the map to move (a callback: runs before the widgets of the next run)."""
-    st.session_state.map_move = next_move(st.session_state.map_move, (lat, lon), zoom)
-    # The address shows where the map goes; the map's own report confirms it after.
-    st.session_state.map_center = (lat, lon)
-    st.session_state.map_zoom = zoom
+    st.session_state.map_session = st.session_state.map_session.moved_to((lat, lon), zoom)
 
 
 def show_record(records: pd.DataFrame, record_id: str) -> None:
@@ -223,39 +229,12 @@ def zoom_to_place(case: Case) -> None:
     st.session_state.zoom_place = None
 
 
-def refresh_map_component(signature: tuple) -> None:
-    """Keep the view when the map's script changes (tools, tiles, legend).
-
-    A new script remounts the map: it then opens at the current view, and nothing
-    asked of the old map (a move, a click) is replayed on the new one.
-    """
-    if st.session_state.map_signature == signature:
-        return
-    st.session_state.map_signature = signature
-    st.session_state.opening_view = (st.session_state.map_center, st.session_state.map_zoom)
-    st.session_state.map_move = None
-    st.session_state.last_map_click = None
-    st.session_state.last_map_report = None
-
-
-def follow_map(state: dict | None) -> None:
-    """Take what the map reported: a move made in the map, a click on a record."""
-    report = reported_view(state)
-    # st_folium returns its last value on every rerun: only a new report is a move.
-    if report is not None and report != st.session_state.last_map_report:
-        st.session_state.last_map_report = report
-        st.session_state.map_center, st.session_state.map_zoom = report
-    click = record_click(state)
-    if click is not None and click != st.session_state.last_map_click:
-        st.session_state.last_map_click = click
-        st.session_state.selected = click.record_id
-
-
 def map_panel(
     case: Case,
     store: Store,
     records: pd.DataFrame,
     case_key: str,
+    case_version: str,
     view_filter: ViewFilter,
     online: bool,
     drawing: bool,
@@ -263,9 +242,11 @@ def map_panel(
     # Every layer there is, shown or not: switching one off must not change the map's script.
     every_layer = tuple(researcher_layers(records))
     colours = cached_layer_colours(case_key, store)
-    refresh_map_component((case.meta.id, online, drawing, every_layer, tuple(colours.items())))
+    # What the map's script is built from: another one remounts the map (at the view).
+    signature = (case_version, online, drawing, every_layer, tuple(colours.items()))
+    session: MapSession = st.session_state.map_session.for_map(signature)
     collections = cached_layers(case_key, records, colours, view_filter)
-    center, zoom = st.session_state.opening_view
+    center, zoom = session.opening
     # Built afresh each run: st_folium rewrites element ids in place, so a cached
     # map object renders broken the second time.
     folium_map = base_map(
@@ -277,8 +258,7 @@ def map_panel(
         zoom=zoom,
         drawing=drawing,
     )
-    move: MapMove | None = st.session_state.map_move
-    move_center, move_zoom = move.component_args() if move else (None, None)
+    move_center, move_zoom = session.move.component_args() if session.move else (None, None)
     state = st_folium(
         folium_map,
         height=MAP_HEIGHT,
@@ -289,7 +269,11 @@ def map_panel(
         returned_objects=["last_active_drawing", "last_object_clicked_count", "center", "zoom"],
         key="map",
     )
-    follow_map(state)
+    click = record_click(state)
+    session, clicked = session.reported(reported_view(state), click)
+    st.session_state.map_session = session
+    if clicked and click is not None:
+        st.session_state.selected = click.record_id
     shape = drawn_shape(state)
     new = shape is not None and shape.fingerprint not in st.session_state.handled_drawings
     if new and (drawing or shape.measured):
@@ -355,6 +339,7 @@ def map_and_details(
     case: Case,
     store: Store,
     records: pd.DataFrame,
+    shown: pd.DataFrame,
     case_name: str,
     case_key: str,
     view_filter: ViewFilter,
@@ -364,7 +349,8 @@ def map_and_details(
     # selector exists: a widget's value cannot change once it is drawn.
     if (wanted := st.session_state.pop("select_next", None)) is not None:
         st.session_state.selected = wanted
-    shown = view_filter.shown(records)
+    # the case's files, not the store: the map's script holds the case's places
+    case_version = case_key.rsplit("@", 1)[0]
     places = case.records[case.records["kind"] == Kind.PLACE.value]
     zoom_col, draw_col = st.columns([3, 2], vertical_alignment="bottom")
     zoom_col.selectbox(
@@ -385,7 +371,7 @@ def map_and_details(
     )
     map_col, detail_col = st.columns([3, 2], gap="medium")
     with map_col:
-        map_panel(case, store, records, case_key, view_filter, online, drawing)
+        map_panel(case, store, records, case_key, case_version, view_filter, online, drawing)
     with detail_col:
         record_panel(case, store, records, shown)
     view = ViewState(
@@ -393,8 +379,8 @@ def map_and_details(
         end=view_filter.end,
         layers=view_filter.kinds,
         selected=st.session_state.selected,
-        center=st.session_state.map_center,
-        zoom=st.session_state.map_zoom,
+        center=st.session_state.map_session.center,
+        zoom=st.session_state.map_session.zoom,
         hidden=view_filter.hidden,
     )
     query = {"case": case_name, **view.to_query()}
@@ -477,7 +463,7 @@ def main() -> None:
         return
 
     # The case's files and the store's last change: any edit gives new cached results.
-    case_key = f"{case_name}@{version}@{store.revision()}"
+    case_key = f"{case_name}@{version}@{store.revision()}"  # case files, then the store
     records = cached_records(case_key, case, store)
     initialise_view(case, case_name)
     for problem in st.session_state.url_problems:
@@ -490,7 +476,7 @@ def main() -> None:
     if message := st.session_state.pop("import_message", None):
         st.success(md(message))
 
-    map_and_details(case, store, records, case_name, case_key, view_filter, online)
+    map_and_details(case, store, records, shown, case_name, case_key, view_filter, online)
     st.caption(
         "This page's address holds the view (dates, layers, selection, map position): "
         "copy it to cite exactly what you saw."

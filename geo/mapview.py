@@ -330,6 +330,8 @@ def base_map(
             edit_options={"edit": False, "remove": False},
         ).add_to(m)
 
+    # before the measure tool: it binds its "Finish" link to the method this wraps
+    KeepMeasurements().add_to(m)
     MeasureControl(
         position="topleft",
         primary_length_unit="kilometers",
@@ -347,7 +349,6 @@ def base_map(
         position="topright",
     ).add_to(m)
     overview_map(case_places(case.records)).add_to(m)  # after MousePosition: above it
-    KeepMeasurements().add_to(m)
     RecordPicker().add_to(m)
     return localize_assets(m)
 

@@ -61,12 +61,21 @@ class RecordPicker(MacroElement):
     return !!props && typeof props.id === "string";
   }
   // [tier, key]: tier 0 for dots and lines (key: distance), 1 for areas (key: size).
+  // A record in parts (MultiPoint, GeometryCollection) is a group whose parts carry no
+  // feature: give them the record's, so that they can be hovered (folium's tooltip
+  // reads it, and threw, which also swallowed the click) and picked like the rest.
+  map.on("layeradd", (event) => {
+    const group = event.layer;
+    if (group instanceof L.LayerGroup && group.feature) {
+      group.eachLayer((part) => { if (!part.feature) part.feature = group.feature; });
+    }
+  });
   function hit(layer, point) {
     if (layer instanceof L.CircleMarker) {
       const d = point.distanceTo(map.latLngToLayerPoint(layer.getLatLng()));
       const r = layer._radius || 0;
       if (d > r + TOLERANCE) return null;
-      return layer instanceof L.Circle ? [1, r * r] : [0, d];
+      return layer instanceof L.Circle ? [1, Math.PI * r * r] : [0, d];
     }
     if (!(layer instanceof L.Polyline) || !layer._parts) return null;
     if (layer instanceof L.Polygon && layer._containsPoint(point)) {
@@ -123,18 +132,32 @@ class RecordPicker(MacroElement):
   }
   map.on("click", (event) => {
     if (busy) return;
-    const point = map.latLngToLayerPoint(event.latlng);
+    // Where the pointer is: Leaflet gives a click on a small marker the marker's own
+    // position as `latlng`, which would make the marker drawn on top the nearest.
+    const point = event.originalEvent
+      ? map.mouseEventToLayerPoint(event.originalEvent)
+      : map.latLngToLayerPoint(event.latlng);
+    const latlng = map.layerPointToLatLng(point);
     const hits = [];
+    let order = 0;
     map.eachLayer((layer) => {
       if (!isRecord(layer)) return;
       const found = hit(layer, point);
-      if (found) hits.push({ layer: layer, tier: found[0], key: found[1], order: hits.length });
+      order += 1;
+      if (found) hits.push({ layer: layer, tier: found[0], key: found[1], order: order });
     });
-    if (!hits.length) return;
     // ties (records at one spot): the one drawn on top, which the user sees, first
     hits.sort((a, b) => a.tier - b.tier || a.key - b.key || b.order - a.order);
-    choose(hits[0].layer, event.latlng);
-    list(hits, event.latlng);
+    // a record in parts is listed once, by its part nearest the pointer
+    const seen = new Set();
+    hits.splice(0, hits.length, ...hits.filter((h) => {
+      const fresh = !seen.has(h.layer.feature);
+      seen.add(h.layer.feature);
+      return fresh;
+    }));
+    if (!hits.length) return;
+    choose(hits[0].layer, latlng);
+    list(hits, latlng);
   });
 })({{ this._parent.get_name() }});
 {% endmacro %}

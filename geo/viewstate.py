@@ -8,7 +8,8 @@ link must never make the app contact a third party.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -58,6 +59,13 @@ def _one(query: Mapping[str, str | list[str]], key: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
+def _quoted(text: str | None, limit: int = 40) -> str:
+    """A link's value as quoted in a note: a hand-edited link can hold anything, at length."""
+    if text is None:
+        return "None"
+    return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
 def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
     """Read a view from URL parameters; unreadable parts are listed in `ignored`."""
     ignored: list[str] = []
@@ -69,7 +77,7 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            ignored.append(f"{key}={text!r} is not a date (YYYY-MM-DD)")
+            ignored.append(f"{key}={_quoted(text)} is not a date (YYYY-MM-DD)")
             return None
 
     start, end = read_date("from"), read_date("to")
@@ -86,7 +94,7 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
             if name in {k.value for k in Kind}:
                 chosen.append(Kind(name))
             elif name and name != "none":
-                ignored.append(f"layers: unknown layer {name!r}")
+                ignored.append(f"layers: unknown layer {_quoted(name)}")
         layers = tuple(k for k in Kind if k in chosen)
 
     center = None
@@ -98,15 +106,16 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
                 raise ValueError
             center = (lat, lon)
         except ValueError:
-            ignored.append(f"lat={lat_text!r}, lon={lon_text!r} is not a position")
+            ignored.append(f"lat={_quoted(lat_text)}, lon={_quoted(lon_text)} is not a position")
 
     zoom = None
     zoom_text = _one(query, "z")
     if zoom_text is not None:
-        if zoom_text.isdigit() and 0 <= int(zoom_text) <= 22:
+        # ASCII digits only: str.isdigit() also takes '²', which int() refuses
+        if re.fullmatch(r"[0-9]{1,2}", zoom_text) and int(zoom_text) <= 22:
             zoom = int(zoom_text)
         else:
-            ignored.append(f"z={zoom_text!r} is not a zoom level (0 to 22)")
+            ignored.append(f"z={_quoted(zoom_text)} is not a zoom level (0 to 22)")
 
     hidden = query.get("hide") or ()
     hidden_layers = tuple(sorted({hidden} if isinstance(hidden, str) else set(hidden)))
@@ -127,9 +136,7 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
 class MapMove:
     """A move the app asks of the map (zoom to a place, show a record), not one it reports.
 
-    The map is told where to go only by a move, never by the position it reported
-    itself: echoing a reported position back made the map jump between the old and the
-    new position on every rerun. `serial` numbers the requests of a session.
+    `serial` numbers the requests of a session: see `component_args`.
     """
 
     center: tuple[float, float]  # (lat, lon)
@@ -142,11 +149,69 @@ class MapMove:
         streamlit-folium applies them only when they differ from what it applied last,
         so a second request for the same spot (zoom to the same place twice, after
         panning away) would be ignored. An offset far below a pixel, alternating with
-        each request, makes every request new; Leaflet snaps the zoom to a whole level.
+        each request, makes every request new; Leaflet snaps the zoom to a whole level,
+        so the zoom is a float on purpose.
         """
         nudge = (self.serial % 2) * 1e-9
         return (self.center[0] + nudge, self.center[1]), self.zoom + nudge
 
 
-def next_move(previous: MapMove | None, center: tuple[float, float], zoom: int) -> MapMove:
-    return MapMove(center, zoom, 0 if previous is None else previous.serial + 1)
+MapView = tuple[tuple[float, float], int]  # ((lat, lon), zoom)
+
+
+@dataclass(frozen=True)
+class MapSession:
+    """What the app knows of its map across reruns: the one source of truth for the view.
+
+    `center` and `zoom` are where the map is: what it last reported, or where the app
+    last asked it to go. They go into the page address and never back to the map:
+    echoing a reported position made the map jump between two positions forever. The
+    map is moved only by a `MapMove`, sent until the map reports a move of its own.
+
+    `st_folium` returns its last report and click on every rerun, whatever caused it:
+    only a report or click unlike the last one is new. A new map script (another
+    signature: tools, tiles, legend) remounts the map; it opens at the current view, and
+    nothing asked of or reported by the old map carries over.
+    """
+
+    center: tuple[float, float]
+    zoom: int
+    opening: MapView  # where the current map script opens
+    signature: Hashable = None
+    move: MapMove | None = None
+    moves: int = 0  # moves asked so far: the next move's serial
+    last_report: MapView | None = None
+    last_click: Hashable = None
+
+    @classmethod
+    def start(cls, center: tuple[float, float], zoom: int) -> MapSession:
+        return cls(center=center, zoom=zoom, opening=(center, zoom))
+
+    def for_map(self, signature: Hashable) -> MapSession:
+        """The session for a map built with `signature`: a new one opens at the view."""
+        if signature == self.signature:
+            return self
+        return replace(
+            self,
+            signature=signature,
+            opening=(self.center, self.zoom),
+            move=None,
+            last_report=None,
+            last_click=None,
+        )
+
+    def moved_to(self, center: tuple[float, float], zoom: int) -> MapSession:
+        """Ask the map to go to `center` and `zoom`; the address shows it at once."""
+        move = MapMove(center, zoom, self.moves)
+        return replace(self, center=center, zoom=zoom, move=move, moves=self.moves + 1)
+
+    def reported(self, view: MapView | None, click: Hashable) -> tuple[MapSession, bool]:
+        """Take what the map returned; True when `click` is a new click to act on."""
+        session = self
+        if view is not None and view != self.last_report:
+            # the map moved itself: a pending move is done, and the map is where it says
+            session = replace(session, center=view[0], zoom=view[1], last_report=view, move=None)
+        new_click = click is not None and click != self.last_click
+        if new_click:
+            session = replace(session, last_click=click)
+        return session, new_click

@@ -175,7 +175,7 @@ def test_annotating_a_drawing_saves_it_with_its_analyst(monkeypatch, private_sto
     at.text_input(key="new_date").set_value("2015-01")
     at.text_input(key="new_as_stated").set_value("January 2015 image")
     at.selectbox(key="new_confidence").set_value("probable")
-    at.button[0].click()  # the form's submit button is the first button on the page
+    _button(at, "Save annotation").click()
     at.run()
     assert not at.exception
     [saved] = Store.open(private_store).records()
@@ -200,7 +200,7 @@ def test_a_bad_date_in_the_form_is_explained(monkeypatch, private_store):
     at.toggle(key="drawing").set_value(True).run()
     at.text_input(key="new_label").set_value("Gate")
     at.text_input(key="new_date").set_value("18/01/2015")
-    at.button[0].click()
+    _button(at, "Save annotation").click()
     at.run()
     assert any("18/01/2015" in e.value and "EDTF" in e.value for e in at.error)
     assert Store.open(private_store).records() == []
@@ -381,11 +381,11 @@ def test_zoom_to_place_moves_the_map_and_the_address(monkeypatch):
     assert float(at.query_params["lat"]) == pytest.approx(damascus["lat"], abs=1e-5)
     assert float(at.query_params["lon"]) == pytest.approx(damascus["lon"], abs=1e-5)
     assert at.query_params["z"] == "13"
-    first = at.session_state["map_move"]
+    first = at.session_state["map_session"].move
     # the chooser is ready for the next place; the same place again is a new move
     assert at.selectbox(key="zoom_place").value is None
     at.selectbox(key="zoom_place").set_value("damascus").run()
-    second = at.session_state["map_move"]
+    second = at.session_state["map_session"].move
     assert second.serial == first.serial + 1
     assert second.component_args() != first.component_args()
 
@@ -396,7 +396,7 @@ def test_show_on_map_and_the_records_at_one_position(monkeypatch):
     _button(at, "Show on map").click().run()
     assert not at.exception
     assert at.query_params["z"] == "15"
-    assert at.session_state["map_move"].center == pytest.approx((33.665, 36.32861))
+    assert at.session_state["map_session"].move.center == pytest.approx((33.665, 36.32861))
     # the panel lists every record drawn at the same position, each a button
     goto = [b for b in at.button if b.key and b.key.startswith("goto_")]
     assert {b.key for b in goto} >= {"goto_feat-discharge-stack", "goto_saydnaya"}
@@ -419,7 +419,7 @@ def test_a_measurement_can_be_kept_as_an_annotation(monkeypatch, private_store):
     assert any("Keep this measured line" in m.value for m in at.markdown)
     at.text_input(key="analyst").set_value("A. Analyst")
     at.text_input(key="new_label").set_value("Wall length")
-    at.button[0].click()
+    _button(at, "Save annotation").click()
     at.run()
     assert not at.exception
     [kept] = Store.open(private_store).records()
@@ -450,3 +450,37 @@ def test_no_error_box_links_to_outside_help():
     config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showErrorLinks"] is False
     assert config["browser"]["gatherUsageStats"] is False
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"from": "1899-12-31"}, {"to": "0001-01-01"}, {"from": "2500-01-01", "to": "2600-01-01"}],
+)
+def test_a_link_outside_the_cases_dates_is_clamped(monkeypatch, query):
+    at = run_app(monkeypatch, query=query)
+    assert not at.exception
+    first, last = at.date_input(key="date_from").value, at.date_input(key="date_to").value
+    assert date(2010, 3, 3) <= first <= last <= date(2017, 5, 15)
+    assert any("outside the case's dates" in c.value for c in at.caption)
+
+
+def test_a_record_dated_before_1900_keeps_the_page(monkeypatch, tmp_path):
+    from tests.conftest import dated
+
+    files = copy.deepcopy(TINY_FILES)
+    files["events.geojson"] = [dated("ev-old", "1500"), dated("ev-older", "0001")]
+    write_case(tmp_path / "old", files=files)
+    at = run_app(monkeypatch, tmp_path)
+    assert not at.exception
+    assert at.date_input(key="date_from").value == date(1, 1, 1)
+    assert metrics(at)["Events"] == "2 of 2"
+
+
+def test_a_filter_that_empties_every_layer_keeps_the_map(monkeypatch):
+    at = run_app(monkeypatch)
+    at.date_input(key="date_from").set_value(date(2011, 1, 1))
+    at.date_input(key="date_to").set_value(date(2011, 1, 2)).run()
+    assert not at.exception
+    at.date_input(key="date_to").set_value(date(2010, 6, 1)).run()  # before From
+    assert not at.exception
+    assert any("before 'From'" in e.value for e in at.error)

@@ -73,7 +73,8 @@ class FakeClock:
         if self.deadline_passes and not event.is_set():
             self.advance(timeout)
             return False
-        event.wait()
+        # a real bound: a regression must fail the test, not hang the suite
+        assert event.wait(60), "the request never finished"
         return True
 
 

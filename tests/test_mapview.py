@@ -267,6 +267,17 @@ RECTANGLE_CLOCKWISE = {
             {
                 "last_active_drawing": {
                     "type": "Feature",
+                    "properties": {"measured": True},
+                    "geometry": {"type": "LineString", "coordinates": [[36.3, 33.6], [36.4, 33.6]]},
+                }
+            },
+            "measured line",
+            None,
+        ),
+        (
+            {
+                "last_active_drawing": {
+                    "type": "Feature",
                     "properties": {},
                     "geometry": {"type": "Point", "coordinates": [200, 33.6]},
                 }
@@ -278,6 +289,11 @@ RECTANGLE_CLOCKWISE = {
 )
 def test_drawn_shape(state, shape, radius):
     drawn = drawn_shape(state)
+    if shape and shape.startswith("measured "):
+        assert drawn.measured
+        shape = shape.removeprefix("measured ")
+    else:
+        assert drawn is None or not drawn.measured  # only a kept measurement says so
     assert (drawn.shape if drawn else None) == shape
     assert (drawn.radius_m if drawn else None) == radius
     if drawn and drawn.shape == "polygon":
