@@ -287,10 +287,15 @@ def map_panel(
 
 
 def record_panel(case: Case, store: Store, records: pd.DataFrame, shown: pd.DataFrame) -> None:
-    options = [None, *shown["id"]]
-    if st.session_state.selected not in options:
-        options.append(st.session_state.selected)
     titles = record_titles(records)
+    # The selector keeps a choice by its title: a choice whose record is gone would
+    # become that title, and the page address with it. Clear it before the selector.
+    if (gone := st.session_state.selected) is not None and gone not in titles:
+        st.session_state.selected = None
+        st.warning(f"No record {md(gone)} in this case: nothing is selected.")
+    options = [None, *shown["id"]]
+    if st.session_state.selected not in options:  # chosen, then filtered out of view
+        options.append(st.session_state.selected)
     st.selectbox(
         "Selected record",
         options=options,
@@ -303,8 +308,6 @@ def record_panel(case: Case, store: Store, records: pd.DataFrame, shown: pd.Data
     selected = st.session_state.selected
     text = record_markdown(case, selected, records) if selected else None
     if text is None:
-        if selected:
-            st.warning(f"No record {md(selected)} in this case.")
         st.info(
             "Click a place, an imagery record, a feature or an event on the map. Where "
             "several records lie under the pointer, the map lists them all."
@@ -347,8 +350,8 @@ def map_and_details(
 ) -> None:
     # A selection asked for outside this fragment (a place just added), before the
     # selector exists: a widget's value cannot change once it is drawn.
-    if (wanted := st.session_state.pop("select_next", None)) is not None:
-        st.session_state.selected = wanted
+    if "select_next" in st.session_state:
+        st.session_state.selected = st.session_state.pop("select_next")
     # the case's files, not the store: the map's script holds the case's places
     case_version = case_key.rsplit("@", 1)[0]
     places = case.records[case.records["kind"] == Kind.PLACE.value]
@@ -402,9 +405,12 @@ def timeline_key() -> str:
     return f"timeline_{st.session_state.setdefault('timeline_version', 0)}"
 
 
-def follow_timeline(records: pd.DataFrame) -> None:
+def follow_timeline(records: pd.DataFrame, key: str) -> None:
     """A bar clicked selects its record (and the map shows it); a brushed span filters."""
-    choice = read_selection(st.session_state[timeline_key()].selection)
+    event = st.session_state.get(key)
+    if event is None:  # the chart that fired was already replaced (two quick clicks)
+        return
+    choice = read_selection(event.selection)
     if choice.record_id is not None:
         st.session_state.selected = choice.record_id
         show_record(records, choice.record_id)
@@ -425,7 +431,7 @@ def timeline_tab(records: pd.DataFrame, view_filter: ViewFilter) -> None:
     st.altair_chart(
         chart,
         width="stretch",
-        on_select=partial(follow_timeline, records),
+        on_select=partial(follow_timeline, records, timeline_key()),
         selection_mode=[PICK, SPAN],
         key=timeline_key(),
         alt=f"Timeline of {int(records['date_start'].notna().sum())} dated records; "

@@ -179,9 +179,9 @@ class Legend(MacroElement):
             padding: 4px 8px 5px;
             font: 12px/1.3 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
             color: #1f2937;
-            max-width: 252px;
-            /* the iframe's height is the map's: at most half of it, scrolling past that */
-            max-height: 40vh;
+            max-width: 220px;
+            /* the iframe's height is the map's: at most a third of it, scrolling past that */
+            max-height: 36vh;
             overflow-y: auto;
         }
         .geo-legend summary { font-weight: 600; cursor: pointer; display: list-item; }

@@ -51,6 +51,9 @@ RESEARCHER_COLOURS = (
 
 OFFLINE_BASE_NAME = "Country outlines (offline, Natural Earth)"
 
+# Characters in a line of a record's label on the map (hover text, click list).
+LABEL_LIMIT = 90
+
 
 @dataclass(frozen=True)
 class BaseLayer:
@@ -82,12 +85,6 @@ def _confidence_text(confidence: Any, as_stated: Any) -> str:
     return str(confidence)
 
 
-def _date_text(row: Any) -> str:
-    if not row.date:
-        return ""
-    return f"{row.date_as_stated} [{row.date}]"
-
-
 def _is_case(row: Any) -> bool:
     return row.layer == CASE_LAYER
 
@@ -105,17 +102,23 @@ def label_html(row: Any) -> str:
     or the researcher's layer. The whole record (claim, claimant, sources and quotes)
     is in the panel beside the map.
     """
-    lines = [f"<b>{escape_text(row.name)}</b> · {escape_text(kind_label(row.kind))}"]
+    lines = [f"<b>{escape_text(_short(row.name))}</b> · {escape_text(kind_label(row.kind))}"]
     if row.date:
-        lines.append(escape_text(_date_text(row)))
+        # the words cut, the recorded date (and so its precision) whole
+        lines.append(escape_text(f"{_short(row.date_as_stated or '')} [{row.date}]"))
     confidence = _confidence_text(row.confidence, row.properties.get("confidence_as_stated"))
     if confidence:
-        lines.append(f"confidence: {escape_text(confidence)}")
+        lines.append(f"confidence: {escape_text(_short(confidence))}")
     if not _is_case(row):
-        lines.append(f"layer: {escape_text(row.layer)}")
+        lines.append(f"layer: {escape_text(_short(row.layer))}")
     elif row.kind != Kind.PLACE.value and _uncertainty_text(row):
         lines.append(escape_text(_uncertainty_text(row)))
     return "<br>".join(lines)
+
+
+def _short(text: str, limit: int = LABEL_LIMIT) -> str:
+    """A line of a label: the panel beside the map has the whole text."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def map_features(records: pd.DataFrame) -> dict[str, Any]:
@@ -342,11 +345,11 @@ def base_map(
     MousePosition(
         position="bottomright", separator=" , ", prefix="lat , lon:", num_digits=5
     ).add_to(m)
-    # top right: in a corner below, it would cover the records at the bottom of the map
+    # bottom left, at most a third of the map high: the click list opens upwards
     Legend(
         legend_entries(map_layers(tuple(Kind), researcher, colours)),
         note=DEFAULT_NOTE,
-        position="topright",
+        position="bottomleft",
     ).add_to(m)
     overview_map(case_places(case.records)).add_to(m)  # after MousePosition: above it
     RecordPicker().add_to(m)

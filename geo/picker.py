@@ -34,7 +34,8 @@ class RecordPicker(MacroElement):
         """
 {% macro header(this, kwargs) %}
 <style>
-  .leaflet-tooltip { white-space: normal; max-width: 260px; }
+  /* long names wrap, but the box stays as wide as its text up to the limit */
+  .leaflet-tooltip { white-space: normal; width: max-content; max-width: 260px; }
   .record-picker { font: 12px/1.35 system-ui, sans-serif; max-height: 220px; overflow-y: auto; }
   .record-picker p { margin: 0 0 4px; font-weight: 600; }
   .record-picker ol { margin: 0; padding: 0; list-style: none; }

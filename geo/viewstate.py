@@ -80,10 +80,9 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
             ignored.append(f"{key}={_quoted(text)} is not a date (YYYY-MM-DD)")
             return None
 
+    # A range that ends before it starts is kept: it is what the researcher saw
+    # (nothing dated), and the page says so.
     start, end = read_date("from"), read_date("to")
-    if start and end and end < start:
-        ignored.append("to is before from: range ignored")
-        start = end = None
 
     layers = ALL_LAYERS
     text = _one(query, "layers")

@@ -115,4 +115,8 @@ def record_titles(records: pd.DataFrame) -> dict[str, str]:
     """
     kinds = records["kind"].map(kind_label)
     where = (" (" + records["layer"] + ")").where(records["layer"] != CASE_LAYER, "")
-    return dict(zip(records["id"], kinds + " · " + records["name"] + where, strict=True))
+    titles = kinds + " · " + records["name"] + where
+    # A selector tells its choices apart by title: two records of one title get their ids.
+    repeated = titles.duplicated(keep=False)
+    titles = titles.where(~repeated, titles + " [" + records["id"] + "]")
+    return dict(zip(records["id"], titles, strict=True))

@@ -85,6 +85,14 @@ def test_the_link_restores_the_view(monkeypatch):
     assert any("Geneva" in m.value for m in at.markdown)
 
 
+def test_a_link_to_a_record_that_is_not_there(monkeypatch):
+    at = run_app(monkeypatch, query={"sel": "no-such-record"})
+    assert not at.exception
+    assert any("No record no\\-such\\-record" in w.value for w in at.warning)
+    assert at.selectbox(key="selected").value is None
+    assert "sel" not in at.query_params
+
+
 def test_a_bad_link_is_reported_not_fatal(monkeypatch):
     at = run_app(monkeypatch, query={"from": "yesterday", "z": "99"})
     assert not at.exception
@@ -243,6 +251,11 @@ def test_edit_then_delete_an_annotation(monkeypatch, private_store):
     assert not at.exception
     assert store.records() == []
     assert [entry.action.value for entry in store.history()] == ["create", "edit", "delete"]
+    # the deleted record is no longer selected, and the address names no record
+    assert at.selectbox(key="selected").value is None
+    assert "sel" not in at.query_params
+    at.checkbox(key="layer_event").uncheck().run()
+    assert not at.exception and "sel" not in at.query_params
     assert store.verify() == []
 
 

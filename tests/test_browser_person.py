@@ -139,7 +139,12 @@ def test_a_researchers_first_minutes(person: Session, app_url: str):
     # person's would be; a person drags again, and so does this.
     for attempt in range(3):
         person.wait_idle()
-        chart.scroll_into_view_if_needed()
+        try:
+            chart.scroll_into_view_if_needed(timeout=10_000)
+        except PlaywrightTimeout:
+            page.screenshot(path=str(person.tmp_path / "timeline-gone.png"), full_page=True)
+            person.tab("Timeline")  # a person looks for the chart again
+            chart.scroll_into_view_if_needed(timeout=30_000)
         plot = chart.locator("svg g.layer_0_marks path").first.bounding_box()
         assert plot is not None
         y = plot["y"] + 20

@@ -92,6 +92,10 @@ def test_labels_are_short_and_say_what_the_source_says(shipped_case):
     assert "claim" not in firewall and "US accuses Syria" not in firewall
     imagery = next(v for k, v in features.items() if k.startswith("img-2015"))
     assert "January 2015" in imagery  # the date as stated, a month stays a month
+    # a long date in words is cut on the map; the panel has it whole
+    air_intake = features["feat-air-intake"].split("<br>")
+    assert all(len(line) <= 120 for line in air_intake)
+    assert air_intake[1].endswith("… [2013/2016]")
 
 
 def test_a_researcher_layer_keeps_its_colour_when_others_come_and_go():

@@ -51,3 +51,11 @@ def test_colocated(tiny_case):
         "ev-year",
     }
     assert colocated(tiny_case.records, "nope").empty
+
+
+def test_a_range_that_ends_before_it_starts_shows_nothing_dated(tiny_case):
+    records = tiny_case.records
+    shown = filter_records(records, date(2015, 1, 10), date(2012, 1, 1))
+    # not even a record whose span covers both days ("2013/2016")
+    assert shown["date_start"].isna().all()
+    assert len(shown) == int(records["date_start"].isna().sum())

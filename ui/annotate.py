@@ -123,7 +123,9 @@ def annotation_form(case: Case, store: Store, shape: DrawnShape) -> str | None:
     measured = measure(shape.geometry)
     what = f"Keep this measured {shape.shape}" if shape.measured else f"New {shape.shape}"
     st.markdown(f"**{md(what)}:** {md(measured.describe())}")
-    with st.form("annotate", clear_on_submit=True):
+    # Not cleared on submit: a refused date must not wipe what was typed. The form is
+    # gone once saved, and its fields start empty with the next drawing.
+    with st.form("annotate"):
         values = _observation_widgets(case, "new")
         save = st.form_submit_button("Save annotation", type="primary")
     if st.button("Discard this drawing", key="discard_drawing"):
@@ -208,5 +210,6 @@ def edit_controls(case: Case, store: Store, row: pd.Series) -> bool:
             except GeoError as exc:
                 st.error(md(exc))
                 return False
+            st.session_state.select_next = None  # the selector is drawn: clear it next run
             return True
     return False
