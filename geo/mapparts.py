@@ -180,8 +180,8 @@ class Legend(MacroElement):
             font: 12px/1.3 system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
             color: #1f2937;
             max-width: 220px;
-            /* the iframe's height is the map's: at most a third of it, scrolling past that */
-            max-height: 36vh;
+            /* the iframe's height is the map's: at most 30% of it, scrolling past that */
+            max-height: 30vh;
             overflow-y: auto;
         }
         .geo-legend summary { font-weight: 600; cursor: pointer; display: list-item; }

@@ -345,11 +345,12 @@ def base_map(
     MousePosition(
         position="bottomright", separator=" , ", prefix="lat , lon:", num_digits=5
     ).add_to(m)
-    # bottom left, at most a third of the map high: the click list opens upwards
+    # Top right, at most 30% of the map high, collapsible: the bottom corners hold the
+    # scale and the overview, and a legend there covered records and swallowed clicks.
     Legend(
         legend_entries(map_layers(tuple(Kind), researcher, colours)),
         note=DEFAULT_NOTE,
-        position="bottomleft",
+        position="topright",
     ).add_to(m)
     overview_map(case_places(case.records)).add_to(m)  # after MousePosition: above it
     RecordPicker().add_to(m)
