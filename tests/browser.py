@@ -222,8 +222,19 @@ class Session:
         return panel
 
     def tab(self, name: str) -> None:
-        """Open one of the tabs below the map (Timeline, Find places, Import, Export, …)."""
-        self.page.get_by_role("tab", name=name, exact=True).click()
+        """Open one of the tabs below the map (Timeline, Find places, Import, Export, …).
+
+        A click that lands while the app reruns can be lost with the old page, as a
+        user's would be; a user clicks again, and so does this.
+        """
+        tab = self.page.get_by_role("tab", name=name, exact=True)
+        for _ in range(3):
+            self.wait_idle()
+            tab.click()
+            self.wait_idle()
+            if tab.get_attribute("aria-selected") == "true":
+                return
+        raise AssertionError(f"the {name} tab did not open")
 
     def download(self, *, fmt: str = "GeoJSON", everything: bool = True, manifest: bool = False):
         """Choose an export in the Export tab and download it; returns the saved path."""
