@@ -14,6 +14,9 @@ from typing import Any
 
 # The layer a researcher's drawings go to; an import gets a layer of its own.
 ANNOTATIONS_LAYER = "Annotations"
+# Layer names an import may not take, compared case-blind: the case's own records
+# (geo.case.CASE_LAYER, which cannot be imported here) and the drawing layer.
+RESERVED_LAYER_NAMES: frozenset[str] = frozenset({"case", ANNOTATIONS_LAYER.casefold()})
 
 
 class RecordKind(StrEnum):

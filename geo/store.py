@@ -47,7 +47,7 @@ from typing import Any, Final, NamedTuple, cast
 
 from geo.dates import parse_date
 from geo.errors import DataError, GeoError, Problem
-from geo.records import LayerRecord, RecordKind
+from geo.records import RESERVED_LAYER_NAMES, LayerRecord, RecordKind
 
 SCHEMA_VERSION: Final = 1
 DB_NAME: Final = "store.sqlite3"
@@ -868,6 +868,16 @@ class Store:
             )
             if problem is not None
         ]
+        if isinstance(layer, str) and layer.strip().casefold() in RESERVED_LAYER_NAMES:
+            # a layer named "case" lost its records from exports and broke the map; one
+            # named "Annotations" took over the drawing layer
+            problems.append(
+                Problem(
+                    f"the layer name {layer.strip()!r} is reserved for the case's own records "
+                    "and for your drawings: choose another name",
+                    field="layer",
+                )
+            )
         if not isinstance(records, list):
             problems.append(Problem("records must be a list of LayerRecord", field="records"))
         if not isinstance(file_bytes, (bytes, bytearray, memoryview)):

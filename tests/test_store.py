@@ -258,6 +258,20 @@ def test_import_keeps_the_file_as_received(store):
     assert store.verify() == []
 
 
+@pytest.mark.parametrize("name", ["case", "Case", " case ", "Annotations", "ANNOTATIONS"])
+def test_the_cases_own_layer_names_are_reserved(store, name):
+    from geo.case import CASE_LAYER
+    from geo.records import ANNOTATIONS_LAYER, RESERVED_LAYER_NAMES
+
+    assert {CASE_LAYER, ANNOTATIONS_LAYER.casefold()} == RESERVED_LAYER_NAMES
+    before = store.revision()
+    with pytest.raises(DataError) as caught:
+        store.import_layer(name, imported(1), analyst="A", file_name="f", file_bytes=b"f")
+    assert caught.value.problems[0].field == "layer"
+    assert "reserved" in caught.value.problems[0].message
+    assert store.revision() == before and store.records() == []
+
+
 def test_importing_the_same_bytes_again_shares_the_kept_copy(store):
     first = store.import_layer("One", imported(2, "a"), analyst="A", file_name="x", file_bytes=b"")
     second = store.import_layer("Two", imported(0), analyst="A", file_name="y", file_bytes=b"")
@@ -270,11 +284,15 @@ def test_a_taken_layer_name_is_refused_and_nothing_changes(store):
     store.add(drawn("a1"), analyst="A")
     store.import_layer("Placemarks", imported(2), analyst="A", file_name="a", file_bytes=b"a")
     before = snapshot(store)
-    for name in ("Placemarks", "PLACEMARKS", ANNOTATIONS_LAYER):
+    for name in ("Placemarks", "PLACEMARKS"):
         with pytest.raises(StoreError, match="already exists"):
             store.import_layer(
                 name, imported(2, "new"), analyst="A", file_name="b", file_bytes=b"other bytes"
             )
+    with pytest.raises(DataError, match="reserved"):  # the drawing layer, existing or not
+        store.import_layer(
+            ANNOTATIONS_LAYER, imported(2, "new"), analyst="A", file_name="b", file_bytes=b"x"
+        )
     assert snapshot(store) == before  # not even the new file is kept
 
 
