@@ -33,3 +33,12 @@ def escape_markdown(value: object) -> str:
     text = "".join(f"\\{char}" if char in _MARKDOWN_SPECIAL else char for char in str(value))
     # A line break inside a value must not start a heading, list or block quote.
     return " ".join(text.split())
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, the cut marked with an ellipsis.
+
+    For a short place that shows text from files and links (a label on the map, a
+    note about a link); the whole text stays where it is shown in full.
+    """
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -27,7 +27,7 @@ from geo.assets import (
     localize_assets,
 )
 from geo.case import CASE_LAYER, Case
-from geo.escape import escape_text
+from geo.escape import escape_text, shorten
 from geo.geojson import geometry_problems, normalise_geometry
 from geo.mapmeasure import KeepMeasurements
 from geo.mapparts import DEFAULT_NOTE, Legend, case_places, legend_entries, overview_map
@@ -116,9 +116,9 @@ def label_html(row: Any) -> str:
     return "<br>".join(lines)
 
 
-def _short(text: str, limit: int = LABEL_LIMIT) -> str:
+def _short(text: str) -> str:
     """A line of a label: the panel beside the map has the whole text."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shorten(text, LABEL_LIMIT)
 
 
 def map_features(records: pd.DataFrame) -> dict[str, Any]:

@@ -28,9 +28,9 @@ def date_mask(records: pd.DataFrame, start: date | None, end: date | None) -> pd
     2015-01-10, since the source does not say which day of January it was. A range
     that ends before it starts holds no day: only undated records pass.
     """
-    keep = pd.Series(True, index=records.index)
     if start is not None and end is not None and end < start:
         return records["date_start"].isna()  # an empty range: nothing dated
+    keep = pd.Series(True, index=records.index)
     if end is not None:
         keep &= ~(records["date_start"] > pd.Timestamp(end))
     if start is not None:

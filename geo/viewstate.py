@@ -13,6 +13,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from geo.escape import shorten
 from geo.model import Kind
 
 ALL_LAYERS: tuple[Kind, ...] = tuple(Kind)
@@ -59,11 +60,9 @@ def _one(query: Mapping[str, str | list[str]], key: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _quoted(text: str | None, limit: int = 40) -> str:
+def _quoted(text: str | None) -> str:
     """A link's value as quoted in a note: a hand-edited link can hold anything, at length."""
-    if text is None:
-        return "None"
-    return repr(text if len(text) <= limit else text[:limit] + "…")
+    return "None" if text is None else repr(shorten(text, 41))
 
 
 def from_query(query: Mapping[str, str | list[str]]) -> ViewState:

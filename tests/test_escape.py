@@ -40,3 +40,19 @@ def test_escape_text_keeps_words_and_handles_none():
 )
 def test_escape_markdown(text, expected):
     assert escape_markdown(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("short", 10, "short"),
+        ("exactly10!", 10, "exactly10!"),
+        ("a longer line", 10, "a longer…"),
+        ("cut at a  space", 10, "cut at a…"),  # no space left before the ellipsis
+    ],
+)
+def test_shorten(text, limit, expected):
+    from geo.escape import shorten
+
+    assert shorten(text, limit) == expected
+    assert len(shorten(text, limit)) <= limit
