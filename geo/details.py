@@ -12,6 +12,7 @@ import pandas as pd
 
 from geo.case import CASE_LAYER, Case
 from geo.escape import escape_markdown as md
+from geo.escape import markdown_link
 from geo.measure import measure
 from geo.model import Kind, SourceRef
 from geo.records import kind_label
@@ -58,7 +59,7 @@ def _source_lines(case: Case, refs: list[SourceRef] | list[dict[str, Any]]) -> l
         )
         line = f"- **{md(source.title)}**" + (f" ({meta})" if meta else "")
         if source.url:
-            line += f"  \n  {md(source.url)}"
+            line += f"  \n  {markdown_link(source.url)}"
         if quote:
             line += f"  \n  > “{md(quote)}”"
         lines.append(line)

@@ -35,6 +35,7 @@ from geo.measure import circle_polygon
 from geo.model import KIND_COLOURS, Kind
 from geo.picker import RecordPicker
 from geo.records import kind_label
+from geo.simplify import for_drawing, vertex_budget
 
 # The researcher's layers' colours, apart from the case's kinds (Okabe-Ito's remaining
 # three, then Paul Tol's muted scheme's darker ones).
@@ -95,12 +96,13 @@ def _uncertainty_text(row: Any) -> str | None:
     return f"position ±{row.uncertainty_m:,.0f} m"
 
 
-def label_html(row: Any) -> str:
+def label_html(row: Any, drawing_note: str | None = None) -> str:
     """The short, escaped text of a record on the map (tooltip and click list).
 
     Name and kind, the date as stated, confidence, and the uncertainty of the position
-    or the researcher's layer. The whole record (claim, claimant, sources and quotes)
-    is in the panel beside the map.
+    or the researcher's layer, and how the drawing differs from the record if it was
+    simplified. The whole record (claim, claimant, sources and quotes) is in the
+    panel beside the map.
     """
     lines = [f"<b>{escape_text(_short(row.name))}</b> · {escape_text(kind_label(row.kind))}"]
     if row.date:
@@ -113,7 +115,13 @@ def label_html(row: Any) -> str:
         lines.append(f"layer: {escape_text(_short(row.layer))}")
     elif row.kind != Kind.PLACE.value and _uncertainty_text(row):
         lines.append(escape_text(_uncertainty_text(row)))
+    if drawing_note:
+        lines.append(f"<i>{escape_text(drawing_note)}</i>")
     return "<br>".join(lines)
+
+
+def _geometry_type(geometry: Any) -> Any:
+    return geometry.get("type") if isinstance(geometry, dict) else None
 
 
 def _short(text: str) -> str:
@@ -122,17 +130,27 @@ def _short(text: str) -> str:
 
 
 def map_features(records: pd.DataFrame) -> dict[str, Any]:
-    """A slim FeatureCollection for the map: geometry, id and the pre-escaped label."""
+    """A slim FeatureCollection for the map: geometry, id and the pre-escaped label.
+
+    `records` are one layer's: its lines and areas share the layer's vertex budget,
+    and those over their share are drawn simplified (`geo.simplify`).
+    """
+    shapes = int((records["geometry"].map(_geometry_type) != "Point").sum()) if len(records) else 0
+    budget = vertex_budget(shapes)
     features = []
     for row in records.itertuples(index=False):
+        drawing = (
+            None if _geometry_type(row.geometry) == "Point" else for_drawing(row.geometry, budget)
+        )
         properties = {
             "id": row.id,
             "kind": row.kind,
             "layer": row.layer,
             "uncertainty_m": None if math.isnan(row.uncertainty_m) else row.uncertainty_m,
-            "label": label_html(row),
+            "label": label_html(row, drawing.note() if drawing else None),
         }
-        features.append({"type": "Feature", "geometry": row.geometry, "properties": properties})
+        geometry = drawing.geometry if drawing else row.geometry
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -134,3 +134,35 @@ def test_hostile_strings_stay_text(session: Session, hostile_url: str):
     assert session.dialogs == []
     title = session.page.locator("h1").first.inner_text()
     assert "<img src=x" in title
+
+
+def _stream_status(base: str, host: str) -> int:
+    """The status of a request to open the page's connection, as a browser sends it."""
+    import http.client
+    from urllib.parse import urlparse
+
+    port = urlparse(base).port
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(
+        "GET",
+        "/_stcore/stream",
+        headers={
+            "Host": host,
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Protocol": "streamlit",
+        },
+    )
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def test_a_page_that_rebinds_its_name_to_this_machine_is_refused(app_url: str):
+    port = app_url.rsplit(":", 1)[1]
+    for name in ("localhost", "127.0.0.1", "[::1]"):
+        assert _stream_status(app_url, f"{name}:{port}") == 101
+    for name in ("evil.example", "localhost.evil.example", "127.0.0.1.nip.io"):
+        assert _stream_status(app_url, f"{name}:{port}") == 403

@@ -1,6 +1,10 @@
-import pytest
+import re
 
-from geo.escape import escape_markdown, escape_text
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from geo.escape import WORD_JOINER, escape_markdown, escape_text, markdown_link
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -30,7 +34,7 @@ def test_escape_text_keeps_words_and_handles_none():
         ("[click](javascript:alert(1))", "\\[click\\]\\(javascript\\:alert\\(1\\)\\)"),
         (
             "![x](http://tracker.example/p.png)",
-            "\\!\\[x\\]\\(http\\://tracker\\.example/p\\.png\\)",
+            "\\!\\[x\\]\\(http\\:\u2060//tracker\\.example/p\\.png\\)",
         ),
         ("$x^2$", "\\$x^2\\$"),
         (":red[alarm]", "\\:red\\[alarm\\]"),
@@ -40,6 +44,62 @@ def test_escape_text_keeps_words_and_handles_none():
 )
 def test_escape_markdown(text, expected):
     assert escape_markdown(text) == expected
+
+
+# The patterns of GitHub-style autolinking as Streamlit's markdown applies them
+# to rendered text (mdast-util-gfm-autolink-literal; JavaScript's \\w is ASCII).
+_GFM_URL = re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.I | re.A)
+_GFM_EMAIL = re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)", re.A)
+
+
+def _rendered(markdown: str) -> str:
+    """The text a reader sees: backslash escapes removed."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "http://127.0.0.1:9/p",
+        "see HTTPS://evil.example/x now",
+        "www.evil.example/path?q=1",
+        "mailto:user@evil.example",
+        "a.b@c.d.e",
+        "xmpp:user@evil.example",
+    ],
+)
+def test_bare_urls_and_addresses_do_not_become_links(text):
+    shown = _rendered(escape_markdown(text))
+    assert not _GFM_URL.search(shown) and not _GFM_EMAIL.search(shown)
+    assert shown.replace(WORD_JOINER, "") == text  # nothing visible changed
+
+
+@given(
+    st.text(alphabet=st.sampled_from("htps:/w.@ ab-_+1\\[]()!<>\n\u00e9"), max_size=40) | st.text()
+)
+def test_no_text_escapes_into_a_link(text):
+    shown = _rendered(escape_markdown(text))
+    assert not _GFM_URL.search(shown) and not _GFM_EMAIL.search(shown)
+    assert shown.replace(WORD_JOINER, "") == " ".join(text.split())
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://www.example.org/a?b=1",
+            "[https\\://www\\.example\\.org/a?b=1](<https://www.example.org/a?b=1>)",
+        ),
+        (
+            "http://x.example/a b>c",
+            "[http\\://x\\.example/a b\\>c](<http://x.example/a%20b%3Ec>)",
+        ),
+        ("javascript:alert(1)", "javascript\\:alert\\(1\\)"),
+        ("data:text/html,<b>", "data\\:text/html,\\<b\\>"),
+    ],
+)
+def test_source_addresses_link_only_to_the_web(url, expected):
+    assert markdown_link(url) == expected
 
 
 @pytest.mark.parametrize(

@@ -230,6 +230,33 @@ def test_researcher_layers_are_drawn_escaped_and_separate(shipped_case):
     assert "L.Control.Draw" in html
 
 
+def test_a_detailed_area_is_drawn_simplified_and_kept_whole(shipped_case):
+    from geo.records import LayerRecord, RecordKind
+    from geo.workspace import combined_records
+    from tests.test_simplify import circle
+
+    outline = circle(50_000, radius=0.05)
+    mine = [
+        LayerRecord(
+            id="big-1",
+            layer="Survey",
+            kind=RecordKind.AREA,
+            name="Detailed outline",
+            geometry=outline,
+            properties={},
+        )
+    ]
+    records = combined_records(shipped_case, mine)
+    [(_, survey)] = layer_collections(records, kinds=(), researcher=["Survey"])
+    [feature] = survey["features"]
+    assert len(feature["geometry"]["coordinates"][0]) <= 5_000
+    assert "drawn simplified" in feature["properties"]["label"]
+    assert "of 50,001 vertices" in feature["properties"]["label"]
+    # the records the panel and the exports read keep every vertex
+    kept = records[records["id"] == "big-1"].iloc[0]["geometry"]
+    assert len(kept["coordinates"][0]) == 50_001
+
+
 CIRCLE = {
     "type": "Feature",
     "properties": {"radius": 250.0},
