@@ -33,7 +33,7 @@ SPAN = "span"
 PICK_FIELD = "id"
 SPAN_FIELD = "start"
 
-_COLOURS = {kind.label: KIND_COLOURS[kind] for kind in Kind if kind.dated} | {
+TIMELINE_COLOURS = {kind.label: KIND_COLOURS[kind] for kind in Kind if kind.dated} | {
     RESEARCHER_LABEL: "#009E73"
 }
 
@@ -81,7 +81,7 @@ def timeline_chart(
         "y": y,
         "color": alt.Color(
             "kind:N",
-            scale=alt.Scale(domain=list(_COLOURS), range=list(_COLOURS.values())),
+            scale=alt.Scale(domain=list(TIMELINE_COLOURS), range=list(TIMELINE_COLOURS.values())),
             legend=alt.Legend(orient="bottom", title=None),
         ),
         "opacity": alt.condition("datum['in view']", alt.value(1.0), alt.value(0.2)),
