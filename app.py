@@ -69,6 +69,12 @@ def cached_records(case_key: str, _case: Case, _store: Store) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=4)
+def cached_damaged(case_key: str, _store: Store) -> list[str]:
+    # What `cached_records` left out: rows changed outside the app or damaged on disk.
+    return [str(row) for row in _store.damaged()]
+
+
+@st.cache_data(max_entries=4)
 def cached_layer_colours(case_key: str, _store: Store) -> dict[str, str]:
     # by the order the layers were created: a layer keeps its colour
     return layer_colours(info.name for info in _store.layers())
@@ -479,6 +485,11 @@ def main() -> None:
     st.title(md(case.meta.title), anchor=False)
     shown = view_filter.shown(records)
     st.caption(counts_line(case, records, shown))
+    if damaged := cached_damaged(case_key, store):
+        st.warning(
+            f"{len(damaged)} of your records could not be read and are left out of the map, "
+            "the counts and the exports: the History tab says which and why."
+        )
     if message := st.session_state.pop("import_message", None):
         st.success(md(message))
 

@@ -171,7 +171,26 @@ def _cached_export(
 
 
 def history_section(store: Store) -> None:
-    """Every change, newest first, and a check of the hash chain and the kept files."""
+    """Every change, newest first, the records that could not be read, and a check of
+    the hash chain and the kept files."""
+    damaged = store.damaged()
+    if damaged:
+        st.error(
+            f"{len(damaged)} records in the store could not be read (changed outside the "
+            "app, or damaged on disk). They are left out of the map, the counts and the "
+            "exports; the rest of the evidence is unaffected."
+        )
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "record": [row.record_id for row in damaged],
+                    "layer": [row.layer for row in damaged],
+                    "what is wrong": [row.reason for row in damaged],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )
     entries = store.history()
     if not entries:
         st.caption("No changes yet: what you draw, edit, delete or import is listed here.")
@@ -199,6 +218,10 @@ def history_section(store: Store) -> None:
             st.dataframe(pd.DataFrame({"problem": problems}), hide_index=True, width="stretch")
         else:
             st.success(
-                f"Intact: {len(entries)} history entries chain to "
-                f"{entries[-1].hash[:16]}…, and every kept file matches its SHA-256."
+                f"Intact: {len(entries)} history entries chain to the latest hash below, "
+                "and every kept file matches its SHA-256."
             )
+        # The chain cannot tell that its last entries were removed: a hash noted
+        # outside the store (in a report) can, with `python -m geo verify --expect`.
+        st.caption("Latest hash: note it in your report to check this store against later.")
+        st.code(entries[-1].hash, language=None)
