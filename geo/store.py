@@ -183,6 +183,45 @@ class HistoryEntry:
     hash: str
 
 
+class HistoryHead(NamedTuple):
+    seq: int  # the latest entry's number
+    hash: str  # its hash, to note outside the store
+    entries: int  # how many entries there are: seq, unless entries were removed
+
+
+class FoundEntry(NamedTuple):
+    entry: HistoryEntry
+    later: int  # how many entries came after it
+
+
+_HISTORY_COLUMNS: Final = "seq, time, analyst, action, record_id, layer, change, prev_hash, hash"
+MIN_HASH_PREFIX: Final = 12  # 48 bits: no two entries of one store share it by chance
+
+
+def _history_entry(row: Sequence[Any]) -> HistoryEntry:
+    seq, time, analyst, action, record_id, layer, change, prev_hash, hash_ = row
+    try:
+        parsed = json.loads(change)
+    except ValueError:
+        parsed = {"unreadable": change}  # verify() says so; the log stays viewable
+    return HistoryEntry(
+        seq, time, analyst, Action(action), record_id, layer, parsed, prev_hash, hash_
+    )
+
+
+def _hash_prefix(expected: object) -> str:
+    text = expected.strip().lower() if isinstance(expected, str) else ""
+    if not (MIN_HASH_PREFIX <= len(text) <= 64 and all(c in "0123456789abcdef" for c in text)):
+        raise DataError(
+            Problem(
+                f"{expected!r} is not a history hash: give its 64 hex digits, or at least "
+                f"the first {MIN_HASH_PREFIX}",
+                field="expect",
+            )
+        )
+    return text
+
+
 class _Unset(enum.Enum):
     UNSET = "unset"
 
@@ -595,22 +634,46 @@ class Store:
     def history(self) -> list[HistoryEntry]:
         """Every change ever made, oldest first, including those to deleted records."""
         with self._session() as conn:
+            rows = conn.execute(f"SELECT {_HISTORY_COLUMNS} FROM history ORDER BY seq").fetchall()
+        return [_history_entry(row) for row in rows]
+
+    def latest(self) -> HistoryHead | None:
+        """The latest history entry's number and hash, and the number of entries; None
+        while the history is empty. Kept outside the store (a report, an export's
+        manifest), the hash anchors the store: see `find_entry`."""
+        with self._read() as conn:
+            row = conn.execute("SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1").fetchone()
+            count = conn.execute("SELECT count(*) FROM history").fetchone()[0]
+        return HistoryHead(row[0], row[1], count) if row else None
+
+    def find_entry(self, expected: str) -> FoundEntry | None:
+        """The history entry whose hash is `expected` (its 64 hex digits, or at least
+        the first 12), and how many entries came after it; None if no entry has it.
+
+        None means the store is behind the hash (entries were removed after it was
+        noted) or is another store; a found entry with later entries means the store
+        went on after the hash was noted, which is fine. DataError if `expected` is not
+        such a hash or names more than one entry."""
+        prefix = _hash_prefix(expected)
+        with self._read() as conn:
             rows = conn.execute(
-                "SELECT seq, time, analyst, action, record_id, layer, change, prev_hash, hash"
-                " FROM history ORDER BY seq"
+                f"SELECT {_HISTORY_COLUMNS} FROM history WHERE substr(hash, 1, ?) = ? ORDER BY seq",
+                (len(prefix), prefix),
             ).fetchall()
-        entries = []
-        for seq, time, analyst, action, record_id, layer, change, prev_hash, hash_ in rows:
-            try:
-                parsed = json.loads(change)
-            except ValueError:
-                parsed = {"unreadable": change}  # verify() says so; the log stays viewable
-            entries.append(
-                HistoryEntry(
-                    seq, time, analyst, Action(action), record_id, layer, parsed, prev_hash, hash_
+            if len(rows) > 1:
+                seqs = ", ".join(str(row[0]) for row in rows)
+                raise DataError(
+                    Problem(
+                        f"the hash {prefix} starts the hashes of entries {seqs}: give more digits",
+                        field="expect",
+                    )
                 )
-            )
-        return entries
+            if not rows:
+                return None
+            later = conn.execute(
+                "SELECT count(*) FROM history WHERE seq > ?", (rows[0][0],)
+            ).fetchone()[0]
+        return FoundEntry(_history_entry(rows[0]), later)
 
     # --- layers ---
 

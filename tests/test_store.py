@@ -707,3 +707,42 @@ def test_default_data_dir(monkeypatch, tmp_path):
     assert default_data_dir() == ROOT / "geo-data"
     monkeypatch.setenv("GEO_DATA_DIR", str(tmp_path / "mine"))
     assert default_data_dir() == tmp_path / "mine"
+
+
+# --- the latest hash anchors the store ----------------------------------------------------
+
+
+def test_the_latest_hash_and_finding_an_entry_by_its_hash(store):
+    assert store.latest() is None
+    busy_store(store)
+    history = store.history()
+    assert store.latest() == (6, history[-1].hash, 6)
+    found = store.find_entry(history[3].hash)
+    assert found is not None and found.entry == history[3] and found.later == 2
+    assert store.find_entry(" " + history[5].hash[:12].upper() + "\n") == (history[5], 0)
+    assert store.find_entry(hashlib.sha256(b"another store").hexdigest()) is None
+    for bad in ("", history[3].hash[:11], "x" * 64, history[3].hash + "0", 5):
+        with pytest.raises(DataError, match="is not a history hash"):
+            store.find_entry(bad)  # type: ignore[arg-type]
+
+
+def test_a_careful_truncation_passes_verify_but_not_the_noted_hash(store):
+    busy_store(store)
+    kept = store.latest()
+    store.add(drawn("late-1"), analyst="A")
+    store.add(drawn("late-2"), analyst="A")
+    noted = store.latest()
+    assert noted is not None and noted.seq == 8
+    tamper(
+        store,
+        "DELETE FROM history WHERE seq > 6",
+        "DELETE FROM records WHERE id LIKE 'late-%'",
+        "UPDATE sqlite_sequence SET seq = 6 WHERE name = 'history'",
+        "CREATE TRIGGER history_no_update BEFORE UPDATE ON history"
+        " BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+        "CREATE TRIGGER history_no_delete BEFORE DELETE ON history"
+        " BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+    )
+    assert store.verify() == []  # what the chain alone cannot see
+    assert store.latest() == kept
+    assert store.find_entry(noted.hash) is None  # the hash kept outside can
