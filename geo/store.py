@@ -21,11 +21,19 @@ What the store keeps, and why:
   and under which name.
 
 `Store.verify` checks the chain, replays the history backwards against the
-records table (so an edit made with a raw SQL tool shows up), and re-hashes
-every kept file. A hash chain kept in the same database is not a signature:
-someone who rewrites the whole chain consistently is not caught. Keep the
-latest hash (``history()[-1].hash``) outside the store, e.g. in a report, to
-anchor it.
+records table (so an edit made with a raw SQL tool shows up), checks each
+``layers`` and ``files`` row against the history entry that made it, and
+re-hashes every kept file. A hash chain kept in the same database is not a
+signature: someone who rewrites the whole chain consistently, or removes its
+last entries with care, is not caught. Keep the latest hash (`Store.latest`;
+every export's manifest carries it) outside the store, e.g. in a report, and
+look it up later with `Store.find_entry` (``python -m geo verify --expect``).
+
+Hostile data stays data: a records row that cannot be read back as a record
+is left out by `Store.records` and listed by `Store.damaged`, never raised, so
+one bad row cannot hide the rest or the integrity check. Reading never
+creates a store (`Store.open_existing`), and a store this user may not write
+is read without writing a byte (``read_only``).
 """
 
 from __future__ import annotations
@@ -131,6 +139,10 @@ _GUARDS: Final = ("history_no_update", "history_no_delete")
 
 class StoreError(GeoError):
     """The store cannot do what was asked: unknown record, name taken, damaged store."""
+
+
+class StoreNotFound(StoreError, FileNotFoundError):
+    """There is no store where one was expected; a reading command never creates one."""
 
 
 class Action(enum.StrEnum):
@@ -542,6 +554,28 @@ def _short(sha256: str) -> str:
     return f"{sha256[:12]}…"
 
 
+def _can_write(folder: Path) -> bool:
+    """Whether SQLite may write here: the database and, for its -wal and -shm files, the
+    folder. (Root may write anything except on read-only media, which access() reports.)"""
+    return os.access(folder, os.W_OK) and os.access(folder / DB_NAME, os.W_OK)
+
+
+def _no_store_message(folder: Path) -> str:
+    files_dir = folder / FILES_DIR
+    with contextlib.suppress(OSError):
+        kept = sum(1 for path in files_dir.iterdir() if not path.name.startswith("."))
+        if kept:
+            return (
+                f"no store at {folder}: the database {DB_NAME} is missing, but {files_dir} "
+                f"holds {kept} kept file{'s' if kept != 1 else ''}; restore the database "
+                "from a backup (nothing was created)"
+            )
+    return (
+        f"no store at {folder}: nothing has been imported there, or {ENV_DATA_DIR} "
+        "is mistyped (nothing was created)"
+    )
+
+
 # --- the store ------------------------------------------------------------------------
 
 
@@ -551,11 +585,20 @@ class Store:
     and processes: it holds no connection, each operation opens its own."""
 
     data_dir: Path
+    # Reads only, and writes nothing at all, not even SQLite's -wal and -shm files: for a
+    # store on read-only media or in a folder this user may not write. See _read_only_uri.
+    read_only: bool = False
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
-        """Open the store in `data_dir`, creating the folder, database and schema if new."""
-        store = cls(Path(data_dir).expanduser().resolve())
+        """Open the store in `data_dir`, creating the folder, database and schema if new.
+
+        An existing store that this user may not write is opened read-only: it can be
+        read and verified, and every write raises StoreError."""
+        folder = Path(data_dir).expanduser().resolve()
+        if (folder / DB_NAME).is_file() and not _can_write(folder):
+            return cls.open_existing(folder)
+        store = cls(folder)
         try:
             # Private by default: the evidence may name witnesses and places to protect.
             store.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -591,6 +634,34 @@ class Store:
                 raise
         return store
 
+    @classmethod
+    def open_existing(cls, data_dir: Path, *, read_only: bool = False) -> Store:
+        """Open the store in `data_dir` without creating anything: for reading commands,
+        which must not answer "intact" about an empty store they just made.
+
+        Raises StoreNotFound if there is no database there. The store is read-only if
+        `read_only` is given or this user may not write its folder or database."""
+        folder = Path(data_dir).expanduser().resolve()
+        db_path = folder / DB_NAME
+        if not db_path.is_file():
+            raise StoreNotFound(_no_store_message(folder))
+        store = cls(folder, read_only=read_only or not _can_write(folder))
+        with store._session() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            raise StoreError(
+                f"{db_path} is not an evidence store (it has no tables): was it created by "
+                "another program, or emptied?"
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{db_path} was made by a newer version of the explorer "
+                f"(schema {version}; this one reads {SCHEMA_VERSION})"
+            )
+        if version != SCHEMA_VERSION:
+            raise StoreError(f"{db_path}: no migration from schema {version}")
+        return store
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / DB_NAME
@@ -615,11 +686,30 @@ class Store:
 
     # --- connections and transactions ---
 
+    def _read_only_uri(self) -> str:
+        """Where a read-only connection goes, such that it writes no file at all.
+
+        SQLite's WAL mode keeps its index in a -shm file beside the database; a plain
+        ``mode=ro`` connection creates the -shm and -wal files, and fails where the
+        folder is not writable ("attempt to write a readonly database"). With no -wal
+        file there are no changes outside the database file, so ``immutable=1`` reads
+        that file alone and locks nothing. With a -wal file (a writer is connected, or
+        one was killed), ignoring it would read an older state, so the connection goes
+        through the existing -wal and -shm files; SQLite reads those read-only."""
+        wal = self.db_path.with_name(DB_NAME + "-wal")
+        uri = f"{self.db_path.absolute().as_uri()}?mode=ro"
+        return uri if wal.exists() else uri + "&immutable=1"
+
     @contextlib.contextmanager
     def _session(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
         # mode=rw: an operation on a store whose folder was moved must fail, not
         # quietly start an empty store.
-        target = str(self.db_path) if create else f"{self.db_path.absolute().as_uri()}?mode=rw"
+        if create:
+            target = str(self.db_path)
+        elif self.read_only:
+            target = self._read_only_uri()
+        else:
+            target = f"{self.db_path.absolute().as_uri()}?mode=rw"
         try:
             conn = sqlite3.connect(
                 target, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=not create
@@ -632,13 +722,23 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             yield conn
         except sqlite3.Error as exc:
-            raise StoreError(f"the store {self.db_path} failed: {exc}") from exc
+            raise StoreError(f"the store {self.db_path} failed: {exc}{self._hint()}") from exc
         finally:
             conn.close()
+
+    def _hint(self) -> str:
+        if self.read_only and self.db_path.with_name(DB_NAME + "-wal").exists():
+            return (
+                f" (the store is read-only here, and its {DB_NAME}-wal file holds changes "
+                "that SQLite reads only with its -shm file, which it cannot create here: copy "
+                "the whole folder somewhere writable and read it there)"
+            )
+        return ""
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One atomic write: everything inside commits together or not at all."""
+        self._refuse_if_read_only()
         with self._session() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -660,6 +760,13 @@ class Store:
             finally:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"the store {self.data_dir} is read-only here (opened read-only, or its folder "
+                "or database cannot be written by this user): nothing was changed"
+            )
 
     def _before_commit(self) -> None:
         """Runs inside every write transaction just before COMMIT. Tests override it to
@@ -1029,6 +1136,7 @@ class Store:
         All or nothing: the records, the file's row and the history entry commit in
         one transaction. Records without an id get one; every record gets `layer`.
         """
+        self._refuse_if_read_only()  # before the file is kept, not only at the transaction
         who = _checked_analyst(analyst)
         problems = [
             problem

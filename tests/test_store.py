@@ -25,6 +25,7 @@ from geo.store import (
     Action,
     Store,
     StoreError,
+    StoreNotFound,
     default_data_dir,
     entry_hash,
 )
@@ -787,6 +788,86 @@ def test_a_geometry_the_map_cannot_draw_is_refused(store):
     with pytest.raises(DataError, match="no coordinates"):
         store.edit("r1", analyst="A", geometry={"type": "MultiPolygon", "coordinates": []})
     assert store.records() == [drawn("r1")] and len(store.history()) == 1
+
+
+# --- reading never creates, and never writes -------------------------------------------------
+
+
+def test_reading_never_creates_a_store(tmp_path):
+    missing = tmp_path / "mistyped"
+    with pytest.raises(StoreNotFound, match="nothing has been imported there, or GEO_DATA_DIR"):
+        Store.open_existing(missing)
+    assert not missing.exists()
+    assert issubclass(StoreNotFound, StoreError) and issubclass(StoreNotFound, FileNotFoundError)
+
+    store = busy_store(Store.open(tmp_path / "data"))
+    store.db_path.unlink()
+    with pytest.raises(
+        StoreNotFound, match=r"database store.sqlite3 is missing, but .* holds 1 kept"
+    ):
+        Store.open_existing(store.data_dir)
+    assert not store.db_path.exists()
+
+    store.db_path.touch()  # an empty file is an empty SQLite database, not a store
+    with pytest.raises(StoreError, match="is not an evidence store"):
+        Store.open_existing(store.data_dir)
+    assert store.db_path.stat().st_size == 0
+
+    other = Store.open(tmp_path / "other")
+    with raw(other) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(StoreError, match="newer version"):
+        Store.open_existing(other.data_dir)
+
+
+def file_states(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def test_a_store_opened_read_only_writes_nothing(store):
+    # Meaningful as root too, where chmod stops nothing: the read-only store must not
+    # write a byte, not even SQLite's -wal and -shm files.
+    busy_store(store)
+    writable = Store.open_existing(store.data_dir)
+    assert not writable.read_only
+    expected = snapshot(store)
+    verdict = store.verify()
+    head = store.latest()
+    before = file_states(store.data_dir)
+    assert not [name for name in before if name.endswith(("-wal", "-shm"))]
+
+    read_only = Store.open_existing(store.data_dir, read_only=True)
+    assert read_only.read_only
+    assert snapshot(read_only) == expected
+    assert read_only.damaged() == [] and read_only.get("r0") == store.get("r0")
+    assert read_only.verify() == verdict == []
+    assert read_only.latest() == head and read_only.revision() == store.revision()
+    assert read_only.find_entry(head.hash) is not None
+    assert read_only.file_path(read_only.files()[0].sha256).is_file()
+    for write in (
+        lambda: read_only.add(drawn("new"), analyst="A"),
+        lambda: read_only.edit("r0", analyst="A", name="x"),
+        lambda: read_only.delete("r0", analyst="A"),
+        lambda: read_only.import_layer("L", [], analyst="A", file_name="n", file_bytes=b"new"),
+    ):
+        with pytest.raises(StoreError, match="is read-only here"):
+            write()
+    assert file_states(store.data_dir) == before
+
+
+def test_a_store_opened_read_only_reads_what_a_crashed_writer_left_in_the_wal(store):
+    busy_store(store)
+    process = worker("add-and-die", str(store.data_dir), "crashed")
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    wal = store.db_path.with_name("store.sqlite3-wal")
+    assert wal.stat().st_size > 0  # the last entry is in the WAL only
+    read_only = Store.open_existing(store.data_dir, read_only=True)
+    assert "crashed-0" in {r.id for r in read_only.records()}  # immutable=1 would miss it
+    assert read_only.verify() == [] and read_only.latest().seq == 7
 
 
 # --- every table the app reads is checked against the history ------------------------------
