@@ -59,9 +59,15 @@ def build_manifest(
     view: Mapping[str, Any] | None,
     counts: Mapping[str, int],
     sources: list[SourceFile],
+    store: Mapping[str, Any] | None = None,
     exported_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The manifest of `exported` (file name -> exact bytes written)."""
+    """The manifest of `exported` (file name -> exact bytes written).
+
+    `store` says what the export read from the researcher's store, above all its
+    latest history hash (geo.transfer.store_state): kept with a report, that hash
+    anchors the store, so entries removed later show (``verify --expect``). None
+    when the export did not read the store."""
     moment = (exported_at or datetime.now(UTC)).astimezone(UTC)
     return {
         "tool": {"name": TOOL, "version": __version__},
@@ -76,6 +82,7 @@ def build_manifest(
         "derived_from": [
             {"name": s.name, "sha256": s.sha256, "size": s.size, "role": s.role} for s in sources
         ],
+        "store": dict(store) if store is not None else None,
     }
 
 
