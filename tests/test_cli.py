@@ -376,6 +376,9 @@ print(json.dumps({"read_only": store.read_only, "ids": [r.id for r in store.reco
 
 @pytest.mark.parametrize("crashed_writer", [False, True], ids=["at-rest", "wal-left-by-a-crash"])
 def test_a_store_this_user_may_not_write_is_verified_and_exported(shared_dir, crashed_writer):
+    probe = read_as_another_user(shared_dir, "-c", "import geo.cli")
+    if os.geteuid() == 0 and probe.returncode != 0:  # a checkout in /root, say
+        pytest.skip(f"the user nobody cannot run this checkout: {probe.stderr[-300:]}")
     data_dir = shared_dir / "data"
     store = Store.open(data_dir)
     for index in range(3):
