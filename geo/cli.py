@@ -30,11 +30,11 @@ from geo.formats import read_upload
 from geo.gazetteer import Gazetteer
 from geo.geocode import GeocodingError, OnlineGeocoder, config_from_env, online_geojson
 from geo.geojson import dumps, read_json_file
-from geo.manifest import manifest_text
+from geo.manifest import manifest_path, manifest_problems, write_export
 from geo.model import Kind
 from geo.records import RecordKind, as_new_records, kind_label
-from geo.store import Store, default_data_dir
-from geo.transfer import EXPORT_FORMATS, export, imported_source_files
+from geo.store import Store, StoreNotFound, default_data_dir
+from geo.transfer import EXPORT_FORMATS, export, imported_source_files, store_state
 from geo.workspace import combined_records, filter_view
 
 
@@ -67,16 +67,27 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     export = commands.add_parser(
-        "export", help="write the case and your layers (or a date range) as GeoJSON, KML or CSV"
+        "export",
+        help="write the case and your layers (or a date range) as GeoJSON, KML or CSV",
+        description="Write the case and your layers from the store in $GEO_DATA_DIR. With no "
+        "store there, the case's records alone are written and a warning says so. A damaged "
+        "record of the store is left out, with a warning naming it; run verify.",
     )
-    export.add_argument("--out", required=True, help="output file, or - for standard output")
+    export.add_argument(
+        "--out",
+        required=True,
+        help="output file, or - for standard output; an earlier OUT.manifest.json beside it "
+        "is removed, as it would no longer match",
+    )
     export.add_argument(
         "--format", dest="fmt", choices=list(EXPORT_FORMATS), default="geojson", help="file format"
     )
     export.add_argument(
         "--manifest",
         action="store_true",
-        help="also write OUT.manifest.json: tool version, time, filters, counts, SHA-256 hashes",
+        help="also write OUT.manifest.json: tool version, time, filters, counts, SHA-256 "
+        "hashes, and the store's latest history hash (note it in your report: verify --expect "
+        "checks it later)",
     )
     export.add_argument(
         "--case-only", action="store_true", help="leave out your own layers (the store)"
@@ -110,7 +121,19 @@ def _parser() -> argparse.ArgumentParser:
         "--repair", action="store_true", help="repair invalid geometries with make_valid"
     )
 
-    commands.add_parser("verify", help="check the store's history chain and kept files")
+    verify = commands.add_parser(
+        "verify",
+        help="check the store's history chain, its tables and its kept files; print the "
+        "latest history hash",
+        description="Check the store in $GEO_DATA_DIR without changing it (a read-only store "
+        "is fine); never creates one.",
+    )
+    verify.add_argument(
+        "--expect",
+        metavar="HASH",
+        help="a history hash noted earlier (in a report, or an export's manifest), in full or "
+        "its first 12 or more hex digits: fail unless it is an entry of this store's history",
+    )
 
     geocode = commands.add_parser(
         "geocode", help="find a place by name: candidates best first, as GeoJSON on stdout"
@@ -162,6 +185,35 @@ def _validate_cases(folders: list[Path]) -> int:
 
 
 def _validate_export(path: Path) -> int:
+    """An export: its manifest if one lies beside it, then its content."""
+    problems = manifest_problems(path)
+    if path.suffix.lower() in (".kml", ".csv"):
+        if problems is None:
+            raise DataError(
+                Problem(
+                    "only a GeoJSON export's content can be validated; a KML or CSV export is "
+                    f"checked against its manifest, and {manifest_path(path).name} is not here",
+                    file=str(path),
+                )
+            )
+    else:
+        _validate_geojson_export(path)
+    name = manifest_path(path).name
+    if problems is None:
+        print(
+            f"note: no manifest: {name} is not beside it, so nothing vouches for its SHA-256",
+            file=sys.stderr,
+        )
+        return 0
+    if problems:
+        for problem in problems:
+            print(f"error: the manifest {name} does not match: {problem}", file=sys.stderr)
+        return 1
+    print(f"{path}: the manifest {name} matches it")
+    return 0
+
+
+def _validate_geojson_export(path: Path) -> None:
     """An export holds the case and the researcher's layers: check and count both."""
     data = read_json_file(path)
     case = read_export(data, file=str(path))
@@ -178,7 +230,6 @@ def _validate_export(path: Path) -> int:
         )
         # repr: a layer name comes from a file and may hold terminal control characters
         print(f"  layer {layer!r}: {_records(kinds.total())} ({summary})")
-    return 0
 
 
 def _records(count: int) -> str:
@@ -191,10 +242,23 @@ def _case_summary(case: Case) -> str:
     return f"{kinds}, {len(case.meta.sources)} sources, {len(case.meta.claims)} claims"
 
 
+def _existing_store() -> Store | None:
+    """The store, or None (with a warning) if there is none: a reading command never
+    creates one, and the case can be exported without it."""
+    try:
+        return Store.open_existing(default_data_dir())
+    except StoreNotFound as exc:
+        print(f"warning: {exc}; exporting the case's records only", file=sys.stderr)
+        return None
+
+
 def _export(args: argparse.Namespace) -> int:
     case = load_case(args.case)
-    store = None if args.case_only else Store.open(default_data_dir())
+    store = None if args.case_only else _existing_store()
     layers = store.records() if store else []
+    damaged = store.damaged() if store else []
+    for row in damaged:
+        print(f"warning: {row}; it was left out of the export", file=sys.stderr)
     everything = combined_records(case, layers)
     kinds = args.kinds or [k.value for k in Kind]
     records = filter_view(everything, args.start, args.end, kinds)
@@ -216,26 +280,23 @@ def _export(args: argparse.Namespace) -> int:
         imported_files=imported_source_files(store) if store and layers else [],
         with_manifest=args.manifest and not to_stdout,
         base_name=None if to_stdout else Path(args.out).stem,
+        store=store_state(store) if store else None,
     )
     if to_stdout:
         sys.stdout.buffer.write(result.data + b"\n")
         return 0
     out = Path(args.out)
-    _write_atomically(out, result.data)
     if result.manifest is not None:
         # the manifest names the file as written
         result.manifest["files"][0]["name"] = out.name
-        _write_atomically(
-            out.with_name(out.name + ".manifest.json"), manifest_text(result.manifest).encode()
-        )
-    print(f"wrote {len(records)} of {len(everything)} records to {out}", file=sys.stderr)
+    write_export(out, result.data, result.manifest)
+    left_out = (
+        f"; {_records(len(damaged))} of the store damaged and left out (see the warnings)"
+        if damaged
+        else ""
+    )
+    print(f"wrote {len(records)} of {len(everything)} records to {out}{left_out}", file=sys.stderr)
     return 0
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".partial")
-    temporary.write_bytes(data)
-    temporary.replace(path)  # never leave a half-written export behind
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -316,14 +377,42 @@ def _extract(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verify() -> int:
-    store = Store.open(default_data_dir())
+def _verify(expect: str | None) -> int:
+    store = Store.open_existing(default_data_dir())
+    # looked up first: a mistyped hash is refused before the long check
+    found = store.find_entry(expect) if expect is not None else None
     problems = store.verify()
+    head = store.latest()
+    if head is None:
+        print("history: no entries yet")
+    else:
+        last = "" if head.entries == head.seq else f" (the latest is entry {head.seq})"
+        entries = f"{head.entries} entr{'y' if head.entries == 1 else 'ies'}"
+        print(f"history: {entries}{last}, latest hash {head.hash}")
+    if expect is not None:
+        if found is None:
+            problems.append(
+                f"the expected hash {expect.strip()} is no entry of this store's history: the "
+                "store is behind it (entries written up to it were removed since it was noted) "
+                "or this is another store"
+            )
+        elif found.later == 0:
+            print(f"expected hash: entry {found.entry.seq}, the latest: no entry was added since")
+        else:
+            print(
+                f"expected hash: entry {found.entry.seq}; {found.later} "
+                f"entr{'ies' if found.later != 1 else 'y'} came after it (the store went on "
+                "since it was noted, which is fine)"
+            )
     if problems:
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)
         return 1
-    print(f"{store.data_dir}: history chain and kept files intact")
+    read_only = " (read-only here)" if store.read_only else ""
+    print(
+        f"{store.data_dir}{read_only}: intact: the history chain, the records, layers and "
+        "files tables, and the kept files"
+    )
     return 0
 
 
@@ -335,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             return _import(args)
         if args.command == "verify":
-            return _verify()
+            return _verify(args.expect)
         if args.command == "geocode":
             return _geocode(args)
         if args.command == "extract":

@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import uuid
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,9 +59,15 @@ def build_manifest(
     view: Mapping[str, Any] | None,
     counts: Mapping[str, int],
     sources: list[SourceFile],
+    store: Mapping[str, Any] | None = None,
     exported_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The manifest of `exported` (file name -> exact bytes written)."""
+    """The manifest of `exported` (file name -> exact bytes written).
+
+    `store` says what the export read from the researcher's store, above all its
+    latest history hash (geo.transfer.store_state): kept with a report, that hash
+    anchors the store, so entries removed later show (``verify --expect``). None
+    when the export did not read the store."""
     moment = (exported_at or datetime.now(UTC)).astimezone(UTC)
     return {
         "tool": {"name": TOOL, "version": __version__},
@@ -74,6 +82,7 @@ def build_manifest(
         "derived_from": [
             {"name": s.name, "sha256": s.sha256, "size": s.size, "role": s.role} for s in sources
         ],
+        "store": dict(store) if store is not None else None,
     }
 
 
@@ -95,9 +104,102 @@ def check_manifest(manifest: Mapping[str, Any], folder: Path) -> list[str]:
     """Problems found checking the exported files next to a manifest (empty: all match)."""
     problems = []
     for entry in manifest.get("files", []):
-        path = folder / entry["name"]
+        name = entry["name"]
+        if Path(name).name != name or name in ("", ".", ".."):
+            # a manifest vouches for files beside it, not for any path it names
+            problems.append(f"{name!r}: not a file name beside the manifest")
+            continue
+        path = folder / name
         if not path.is_file():
-            problems.append(f"{entry['name']}: missing")
+            problems.append(f"{name}: missing")
         elif sha256_hex(path.read_bytes()) != entry["sha256"]:
-            problems.append(f"{entry['name']}: content differs from the manifest")
+            problems.append(f"{name}: content differs from the manifest")
     return problems
+
+
+def manifest_path(export_path: Path) -> Path:
+    """Where an export's manifest lies: beside it, named after it."""
+    return export_path.with_name(export_path.name + ".manifest.json")
+
+
+def manifest_problems(export_path: Path) -> list[str] | None:
+    """What is wrong with the manifest beside `export_path` (empty: it matches the
+    export), or None if there is no manifest there."""
+    path = manifest_path(export_path)
+    if not path.exists():
+        return None
+    try:
+        manifest = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError) as exc:  # a decoding error is a ValueError
+        return [f"{path.name} cannot be read as JSON: {exc}"]
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, list) or not all(
+        isinstance(entry, dict)
+        and isinstance(entry.get("name"), str)
+        and isinstance(entry.get("sha256"), str)
+        for entry in files
+    ):
+        return [f"{path.name} is not an export manifest (no list of files with their SHA-256)"]
+    if export_path.name not in {entry["name"] for entry in files}:
+        return [f"it does not list {export_path.name}: it belongs to another export"]
+    return check_manifest(manifest, export_path.parent)
+
+
+def write_export(
+    path: Path,
+    data: bytes,
+    manifest: Mapping[str, Any] | None,
+    *,
+    rename: Callable[[Path, Path], object] = os.replace,
+) -> None:
+    """Write an export and, if given, its manifest beside it (`manifest_path`), such
+    that the manifest beside an export always matches it, whenever the writing stops.
+
+    Two files cannot appear at once: a rename moves one name (Linux's
+    RENAME_EXCHANGE swaps one pair, not two), and writing both into a fresh folder
+    renamed into place would change where the export is. So the order does it. Both
+    files are first written in full and flushed to disk under temporary names; then
+    the old manifest is removed (even if no new one is written: it would not match),
+    then the export takes its name, then the manifest. Stopped at any point, the
+    folder holds the old pair, the old export alone, the new export alone, or the new
+    pair; never an export beside a manifest that does not match it, and `validate`
+    says "no manifest" for an export alone. `rename` is a seam for tests."""
+    target = manifest_path(path)
+    token = uuid.uuid4().hex[:8]
+    temporary = path.with_name(f".{path.name}.{token}.partial")
+    temporary_manifest = target.with_name(f".{target.name}.{token}.partial")
+    try:
+        _write_synced(temporary, data)
+        if manifest is not None:
+            _write_synced(temporary_manifest, manifest_text(manifest).encode("utf-8"))
+        target.unlink(missing_ok=True)
+        _fsync_dir(path.parent)  # the old manifest is gone on disk before the export changes
+        rename(temporary, path)
+        _fsync_dir(path.parent)
+        if manifest is not None:
+            rename(temporary_manifest, target)
+            _fsync_dir(path.parent)
+    finally:
+        temporary.unlink(missing_ok=True)
+        temporary_manifest.unlink(missing_ok=True)
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with path.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes a new or removed name durable, not just the bytes; not possible on Windows.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

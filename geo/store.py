@@ -21,11 +21,19 @@ What the store keeps, and why:
   and under which name.
 
 `Store.verify` checks the chain, replays the history backwards against the
-records table (so an edit made with a raw SQL tool shows up), and re-hashes
-every kept file. A hash chain kept in the same database is not a signature:
-someone who rewrites the whole chain consistently is not caught. Keep the
-latest hash (``history()[-1].hash``) outside the store, e.g. in a report, to
-anchor it.
+records table (so an edit made with a raw SQL tool shows up), checks each
+``layers`` and ``files`` row against the history entry that made it, and
+re-hashes every kept file. A hash chain kept in the same database is not a
+signature: someone who rewrites the whole chain consistently, or removes its
+last entries with care, is not caught. Keep the latest hash (`Store.latest`;
+every export's manifest carries it) outside the store, e.g. in a report, and
+look it up later with `Store.find_entry` (``python -m geo verify --expect``).
+
+Hostile data stays data: a records row that cannot be read back as a record
+is left out by `Store.records` and listed by `Store.damaged`, never raised, so
+one bad row cannot hide the rest or the integrity check. Reading never
+creates a store (`Store.open_existing`), and a store this user may not write
+is read without writing a byte (``read_only``).
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from typing import Any, Final, NamedTuple, cast
 
 from geo.dates import parse_date
 from geo.errors import DataError, GeoError, Problem
+from geo.geojson import geometry_problems
 from geo.records import RESERVED_LAYER_NAMES, LayerRecord, RecordKind
 
 SCHEMA_VERSION: Final = 1
@@ -132,6 +141,10 @@ class StoreError(GeoError):
     """The store cannot do what was asked: unknown record, name taken, damaged store."""
 
 
+class StoreNotFound(StoreError, FileNotFoundError):
+    """There is no store where one was expected; a reading command never creates one."""
+
+
 class Action(enum.StrEnum):
     CREATE = "create"
     EDIT = "edit"
@@ -181,6 +194,45 @@ class HistoryEntry:
     change: dict[str, Any]
     prev_hash: str
     hash: str
+
+
+class HistoryHead(NamedTuple):
+    seq: int  # the latest entry's number
+    hash: str  # its hash, to note outside the store
+    entries: int  # how many entries there are: seq, unless entries were removed
+
+
+class FoundEntry(NamedTuple):
+    entry: HistoryEntry
+    later: int  # how many entries came after it
+
+
+_HISTORY_COLUMNS: Final = "seq, time, analyst, action, record_id, layer, change, prev_hash, hash"
+MIN_HASH_PREFIX: Final = 12  # 48 bits: no two entries of one store share it by chance
+
+
+def _history_entry(row: Sequence[Any]) -> HistoryEntry:
+    seq, time, analyst, action, record_id, layer, change, prev_hash, hash_ = row
+    try:
+        parsed = json.loads(change)
+    except ValueError:
+        parsed = {"unreadable": change}  # verify() says so; the log stays viewable
+    return HistoryEntry(
+        seq, time, analyst, Action(action), record_id, layer, parsed, prev_hash, hash_
+    )
+
+
+def _hash_prefix(expected: object) -> str:
+    text = expected.strip().lower() if isinstance(expected, str) else ""
+    if not (MIN_HASH_PREFIX <= len(text) <= 64 and all(c in "0123456789abcdef" for c in text)):
+        raise DataError(
+            Problem(
+                f"{expected!r} is not a history hash: give its 64 hex digits, or at least "
+                f"the first {MIN_HASH_PREFIX}",
+                field="expect",
+            )
+        )
+    return text
 
 
 class _Unset(enum.Enum):
@@ -301,7 +353,9 @@ def _field_problems(field: str, value: object) -> list[str]:
         return []
     if field in ("geometry", "properties"):
         problem = _json_problem(value)
-        return [f"{field} {problem}"] if problem else []
+        if problem:
+            return [f"{field} {problem}"]
+        return _geometry_problems(cast(dict[str, Any], value)) if field == "geometry" else []
     if field == "date":
         if value is None:
             return []
@@ -319,6 +373,14 @@ def _field_problems(field: str, value: object) -> list[str]:
             return []
         return [f"date_as_stated must be text or None, not {type(value).__name__}"]
     raise AssertionError(field)
+
+
+def _geometry_problems(geometry: dict[str, Any]) -> list[str]:
+    # What every importer and the drawing tool check: the map and the exports rely on
+    # it, so a record is never kept, or read back, without it.
+    if geometry.get("coordinates") == []:
+        return ["the geometry has no coordinates"]
+    return [f"the geometry is not valid GeoJSON: {m}" for m in geometry_problems(geometry)]
 
 
 def _record_problems(record: object, file: str | None = None) -> list[Problem]:
@@ -372,20 +434,92 @@ def _row(doc: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-_RECORD_COLUMNS: Final = "id, layer, kind, name, geometry, properties, date, date_as_stated"
+_COLUMN_ORDER: Final = (
+    "id",
+    "layer",
+    "kind",
+    "name",
+    "geometry",
+    "properties",
+    "date",
+    "date_as_stated",
+)
+_RECORD_COLUMNS: Final = ", ".join(_COLUMN_ORDER)
 
 
-def _doc_from_row(row: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "id": row[0],
-        "layer": row[1],
-        "kind": row[2],
-        "name": row[3],
-        "geometry": json.loads(row[4]),
-        "properties": json.loads(row[5]),
-        "date": row[6],
-        "date_as_stated": row[7],
-    }
+@dataclass(frozen=True)
+class DamagedRow:
+    """A row of the records table that cannot be read back as a record: changed
+    outside the store, or damaged on disk. `Store.records` leaves it out."""
+
+    record_id: str  # as stored; the repr() of it if it is not text
+    layer: str  # likewise
+    reason: str  # what is wrong, in words
+
+    def __str__(self) -> str:
+        return f"record {_shown(self.record_id)} in layer {self.layer!r} is damaged: {self.reason}"
+
+
+def _shown(text: str) -> str:
+    """`text` as is if it prints as itself, else its repr: a value from a damaged row
+    may hold terminal control characters."""
+    return text if text.isprintable() else repr(text)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _read_json(text: object) -> Any:
+    if not isinstance(text, str):
+        raise TypeError(f"it is stored as {type(text).__name__}, not as text")
+    try:
+        # json.loads accepts NaN and Infinity, which the store never writes.
+        return json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise ValueError("it is nested too deeply") from exc
+
+
+def _read_row(row: Sequence[Any]) -> tuple[dict[str, Any], list[str]]:
+    """A records row (in `_RECORD_COLUMNS` order) as a document, and what keeps it from
+    being read back as a record (nothing if it can be).
+
+    JSON that cannot be read stays as its text in the document, so that the history
+    replay in `verify` still finds the row and says it differs."""
+    doc = dict(zip(_COLUMN_ORDER, row[:8], strict=True))
+    reasons = []
+    for field in _COLUMN_ORDER:
+        if isinstance(doc[field], bytes):  # a BLOB, which only a raw SQL write makes
+            reasons.append(f"{field} is stored as bytes, not as text")
+            doc[field] = repr(doc[field])  # JSON, for the replay, and never what history holds
+            continue
+        if field in ("geometry", "properties"):
+            try:
+                doc[field] = value = _read_json(doc[field])
+            except (ValueError, TypeError) as exc:
+                reasons.append(f"{field} is not readable JSON ({exc})")
+                continue
+            # Read from JSON text without NaN, it writes back the same: the type is all
+            # that is left of _json_problem to check (and the round trip would be slow).
+            if not isinstance(value, dict):
+                reasons.append(f"{field} must be a JSON object (dict), not {type(value).__name__}")
+            elif field == "geometry":
+                reasons += _geometry_problems(value)
+            continue
+        reasons += _field_problems(field, doc[field])
+    return doc, reasons
+
+
+def _damaged(doc: dict[str, Any], reasons: list[str]) -> DamagedRow:
+    def text(value: object) -> str:
+        return value if isinstance(value, str) else repr(value)
+
+    return DamagedRow(text(doc["id"]), text(doc["layer"]), "; ".join(reasons))
+
+
+_NO_LAYER_ROW: Final = "its layer has no row in the layers table"
+# A records query's last column: whether the record's layer has its row.
+_LAYER_KNOWN: Final = "layer IN (SELECT name FROM layers)"
 
 
 def _records_digest(docs: list[dict[str, Any]]) -> str:
@@ -420,6 +554,28 @@ def _short(sha256: str) -> str:
     return f"{sha256[:12]}…"
 
 
+def _can_write(folder: Path) -> bool:
+    """Whether SQLite may write here: the database and, for its -wal and -shm files, the
+    folder. (Root may write anything except on read-only media, which access() reports.)"""
+    return os.access(folder, os.W_OK) and os.access(folder / DB_NAME, os.W_OK)
+
+
+def _no_store_message(folder: Path) -> str:
+    files_dir = folder / FILES_DIR
+    with contextlib.suppress(OSError):
+        kept = sum(1 for path in files_dir.iterdir() if not path.name.startswith("."))
+        if kept:
+            return (
+                f"no store at {folder}: the database {DB_NAME} is missing, but {files_dir} "
+                f"holds {kept} kept file{'s' if kept != 1 else ''}; restore the database "
+                "from a backup (nothing was created)"
+            )
+    return (
+        f"no store at {folder}: nothing has been imported there, or {ENV_DATA_DIR} "
+        "is mistyped (nothing was created)"
+    )
+
+
 # --- the store ------------------------------------------------------------------------
 
 
@@ -429,11 +585,20 @@ class Store:
     and processes: it holds no connection, each operation opens its own."""
 
     data_dir: Path
+    # Reads only, and writes nothing at all, not even SQLite's -wal and -shm files: for a
+    # store on read-only media or in a folder this user may not write. See _read_only_uri.
+    read_only: bool = False
 
     @classmethod
     def open(cls, data_dir: Path) -> Store:
-        """Open the store in `data_dir`, creating the folder, database and schema if new."""
-        store = cls(Path(data_dir).expanduser().resolve())
+        """Open the store in `data_dir`, creating the folder, database and schema if new.
+
+        An existing store that this user may not write is opened read-only: it can be
+        read and verified, and every write raises StoreError."""
+        folder = Path(data_dir).expanduser().resolve()
+        if (folder / DB_NAME).is_file() and not _can_write(folder):
+            return cls.open_existing(folder)
+        store = cls(folder)
         try:
             # Private by default: the evidence may name witnesses and places to protect.
             store.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -469,6 +634,34 @@ class Store:
                 raise
         return store
 
+    @classmethod
+    def open_existing(cls, data_dir: Path, *, read_only: bool = False) -> Store:
+        """Open the store in `data_dir` without creating anything: for reading commands,
+        which must not answer "intact" about an empty store they just made.
+
+        Raises StoreNotFound if there is no database there. The store is read-only if
+        `read_only` is given or this user may not write its folder or database."""
+        folder = Path(data_dir).expanduser().resolve()
+        db_path = folder / DB_NAME
+        if not db_path.is_file():
+            raise StoreNotFound(_no_store_message(folder))
+        store = cls(folder, read_only=read_only or not _can_write(folder))
+        with store._session() as conn:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            raise StoreError(
+                f"{db_path} is not an evidence store (it has no tables): was it created by "
+                "another program, or emptied?"
+            )
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{db_path} was made by a newer version of the explorer "
+                f"(schema {version}; this one reads {SCHEMA_VERSION})"
+            )
+        if version != SCHEMA_VERSION:
+            raise StoreError(f"{db_path}: no migration from schema {version}")
+        return store
+
     @property
     def db_path(self) -> Path:
         return self.data_dir / DB_NAME
@@ -493,11 +686,30 @@ class Store:
 
     # --- connections and transactions ---
 
+    def _read_only_uri(self) -> str:
+        """Where a read-only connection goes, such that it writes no file at all.
+
+        SQLite's WAL mode keeps its index in a -shm file beside the database; a plain
+        ``mode=ro`` connection creates the -shm and -wal files, and fails where the
+        folder is not writable ("attempt to write a readonly database"). With no -wal
+        file there are no changes outside the database file, so ``immutable=1`` reads
+        that file alone and locks nothing. With a -wal file (a writer is connected, or
+        one was killed), ignoring it would read an older state, so the connection goes
+        through the existing -wal and -shm files; SQLite reads those read-only."""
+        wal = self.db_path.with_name(DB_NAME + "-wal")
+        uri = f"{self.db_path.absolute().as_uri()}?mode=ro"
+        return uri if wal.exists() else uri + "&immutable=1"
+
     @contextlib.contextmanager
     def _session(self, *, create: bool = False) -> Iterator[sqlite3.Connection]:
         # mode=rw: an operation on a store whose folder was moved must fail, not
         # quietly start an empty store.
-        target = str(self.db_path) if create else f"{self.db_path.absolute().as_uri()}?mode=rw"
+        if create:
+            target = str(self.db_path)
+        elif self.read_only:
+            target = self._read_only_uri()
+        else:
+            target = f"{self.db_path.absolute().as_uri()}?mode=rw"
         try:
             conn = sqlite3.connect(
                 target, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=not create
@@ -510,13 +722,23 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             yield conn
         except sqlite3.Error as exc:
-            raise StoreError(f"the store {self.db_path} failed: {exc}") from exc
+            raise StoreError(f"the store {self.db_path} failed: {exc}{self._hint()}") from exc
         finally:
             conn.close()
+
+    def _hint(self) -> str:
+        if self.read_only and self.db_path.with_name(DB_NAME + "-wal").exists():
+            return (
+                f" (the store is read-only here, and its {DB_NAME}-wal file holds changes "
+                "that SQLite reads only with its -shm file, which it cannot create here: copy "
+                "the whole folder somewhere writable and read it there)"
+            )
+        return ""
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One atomic write: everything inside commits together or not at all."""
+        self._refuse_if_read_only()
         with self._session() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -538,6 +760,13 @@ class Store:
             finally:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"the store {self.data_dir} is read-only here (opened read-only, or its folder "
+                "or database cannot be written by this user): nothing was changed"
+            )
 
     def _before_commit(self) -> None:
         """Runs inside every write transaction just before COMMIT. Tests override it to
@@ -595,22 +824,46 @@ class Store:
     def history(self) -> list[HistoryEntry]:
         """Every change ever made, oldest first, including those to deleted records."""
         with self._session() as conn:
+            rows = conn.execute(f"SELECT {_HISTORY_COLUMNS} FROM history ORDER BY seq").fetchall()
+        return [_history_entry(row) for row in rows]
+
+    def latest(self) -> HistoryHead | None:
+        """The latest history entry's number and hash, and the number of entries; None
+        while the history is empty. Kept outside the store (a report, an export's
+        manifest), the hash anchors the store: see `find_entry`."""
+        with self._read() as conn:
+            row = conn.execute("SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1").fetchone()
+            count = conn.execute("SELECT count(*) FROM history").fetchone()[0]
+        return HistoryHead(row[0], row[1], count) if row else None
+
+    def find_entry(self, expected: str) -> FoundEntry | None:
+        """The history entry whose hash is `expected` (its 64 hex digits, or at least
+        the first 12), and how many entries came after it; None if no entry has it.
+
+        None means the store is behind the hash (entries were removed after it was
+        noted) or is another store; a found entry with later entries means the store
+        went on after the hash was noted, which is fine. DataError if `expected` is not
+        such a hash or names more than one entry."""
+        prefix = _hash_prefix(expected)
+        with self._read() as conn:
             rows = conn.execute(
-                "SELECT seq, time, analyst, action, record_id, layer, change, prev_hash, hash"
-                " FROM history ORDER BY seq"
+                f"SELECT {_HISTORY_COLUMNS} FROM history WHERE substr(hash, 1, ?) = ? ORDER BY seq",
+                (len(prefix), prefix),
             ).fetchall()
-        entries = []
-        for seq, time, analyst, action, record_id, layer, change, prev_hash, hash_ in rows:
-            try:
-                parsed = json.loads(change)
-            except ValueError:
-                parsed = {"unreadable": change}  # verify() says so; the log stays viewable
-            entries.append(
-                HistoryEntry(
-                    seq, time, analyst, Action(action), record_id, layer, parsed, prev_hash, hash_
+            if len(rows) > 1:
+                seqs = ", ".join(str(row[0]) for row in rows)
+                raise DataError(
+                    Problem(
+                        f"the hash {prefix} starts the hashes of entries {seqs}: give more digits",
+                        field="expect",
+                    )
                 )
-            )
-        return entries
+            if not rows:
+                return None
+            later = conn.execute(
+                "SELECT count(*) FROM history WHERE seq > ?", (rows[0][0],)
+            ).fetchone()[0]
+        return FoundEntry(_history_entry(rows[0]), later)
 
     # --- layers ---
 
@@ -664,25 +917,51 @@ class Store:
     # --- records ---
 
     def records(self, layer: str | None = None) -> list[LayerRecord]:
-        """Current (not deleted) records, in the order they were added."""
-        query = f"SELECT {_RECORD_COLUMNS} FROM records WHERE deleted_at IS NULL"
+        """Current (not deleted) records, in the order they were added.
+
+        A row that cannot be read back as a record is left out, never raised: one
+        damaged row must not hide the others or the integrity check. `damaged` lists
+        those rows."""
+        return self._current(layer)[0]
+
+    def damaged(self, layer: str | None = None) -> list[DamagedRow]:
+        """The current (not deleted) rows that `records` leaves out, and why."""
+        return self._current(layer)[1]
+
+    def _current(self, layer: str | None) -> tuple[list[LayerRecord], list[DamagedRow]]:
+        query = f"SELECT {_RECORD_COLUMNS}, {_LAYER_KNOWN} FROM records WHERE deleted_at IS NULL"
         params: tuple[str, ...] = ()
         if layer is not None:
             query += " AND layer = ?"
             params = (layer,)
         with self._session() as conn:
             rows = conn.execute(query + " ORDER BY pk", params).fetchall()
-        return [_from_doc(_doc_from_row(row)) for row in rows]
+        records, damaged = [], []
+        for row in rows:
+            doc, reasons = _read_row(row)
+            if not row[8]:
+                reasons.append(_NO_LAYER_ROW)
+            if reasons:
+                damaged.append(_damaged(doc, reasons))
+            else:
+                records.append(_from_doc(doc))
+        return records, damaged
 
     def _current_doc(self, conn: sqlite3.Connection, record_id: str) -> dict[str, Any]:
         row = conn.execute(
-            f"SELECT {_RECORD_COLUMNS}, deleted_at FROM records WHERE id = ?", (record_id,)
+            f"SELECT {_RECORD_COLUMNS}, deleted_at, {_LAYER_KNOWN} FROM records WHERE id = ?",
+            (record_id,),
         ).fetchone()
         if row is None:
             raise StoreError(f"there is no record with id {record_id!r}")
         if row[8] is not None:
             raise StoreError(f"record {record_id!r} was deleted at {row[8]}")
-        return _doc_from_row(row)
+        doc, reasons = _read_row(row)
+        if not row[9]:
+            reasons.append(_NO_LAYER_ROW)
+        if reasons:
+            raise StoreError(f"{_damaged(doc, reasons)}; run verify")
+        return doc
 
     def get(self, record_id: str) -> LayerRecord:
         """The current state of one record; StoreError if unknown or deleted."""
@@ -857,6 +1136,7 @@ class Store:
         All or nothing: the records, the file's row and the history entry commit in
         one transaction. Records without an id get one; every record gets `layer`.
         """
+        self._refuse_if_read_only()  # before the file is kept, not only at the transaction
         who = _checked_analyst(analyst)
         problems = [
             problem
@@ -990,9 +1270,12 @@ class Store:
             tmp.unlink(missing_ok=True)
 
     def verify(self) -> list[str]:
-        """Check the history chain, the records against the history, and every kept file.
+        """Check the history chain; the records, layers and files rows against the
+        history; and every kept file.
 
-        Returns what is wrong, in words; an empty list means intact."""
+        Returns what is wrong, in words; an empty list means intact. The chain cannot
+        show that its last entries were removed with care: compare `latest` with a hash
+        noted outside the store (`find_entry`)."""
         with self._read() as conn:
             history = conn.execute(
                 "SELECT seq, time, analyst, action, record_id, layer, change, prev_hash, hash"
@@ -1002,8 +1285,12 @@ class Store:
             records = conn.execute(
                 f"SELECT {_RECORD_COLUMNS}, deleted_at FROM records ORDER BY pk"
             ).fetchall()
+            layers = conn.execute(
+                "SELECT name, name_key, created_at, file_id FROM layers ORDER BY id"
+            ).fetchall()
             files = conn.execute(
-                "SELECT sha256, size, file_name, received_at, layer FROM files ORDER BY id"
+                "SELECT id, sha256, size, file_name, received_at, layer, analyst"
+                " FROM files ORDER BY id"
             ).fetchall()
             guards = {
                 name
@@ -1018,19 +1305,20 @@ class Store:
         ]
         entries, chain_problems = _check_chain(history, high[0] if high else 0)
         problems += chain_problems
-        problems += _check_records(entries, records)
+        problems += _check_records(entries, records, {row[0] for row in layers})
+        problems += _check_layers(entries, layers, files)
         problems += self._check_files(entries, files)
         return problems
 
     def _check_files(self, entries: list[_Entry], files: list[Sequence[Any]]) -> list[str]:
         problems = []
         imports = {
-            (entry.change["file"].get("sha256"), entry.layer): (entry.seq, entry.change)
+            (entry.change["file"].get("sha256"), entry.layer): entry
             for entry in entries
             if entry.action == Action.IMPORT and isinstance(entry.change.get("file"), dict)
         }
         checked: dict[str, str | None] = {}
-        for sha256, size, file_name, received_at, layer in files:
+        for _, sha256, size, file_name, received_at, layer, analyst in files:
             found = imports.pop((sha256, layer), None)
             if found is None:
                 problems.append(
@@ -1038,24 +1326,26 @@ class Store:
                     f"as layer {layer!r}"
                 )
             else:
-                kept = found[1]["file"]
-                if (kept.get("size"), kept.get("name"), kept.get("received_at")) != (
+                kept = found.change["file"]
+                # The analyst who handed the file in is the one who signed the import.
+                if (kept.get("size"), kept.get("name"), kept.get("received_at"), found.analyst) != (
                     size,
                     file_name,
                     received_at,
+                    analyst,
                 ):
                     problems.append(
                         f"file {_short(sha256)} ({file_name}): its row differs from history "
-                        f"entry {found[0]}"
+                        f"entry {found.seq}"
                     )
             if sha256 not in checked:
                 checked[sha256] = self._check_kept_copy(sha256, size)
             if checked[sha256]:
                 problems.append(f"file {_short(sha256)} ({file_name}): {checked[sha256]}")
-        for seq, change in imports.values():
+        for entry in imports.values():
             problems.append(
-                f"history entry {seq}: the file {_short(change['file']['sha256'])} it imported "
-                "has no row in the files table"
+                f"history entry {entry.seq}: the file {_short(entry.change['file']['sha256'])} "
+                "it imported has no row in the files table"
             )
         return problems
 
@@ -1082,6 +1372,8 @@ class _Entry(NamedTuple):
     record_id: str | None
     layer: str
     change: dict[str, Any]
+    time: str
+    analyst: str
 
 
 def _check_chain(history: list[Sequence[Any]], high: int) -> tuple[list[_Entry], list[str]]:
@@ -1113,7 +1405,7 @@ def _check_chain(history: list[Sequence[Any]], high: int) -> tuple[list[_Entry],
                 problems.append(
                     f"history entry {seq}: hash does not match its content (edited after the fact?)"
                 )
-            entries.append(_Entry(seq, action, record_id, layer, change))
+            entries.append(_Entry(seq, action, record_id, layer, change, time, analyst))
         if stored_prev != prev_hash:
             if prev_seq == 0:
                 problems.append(f"history entry {seq}: prev_hash is not the start of the chain")
@@ -1128,21 +1420,25 @@ def _check_chain(history: list[Sequence[Any]], high: int) -> tuple[list[_Entry],
     return entries, problems
 
 
-def _check_records(entries: list[_Entry], rows: list[Sequence[Any]]) -> list[str]:
+def _check_records(
+    entries: list[_Entry], rows: list[Sequence[Any]], layer_names: set[str]
+) -> list[str]:
     """Undo the history, newest first, on the records table; every step must fit.
 
     What remains must be nothing: a record no entry created, or a value no entry
-    set, was written around the store."""
+    set, was written around the store. A row that cannot be read as a record is
+    named first, with the reason."""
     problems = []
     state: dict[str, dict[str, Any]] = {}
-    deleted: dict[str, bool] = {}
+    deleted: dict[str, str | None] = {}  # when each record was deleted, None if it is not
     for row in rows:
-        try:
-            state[row[0]] = _doc_from_row(row)
-        except ValueError:
-            problems.append(f"record {row[0]}: its geometry or properties are not readable JSON")
-            continue
-        deleted[row[0]] = row[8] is not None
+        doc, reasons = _read_row(row)
+        if doc["layer"] not in layer_names:
+            reasons.append(_NO_LAYER_ROW)
+        if reasons:
+            problems.append(str(_damaged(doc, reasons)))
+        state[doc["id"]] = doc
+        deleted[doc["id"]] = row[8]
     for entry in reversed(entries):
         try:
             problems += _undo(entry, state, deleted)
@@ -1153,9 +1449,59 @@ def _check_records(entries: list[_Entry], rows: list[Sequence[Any]]) -> list[str
     return problems
 
 
-def _undo(entry: _Entry, state: dict[str, dict[str, Any]], deleted: dict[str, bool]) -> list[str]:
+def _check_layers(
+    entries: list[_Entry], layers: list[Sequence[Any]], files: list[Sequence[Any]]
+) -> list[str]:
+    """Each layers row against the history entry that created the layer: the first one
+    naming it (an import, or the first record drawn in it), at whose time it was made."""
+    outside = "(changed outside the store?)"
+    creators: dict[str, _Entry] = {}
+    for entry in entries:
+        creators.setdefault(entry.layer, entry)
+    files_by_id = {row[0]: row for row in files}
+    problems = []
+    for name, name_key, created_at, file_id in layers:
+        entry = creators.pop(name, None)
+        if entry is None:
+            problems.append(
+                f"layer {name!r}: no history entry created it (added or renamed outside the store?)"
+            )
+            continue
+        if not isinstance(name, str) or name_key != name.casefold():
+            # the key keeps two layers differing only in case apart
+            problems.append(f"layer {name!r}: its case-blind key is {name_key!r} {outside}")
+        if created_at != entry.time:
+            problems.append(
+                f"layer {name!r}: made at {created_at}, but history entry {entry.seq} made it "
+                f"at {entry.time} {outside}"
+            )
+        if entry.action == Action.IMPORT:
+            imported = entry.change.get("file")
+            sha256 = imported.get("sha256") if isinstance(imported, dict) else None
+            linked = files_by_id.get(file_id)
+            if linked is None or (linked[1], linked[5]) != (sha256, name):
+                problems.append(
+                    f"layer {name!r}: not linked to the file history entry {entry.seq} "
+                    f"imported for it {outside}"
+                )
+        elif file_id is not None:
+            problems.append(
+                f"layer {name!r}: linked to an imported file, but history entry {entry.seq} "
+                f"made it for a drawn record {outside}"
+            )
+    problems += [
+        f"layer {name!r}: history entry {entry.seq} made it, but it has no row in the layers "
+        "table (removed or renamed outside the store?)"
+        for name, entry in creators.items()
+    ]
+    return problems
+
+
+def _undo(
+    entry: _Entry, state: dict[str, dict[str, Any]], deleted: dict[str, str | None]
+) -> list[str]:
     """Undo one entry on `state`, saying where the state does not fit it."""
-    seq, action, rid, layer, change = entry
+    seq, action, rid, layer, change, time, _ = entry
     outside = "(changed outside the store?)"
     if action == Action.IMPORT:
         # Records added to this layer later were already undone, so what is left of
@@ -1163,7 +1509,7 @@ def _undo(entry: _Entry, state: dict[str, dict[str, Any]], deleted: dict[str, bo
         ids = [i for i, doc in state.items() if doc["layer"] == layer]
         docs = [state.pop(i) for i in ids]
         problems = []
-        if any([deleted.pop(i) for i in ids]):
+        if any([deleted.pop(i) is not None for i in ids]):
             problems.append(f"layer {layer!r}: a record is marked deleted without history")
         if len(docs) != change["count"] or _records_digest(docs) != change["records_sha256"]:
             problems.append(
@@ -1175,9 +1521,14 @@ def _undo(entry: _Entry, state: dict[str, dict[str, Any]], deleted: dict[str, bo
         return [f"history entry {seq}: record {rid} is not in the store"]
     if action == Action.DELETE:
         problems = []
-        if not deleted[rid]:
+        if deleted[rid] is None:
             problems.append(f"record {rid}: history entry {seq} deleted it, but it is not deleted")
-        deleted[rid] = False
+        elif deleted[rid] != time:
+            problems.append(
+                f"record {rid}: marked deleted at {deleted[rid]}, but history entry {seq} "
+                f"deleted it at {time} {outside}"
+            )
+        deleted[rid] = None
         if canonical_json(state[rid]) != canonical_json(change["record"]):
             problems.append(f"record {rid}: not what history entry {seq} deleted {outside}")
         return problems
@@ -1193,7 +1544,7 @@ def _undo(entry: _Entry, state: dict[str, dict[str, Any]], deleted: dict[str, bo
     # create
     problems = []
     doc = state.pop(rid)
-    if deleted.pop(rid):
+    if deleted.pop(rid) is not None:
         problems.append(f"record {rid}: marked deleted, but no history entry deleted it")
     if canonical_json(doc) != canonical_json(change["record"]):
         problems.append(

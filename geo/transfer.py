@@ -50,6 +50,22 @@ def imported_source_files(store: Store) -> list[SourceFile]:
     ]
 
 
+def store_state(store: Store) -> dict[str, Any]:
+    """What an export's manifest says about the store it read: the latest history
+    hash, which anchors the store (see geo.store), and the damaged records that
+    `Store.records` left out of the export."""
+    head = store.latest()
+    return {
+        "history_entries": head.entries if head else 0,
+        "latest_seq": head.seq if head else None,
+        "latest_hash": head.hash if head else None,
+        "damaged_records_left_out": [
+            {"id": row.record_id, "layer": row.layer, "reason": row.reason}
+            for row in store.damaged()
+        ],
+    }
+
+
 def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
     """Every record as a LayerRecord; a case record carries its exported GeoJSON properties."""
     converted = []
@@ -94,8 +110,11 @@ def export(
     imported_files: list[SourceFile],
     with_manifest: bool,
     base_name: str | None = None,
+    store: dict[str, Any] | None = None,
 ) -> Export:
-    """The records in `fmt`, and (optionally) the manifest that describes the export."""
+    """The records in `fmt`, and (optionally) the manifest that describes the export.
+
+    `store` is `store_state` of the store the records were read from, None if none."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
     name = f"{base_name or case.meta.id}{'-view' if view else ''}.{_SUFFIX[fmt]}"
@@ -115,6 +134,7 @@ def export(
             counts={f"{layer}/{kind}": int(n) for (layer, kind), n in counts.items()}
             | {"total": len(records)},
             sources=(case_source_files(case_dir) if case_dir else []) + imported_files,
+            store=store,
         )
     return Export(file_name=name, data=data, manifest=manifest)
 

@@ -2,15 +2,20 @@
 
     python -m tests.store_worker add DATA_DIR ANALYST COUNT READY GO
     python -m tests.store_worker import-and-hang DATA_DIR COUNT READY
+    python -m tests.store_worker add-and-die DATA_DIR RECORD_ID
 
 `add` opens the store, says it is ready, waits for GO to exist (so that every
 worker writes at the same time), then adds COUNT annotations. `import-and-hang`
 imports COUNT records and, inside the transaction, just before COMMIT, says it
-is there and sleeps until the test kills it.
+is there and sleeps until the test kills it. `add-and-die` adds one annotation
+while another connection holds the database open, then dies without closing it:
+the new entry stays in store.sqlite3-wal, as after a crash.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -78,6 +83,13 @@ def main(argv: list[str]) -> int:
             file_bytes=b'{"type": "FeatureCollection", "features": []} crash test',
         )
         return 0
+    if mode == "add-and-die":
+        store = Store.open(data_dir)
+        holder = sqlite3.connect(store.db_path)
+        holder.execute("SELECT count(*) FROM history").fetchone()
+        # The store's own connection is not the last one to close: no checkpoint.
+        store.add(annotation(0, argv[2]), analyst="crash test")
+        os._exit(0)
     sys.exit(f"unknown mode {mode!r}")
 
 

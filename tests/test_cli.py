@@ -1,7 +1,13 @@
 import copy
+import hashlib
 import json
+import os
+import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,7 +15,12 @@ import pytest
 from geo.case import load_case
 from geo.cli import main
 from geo.formats import read_upload
-from tests.conftest import TINY_FILES, record, write_case
+from geo.records import as_new_records
+from geo.store import Store
+from tests.conftest import ROOT, TINY_FILES, record, write_case
+from tests.store_worker import annotation
+
+SITES = Path(__file__).parent / "data" / "imports" / "sites.geojson"
 
 
 def test_validate_the_shipped_case(capsys):
@@ -253,3 +264,258 @@ def test_extract_refuses_binary(tmp_path, capsys):
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00")
     assert main(["extract", str(binary)]) == 1
     assert "Traceback" not in capsys.readouterr().err
+
+
+# --- reading commands: never create a store, never write one, never crash on one ---------
+
+
+def test_verify_never_creates_a_store(tmp_path, monkeypatch, capsys):
+    mistyped = tmp_path / "geo-dta"
+    monkeypatch.setenv("GEO_DATA_DIR", str(mistyped))
+    assert main(["verify"]) == 1
+    captured = capsys.readouterr()
+    assert f"error: no store at {mistyped}: nothing has been imported there" in captured.err
+    assert "intact" not in captured.out and not mistyped.exists()
+
+
+def test_export_without_a_store_writes_the_case_and_says_so(tmp_path, monkeypatch, capsys):
+    mistyped = tmp_path / "geo-dta"
+    monkeypatch.setenv("GEO_DATA_DIR", str(mistyped))
+    out = tmp_path / "case.geojson"
+    assert main(["export", "--out", str(out), "--manifest"]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: no store at {mistyped}" in err and "exporting the case's records only" in err
+    assert not mistyped.exists()
+    assert {
+        f["properties"].get("layer", "case") for f in json.loads(out.read_bytes())["features"]
+    } == {"case"}
+    manifest = json.loads((tmp_path / "case.geojson.manifest.json").read_bytes())
+    assert manifest["store"] is None
+
+
+def test_export_leaves_out_a_damaged_record_and_says_which(tmp_path, private_store, capsys):
+    assert main(["import", str(SITES), "--layer", "team sites", "--analyst", "A"]) == 0
+    store = Store.open(private_store)
+    first, *others = store.records()
+    with sqlite3.connect(store.db_path) as conn:
+        conn.execute("UPDATE records SET geometry = '{not json' WHERE id = ?", (first.id,))
+    out = tmp_path / "all.geojson"
+    assert main(["export", "--out", str(out), "--manifest"]) == 0
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert (
+        f"warning: record {first.id} in layer 'team sites' is damaged: geometry is not readable "
+        "JSON (Expecting property name" in err
+    )
+    assert "; it was left out of the export" in err
+    case_count = len(load_case(Path(__file__).parent.parent / "data" / "saydnaya").records)
+    total = case_count + len(others)
+    assert (
+        f"wrote {total} of {total} records to {out}; 1 record of the store damaged and left out"
+        in err
+    )
+    mine = [f["properties"]["id"] for f in json.loads(out.read_bytes())["features"]]
+    assert first.id not in mine and {r.id for r in others} <= set(mine)
+    manifest = json.loads((tmp_path / "all.geojson.manifest.json").read_bytes())
+    [left_out] = manifest["store"]["damaged_records_left_out"]
+    assert (left_out["id"], left_out["layer"]) == (first.id, "team sites")
+    assert main(["verify"]) == 1
+    assert f"error: record {first.id} in layer 'team sites' is damaged" in capsys.readouterr().err
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A folder another user may enter: run as root, the read-only test reads as nobody."""
+    folder = Path(tempfile.mkdtemp(prefix="geo-read-only-"))
+    folder.chmod(0o755)
+    yield folder
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    shutil.rmtree(folder)
+
+
+def read_as_another_user(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """python ARGS by a user who may not write the store: this user after chmod or, for
+    root, whom chmod does not stop, the unprivileged user nobody."""
+    as_nobody = {"user": 65534, "group": 65534, "extra_groups": []} if os.geteuid() == 0 else {}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**os.environ, "GEO_DATA_DIR": str(data_dir)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **as_nobody,  # type: ignore[call-overload]
+    )
+
+
+def file_states(folder: Path) -> dict[str, tuple[int, int, int]]:
+    return {
+        str(path.relative_to(folder)): (
+            path.stat().st_size,
+            path.stat().st_mtime_ns,
+            path.stat().st_mode,
+        )
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+APP_READS = """
+import json, sys
+from geo.store import Store, StoreError, default_data_dir
+from tests.store_worker import annotation
+store = Store.open(default_data_dir())  # as the app opens it
+try:
+    store.add(annotation(99, "nobody"), analyst="nobody")
+except StoreError as exc:
+    refused = str(exc)
+print(json.dumps({"read_only": store.read_only, "ids": [r.id for r in store.records()],
+                  "refused": refused}))
+"""
+
+
+@pytest.mark.parametrize("crashed_writer", [False, True], ids=["at-rest", "wal-left-by-a-crash"])
+def test_a_store_this_user_may_not_write_is_verified_and_exported(shared_dir, crashed_writer):
+    probe = read_as_another_user(shared_dir, "-c", "import geo.cli")
+    if os.geteuid() == 0 and probe.returncode != 0:  # a checkout in /root, say
+        pytest.skip(f"the user nobody cannot run this checkout: {probe.stderr[-300:]}")
+    data_dir = shared_dir / "data"
+    store = Store.open(data_dir)
+    for index in range(3):
+        store.add(annotation(index, "A"), analyst="A")
+    upload = read_upload(SITES.name, SITES.read_bytes(), layer="team sites")
+    store.import_layer(
+        "team sites",
+        as_new_records(upload.records),
+        analyst="A",
+        file_name=SITES.name,
+        file_bytes=SITES.read_bytes(),
+    )
+    noted = store.history()[-1]
+    ids = [r.id for r in store.records()]
+    if crashed_writer:
+        worker = subprocess.run(
+            [sys.executable, "-m", "tests.store_worker", "add-and-die", str(data_dir), "crashed"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert worker.returncode == 0, worker.stderr
+        assert (data_dir / "store.sqlite3-wal").stat().st_size > 0  # its entry is there only
+        ids.append("crashed-0")
+    for path in [*data_dir.rglob("*"), data_dir]:  # chmod a-w, deepest first
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    before = file_states(data_dir)
+
+    export = read_as_another_user(data_dir, "-m", "geo", "export", "--out", "-")
+    assert export.returncode == 0, export.stderr
+    exported = {f["properties"].get("id") for f in json.loads(export.stdout)["features"]}
+    assert set(ids) <= exported
+
+    verify = read_as_another_user(data_dir, "-m", "geo", "verify", "--expect", noted.hash[:12])
+    assert verify.returncode == 0, verify.stderr
+    entries = noted.seq + crashed_writer  # immutable=1 would not see the crashed one's
+    assert f"history: {entries} entries, latest hash " in verify.stdout
+    expected = "1 entry came after it" if crashed_writer else "the latest: no entry was added"
+    assert f"expected hash: entry {noted.seq}" in verify.stdout and expected in verify.stdout
+    assert "(read-only here): intact" in verify.stdout
+
+    app = read_as_another_user(data_dir, "-c", APP_READS)
+    assert app.returncode == 0, app.stderr
+    seen = json.loads(app.stdout)
+    assert seen["read_only"] and seen["ids"] == ids
+    assert "is read-only here" in seen["refused"]
+    assert file_states(data_dir) == before  # not a byte written, not even -wal or -shm
+
+
+# --- the latest hash, kept outside the store, anchors it ---------------------------------
+
+
+def test_verify_prints_the_latest_hash_and_checks_an_expected_one(private_store, capsys):
+    assert main(["import", str(SITES), "--layer", "one", "--analyst", "A"]) == 0
+    noted = Store.open(private_store).latest()
+    capsys.readouterr()
+    assert main(["verify", "--expect", noted.hash[:12]]) == 0
+    out = capsys.readouterr().out
+    assert f"history: 1 entry, latest hash {noted.hash}\n" in out
+    assert "expected hash: entry 1, the latest: no entry was added since" in out
+
+    assert main(["import", str(SITES), "--layer", "two", "--analyst", "A"]) == 0
+    capsys.readouterr()
+    assert main(["verify", "--expect", noted.hash]) == 0
+    assert "expected hash: entry 1; 1 entry came after it (the store went on" in (
+        capsys.readouterr().out
+    )
+
+    elsewhere = hashlib.sha256(b"another store").hexdigest()
+    assert main(["verify", "--expect", elsewhere]) == 1
+    err = capsys.readouterr().err
+    assert (
+        f"error: the expected hash {elsewhere} is no entry of this store's history: the store "
+        "is behind it" in err
+    )
+    assert main(["verify", "--expect", "3f9a"]) == 1
+    assert "'3f9a' is not a history hash: give its 64 hex digits, or at least the first 12" in (
+        capsys.readouterr().err
+    )
+
+
+def test_the_manifest_carries_the_latest_hash(tmp_path, private_store, capsys):
+    assert main(["import", str(SITES), "--layer", "team sites", "--analyst", "A"]) == 0
+    out = tmp_path / "all.kml"
+    assert main(["export", "--format", "kml", "--out", str(out), "--manifest"]) == 0
+    manifest = json.loads((tmp_path / "all.kml.manifest.json").read_bytes())
+    head = Store.open(private_store).latest()
+    assert manifest["store"] == {
+        "history_entries": 1,
+        "latest_seq": 1,
+        "latest_hash": head.hash,
+        "damaged_records_left_out": [],
+    }
+    assert main(["verify", "--expect", manifest["store"]["latest_hash"]]) == 0
+    case_only = tmp_path / "case.csv"
+    assert (
+        main(["export", "--format", "csv", "--out", str(case_only), "--manifest", "--case-only"])
+        == 0
+    )
+    assert json.loads((tmp_path / "case.csv.manifest.json").read_bytes())["store"] is None
+
+
+# --- an export and its manifest ----------------------------------------------------------
+
+
+def test_validate_checks_the_manifest_beside_an_export(tmp_path, capsys):
+    out = tmp_path / "case.geojson"
+    assert main(["export", "--out", str(out), "--manifest", "--case-only"]) == 0
+    capsys.readouterr()
+    assert main(["validate", str(out)]) == 0
+    assert f"{out}: the manifest case.geojson.manifest.json matches it" in capsys.readouterr().out
+
+    out.write_bytes(out.read_bytes().replace(b"Saydnaya", b"Saydnaja", 1))
+    assert main(["validate", str(out)]) == 1
+    assert (
+        "error: the manifest case.geojson.manifest.json does not match: case.geojson: content "
+        "differs from the manifest" in capsys.readouterr().err
+    )
+
+    (tmp_path / "case.geojson.manifest.json").write_text("{half a manifest")
+    assert main(["validate", str(out)]) == 1
+    assert "case.geojson.manifest.json cannot be read as JSON" in capsys.readouterr().err
+
+    kml = tmp_path / "case.kml"
+    assert main(["export", "--out", str(kml), "--format", "kml", "--manifest", "--case-only"]) == 0
+    assert main(["validate", str(kml)]) == 0
+    assert "the manifest case.kml.manifest.json matches it" in capsys.readouterr().out
+
+
+def test_an_export_without_a_manifest_removes_the_one_that_no_longer_matches(tmp_path, capsys):
+    out = tmp_path / "case.geojson"
+    assert main(["export", "--out", str(out), "--manifest", "--case-only"]) == 0
+    assert main(["export", "--out", str(out), "--case-only", "--from", "2017"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case.geojson"]  # no stale manifest
+    capsys.readouterr()
+    assert main(["validate", str(out)]) == 0
+    assert (
+        "note: no manifest: case.geojson.manifest.json is not beside it" in capsys.readouterr().err
+    )

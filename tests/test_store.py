@@ -25,6 +25,7 @@ from geo.store import (
     Action,
     Store,
     StoreError,
+    StoreNotFound,
     default_data_dir,
     entry_hash,
 )
@@ -543,6 +544,10 @@ def test_records_changed_around_the_store_are_detected(store):
             " VALUES ('planted', 'Annotations', 'place', 'x', '{}', '{}')"
         )
     assert store.verify() == [
+        # the planted row is also unreadable: '{}' is no geometry
+        "record planted in layer 'Annotations' is damaged: the geometry is not valid GeoJSON: "
+        "geometry type None is not one of Point, MultiPoint, LineString, MultiLineString, "
+        "Polygon, MultiPolygon",
         "record r2: history entry 6 deleted it, but it is not deleted",
         "layer 'Imported': its records differ from what history entry 4 imported and later "
         "entries changed (changed outside the store?)",
@@ -707,3 +712,261 @@ def test_default_data_dir(monkeypatch, tmp_path):
     assert default_data_dir() == ROOT / "geo-data"
     monkeypatch.setenv("GEO_DATA_DIR", str(tmp_path / "mine"))
     assert default_data_dir() == tmp_path / "mine"
+
+
+# --- damaged rows: hostile data stays data -------------------------------------------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "words"),
+    [
+        ("geometry", "'{not json'", "geometry is not readable JSON (Expecting property name"),
+        ("geometry", f'\'{{"type": "Point", "coordinates": {DEEP}}}\'', "nested too deeply"),
+        ("geometry", '\'{"type": "Point", "coordinates": [NaN, 0]}\'', "NaN is not JSON"),
+        ("geometry", '\'{"type": "Point", "coordinates": "x"}\'', "not valid GeoJSON"),
+        ("geometry", '\'{"type": "MultiPoint", "coordinates": []}\'', "no coordinates"),
+        ("properties", "'[1, 2]'", "properties must be a JSON object (dict), not list"),
+        ("kind", "'spaceship'", "kind must be one of place, imagery, feature, event, area"),
+        ("date", "'yesterday'", "'yesterday'"),
+        ("name", "CAST('x' AS BLOB)", "name is stored as bytes, not as text"),
+        ("layer", "'ghost'", "its layer has no row in the layers table"),
+    ],
+)
+def test_a_damaged_row_is_left_out_and_named(store, column, value, words):
+    busy_store(store)
+    intact = [r for r in store.records() if r.id != "r0"]
+    with raw(store) as conn:  # foreign keys are off in a plain connection
+        conn.execute(f"UPDATE records SET {column} = {value} WHERE id = 'r0'")
+    assert store.records() == intact  # never raises; the others are all there
+    assert store.records(ANNOTATIONS_LAYER) == [r for r in intact if r.layer == ANNOTATIONS_LAYER]
+    [damaged] = store.damaged()
+    layer = "ghost" if column == "layer" else ANNOTATIONS_LAYER
+    assert (damaged.record_id, damaged.layer) == ("r0", layer)
+    assert words in damaged.reason
+    assert store.damaged("Imported") == []
+    assert str(damaged).startswith(f"record r0 in layer '{layer}' is damaged: ")
+    for operation in (
+        lambda: store.get("r0"),
+        lambda: store.edit("r0", analyst="A", name="mended"),
+        lambda: store.delete("r0", analyst="A"),
+    ):
+        with pytest.raises(
+            StoreError, match=f"record r0 in layer '{layer}' is damaged: .*run verify"
+        ):
+            operation()
+    problems = store.verify()
+    assert str(damaged) in problems
+    assert any("r0" in p and "history entry 1" in p for p in problems)  # and it differs
+
+
+def test_a_damaged_deleted_row_is_reported_by_verify_only(store):
+    busy_store(store)
+    with raw(store) as conn:
+        conn.execute("UPDATE records SET geometry = '{not json' WHERE id = 'r2'")  # deleted
+    assert store.damaged() == [] and len(store.records()) == 7
+    assert any(
+        p.startswith("record r2 in layer 'Annotations' is damaged: ") for p in store.verify()
+    )
+
+
+def test_a_damaged_id_is_shown_escaped(store):
+    store.add(drawn("r0"), analyst="A")
+    with raw(store) as conn:
+        conn.execute("UPDATE records SET id = 'r0\x1b[2J', kind = 'x' WHERE id = 'r0'")
+    [damaged] = store.damaged()
+    assert damaged.record_id == "r0\x1b[2J"  # the value as stored, for the app to escape
+    assert "\x1b" not in str(damaged) and "'r0\\x1b[2J'" in str(damaged)
+
+
+def test_a_geometry_the_map_cannot_draw_is_refused(store):
+    bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
+    with pytest.raises(DataError, match="not valid GeoJSON: invalid Polygon"):
+        store.add(drawn("r1", geometry=bowtie), analyst="A")
+    store.add(drawn("r1"), analyst="A")
+    with pytest.raises(DataError, match="no coordinates"):
+        store.edit("r1", analyst="A", geometry={"type": "MultiPolygon", "coordinates": []})
+    assert store.records() == [drawn("r1")] and len(store.history()) == 1
+
+
+# --- reading never creates, and never writes -------------------------------------------------
+
+
+def test_reading_never_creates_a_store(tmp_path):
+    missing = tmp_path / "mistyped"
+    with pytest.raises(StoreNotFound, match="nothing has been imported there, or GEO_DATA_DIR"):
+        Store.open_existing(missing)
+    assert not missing.exists()
+    assert issubclass(StoreNotFound, StoreError) and issubclass(StoreNotFound, FileNotFoundError)
+
+    store = busy_store(Store.open(tmp_path / "data"))
+    store.db_path.unlink()
+    with pytest.raises(
+        StoreNotFound, match=r"database store.sqlite3 is missing, but .* holds 1 kept"
+    ):
+        Store.open_existing(store.data_dir)
+    assert not store.db_path.exists()
+
+    store.db_path.touch()  # an empty file is an empty SQLite database, not a store
+    with pytest.raises(StoreError, match="is not an evidence store"):
+        Store.open_existing(store.data_dir)
+    assert store.db_path.stat().st_size == 0
+
+    other = Store.open(tmp_path / "other")
+    with raw(other) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(StoreError, match="newer version"):
+        Store.open_existing(other.data_dir)
+
+
+def file_states(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def test_a_store_opened_read_only_writes_nothing(store):
+    # Meaningful as root too, where chmod stops nothing: the read-only store must not
+    # write a byte, not even SQLite's -wal and -shm files.
+    busy_store(store)
+    writable = Store.open_existing(store.data_dir)
+    assert not writable.read_only
+    expected = snapshot(store)
+    verdict = store.verify()
+    head = store.latest()
+    before = file_states(store.data_dir)
+    assert not [name for name in before if name.endswith(("-wal", "-shm"))]
+
+    read_only = Store.open_existing(store.data_dir, read_only=True)
+    assert read_only.read_only
+    assert snapshot(read_only) == expected
+    assert read_only.damaged() == [] and read_only.get("r0") == store.get("r0")
+    assert read_only.verify() == verdict == []
+    assert read_only.latest() == head and read_only.revision() == store.revision()
+    assert read_only.find_entry(head.hash) is not None
+    assert read_only.file_path(read_only.files()[0].sha256).is_file()
+    for write in (
+        lambda: read_only.add(drawn("new"), analyst="A"),
+        lambda: read_only.edit("r0", analyst="A", name="x"),
+        lambda: read_only.delete("r0", analyst="A"),
+        lambda: read_only.import_layer("L", [], analyst="A", file_name="n", file_bytes=b"new"),
+    ):
+        with pytest.raises(StoreError, match="is read-only here"):
+            write()
+    assert file_states(store.data_dir) == before
+
+
+def test_a_store_opened_read_only_reads_what_a_crashed_writer_left_in_the_wal(store):
+    busy_store(store)
+    process = worker("add-and-die", str(store.data_dir), "crashed")
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    wal = store.db_path.with_name("store.sqlite3-wal")
+    assert wal.stat().st_size > 0  # the last entry is in the WAL only
+    read_only = Store.open_existing(store.data_dir, read_only=True)
+    assert "crashed-0" in {r.id for r in read_only.records()}  # immutable=1 would miss it
+    assert read_only.verify() == [] and read_only.latest().seq == 7
+
+
+# --- every table the app reads is checked against the history ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (
+            "UPDATE layers SET created_at = '2001-01-01T00:00:00.000000Z' WHERE name = 'Imported'",
+            "layer 'Imported': made at 2001-01-01T00:00:00.000000Z, but history entry 4 made "
+            "it at ",
+        ),
+        (
+            "UPDATE layers SET name_key = 'something else' WHERE name = 'Annotations'",
+            "layer 'Annotations': its case-blind key is 'something else' (changed outside",
+        ),
+        (
+            "UPDATE layers SET name = 'Renamed' WHERE name = 'Imported'",
+            "layer 'Renamed': no history entry created it (added or renamed outside the store?)",
+        ),
+        (
+            "UPDATE layers SET name = 'Renamed' WHERE name = 'Imported'",
+            "layer 'Imported': history entry 4 made it, but it has no row in the layers table",
+        ),
+        (
+            "INSERT INTO layers (name, name_key, created_at) VALUES ('Planted', 'planted', 'x')",
+            "layer 'Planted': no history entry created it",
+        ),
+        (
+            "UPDATE layers SET file_id = NULL WHERE name = 'Imported'",
+            "layer 'Imported': not linked to the file history entry 4 imported for it",
+        ),
+        (
+            "UPDATE layers SET file_id = (SELECT id FROM files) WHERE name = 'Annotations'",
+            "layer 'Annotations': linked to an imported file, but history entry 1 made it for "
+            "a drawn record",
+        ),
+        (
+            "UPDATE files SET analyst = 'Someone else'",
+            "(f.kml): its row differs from history entry 4",
+        ),
+        (
+            "UPDATE records SET deleted_at = '2001-01-01T00:00:00.000000Z' WHERE id = 'r2'",
+            "record r2: marked deleted at 2001-01-01T00:00:00.000000Z, but history entry 6 "
+            "deleted it at ",
+        ),
+    ],
+)
+def test_tables_changed_around_the_store_are_detected(store, statement, expected):
+    busy_store(store)
+    with raw(store) as conn:
+        conn.execute(statement)
+    problems = store.verify()
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_an_existing_store_opened_by_earlier_code_still_verifies(store):
+    # The checks of the layers and files rows need nothing new in the history:
+    # a store written before them verifies intact.
+    busy_store(store)
+    store.add(drawn("r9", layer="A drawn layer"), analyst="C")
+    assert Store.open(store.data_dir).verify() == []
+
+
+# --- the latest hash anchors the store ----------------------------------------------------
+
+
+def test_the_latest_hash_and_finding_an_entry_by_its_hash(store):
+    assert store.latest() is None
+    busy_store(store)
+    history = store.history()
+    assert store.latest() == (6, history[-1].hash, 6)
+    found = store.find_entry(history[3].hash)
+    assert found is not None and found.entry == history[3] and found.later == 2
+    assert store.find_entry(" " + history[5].hash[:12].upper() + "\n") == (history[5], 0)
+    assert store.find_entry(hashlib.sha256(b"another store").hexdigest()) is None
+    for bad in ("", history[3].hash[:11], "x" * 64, history[3].hash + "0", 5):
+        with pytest.raises(DataError, match="is not a history hash"):
+            store.find_entry(bad)  # type: ignore[arg-type]
+
+
+def test_a_careful_truncation_passes_verify_but_not_the_noted_hash(store):
+    busy_store(store)
+    kept = store.latest()
+    store.add(drawn("late-1"), analyst="A")
+    store.add(drawn("late-2"), analyst="A")
+    noted = store.latest()
+    assert noted is not None and noted.seq == 8
+    tamper(
+        store,
+        "DELETE FROM history WHERE seq > 6",
+        "DELETE FROM records WHERE id LIKE 'late-%'",
+        "UPDATE sqlite_sequence SET seq = 6 WHERE name = 'history'",
+        "CREATE TRIGGER history_no_update BEFORE UPDATE ON history"
+        " BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+        "CREATE TRIGGER history_no_delete BEFORE DELETE ON history"
+        " BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+    )
+    assert store.verify() == []  # what the chain alone cannot see
+    assert store.latest() == kept
+    assert store.find_entry(noted.hash) is None  # the hash kept outside can

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import zipfile
 from io import BytesIO
 
@@ -14,7 +15,13 @@ from geo.formats import read_upload
 from geo.manifest import check_manifest
 from geo.records import LayerRecord, RecordKind
 from geo.store import Store
-from geo.transfer import as_layer_records, download, export, imported_source_files
+from geo.transfer import (
+    as_layer_records,
+    download,
+    export,
+    imported_source_files,
+    store_state,
+)
 from geo.workspace import combined_records, filter_view
 from tests.test_escape import HOSTILE
 
@@ -147,3 +154,42 @@ def test_manifest_hashes_the_export_and_its_sources(shipped_case, everything, tm
     assert check_manifest(manifest, tmp_path / "out") == [
         f"{result.file_name}: content differs from the manifest"
     ]
+
+
+def test_the_manifest_anchors_the_store_and_names_what_was_left_out(shipped_case, tmp_path):
+    store = Store.open(tmp_path / "store")
+    store.add(MINE[0], analyst="A. Analyst")
+    store.import_layer("team sites", [MINE[1]], analyst="A", file_name="t", file_bytes=b"t")
+    with sqlite3.connect(store.db_path) as conn:
+        conn.execute("UPDATE records SET kind = 'spaceship' WHERE id = 'imp-1'")
+    records = combined_records(shipped_case, store.records())
+    result = export(
+        shipped_case,
+        records,
+        fmt="geojson",
+        view=None,
+        case_dir=None,
+        imported_files=imported_source_files(store),
+        with_manifest=True,
+        store=store_state(store),
+    )
+    head = store.latest()
+    assert result.manifest["store"] == {
+        "history_entries": 2,
+        "latest_seq": 2,
+        "latest_hash": head.hash,
+        "damaged_records_left_out": [
+            {"id": "imp-1", "layer": "team sites", "reason": store.damaged()[0].reason}
+        ],
+    }
+    assert "imp-1" not in result.data.decode()
+    without = export(
+        shipped_case,
+        shipped_case.records,
+        fmt="csv",
+        view=None,
+        case_dir=None,
+        imported_files=[],
+        with_manifest=True,
+    )
+    assert without.manifest["store"] is None  # an export that did not read the store

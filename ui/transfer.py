@@ -13,7 +13,7 @@ from geo.escape import escape_markdown as md
 from geo.formats import Limits, read_upload
 from geo.records import as_new_records
 from geo.store import Store
-from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files
+from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files, store_state
 from ui.annotate import require_analyst
 
 UPLOAD_TYPES = ["geojson", "json", "csv", "kml", "kmz"]
@@ -166,6 +166,7 @@ def _cached_export(
         case_dir=_case_dir,
         imported_files=imported_source_files(_store),
         with_manifest=with_manifest,
+        store=store_state(_store),
     )
     return download(result)
 
