@@ -34,6 +34,7 @@ from geo.model import (
     Source,
     properties_model,
 )
+from geo.records import CASE_LAYER_NAME
 
 CASE_FILE = "case.yaml"
 DEFAULT_CASES_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -41,7 +42,7 @@ DEFAULT_CASE_DIR = DEFAULT_CASES_DIR / "saydnaya"
 
 # Columns of the records frame, one per field the app filters, sorts or shows.
 # Records of the case itself; a researcher's layers have their own names (geo.workspace).
-CASE_LAYER = "case"
+CASE_LAYER = CASE_LAYER_NAME
 
 RECORD_COLUMNS = [
     "id",

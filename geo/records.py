@@ -14,9 +14,10 @@ from typing import Any
 
 # The layer a researcher's drawings go to; an import gets a layer of its own.
 ANNOTATIONS_LAYER = "Annotations"
-# Layer names an import may not take, compared case-blind: the case's own records
-# (geo.case.CASE_LAYER, which cannot be imported here) and the drawing layer.
-RESERVED_LAYER_NAMES: frozenset[str] = frozenset({"case", ANNOTATIONS_LAYER.casefold()})
+# The layer of the case's own records (geo.case.CASE_LAYER). Layer names an import
+# may not take, compared case-blind: that one and the drawing layer.
+CASE_LAYER_NAME = "case"
+RESERVED_LAYER_NAMES: frozenset[str] = frozenset({CASE_LAYER_NAME, ANNOTATIONS_LAYER.casefold()})
 
 
 class RecordKind(StrEnum):

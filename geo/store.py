@@ -56,7 +56,7 @@ from typing import Any, Final, NamedTuple, cast
 from geo.dates import parse_date
 from geo.errors import DataError, GeoError, Problem
 from geo.geojson import geometry_problems
-from geo.records import RESERVED_LAYER_NAMES, LayerRecord, RecordKind
+from geo.records import CASE_LAYER_NAME, RESERVED_LAYER_NAMES, LayerRecord, RecordKind
 
 SCHEMA_VERSION: Final = 1
 DB_NAME: Final = "store.sqlite3"
@@ -186,7 +186,7 @@ class HistoryEntry:
     seq: int
     time: str
     analyst: str
-    action: Action
+    action: Action | str  # text only if the row was changed outside the store
     record_id: str | None  # None for an import
     layer: str
     # create/delete: {"record": ...}; edit: {"changes": {field: {"before", "after"}}};
@@ -217,9 +217,10 @@ def _history_entry(row: Sequence[Any]) -> HistoryEntry:
         parsed = json.loads(change)
     except ValueError:
         parsed = {"unreadable": change}  # verify() says so; the log stays viewable
-    return HistoryEntry(
-        seq, time, analyst, Action(action), record_id, layer, parsed, prev_hash, hash_
-    )
+    # An action no version writes (the row was changed outside the store) is kept as
+    # its text: verify() reports it, and the log stays viewable.
+    known = Action(action) if action in Action._value2member_map_ else str(action)
+    return HistoryEntry(seq, time, analyst, known, record_id, layer, parsed, prev_hash, hash_)
 
 
 def _hash_prefix(expected: object) -> str:
@@ -975,6 +976,15 @@ class Store:
         if isinstance(record, LayerRecord) and record.id == "":
             record = replace(record, id=_new_id("ann"))
         problems = _record_problems(record)
+        if not problems and record.layer.strip().casefold() == CASE_LAYER_NAME:
+            problems = [
+                Problem(
+                    f"the layer name {record.layer.strip()!r} is reserved for the case's own "
+                    "records: choose another name",
+                    record=record.id,
+                    field="layer",
+                )
+            ]
         if problems:
             raise DataError(problems)
         doc = _doc(record)

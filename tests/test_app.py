@@ -497,3 +497,45 @@ def test_a_filter_that_empties_every_layer_keeps_the_map(monkeypatch):
     at.date_input(key="date_to").set_value(date(2010, 6, 1)).run()  # before From
     assert not at.exception
     assert any("before 'From'" in e.value for e in at.error)
+
+
+def test_a_damaged_store_row_is_named_and_the_rest_stays_usable(monkeypatch, private_store):
+    import sqlite3
+
+    from geo.records import LayerRecord, RecordKind
+    from geo.store import Store
+
+    store = Store.open(private_store)
+    kept = [
+        LayerRecord(
+            id=f"site-{n}",
+            layer="",
+            kind=RecordKind.EVENT,
+            name=f"Site {n}",
+            geometry={"type": "Point", "coordinates": [36.3 + n / 100, 33.6]},
+        )
+        for n in range(3)
+    ]
+    store.import_layer(
+        "Survey", kept, analyst="A. Analyst", file_name="survey.geojson", file_bytes=b"{}"
+    )
+    with sqlite3.connect(store.db_path) as conn:  # changed behind the app's back
+        conn.execute("UPDATE records SET geometry = '{not json' WHERE id = 'site-1'")
+        conn.execute("UPDATE records SET kind = 'spaceship' WHERE id = 'site-2'")
+        conn.execute("PRAGMA ignore_check_constraints = ON")
+        conn.execute("DROP TRIGGER history_no_update")
+        conn.execute("UPDATE history SET action = 'teleport' WHERE seq = 1")
+
+    at = run_app(monkeypatch)
+    assert not at.exception
+    assert metrics(at)["Your records"] == "1 of 1"
+    assert any("2 of your records could not be read" in w.value for w in at.warning)
+    at = open_tool(at, "History")
+    assert not at.exception
+    damaged = next(d for d in at.dataframe if "what is wrong" in d.value.columns)
+    assert sorted(damaged.value["record"]) == ["site-1", "site-2"]
+    history = next(d for d in at.dataframe if "analyst" in d.value.columns)
+    assert history.value["action"].tolist() == ["teleport"]
+    _button(at, "Verify the history and the kept files").click().run()
+    assert not at.exception
+    assert any("integrity problems" in e.value for e in at.error)

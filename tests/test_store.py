@@ -273,6 +273,15 @@ def test_the_cases_own_layer_names_are_reserved(store, name):
     assert store.revision() == before and store.records() == []
 
 
+@pytest.mark.parametrize("name", ["case", " CASE "])
+def test_a_drawing_cannot_take_the_cases_layer(store, name):
+    record = replace(imported(1)[0], id="", layer=name)
+    with pytest.raises(DataError) as caught:
+        store.add(record, analyst="A")
+    assert caught.value.problems[0].field == "layer"
+    assert store.records() == []
+
+
 def test_importing_the_same_bytes_again_shares_the_kept_copy(store):
     first = store.import_layer("One", imported(2, "a"), analyst="A", file_name="x", file_bytes=b"")
     second = store.import_layer("Two", imported(0), analyst="A", file_name="y", file_bytes=b"")

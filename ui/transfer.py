@@ -202,7 +202,7 @@ def history_section(store: Store) -> None:
                 "#": [e.seq for e in entries],
                 "time (UTC)": [e.time for e in entries],
                 "analyst": [e.analyst for e in entries],
-                "action": [e.action.value for e in entries],
+                "action": [str(e.action) for e in entries],
                 "record": [e.record_id or "" for e in entries],
                 "layer": [e.layer for e in entries],
                 "hash": [e.hash[:16] for e in entries],
