@@ -28,7 +28,7 @@ from geo.mapview import (
 )
 from geo.model import Kind
 from geo.query import colocated, counts, date_bounds
-from geo.records import ANNOTATIONS_LAYER, kind_label
+from geo.records import ANNOTATIONS_LAYER, kind_label, records_in_words
 from geo.store import Store, default_data_dir
 from geo.timeline import PICK, SPAN, read_selection, timeline_chart
 from geo.viewstate import MapSession, ViewState, from_query
@@ -487,8 +487,9 @@ def main() -> None:
     st.caption(counts_line(case, records, shown))
     if damaged := cached_damaged(case_key, store):
         st.warning(
-            f"{len(damaged)} of your records could not be read and are left out of the map, "
-            "the counts and the exports: the History tab says which and why."
+            f"{records_in_words(len(damaged))} of yours could not be read and "
+            f"{'is' if len(damaged) == 1 else 'are'} left out of the map, the counts and the "
+            "exports: the History tab says which and why."
         )
     if message := st.session_state.pop("import_message", None):
         st.success(md(message))

@@ -32,7 +32,7 @@ from geo.geocode import GeocodingError, OnlineGeocoder, config_from_env, online_
 from geo.geojson import dumps, read_json_file
 from geo.manifest import manifest_path, manifest_problems, write_export
 from geo.model import Kind
-from geo.records import RecordKind, as_new_records, kind_label
+from geo.records import RecordKind, as_new_records, kind_label, records_in_words
 from geo.store import Store, StoreNotFound, default_data_dir
 from geo.transfer import EXPORT_FORMATS, export, imported_source_files, store_state
 from geo.workspace import combined_records, filter_view
@@ -222,18 +222,16 @@ def _validate_geojson_export(path: Path) -> None:
     for record in mine:
         counts.setdefault(record.layer, Counter())[record.kind] += 1
     layers = f"in {len(counts)} layer{'s' if len(counts) != 1 else ''}"
-    own = f"{_records(len(mine))} of your own {layers}" if mine else "no records of your own"
+    own = "no records of your own"
+    if mine:
+        own = f"{records_in_words(len(mine))} of your own {layers}"
     print(f"{path}: valid: {_case_summary(case)}; {own}")
     for layer, kinds in counts.items():
         summary = ", ".join(
             f"{kind_label(kind)}: {kinds[kind]}" for kind in RecordKind if kinds[kind]
         )
         # repr: a layer name comes from a file and may hold terminal control characters
-        print(f"  layer {layer!r}: {_records(kinds.total())} ({summary})")
-
-
-def _records(count: int) -> str:
-    return f"{count} record{'s' if count != 1 else ''}"
+        print(f"  layer {layer!r}: {records_in_words(kinds.total())} ({summary})")
 
 
 def _case_summary(case: Case) -> str:
@@ -291,7 +289,7 @@ def _export(args: argparse.Namespace) -> int:
         result.manifest["files"][0]["name"] = out.name
     write_export(out, result.data, result.manifest)
     left_out = (
-        f"; {_records(len(damaged))} of the store damaged and left out (see the warnings)"
+        f"; {records_in_words(len(damaged))} of the store damaged and left out (see the warnings)"
         if damaged
         else ""
     )

@@ -53,6 +53,11 @@ KIND_WORDS = {
 }
 
 
+def records_in_words(count: int) -> str:
+    """'1 record', '3 records'."""
+    return f"{count:,} record{'' if count == 1 else 's'}"
+
+
 def kind_label(kind: str) -> str:
     """A kind in words ('facility feature', 'area of interest'), for any record."""
     return KIND_WORDS.get(kind, kind)  # type: ignore[call-overload]

@@ -529,7 +529,7 @@ def test_a_damaged_store_row_is_named_and_the_rest_stays_usable(monkeypatch, pri
     at = run_app(monkeypatch)
     assert not at.exception
     assert metrics(at)["Your records"] == "1 of 1"
-    assert any("2 of your records could not be read" in w.value for w in at.warning)
+    assert any("2 records of yours could not be read" in w.value for w in at.warning)
     at = open_tool(at, "History")
     assert not at.exception
     damaged = next(d for d in at.dataframe if "what is wrong" in d.value.columns)

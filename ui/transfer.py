@@ -11,7 +11,7 @@ from geo.case import Case
 from geo.errors import DataError, GeoError
 from geo.escape import escape_markdown as md
 from geo.formats import Limits, read_upload
-from geo.records import as_new_records
+from geo.records import as_new_records, records_in_words
 from geo.store import Store
 from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files, store_state
 from ui.annotate import require_analyst
@@ -177,7 +177,7 @@ def history_section(store: Store) -> None:
     damaged = store.damaged()
     if damaged:
         st.error(
-            f"{len(damaged)} records in the store could not be read (changed outside the "
+            f"{records_in_words(len(damaged))} in the store could not be read (changed outside the "
             "app, or damaged on disk). They are left out of the map, the counts and the "
             "exports; the rest of the evidence is unaffected."
         )
