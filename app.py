@@ -29,7 +29,7 @@ from geo.mapview import (
 from geo.model import Kind
 from geo.query import colocated, counts, date_bounds
 from geo.records import ANNOTATIONS_LAYER, kind_label, records_in_words
-from geo.store import Store, default_data_dir
+from geo.store import DamagedRow, Store, default_data_dir
 from geo.timeline import PICK, SPAN, read_selection, timeline_chart
 from geo.viewstate import MapSession, ViewState, from_query
 from geo.workspace import (
@@ -69,9 +69,9 @@ def cached_records(case_key: str, _case: Case, _store: Store) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=4)
-def cached_damaged(case_key: str, _store: Store) -> list[str]:
+def cached_damaged(case_key: str, _store: Store) -> list[DamagedRow]:
     # What `cached_records` left out: rows changed outside the app or damaged on disk.
-    return [str(row) for row in _store.damaged()]
+    return _store.damaged()
 
 
 @st.cache_data(max_entries=4)
@@ -485,7 +485,8 @@ def main() -> None:
     st.title(md(case.meta.title), anchor=False)
     shown = view_filter.shown(records)
     st.caption(counts_line(case, records, shown))
-    if damaged := cached_damaged(case_key, store):
+    damaged = cached_damaged(case_key, store)
+    if damaged:
         st.warning(
             f"{records_in_words(len(damaged))} of yours could not be read and "
             f"{'is' if len(damaged) == 1 else 'are'} left out of the map, the counts and the "
@@ -504,7 +505,7 @@ def main() -> None:
         "Timeline": lambda: timeline_tab(records, view_filter),
         "Find places": lambda: find_places_tab(case_key, case, store),
         "Import": lambda: import_tab(store),
-        "History": lambda: history_tab(store),
+        "History": lambda: history_tab(store, damaged),
         "Export": lambda: export_tab(case, case_path, case_key, store, shown, records, view_filter),
         "Distances": lambda: distances_tab(case),
         "About the case": lambda: about_tab(case),
@@ -529,9 +530,9 @@ def import_tab(store: Store) -> None:
         st.rerun()
 
 
-def history_tab(store: Store) -> None:
+def history_tab(store: Store, damaged: list[DamagedRow]) -> None:
     st.caption("Every change, signed by its analyst, in a hash chain; and an integrity check.")
-    history_section(store)
+    history_section(store, damaged)
 
 
 def export_tab(

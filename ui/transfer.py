@@ -12,7 +12,7 @@ from geo.errors import DataError, GeoError
 from geo.escape import escape_markdown as md
 from geo.formats import Limits, read_upload
 from geo.records import as_new_records, records_in_words
-from geo.store import Store
+from geo.store import DamagedRow, Store
 from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files, store_state
 from ui.annotate import require_analyst
 
@@ -171,10 +171,9 @@ def _cached_export(
     return download(result)
 
 
-def history_section(store: Store) -> None:
-    """Every change, newest first, the records that could not be read, and a check of
-    the hash chain and the kept files."""
-    damaged = store.damaged()
+def history_section(store: Store, damaged: list[DamagedRow]) -> None:
+    """Every change, newest first, the records that could not be read (`damaged`, from
+    `Store.damaged`), and a check of the hash chain and the kept files."""
     if damaged:
         st.error(
             f"{records_in_words(len(damaged))} in the store could not be read (changed outside the "
