@@ -4,8 +4,10 @@
 STAC Item or ItemCollection, CSV, KML or KMZ file into `LayerRecord`s. It
 either returns every record or raises one `DataError` listing every problem
 (record ``#N``, field, what was expected); it never returns part of a file.
-Limits (`Limits`) on size, features, nesting, coordinates, string length and
-KMZ decompression are checked before the work they bound, so a hostile file
+Limits (`Limits`) on size (of a file, and of the KML a KMZ unpacks to),
+features, nesting, coordinates (per file and per geometry), properties per
+feature, the length of property names and values, the KMZ compression ratio
+and the time spent are checked before the work they bound, so a hostile file
 is refused quickly instead of exhausting memory. Text must be UTF-8.
 
 `to_kml` and `to_csv` write records so that `read_upload` gives them back
@@ -26,6 +28,8 @@ disabled, or to import it as text.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from geo.formats._common import (
@@ -96,6 +100,7 @@ def read_upload(
     layer: str,
     limits: Limits = DEFAULT_LIMITS,
     repair: bool = False,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Upload:
     """Every record of an uploaded file, or a `DataError` with every problem in it.
 
@@ -103,9 +108,10 @@ def read_upload(
     were written with). With ``repair=True``, geometries that are only invalid
     (a self-intersecting polygon, ...) are fixed with `shapely.make_valid`;
     the original is kept in the property `ORIGINAL_GEOMETRY_KEY` and a warning
-    lists them.
+    lists them. Reading stops past `limits.max_seconds` by `clock` (tests pass
+    one they move themselves).
     """
-    reader = Reader(file=file_name, layer=layer, limits=limits, repair=repair)
+    reader = Reader(file=file_name, layer=layer, limits=limits, repair=repair, clock=clock)
     if len(data) > limits.max_bytes:
         reader.refuse(f"{len(data):,} bytes is over the {limits.max_bytes:,}-byte limit")
     if not data or data.isspace():

@@ -118,6 +118,13 @@ def read_csv(text: str, reader: Reader) -> Upload:
     try:
         header = next(rows, None)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            # The csv module stops at a cell of 131,072 characters, far past our limit.
+            reader.refuse(
+                f"a column name of more than {csv.field_size_limit():,} characters is over "
+                f"the {reader.limits.max_key_length:,}-character limit: rename it",
+                field="header",
+            )
         reader.refuse(f"malformed CSV header: {exc}")
     if not header or not any(cell.strip() for cell in header):
         reader.refuse("no header row: the first line must name the columns")
@@ -254,6 +261,9 @@ def _wkt_geometry(text: str, reader: Reader, record: str, field: str) -> Any:
     if geom is None or geom.is_empty:
         reader.problem("empty geometry (no coordinates)", record=record, field=field)
         return None
+    # Counted in C, before the positions become Python lists.
+    what = f"a {geom.geom_type}"
+    reader.check_vertices(shapely.get_num_coordinates(geom), what, record=record, field=field)
     return shapely_to_geojson(geom)
 
 
@@ -292,6 +302,8 @@ def _read_foreign(rows: Any, headers: list[str], delimiter: str, reader: Reader)
             reader.problem(f"the column {key!r} appears twice", field=key)
         seen.add(key)
         keys.append((index, key))
+    # Every row would carry every column: refuse a table too wide before reading a row.
+    reader.check_keys([key for _, key in keys], record=None, field=None)
     if geometry_column is not None and lat_column is not None and lon_column is not None:
         reader.note(
             f"the geometry was read from the column {headers[geometry_column]!r}; "
