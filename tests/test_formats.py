@@ -22,6 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import shape
 
 from geo.errors import DataError
 from geo.formats import (
@@ -33,7 +37,7 @@ from geo.formats import (
     to_csv,
     to_kml,
 )
-from geo.geojson import normalise_geometry
+from geo.geojson import crosses_antimeridian, geometry_problems, normalise_geometry
 from geo.records import LayerRecord, RecordKind
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -568,6 +572,16 @@ CORPUS: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
     "duplicate-columns.csv": (("'name' appears twice",), None, "name"),
     "tampered-export.csv": (("'weapon' is not one of place",), "#1", "kind"),
     "tampered-export.kml": (("not valid JSON",), "#1", "properties"),
+    "antimeridian-around-pole.geojson": (
+        ("crosses the antimeridian", "goes around a pole", "ogr2ogr -wrapdateline"),
+        "#1",
+        "geometry",
+    ),
+    "antimeridian-bow-tie.geojson": (
+        ("cannot be cut there reliably", "Self-intersection"),
+        "#1",
+        "geometry",
+    ),
     "key-too-long.geojson": (
         ("a property name of 1,001 characters is over the 1,000-character limit",),
         "#1",
@@ -1072,6 +1086,199 @@ def test_properties_and_names_at_the_limits_import() -> None:
     assert len(read_upload("w.kml", kml, layer="L").records[0].properties) == 1_000
     assert len(read_upload("w.csv", many_columns(1_000), layer="L").records[0].properties) == 1_000
     assert len(read_upload("e.csv", own_csv_with_properties(1_000), layer="L").records) == 1
+
+
+# ---------------------------------------------------------------- the antimeridian
+
+# name: (geometry, the type once cut, its parts)
+CROSSING: dict[str, tuple[dict[str, Any], str, int]] = {
+    "polygon-170-to-minus-170": (
+        {
+            "type": "Polygon",
+            "coordinates": [[[170, 0], [-170, 0], [-170, 10], [170, 10], [170, 0]]],
+        },
+        "MultiPolygon",
+        2,
+    ),
+    "polygon-clockwise": (
+        {
+            "type": "Polygon",
+            "coordinates": [[[170, 0], [170, 10], [-170, 10], [-170, 0], [170, 0]]],
+        },
+        "MultiPolygon",
+        2,
+    ),
+    "polygon-with-a-hole-across-too": (
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [[160, -10], [-160, -10], [-160, 10], [160, 10], [160, -10]],
+                [[-175, -1], [-175, 1], [175, 1], [175, -1], [-175, -1]],
+            ],
+        },
+        "MultiPolygon",
+        2,
+    ),
+    "polygon-with-a-vertex-at-minus-180": (
+        {
+            "type": "Polygon",
+            "coordinates": [[[170, 0], [-180, 0], [-180, 10], [170, 10], [170, 0]]],
+        },
+        "Polygon",  # all of it lies east of the antimeridian: -180 is 180
+        1,
+    ),
+    "line": (
+        {"type": "LineString", "coordinates": [[170, 0], [-170, 10], [175, 20]]},
+        "MultiLineString",
+        3,
+    ),
+    "multilinestring": (
+        {"type": "MultiLineString", "coordinates": [[[179, 0], [-179, 1]], [[0, 0], [1, 1]]]},
+        "MultiLineString",
+        3,
+    ),
+    "multipolygon": (
+        {
+            "type": "MultiPolygon",
+            "coordinates": [
+                [[[179, 50], [-179, 50], [-179, 51], [179, 51], [179, 50]]],
+                [[[10, 10], [11, 10], [11, 11], [10, 10]]],
+            ],
+        },
+        "MultiPolygon",
+        3,
+    ),
+}
+
+
+def unwrapped_size(geometry: dict[str, Any]) -> float:
+    """Area (or length) of a geometry with every longitude moved east of 0: its true size in
+    degrees when it crosses the antimeridian and lies within 180° of it."""
+
+    def east(coords: Any) -> Any:
+        if isinstance(coords[0], (int, float)):
+            return [coords[0] % 360, *coords[1:]]
+        return [east(item) for item in coords]
+
+    geom = shape({"type": geometry["type"], "coordinates": east(geometry["coordinates"])})
+    return geom.area if "Polygon" in geometry["type"] else geom.length
+
+
+@pytest.mark.parametrize("name", sorted(CROSSING))
+def test_a_geometry_across_the_antimeridian_is_cut_and_keeps_its_original(name: str) -> None:
+    geometry, kind, parts = CROSSING[name]
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [0, 0]}, "properties": {}},
+        {"type": "Feature", "geometry": geometry, "properties": {"name": "across"}},
+    ]
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    upload = read_upload("a.geojson", data, layer="L")
+    record = upload.records[1]
+    cut = record.geometry
+    assert cut["type"] == kind
+    assert len(shapely.get_parts(shape(cut))) == parts
+    assert not crosses_antimeridian(cut)
+    assert geometry_problems(cut) == []  # what geo.store checks on add
+    size = shape(cut).area if "Polygon" in kind else shape(cut).length
+    assert size == pytest.approx(unwrapped_size(geometry), rel=1e-6)
+    assert record.properties == {"name": "across", ORIGINAL_GEOMETRY_KEY: geometry}
+    assert upload.records[0].properties == {}
+    (warning,) = upload.warnings
+    assert "cut there into parts" in warning and "RFC 7946" in warning
+    assert warning.endswith(": #2")  # names the record, and only it
+
+
+def test_the_cut_is_where_the_edge_crosses() -> None:
+    line = {"type": "LineString", "coordinates": [[170, 0], [-170, 10]]}
+    (record,) = read_upload("l.geojson", json.dumps(line).encode(), layer="L").records
+    assert record.geometry == {
+        "type": "MultiLineString",
+        "coordinates": [[[170.0, 0.0], [180.0, 5.0]], [[-180.0, 5.0], [-170.0, 10.0]]],
+    }
+
+
+NOT_CROSSING = [
+    {  # already cut, as this tool and GDAL's -wrapdateline write it
+        "type": "MultiPolygon",
+        "coordinates": [
+            [[[170, 0], [180, 0], [180, 10], [170, 10], [170, 0]]],
+            [[[-180, 0], [-170, 0], [-170, 10], [-180, 10], [-180, 0]]],
+        ],
+    },
+    {"type": "LineString", "coordinates": [[170, 0], [180, 5]]},  # ends on it
+    {"type": "LineString", "coordinates": [[-90, 0], [90, 0]]},  # 180° apart: not across it
+    {  # a cap cut at the antimeridian, with an edge along the pole from 180 to -180
+        "type": "Polygon",
+        "coordinates": [[[-180, 80], [0, 80], [180, 80], [180, 90], [-180, 90], [-180, 80]]],
+    },
+]
+
+
+@pytest.mark.parametrize("geometry", NOT_CROSSING)
+def test_a_geometry_that_does_not_cross_is_left_alone(geometry: dict[str, Any]) -> None:
+    upload = read_upload("n.geojson", json.dumps(geometry).encode(), layer="L")
+    assert upload.records[0].geometry == normalise_geometry(geometry)
+    assert upload.warnings == []
+    assert ORIGINAL_GEOMETRY_KEY not in upload.records[0].properties
+
+
+def test_kml_and_wkt_across_the_antimeridian_are_cut() -> None:
+    kml = kml_placemark(b"<LineString><coordinates>170,0 -170,10</coordinates></LineString>")
+    wkt = b'wkt\n"POLYGON ((170 0, -170 0, -170 10, 170 10, 170 0))"\n'
+    for name, data in (("a.kml", kml), ("a.csv", wkt)):
+        upload = read_upload(name, data, layer="L")
+        assert upload.records[0].geometry["type"].startswith("Multi")
+        assert ORIGINAL_GEOMETRY_KEY in upload.records[0].properties
+
+
+def test_a_cut_record_round_trips_through_kml_and_csv() -> None:
+    geometry = CROSSING["polygon-with-a-hole-across-too"][0]
+    (record,) = read_upload("a.geojson", json.dumps(geometry).encode(), layer="L").records
+    for name, data in (
+        ("a.kml", to_kml([record], document_name="d")),
+        ("a.csv", to_csv([record]).encode()),
+    ):
+        upload = read_upload(name, data, layer="other")
+        assert upload.records == [record]
+        assert upload.warnings == []  # not cut again
+
+
+# Star-shaped polygons around a centre near the antimeridian: vertices in directions
+# taken from 48 evenly spaced ones, always with the four quarters (so the centre is
+# inside and the ring is simple), at random distances.
+star_polygons = st.tuples(
+    st.floats(-40, 40),
+    st.lists(st.integers(0, 47), max_size=48, unique=True),
+    st.lists(st.floats(0.5, 40), min_size=48, max_size=48),
+    st.floats(-30, 30),
+)
+
+
+@given(star_polygons)
+@settings(max_examples=60, deadline=None)
+def test_any_simple_polygon_across_the_antimeridian_is_cut_without_loss(
+    star: tuple[float, list[int], list[float], float],
+) -> None:
+    lat, directions, distances, shift = star
+    ring = []
+    for direction in sorted({*directions, 0, 12, 24, 36}):
+        angle = 2 * math.pi * direction / 48
+        lon = 180 + shift + distances[direction] * math.cos(angle)
+        ring.append(
+            [
+                round((lon + 180) % 360 - 180, 7),
+                round(lat + distances[direction] * math.sin(angle) * 1.2, 7),
+            ]
+        )
+    ring.append(ring[0])
+    geometry = {"type": "Polygon", "coordinates": [ring]}
+    (record,) = read_upload("s.geojson", json.dumps(geometry).encode(), layer="L").records
+    cut = record.geometry
+    assert not crosses_antimeridian(cut)
+    assert geometry_problems(cut) == []
+    assert shape(cut).area == pytest.approx(unwrapped_size(geometry), rel=1e-5)
+    assert read_upload("s.kml", to_kml([record], document_name="d"), layer="x").records == [record]
+    assert read_upload("s.csv", to_csv([record]).encode(), layer="x").records == [record]
 
 
 # ---------------------------------------------------------------- GDAL

@@ -8,7 +8,9 @@ Limits (`Limits`) on size (of a file, and of the KML a KMZ unpacks to),
 features, nesting, coordinates (per file and per geometry), properties per
 feature, the length of property names and values, the KMZ compression ratio
 and the time spent are checked before the work they bound, so a hostile file
-is refused quickly instead of exhausting memory. Text must be UTF-8.
+is refused quickly instead of exhausting memory. Text must be UTF-8. A
+geometry that crosses the antimeridian is cut there (RFC 7946 §3.1.9), its
+original kept like a repaired one's.
 
 `to_kml` and `to_csv` write records so that `read_upload` gives them back
 equal: same id, layer, kind, name, date, date_as_stated, geometry (normalised
@@ -108,8 +110,8 @@ def read_upload(
     were written with). With ``repair=True``, geometries that are only invalid
     (a self-intersecting polygon, ...) are fixed with `shapely.make_valid`;
     the original is kept in the property `ORIGINAL_GEOMETRY_KEY` and a warning
-    lists them. Reading stops past `limits.max_seconds` by `clock` (tests pass
-    one they move themselves).
+    lists them; so is it for geometries cut at the antimeridian. Reading stops
+    past `limits.max_seconds` by `clock` (tests pass one they move themselves).
     """
     reader = Reader(file=file_name, layer=layer, limits=limits, repair=repair, clock=clock)
     if len(data) > limits.max_bytes:

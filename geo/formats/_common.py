@@ -23,14 +23,27 @@ from shapely.geometry import mapping, shape
 from geo.dates import parse_date
 from geo.errors import DataError, DateError, Problem
 from geo.escape import shorten
-from geo.geojson import COORDINATE_DEPTH, geometry_problems, normalise_geometry
+from geo.geojson import (
+    COORDINATE_DEPTH,
+    crosses_antimeridian,
+    cut_at_antimeridian,
+    geometry_problems,
+    normalise_geometry,
+    structure_problems,
+    validity_problems,
+)
 from geo.records import LayerRecord, RecordKind
 
 Format = Literal["geojson", "csv", "kml", "kmz", "stac"]
 
-# Where a repaired record keeps the geometry the file gave (verbatim), so the
-# repair can be checked and undone.
+# Where a repaired or cut record keeps the geometry the file gave (verbatim), so
+# the change can be checked and undone.
 ORIGINAL_GEOMETRY_KEY = "_original_geometry"
+CUT_AT_ANTIMERIDIAN = (
+    "geometries that cross the antimeridian (longitude ±180) were cut there into parts "
+    "that do not, as RFC 7946 asks (the original is kept in property "
+    f"'{ORIGINAL_GEOMETRY_KEY}')"
+)
 
 UNREAD_DATE = (
     "dates that are not EDTF or ISO 8601 were kept as stated, and these records have no date"
@@ -634,13 +647,14 @@ class Reader:
     def geometry(
         self, geometry: Any, *, record: str, field: str = "geometry", counted: bool = False
     ) -> tuple[dict[str, Any], Any] | None:
-        """A checked, normalised geometry and, if it was repaired, the original; or None.
+        """A checked, normalised geometry and, if it was cut or repaired, the original; or None.
 
         The vertices are counted first (one geometry, and the file), before
         anything is built from them. Structure and range come from
-        `geo.geojson.geometry_problems`; a geometry that is only invalid
-        (self-intersection, ...) is refused with the reason, or repaired with
-        `shapely.make_valid` when asked.
+        `geo.geojson.structure_problems`; a geometry that crosses the
+        antimeridian is cut there (`geo.geojson.cut_at_antimeridian`); one
+        that is only invalid (self-intersection, ...) is refused with the
+        reason, or repaired with `shapely.make_valid` when asked.
         """
         if not isinstance(geometry, dict):
             what = "null" if geometry is None else type(geometry).__name__
@@ -667,24 +681,46 @@ class Reader:
                 self.problem("empty geometry (no coordinates)", record=record, field=field)
                 return None
         self.check_time(record=record)
-        problems = geometry_problems(geometry)
-        reason = _repairable(geometry, problems) if problems else None
+        structure = structure_problems(geometry)
+        if structure:
+            self.problem(structure[0], record=record, field=field)
+            return None
+        candidate, changed = geometry, False
+        if crosses_antimeridian(geometry):
+            try:
+                candidate, changed = cut_at_antimeridian(geometry), True
+            except ValueError as exc:
+                self.problem(
+                    f"the {kind} crosses the antimeridian (longitude ±180) and cannot be cut "
+                    f"there reliably: {exc}. Split it there yourself (GDAL: ogr2ogr "
+                    "-wrapdateline) into parts that do not cross it",
+                    record=record,
+                    field=field,
+                )
+                return None
+            self.note(CUT_AT_ANTIMERIDIAN, record)
+            kind = candidate["type"]
+        original = copy.deepcopy(geometry) if changed else None
+        problems = validity_problems(candidate)
+        reason = _repairable(candidate, problems) if problems else None
         if problems and reason is None:
             self.problem(problems[0], record=record, field=field)
             return None
         if reason is None:
-            normal = normalise_geometry(geometry)
+            normal = normalise_geometry(candidate)
             # Rounding to 7 decimals can make a valid geometry invalid (rare, tiny parts).
             if normal["type"] == "Point" or shape(normal).is_valid:
-                return normal, None
+                return normal, original
             reason = str(shapely.is_valid_reason(shape(normal)))
             message = f"invalid {kind} after rounding to 7 decimals: {reason}"
         else:
             message = problems[0]
+        if changed:
+            message = f"{message} (once cut at the antimeridian)"
         if not self.repair:
             self.problem(f"{message}; repairable with make_valid", record=record, field=field)
             return None
-        fixed = _make_valid(geometry)
+        fixed = _make_valid(candidate)
         if fixed is None:
             self.problem(
                 f"{message}; make_valid could not repair it into a single geometry type",
@@ -710,12 +746,12 @@ class Reader:
     def with_original(
         self, properties: dict[str, Any], original: Any, *, record: str
     ) -> dict[str, Any] | None:
-        """The properties, with the original geometry when it was repaired."""
+        """The properties, with the original geometry when it was cut or repaired."""
         if original is None:
             return properties
         if ORIGINAL_GEOMETRY_KEY in properties:
             self.problem(
-                f"the property '{ORIGINAL_GEOMETRY_KEY}' is where a repaired record "
+                f"the property '{ORIGINAL_GEOMETRY_KEY}' is where a repaired or cut record "
                 "keeps its original geometry: rename it",
                 record=record,
                 field=ORIGINAL_GEOMETRY_KEY,
