@@ -8,11 +8,13 @@ are made here at test time.
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 import math
 import os
 import random
+import re
 import shutil
 import subprocess
 import tracemalloc
@@ -37,6 +39,7 @@ from geo.formats import (
     to_csv,
     to_kml,
 )
+from geo.formats._common import text_problem
 from geo.geojson import crosses_antimeridian, geometry_problems, normalise_geometry
 from geo.records import LayerRecord, RecordKind
 
@@ -470,14 +473,125 @@ def test_kml_is_built_as_xml_not_by_concatenation() -> None:
     assert b"0.0000001,-0.0000005" in kml  # no exponents in coordinates
 
 
-def test_csv_is_verbatim_spreadsheet_friendly_text() -> None:
+def test_csv_is_spreadsheet_friendly_text() -> None:
     records = hostile_records()
     text = to_csv(records)
     assert text.splitlines()[0] == ",".join(CSV_COLUMNS)
-    assert '"=HYPERLINK(""http://example.org"",""click"")"' in text  # verbatim, not defused
-    assert "'=HYPERLINK" not in text
     row = text.split("\r\n")[1].split(",")
     assert row[6:8] == ["36.2671234", "33.6655"]  # longitude, latitude of a point
+
+
+# ---------------------------------------------------------------- formula injection
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def runnable(cell: str) -> bool:
+    """Whether a spreadsheet could take the cell for a formula (a plain number is not one)."""
+    return cell.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(cell)
+
+
+def csv_cells(text: str) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+
+
+# Issue 8: each of these was written as it is, for a spreadsheet to run.
+INJECTIONS = [
+    '=HYPERLINK("http://x/?"&A1,"click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "-1+1",
+    "=1+1",
+    "\t=1+1",
+    "\r=1+1",
+    "＝1+1",
+    "'=1+1",  # already marked: gets one more mark, so that reading takes one off
+]
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_csv_cells_that_could_run_are_defused_and_read_back(value: str) -> None:
+    point = {"type": "Point", "coordinates": [-70.25, -33.5]}
+    record = LayerRecord(value, value, RecordKind.PLACE, value, point, {"note": value}, None, value)
+    text = to_csv([record])
+    assert not any(runnable(cell) for cell in csv_cells(text))
+    assert f"'{value}" in csv_cells(text)  # id, layer, name, date_as_stated
+    assert read_upload("x.csv", text.encode(), layer="ignored").records == [record]
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("-33.5", "-33.5"),  # a number is not a formula, and stays a number
+        ("+1", "+1"),
+        ("-1e5", "-1e5"),
+        ("-.5", "-.5"),
+        ("-٣", "'-٣"),  # not a number to a spreadsheet (Arabic-Indic digit)
+        ("- 1", "'- 1"),
+        ("1+1", "1+1"),  # a formula only when it starts with a sign
+        ("plain", "plain"),
+        ("", ""),
+    ],
+)
+def test_csv_numbers_and_plain_text_are_written_as_they_are(value: str, cell: str) -> None:
+    point = {"type": "Point", "coordinates": [1.0, 2.0]}
+    record = LayerRecord("a", "L", RecordKind.PLACE, value, point)
+    text = to_csv([record])
+    assert csv_cells(text)[len(CSV_COLUMNS) + 3] == cell  # the name
+    assert read_upload("x.csv", text.encode(), layer="L").records == [record]
+
+
+def test_negative_coordinates_stay_numbers() -> None:
+    point = {"type": "Point", "coordinates": [-70.25, -33.5]}
+    text = to_csv([LayerRecord("a", "L", RecordKind.PLACE, "Santiago", point)])
+    assert csv_cells(text)[len(CSV_COLUMNS) + 6 : len(CSV_COLUMNS) + 8] == ["-70.25", "-33.5"]
+
+
+def test_a_foreign_csv_keeps_its_apostrophes() -> None:
+    text = "name,lat,lon\n'quoted,1,2\n'=1+1,3,4\n"
+    records = read_upload("f.csv", text.encode(), layer="L").records
+    assert [record.name for record in records] == ["'quoted", "'=1+1"]
+
+
+def test_our_csv_edited_in_a_spreadsheet_reads_back() -> None:
+    """A spreadsheet shows '=1+1 as text and saves it as it is: the mark is taken off."""
+    point = {"type": "Point", "coordinates": [1.0, 2.0]}
+    record = LayerRecord("a", "=L", RecordKind.PLACE, "=1+1", point)
+    text = to_csv([record]).replace("'=1+1", "'=2+2")
+    (again,) = read_upload("x.csv", text.encode(), layer="x").records
+    assert (again.name, again.layer) == ("=2+2", "=L")
+
+
+# Text a record can hold: no characters that are not text (the writers refuse those).
+text_values = st.text(
+    alphabet=st.one_of(
+        st.sampled_from([*FORMULA_STARTS, "'", "0", "1", ".", "e", " ", "\n", '"', ","]),
+        st.characters(exclude_categories=("Cs",), exclude_characters="\ufffe\uffff"),
+    ),
+    max_size=20,
+).filter(lambda text: text_problem(text) is None)
+
+
+@given(
+    record_id=text_values.filter(str.strip),
+    layer=text_values,
+    name=text_values,
+    stated=st.one_of(st.none(), text_values.filter(bool)),
+    key=text_values,
+    value=text_values,
+)
+@settings(max_examples=300, deadline=None)
+def test_any_text_round_trips_through_csv_and_no_cell_can_run(
+    record_id: str, layer: str, name: str, stated: str | None, key: str, value: str
+) -> None:
+    point = {"type": "Point", "coordinates": [-70.25, -33.5]}
+    record = LayerRecord(
+        record_id, layer, RecordKind.PLACE, name, point, {key: value}, None, stated
+    )
+    text = to_csv([record])
+    assert not any(runnable(cell) for cell in csv_cells(text))
+    assert read_upload("x.csv", text.encode(), layer="ignored").records == [record]
 
 
 def test_an_empty_date_as_stated_reads_back_as_none_from_csv() -> None:

@@ -21,11 +21,12 @@ that are not text (C0 controls other than tab/newline/CR, unpaired
 surrogates, U+FFFE/U+FFFF): the readers refuse them and the writers raise a
 `DataError` naming the record.
 
-CSV cells are written verbatim, including ones starting with ``=``, ``+``,
-``-``, ``@``, tab or CR, which a spreadsheet may run as formulas. Prefixing
-them (the usual defence) would change the evidence and break the round trip;
-the download should say to open the file with formulas from untrusted files
-disabled, or to import it as text.
+CSV cells a spreadsheet may run as formulas (starting with ``=``, ``+``, ``-``,
+``@``, tab or CR, or a full-width ``=+-@``; plain numbers are not formulas)
+are written with a leading apostrophe, as OWASP advises, and so is any cell
+that already starts with one; reading the explorer's own CSV takes one
+apostrophe off, so the round trip loses nothing. A foreign CSV keeps its
+apostrophes.
 """
 
 from __future__ import annotations

@@ -6,6 +6,15 @@ GeoJSON text and the properties as JSON text. A file with exactly these
 columns is read back as the records it was written from; any other CSV needs
 coordinate columns (latitude/longitude under a common name) or a geometry
 column (WKT or GeoJSON), and every other column becomes a text property.
+
+Formula injection: a spreadsheet runs a cell that starts with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return (OWASP, "CSV Injection"). Our CSV
+writes such a cell with one apostrophe in front, which spreadsheets show as
+text; so that this is reversible, a cell that already starts with an
+apostrophe gets one more. A plain number (-33.5, +1, -1e5) is not a formula
+and is written as it is. Reading our own CSV (recognised by its exact header)
+takes one leading apostrophe off every cell, so the values come back as they
+were; a foreign CSV keeps its apostrophes.
 """
 
 from __future__ import annotations
@@ -51,17 +60,37 @@ LONGITUDE_NAMES = ("longitude", "lon", "lng", "long", "x", "lon_dd", "longitude_
 GEOMETRY_NAMES = ("geometry", "wkt", "geom", "the_geom", "wkt_geom", "geojson")
 DELIMITERS = (",", ";", "\t")
 
+# What a spreadsheet may run as a formula when a cell starts with it (OWASP), and the
+# full-width forms of the four signs, which some spreadsheets read as the signs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+TEXT_MARK = "'"
+# A number as a spreadsheet reads it, and as it is: ASCII digits only, nothing around.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+\s*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SRID = re.compile(r"\s*SRID=(\d+);", re.IGNORECASE)
 
 
-def to_csv(records: list[LayerRecord]) -> str:
-    """The records as CSV text (RFC 4180, CRLF), every cell verbatim.
+def defused(cell: str) -> str:
+    """A cell no spreadsheet runs: an apostrophe before one that starts like a formula
+    (not a plain number) or with an apostrophe; `restored` takes it off again."""
+    if cell.startswith(TEXT_MARK) or (
+        cell.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(cell)
+    ):
+        return TEXT_MARK + cell
+    return cell
 
-    Cells are not defused against formula injection (a leading apostrophe
-    would change the data and break the round trip): open the file in a
-    spreadsheet with formulas from untrusted files disabled, or import it as text.
+
+def restored(cell: str) -> str:
+    """A cell of our own CSV as it was before `defused`."""
+    return cell.removeprefix(TEXT_MARK)
+
+
+def to_csv(records: list[LayerRecord]) -> str:
+    """The records as CSV text (RFC 4180, CRLF), every cell `defused` against formula
+    injection; `read_csv` gives the records back as they were.
+
     Encode it as ``utf-8-sig`` for Excel to see UTF-8 (the reader accepts the BOM).
     """
     buffer = io.StringIO()
@@ -69,20 +98,19 @@ def to_csv(records: list[LayerRecord]) -> str:
     writer.writerow(CSV_COLUMNS)
     for record, geometry in prepared(records, what="CSV export"):
         lon, lat = representative_lonlat(geometry)
-        writer.writerow(
-            [
-                record.id,
-                record.layer,
-                RecordKind(record.kind).value,
-                record.name,
-                record.date or "",
-                record.date_as_stated or "",
-                repr(round(lon, DECIMALS)),
-                repr(round(lat, DECIMALS)),
-                json.dumps(geometry, allow_nan=False),
-                json.dumps(record.properties, ensure_ascii=False, allow_nan=False),
-            ]
-        )
+        cells = [
+            record.id,
+            record.layer,
+            RecordKind(record.kind).value,
+            record.name,
+            record.date or "",
+            record.date_as_stated or "",
+            repr(round(lon, DECIMALS)),
+            repr(round(lat, DECIMALS)),
+            json.dumps(geometry, allow_nan=False),
+            json.dumps(record.properties, ensure_ascii=False, allow_nan=False),
+        ]
+        writer.writerow([defused(cell) for cell in cells])
     return buffer.getvalue()
 
 
@@ -172,7 +200,7 @@ def _rows(rows: Any, width: int, reader: Reader) -> list[_Row]:
 def _read_own(rows: Any, reader: Reader) -> Upload:
     for row in _rows(rows, len(CSV_COLUMNS), reader):
         record = f"#{row.number}"
-        values = dict(zip(CSV_COLUMNS, row.cells, strict=True))
+        values = dict(zip(CSV_COLUMNS, map(restored, row.cells), strict=True))
         texts = {key: values[key] for key in ("id", "layer", "name", "date_as_stated")}
         ok = reader.check_values(texts, record=record)
         kind, date = values["kind"], values["date"] or None
