@@ -90,7 +90,7 @@ class Limits:
     max_kmz_ratio: int = 100  # uncompressed / compressed size of the KML inside a KMZ
     # Reading one upload, a backstop behind the limits above for what they miss: the
     # slowest file within them found (50 MB: 18,000 polygons, 1.8 million vertices)
-    # reads in 13 s on the 2-core machine the project runs on.
+    # reads in 13 to 15 s on the 2-core machine the project runs on (16.5 s before).
     max_seconds: float = 60.0
 
 
