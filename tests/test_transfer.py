@@ -193,3 +193,34 @@ def test_the_manifest_anchors_the_store_and_names_what_was_left_out(shipped_case
         with_manifest=True,
     )
     assert without.manifest["store"] is None  # an export that did not read the store
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "kml", "csv"])
+def test_a_geometry_cut_at_the_antimeridian_exports_and_reads_back(shipped_case, fmt):
+    across = {
+        "type": "Feature",
+        "id": "across-1",
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[170, -16], [-175, -16], [-175, -20], [170, -20], [170, -16]]],
+        },
+        "properties": {"name": "Survey area across the antimeridian"},
+    }
+    upload = read_upload("across.geojson", json.dumps(across).encode(), layer="team sites")
+    (record,) = upload.records
+    assert record.geometry["type"] == "MultiPolygon" and upload.warnings
+    result = export(
+        shipped_case,
+        combined_records(shipped_case, [record]),
+        fmt=fmt,
+        view=None,
+        case_dir=None,
+        imported_files=[],
+        with_manifest=False,
+    )
+    if fmt == "geojson":
+        assert layer_records(json.loads(result.data), file="x.geojson") == [record]
+        return
+    again = read_upload(result.file_name, result.data, layer="ignored")
+    assert [r for r in again.records if r.layer == "team sites"] == [record]
+    assert again.warnings == []  # not cut a second time

@@ -4,9 +4,13 @@
 STAC Item or ItemCollection, CSV, KML or KMZ file into `LayerRecord`s. It
 either returns every record or raises one `DataError` listing every problem
 (record ``#N``, field, what was expected); it never returns part of a file.
-Limits (`Limits`) on size, features, nesting, coordinates, string length and
-KMZ decompression are checked before the work they bound, so a hostile file
-is refused quickly instead of exhausting memory. Text must be UTF-8.
+Limits (`Limits`) on size (of a file, and of the KML a KMZ unpacks to),
+features, nesting, coordinates (per file and per geometry), properties per
+feature, the length of property names and values, the KMZ compression ratio
+and the time spent are checked before the work they bound, so a hostile file
+is refused quickly instead of exhausting memory. Text must be UTF-8. A
+geometry that crosses the antimeridian is cut there (RFC 7946 §3.1.9), its
+original kept like a repaired one's.
 
 `to_kml` and `to_csv` write records so that `read_upload` gives them back
 equal: same id, layer, kind, name, date, date_as_stated, geometry (normalised
@@ -17,15 +21,18 @@ that are not text (C0 controls other than tab/newline/CR, unpaired
 surrogates, U+FFFE/U+FFFF): the readers refuse them and the writers raise a
 `DataError` naming the record.
 
-CSV cells are written verbatim, including ones starting with ``=``, ``+``,
-``-``, ``@``, tab or CR, which a spreadsheet may run as formulas. Prefixing
-them (the usual defence) would change the evidence and break the round trip;
-the download should say to open the file with formulas from untrusted files
-disabled, or to import it as text.
+CSV cells a spreadsheet may run as formulas (starting with ``=``, ``+``, ``-``,
+``@``, tab or CR, or a full-width ``=+-@``; plain numbers are not formulas)
+are written with a leading apostrophe, as OWASP advises, and so is any cell
+that already starts with one; reading the explorer's own CSV takes one
+apostrophe off, so the round trip loses nothing. A foreign CSV keeps its
+apostrophes.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from geo.formats._common import (
@@ -96,6 +103,7 @@ def read_upload(
     layer: str,
     limits: Limits = DEFAULT_LIMITS,
     repair: bool = False,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Upload:
     """Every record of an uploaded file, or a `DataError` with every problem in it.
 
@@ -103,9 +111,10 @@ def read_upload(
     were written with). With ``repair=True``, geometries that are only invalid
     (a self-intersecting polygon, ...) are fixed with `shapely.make_valid`;
     the original is kept in the property `ORIGINAL_GEOMETRY_KEY` and a warning
-    lists them.
+    lists them; so is it for geometries cut at the antimeridian. Reading stops
+    past `limits.max_seconds` by `clock` (tests pass one they move themselves).
     """
-    reader = Reader(file=file_name, layer=layer, limits=limits, repair=repair)
+    reader = Reader(file=file_name, layer=layer, limits=limits, repair=repair, clock=clock)
     if len(data) > limits.max_bytes:
         reader.refuse(f"{len(data):,} bytes is over the {limits.max_bytes:,}-byte limit")
     if not data or data.isspace():

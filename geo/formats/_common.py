@@ -11,7 +11,8 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn
 
@@ -21,14 +22,28 @@ from shapely.geometry import mapping, shape
 
 from geo.dates import parse_date
 from geo.errors import DataError, DateError, Problem
-from geo.geojson import COORDINATE_DEPTH, geometry_problems, normalise_geometry
+from geo.escape import shorten
+from geo.geojson import (
+    COORDINATE_DEPTH,
+    crosses_antimeridian,
+    cut_at_antimeridian,
+    geometry_problems,
+    normalise_geometry,
+    structure_problems,
+    validity_problems,
+)
 from geo.records import LayerRecord, RecordKind
 
 Format = Literal["geojson", "csv", "kml", "kmz", "stac"]
 
-# Where a repaired record keeps the geometry the file gave (verbatim), so the
-# repair can be checked and undone.
+# Where a repaired or cut record keeps the geometry the file gave (verbatim), so
+# the change can be checked and undone.
 ORIGINAL_GEOMETRY_KEY = "_original_geometry"
+CUT_AT_ANTIMERIDIAN = (
+    "geometries that cross the antimeridian (longitude ±180) were cut there into parts "
+    "that do not, as RFC 7946 asks (the original is kept in property "
+    f"'{ORIGINAL_GEOMETRY_KEY}')"
+)
 
 UNREAD_DATE = (
     "dates that are not EDTF or ISO 8601 were kept as stated, and these records have no date"
@@ -45,17 +60,38 @@ MAX_EXAMPLES = 5
 MB = 1024 * 1024
 
 
+# Where a simplified copy of a too-detailed geometry can be made.
+SIMPLIFY = (
+    "simplify it first (QGIS: Vector > Geometry Tools > Simplify; GDAL: "
+    "ogr2ogr -simplify 0.00001 simplified.geojson original.geojson keeps about 1 m)"
+)
+
+
 @dataclass(frozen=True)
 class Limits:
     """What an upload may hold; each is refused before it can exhaust memory or time."""
 
+    # Bytes of a file, and of the KML inside a KMZ once unpacked: a KMZ may not hold
+    # more than a KML upload may be (a 196 MB comment took 17 s and 600 MB to parse;
+    # 50 MB take 1.3 s and 155 MB).
     max_bytes: int = 50 * MB
     max_features: int = 100_000
     max_depth: int = 64  # nesting of JSON arrays/objects, of XML elements
-    max_coordinates: int = 2_000_000
+    max_coordinates: int = 2_000_000  # in the whole file
+    # In one geometry. 100,000 is far more than the outline of a site or a road needs
+    # (it is a country's border at about 10 m) and imports in 0.6 s; 1,000,000 took
+    # 8.5 s and 580 MB to import and made the map unusable.
+    max_vertices_per_geometry: int = 100_000
     max_string: int = 100_000  # characters per property value
-    max_kmz_uncompressed: int = 200 * MB
+    # Keys of one feature's properties, and of any object inside them: a table of
+    # 1,000 columns is already more than a person reads.
+    max_properties: int = 1_000
+    max_key_length: int = 1_000  # characters per property name
     max_kmz_ratio: int = 100  # uncompressed / compressed size of the KML inside a KMZ
+    # Reading one upload, a backstop behind the limits above for what they miss: the
+    # slowest file within them found (50 MB: 18,000 polygons, 1.8 million vertices)
+    # reads in 13 to 15 s on the 2-core machine the project runs on (16.5 s before).
+    max_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -80,26 +116,60 @@ def text_problem(text: str) -> str | None:
     return f"holds the character U+{ord(match.group()):04X} (position {match.start()}), not text"
 
 
+# Characters of a key shown in a problem's field: a key may be a million long.
+KEY_SHOWN = 60
+
+
+def key_path(path: str, key: Any) -> str:
+    shown = shorten(str(key), KEY_SHOWN)
+    return f"{path}.{shown}" if path else shown
+
+
+def too_many_keys(limit: int, count: int | None = None) -> str:
+    """The message for an object with too many keys; `count` None when counting stopped."""
+    many = f"{count:,}" if count is not None else f"more than {limit:,}"
+    return (
+        f"{many} properties, over the limit of {limit:,} per feature (or per object inside "
+        "one): keep the columns you need"
+    )
+
+
+def key_too_long(length: int, limit: int) -> str:
+    return (
+        f"a property name of {length:,} characters is over the {limit:,}-character limit: rename it"
+    )
+
+
 def value_problems(
-    value: Any, path: str, max_string: int | None = None
+    value: Any, path: str, limits: Limits | None = None
 ) -> Iterator[tuple[str, str]]:
-    """(field, message) for every string too long or not text, and every non-finite number."""
+    """(field, message) for every string too long or not text, every non-finite number,
+    and (with `limits`) every object with too many keys and every key too long."""
     if isinstance(value, str):
-        if max_string is not None and len(value) > max_string:
-            yield path, f"{len(value):,} characters is over the {max_string:,}-character limit"
+        if limits is not None and len(value) > limits.max_string:
+            yield (
+                path,
+                f"{len(value):,} characters is over the {limits.max_string:,}-character limit",
+            )
         elif (problem := text_problem(value)) is not None:
             yield path, problem
     elif isinstance(value, float) and not math.isfinite(value):
         yield path, f"{value} is not a finite number"
     elif isinstance(value, dict):
+        if limits is not None and len(value) > limits.max_properties:
+            yield path, too_many_keys(limits.max_properties, len(value))
+            return  # a million keys are not checked one by one
         for key, item in value.items():
-            sub = f"{path}.{key}" if path else str(key)
+            sub = key_path(path, key)
+            if limits is not None and len(str(key)) > limits.max_key_length:
+                yield sub, key_too_long(len(str(key)), limits.max_key_length)
+                continue
             if isinstance(key, str) and (problem := text_problem(key)) is not None:
                 yield sub, f"the key {problem}"
-            yield from value_problems(item, sub, max_string)
+            yield from value_problems(item, sub, limits)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from value_problems(item, f"{path}[{index}]", max_string)
+            yield from value_problems(item, f"{path}[{index}]", limits)
 
 
 # ---------------------------------------------------------------- text
@@ -186,27 +256,31 @@ def decode_text(data: bytes, *, file: str, expected: str) -> str:
 
 _ESCAPED = re.compile(r"\\.", re.DOTALL)
 _STRING = re.compile(r'"[^"]*"')
+_NUMBER_START_AS_ZERO = bytes.maketrans(b"123456789-", b"0000000000")
+_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_BRACKET_STEP = np.zeros(256, dtype=np.int8)
+_BRACKET_STEP[list(b"[{")] = 1
+_BRACKET_STEP[list(b"]}")] = -1
 
 
 def _json_shape(text: str) -> tuple[int, int]:
     """(deepest nesting, arrays that start with a number), without parsing.
 
-    Strings are cut out with two C-speed regexes, then numpy scans the bytes
-    left: brackets give the depth; a "[" before a digit or "-" is an array of
-    numbers. `json.loads` recurses and only fails near 1,000 levels, after
+    Strings are cut out with two C-speed regexes; in the bytes left, a "["
+    before a digit or "-" is an array of numbers, and the brackets alone give
+    the depth. `json.loads` recurses and only fails near 1,000 levels, after
     building the whole tree; this refuses a deep or huge file before that.
+    Only the brackets reach numpy: on 25 MB of coordinates, comparing every
+    byte in int64 took 1 s and 430 MB.
     """
     bare = _STRING.sub("", _ESCAPED.sub("", text)).encode("utf-8").translate(None, b" \t\r\n")
-    codes = np.frombuffer(bare, dtype=np.uint8)
-    if codes.size == 0:
-        return 0, 0
-    opens = (codes == ord("[")) | (codes == ord("{"))
-    closes = (codes == ord("]")) | (codes == ord("}"))
-    depth = int(np.cumsum(opens.astype(np.int64) - closes).max())
-    after = codes[1:]
-    numeric = ((after >= ord("0")) & (after <= ord("9"))) | (after == ord("-"))
-    arrays = int(np.count_nonzero((codes[:-1] == ord("[")) & numeric))
-    return depth, arrays
+    arrays = bare.translate(_NUMBER_START_AS_ZERO).count(b"[0")
+    brackets = bare.translate(None, _NOT_BRACKETS)
+    if not brackets:
+        return 0, arrays
+    steps = _BRACKET_STEP[np.frombuffer(brackets, dtype=np.uint8)]
+    depth = int(np.cumsum(steps, dtype=np.int64).max())
+    return max(depth, 0), arrays
 
 
 def _too_deep(depth: int, limits: Limits, file: str, field: str | None = None) -> DataError:
@@ -338,11 +412,17 @@ def lookup(properties: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any]
 
 
 def count_positions(coords: Any, depth: int) -> int:
-    """Positions in a coordinates array, tolerant of malformed input (it is checked later)."""
+    """Positions in a coordinates array, tolerant of malformed input (it is checked later).
+
+    A list of positions counts by its length, not position by position, so a
+    ring of a million is counted at once.
+    """
     if depth == 0:
         return 1
     if not isinstance(coords, list):
         return 0
+    if depth == 1:
+        return len(coords)
     return sum(count_positions(item, depth - 1) for item in coords)
 
 
@@ -412,11 +492,22 @@ class Reader:
     every one at once; limits are the exception: past a limit, reading stops.
     """
 
-    def __init__(self, *, file: str, layer: str, limits: Limits, repair: bool) -> None:
+    def __init__(
+        self,
+        *,
+        file: str,
+        layer: str,
+        limits: Limits,
+        repair: bool,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.file = file
         self.layer = layer
         self.limits = limits
         self.repair = repair
+        # Seconds from an arbitrary start; tests pass a clock they move themselves.
+        self.clock = clock
+        self._deadline = clock() + limits.max_seconds
         self.problems: list[Problem] = []
         self._more_problems = 0
         self._notes: dict[str, list[str]] = {}
@@ -468,6 +559,41 @@ class Reader:
 
     # -- limits
 
+    def check_time(self, *, record: str | None = None) -> None:
+        """Stop once reading has taken longer than the limit (called between pieces of work)."""
+        if self.clock() > self._deadline:
+            where = f" (stopped at record {record})" if record else ""
+            self.refuse(
+                f"reading the file took longer than the {self.limits.max_seconds:g}-second "
+                f"limit{where}: split it into smaller files or simplify its geometries"
+            )
+
+    def check_vertices(self, count: int, what: str, *, record: str, field: str) -> None:
+        """Refuse one geometry with too many vertices, before any work on them."""
+        if count > self.limits.max_vertices_per_geometry:
+            self.refuse(
+                f"{what} of {count:,} vertices is over the limit of "
+                f"{self.limits.max_vertices_per_geometry:,} per geometry: {SIMPLIFY}",
+                record=record,
+                field=field,
+            )
+
+    def check_keys(self, keys: Any, *, record: str | None, field: str | None) -> None:
+        """Refuse a feature with too many properties or too long a property name, early:
+        before they are copied, parsed or checked one by one."""
+        count = len(keys)
+        if count > self.limits.max_properties:
+            self.refuse(
+                too_many_keys(self.limits.max_properties, count), record=record, field=field
+            )
+        longest = max(keys, key=lambda key: len(str(key)), default="")
+        if len(str(longest)) > self.limits.max_key_length:
+            self.refuse(
+                key_too_long(len(str(longest)), self.limits.max_key_length),
+                record=record,
+                field=key_path(field or "", longest),
+            )
+
     def check_feature_count(self, count: int) -> None:
         if count > self.limits.max_features:
             self.refuse(
@@ -478,6 +604,7 @@ class Reader:
     def count_feature(self) -> int:
         """Count one more feature (as it is met, for streamed formats); its number from 1."""
         self._features += 1
+        self.check_time(record=f"#{self._features}")
         if self._features > self.limits.max_features:
             self.refuse(
                 f"more than {self.limits.max_features:,} features, the limit: split the file"
@@ -512,7 +639,7 @@ class Reader:
 
     def check_values(self, value: Any, *, record: str | None, field: str = "") -> bool:
         found = False
-        for path, message in value_problems(value, field, self.limits.max_string):
+        for path, message in value_problems(value, field, self.limits):
             self.problem(message, record=record, field=path or None)
             found = True
         return not found
@@ -520,11 +647,14 @@ class Reader:
     def geometry(
         self, geometry: Any, *, record: str, field: str = "geometry", counted: bool = False
     ) -> tuple[dict[str, Any], Any] | None:
-        """A checked, normalised geometry and, if it was repaired, the original; or None.
+        """A checked, normalised geometry and, if it was cut or repaired, the original; or None.
 
-        Structure and range come from `geo.geojson.geometry_problems`; a
-        geometry that is only invalid (self-intersection, ...) is refused with
-        the reason, or repaired with `shapely.make_valid` when asked.
+        The vertices are counted first (one geometry, and the file), before
+        anything is built from them. Structure and range come from
+        `geo.geojson.structure_problems`; a geometry that crosses the
+        antimeridian is cut there (`geo.geojson.cut_at_antimeridian`); one
+        that is only invalid (self-intersection, ...) is refused with the
+        reason, or repaired with `shapely.make_valid` when asked.
         """
         if not isinstance(geometry, dict):
             what = "null" if geometry is None else type(geometry).__name__
@@ -546,27 +676,51 @@ class Reader:
             positions = count_positions(geometry.get("coordinates"), COORDINATE_DEPTH[kind])
             if not counted:
                 self.add_coordinates(positions)
+            self.check_vertices(positions, f"a {kind}", record=record, field=field)
             if positions == 0 and isinstance(geometry.get("coordinates"), list):
                 self.problem("empty geometry (no coordinates)", record=record, field=field)
                 return None
-        problems = geometry_problems(geometry)
-        reason = _repairable(geometry, problems) if problems else None
+        self.check_time(record=record)
+        structure = structure_problems(geometry)
+        if structure:
+            self.problem(structure[0], record=record, field=field)
+            return None
+        candidate, changed = geometry, False
+        if crosses_antimeridian(geometry):
+            try:
+                candidate, changed = cut_at_antimeridian(geometry), True
+            except ValueError as exc:
+                self.problem(
+                    f"the {kind} crosses the antimeridian (longitude ±180) and cannot be cut "
+                    f"there reliably: {exc}. Split it there yourself (GDAL: ogr2ogr "
+                    "-wrapdateline) into parts that do not cross it",
+                    record=record,
+                    field=field,
+                )
+                return None
+            self.note(CUT_AT_ANTIMERIDIAN, record)
+            kind = candidate["type"]
+        original = copy.deepcopy(geometry) if changed else None
+        problems = validity_problems(candidate)
+        reason = _repairable(candidate, problems) if problems else None
         if problems and reason is None:
             self.problem(problems[0], record=record, field=field)
             return None
         if reason is None:
-            normal = normalise_geometry(geometry)
+            normal = normalise_geometry(candidate)
             # Rounding to 7 decimals can make a valid geometry invalid (rare, tiny parts).
             if normal["type"] == "Point" or shape(normal).is_valid:
-                return normal, None
+                return normal, original
             reason = str(shapely.is_valid_reason(shape(normal)))
             message = f"invalid {kind} after rounding to 7 decimals: {reason}"
         else:
             message = problems[0]
+        if changed:
+            message = f"{message} (once cut at the antimeridian)"
         if not self.repair:
             self.problem(f"{message}; repairable with make_valid", record=record, field=field)
             return None
-        fixed = _make_valid(geometry)
+        fixed = _make_valid(candidate)
         if fixed is None:
             self.problem(
                 f"{message}; make_valid could not repair it into a single geometry type",
@@ -592,12 +746,12 @@ class Reader:
     def with_original(
         self, properties: dict[str, Any], original: Any, *, record: str
     ) -> dict[str, Any] | None:
-        """The properties, with the original geometry when it was repaired."""
+        """The properties, with the original geometry when it was cut or repaired."""
         if original is None:
             return properties
         if ORIGINAL_GEOMETRY_KEY in properties:
             self.problem(
-                f"the property '{ORIGINAL_GEOMETRY_KEY}' is where a repaired record "
+                f"the property '{ORIGINAL_GEOMETRY_KEY}' is where a repaired or cut record "
                 "keeps its original geometry: rename it",
                 record=record,
                 field=ORIGINAL_GEOMETRY_KEY,

@@ -6,6 +6,15 @@ GeoJSON text and the properties as JSON text. A file with exactly these
 columns is read back as the records it was written from; any other CSV needs
 coordinate columns (latitude/longitude under a common name) or a geometry
 column (WKT or GeoJSON), and every other column becomes a text property.
+
+Formula injection: a spreadsheet runs a cell that starts with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return (OWASP, "CSV Injection"). Our CSV
+writes such a cell with one apostrophe in front, which spreadsheets show as
+text; so that this is reversible, a cell that already starts with an
+apostrophe gets one more. A plain number (-33.5, +1, -1e5) is not a formula
+and is written as it is. Reading our own CSV (recognised by its exact header)
+takes one leading apostrophe off every cell, so the values come back as they
+were; a foreign CSV keeps its apostrophes.
 """
 
 from __future__ import annotations
@@ -51,17 +60,37 @@ LONGITUDE_NAMES = ("longitude", "lon", "lng", "long", "x", "lon_dd", "longitude_
 GEOMETRY_NAMES = ("geometry", "wkt", "geom", "the_geom", "wkt_geom", "geojson")
 DELIMITERS = (",", ";", "\t")
 
+# What a spreadsheet may run as a formula when a cell starts with it (OWASP), and the
+# full-width forms of the four signs, which some spreadsheets read as the signs.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+TEXT_MARK = "'"
+# A number as a spreadsheet reads it, and as it is: ASCII digits only, nothing around.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+\s*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SRID = re.compile(r"\s*SRID=(\d+);", re.IGNORECASE)
 
 
-def to_csv(records: list[LayerRecord]) -> str:
-    """The records as CSV text (RFC 4180, CRLF), every cell verbatim.
+def defused(cell: str) -> str:
+    """A cell no spreadsheet runs: an apostrophe before one that starts like a formula
+    (not a plain number) or with an apostrophe; `restored` takes it off again."""
+    if cell.startswith(TEXT_MARK) or (
+        cell.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(cell)
+    ):
+        return TEXT_MARK + cell
+    return cell
 
-    Cells are not defused against formula injection (a leading apostrophe
-    would change the data and break the round trip): open the file in a
-    spreadsheet with formulas from untrusted files disabled, or import it as text.
+
+def restored(cell: str) -> str:
+    """A cell of our own CSV as it was before `defused`."""
+    return cell.removeprefix(TEXT_MARK)
+
+
+def to_csv(records: list[LayerRecord]) -> str:
+    """The records as CSV text (RFC 4180, CRLF), every cell `defused` against formula
+    injection; `read_csv` gives the records back as they were.
+
     Encode it as ``utf-8-sig`` for Excel to see UTF-8 (the reader accepts the BOM).
     """
     buffer = io.StringIO()
@@ -69,20 +98,19 @@ def to_csv(records: list[LayerRecord]) -> str:
     writer.writerow(CSV_COLUMNS)
     for record, geometry in prepared(records, what="CSV export"):
         lon, lat = representative_lonlat(geometry)
-        writer.writerow(
-            [
-                record.id,
-                record.layer,
-                RecordKind(record.kind).value,
-                record.name,
-                record.date or "",
-                record.date_as_stated or "",
-                repr(round(lon, DECIMALS)),
-                repr(round(lat, DECIMALS)),
-                json.dumps(geometry, allow_nan=False),
-                json.dumps(record.properties, ensure_ascii=False, allow_nan=False),
-            ]
-        )
+        cells = [
+            record.id,
+            record.layer,
+            RecordKind(record.kind).value,
+            record.name,
+            record.date or "",
+            record.date_as_stated or "",
+            repr(round(lon, DECIMALS)),
+            repr(round(lat, DECIMALS)),
+            json.dumps(geometry, allow_nan=False),
+            json.dumps(record.properties, ensure_ascii=False, allow_nan=False),
+        ]
+        writer.writerow([defused(cell) for cell in cells])
     return buffer.getvalue()
 
 
@@ -118,6 +146,13 @@ def read_csv(text: str, reader: Reader) -> Upload:
     try:
         header = next(rows, None)
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            # The csv module stops at a cell of 131,072 characters, far past our limit.
+            reader.refuse(
+                f"a column name of more than {csv.field_size_limit():,} characters is over "
+                f"the {reader.limits.max_key_length:,}-character limit: rename it",
+                field="header",
+            )
         reader.refuse(f"malformed CSV header: {exc}")
     if not header or not any(cell.strip() for cell in header):
         reader.refuse("no header row: the first line must name the columns")
@@ -165,7 +200,7 @@ def _rows(rows: Any, width: int, reader: Reader) -> list[_Row]:
 def _read_own(rows: Any, reader: Reader) -> Upload:
     for row in _rows(rows, len(CSV_COLUMNS), reader):
         record = f"#{row.number}"
-        values = dict(zip(CSV_COLUMNS, row.cells, strict=True))
+        values = dict(zip(CSV_COLUMNS, map(restored, row.cells), strict=True))
         texts = {key: values[key] for key in ("id", "layer", "name", "date_as_stated")}
         ok = reader.check_values(texts, record=record)
         kind, date = values["kind"], values["date"] or None
@@ -254,6 +289,9 @@ def _wkt_geometry(text: str, reader: Reader, record: str, field: str) -> Any:
     if geom is None or geom.is_empty:
         reader.problem("empty geometry (no coordinates)", record=record, field=field)
         return None
+    # Counted in C, before the positions become Python lists.
+    what = f"a {geom.geom_type}"
+    reader.check_vertices(shapely.get_num_coordinates(geom), what, record=record, field=field)
     return shapely_to_geojson(geom)
 
 
@@ -292,6 +330,8 @@ def _read_foreign(rows: Any, headers: list[str], delimiter: str, reader: Reader)
             reader.problem(f"the column {key!r} appears twice", field=key)
         seen.add(key)
         keys.append((index, key))
+    # Every row would carry every column: refuse a table too wide before reading a row.
+    reader.check_keys([key for _, key in keys], record=None, field=None)
     if geometry_column is not None and lat_column is not None and lon_column is not None:
         reader.note(
             f"the geometry was read from the column {headers[geometry_column]!r}; "

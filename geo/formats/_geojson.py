@@ -110,6 +110,8 @@ def _read_features(features: list[dict[str, Any]], reader: Reader) -> Upload:
                 field="properties",
             )
             continue
+        # Before the copy: a million properties take seconds to copy and check one by one.
+        reader.check_keys(properties, record=record, field="properties")
         properties = copy.deepcopy(properties)
         record_id = feature.get("id")
         if record_id is None and (found := lookup(properties, ("id",))) is not None:
@@ -170,6 +172,7 @@ def _stac_assets(assets: Any, reader: Reader, record: str) -> dict[str, Any] | N
     if not isinstance(assets, dict):
         reader.problem("assets must be an object", record=record, field="assets")
         return None
+    reader.check_keys(assets, record=record, field="assets")
     kept: dict[str, Any] = {}
     for key, asset in assets.items():
         if not isinstance(asset, dict) or not isinstance(asset.get("href"), str):

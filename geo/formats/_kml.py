@@ -2,8 +2,12 @@
 
 Reading uses defusedxml with DTDs forbidden: a DOCTYPE is how "billion laughs"
 entity expansion and XXE (reading local files or URLs) get in, and KML never
-needs one. A KMZ is a zip; only its main .kml is read, with the size and the
-compression ratio checked before and while it is decompressed.
+needs one. A KMZ is a zip; only its main .kml is read, with the size (at most
+what a KML upload may be) and the compression ratio checked before and while
+it is decompressed. The XML is parsed piece by piece, with the time limit
+checked between pieces: expat 2.5 scans one big token (a comment, a CDATA
+section) again for each piece it is given, so its time grows with the square
+of the token's size.
 
 Our KML has one Folder per layer and one Placemark per record; its
 ExtendedData carries id, layer, kind, date, date_as_stated and the properties
@@ -30,15 +34,19 @@ from geo.errors import DataError, Problem
 from geo.formats._common import (
     MB,
     UNREAD_DATE,
+    Limits,
     Reader,
     Upload,
     check_json_depth,
     decode_text,
     edtf_of,
+    key_path,
+    key_too_long,
     lookup,
     number,
     prepared,
     text_problem,
+    too_many_keys,
 )
 from geo.geojson import parse_json_text
 from geo.records import LayerRecord, RecordKind
@@ -50,6 +58,8 @@ _OWN_REQUIRED = frozenset({"id", "layer", "kind", "properties"})
 # Below this size a KML cannot exhaust memory, whatever its compression ratio.
 _RATIO_FLOOR = 1 * MB
 _CHUNK = 1 * MB
+# Characters of XML given to the parser at a time (pyexpat cuts at 1 MiB anyway).
+_FEED_CHUNK = 1024 * 1024
 
 _SKIPPED = ("NetworkLink", "GroundOverlay", "ScreenOverlay", "PhotoOverlay", "Tour")
 _UNSUPPORTED = ("Model", "Track", "MultiTrack")
@@ -174,21 +184,51 @@ class _TooDeep(Exception):
     pass
 
 
-class _DepthLimitedBuilder:
-    """An ElementTree builder that stops a document nested past the limit while parsing."""
+class _OverLimit(Exception):
+    """A limit met while parsing: the message, and where."""
 
-    def __init__(self, max_depth: int) -> None:
+    def __init__(self, message: str, record: str | None, field: str | None) -> None:
+        super().__init__(message)
+        self.message, self.record, self.field = message, record, field
+
+
+class _LimitedBuilder:
+    """An ElementTree builder that stops while parsing, before the tree is built: at a
+    document nested past the limit, and at a Placemark with too many ExtendedData
+    values or too long a value name."""
+
+    def __init__(self, limits: Limits) -> None:
         self._builder = ET.TreeBuilder()
         self._depth = 0
-        self._max_depth = max_depth
+        self._limits = limits
+        self._placemarks = 0
+        self._placemark_depth: int | None = None  # inside a Placemark: its depth
+        self._values = 0  # Data and SimpleData in the current Placemark
 
     def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
         self._depth += 1
-        if self._depth > self._max_depth:
+        if self._depth > self._limits.max_depth:
             raise _TooDeep
+        name = _local(tag)
+        if name == "Placemark" and self._placemark_depth is None:
+            self._placemarks += 1
+            self._placemark_depth, self._values = self._depth, 0
+        elif name in ("Data", "SimpleData") and self._placemark_depth is not None:
+            self._count_value(attrs.get("name") or "")
         return self._builder.start(tag, attrs)
 
+    def _count_value(self, key: str) -> None:
+        self._values += 1
+        record = f"#{self._placemarks}"
+        if self._values > self._limits.max_properties:
+            raise _OverLimit(too_many_keys(self._limits.max_properties), record, "ExtendedData")
+        if len(key) > self._limits.max_key_length:
+            message = key_too_long(len(key), self._limits.max_key_length)
+            raise _OverLimit(message, record, key_path("", key))
+
     def end(self, tag: str) -> ET.Element:
+        if self._depth == self._placemark_depth:
+            self._placemark_depth = None
         self._depth -= 1
         return self._builder.end(tag)
 
@@ -210,14 +250,16 @@ def _parse_xml(text: str, reader: Reader) -> ET.Element:
         )
     limit = reader.limits.max_depth
     parser = DefusedXMLParser(
-        target=_DepthLimitedBuilder(limit),
+        target=_LimitedBuilder(reader.limits),
         forbid_dtd=True,
         forbid_entities=True,
         forbid_external=True,
     )
     refused = "refused: entities can expand without bound (billion laughs) or read files (XXE)"
     try:
-        parser.feed(text)
+        for start in range(0, len(text), _FEED_CHUNK):
+            reader.check_time()
+            parser.feed(text[start : start + _FEED_CHUNK])
         return parser.close()
     except DTDForbidden:
         declared = _ENTITY.search(text[:100_000])
@@ -238,6 +280,8 @@ def _parse_xml(text: str, reader: Reader) -> ET.Element:
         reader.refuse(f"not well-formed XML: {exc}")
     except _TooDeep:
         reader.refuse(f"XML nested more than {limit} elements deep, the limit")
+    except _OverLimit as exc:
+        reader.refuse(exc.message, record=exc.record, field=exc.field)
 
 
 def _local(tag: str) -> str:
@@ -302,6 +346,7 @@ def _positions(element: ET.Element, reader: Reader, record: str) -> list[list[fl
         return None
     tokens = _COMMA_SPACE.sub(",", text.strip()).split()
     reader.add_coordinates(len(tokens))
+    reader.check_vertices(len(tokens), f"a {kind}", record=record, field="coordinates")
     positions = []
     for token in tokens:
         values = [number(part) for part in token.split(",")]
@@ -522,10 +567,10 @@ def kml_from_kmz(data: bytes, reader: Reader) -> str:
         chosen = next((info for info in entries if info.filename.lower() == "doc.kml"), entries[0])
         size, packed = chosen.file_size, chosen.compress_size
         bomb = f"{chosen.filename!r} in the KMZ"
-        if size > limits.max_kmz_uncompressed:
+        if size > limits.max_bytes:
             reader.refuse(
-                f"{bomb} unpacks to {size:,} bytes, over the "
-                f"{limits.max_kmz_uncompressed:,}-byte limit"
+                f"{bomb} unpacks to {size:,} bytes, over the {limits.max_bytes:,}-byte limit "
+                "of a KML file"
             )
         if size > _RATIO_FLOOR and size > limits.max_kmz_ratio * max(packed, 1):
             reader.refuse(
@@ -533,11 +578,12 @@ def kml_from_kmz(data: bytes, reader: Reader) -> str:
                 f"{limits.max_kmz_ratio} to 1 (a zip bomb?)"
             )
         # The sizes above are the archive's own word; count what really comes out.
-        allowed = min(limits.max_kmz_uncompressed, max(_RATIO_FLOOR, limits.max_kmz_ratio * packed))
+        allowed = min(limits.max_bytes, max(_RATIO_FLOOR, limits.max_kmz_ratio * packed))
         chunks, total = [], 0
         try:
             with archive.open(chosen) as stream:
                 while total <= allowed and (chunk := stream.read(_CHUNK)):
+                    reader.check_time()
                     total += len(chunk)
                     chunks.append(chunk)
         except _ZIP_ERRORS as exc:
