@@ -36,6 +36,33 @@ COORDINATE_DEPTH = {
 }
 
 
+def count_positions(coords: Any, depth: int) -> int:
+    """Positions in a coordinates array, tolerant of malformed input (it is checked later).
+
+    A list of positions counts by its length, not position by position, so a
+    ring of a million is counted at once.
+    """
+    if depth == 0:
+        return 1
+    if not isinstance(coords, list):
+        return 0
+    if depth == 1:
+        return len(coords)
+    return sum(count_positions(item, depth - 1) for item in coords)
+
+
+def vertex_count(geometry: dict[str, Any]) -> int:
+    """Positions in a GeoJSON geometry (a GeometryCollection's too), without building it."""
+    kind = geometry.get("type")
+    if kind == "GeometryCollection":
+        parts = geometry.get("geometries")
+        if not isinstance(parts, list):
+            return 0
+        return sum(vertex_count(part) for part in parts if isinstance(part, dict))
+    depth = COORDINATE_DEPTH.get(kind) if isinstance(kind, str) else None
+    return 0 if depth is None else count_positions(geometry.get("coordinates"), depth)
+
+
 def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number (RFC 8259)")
 

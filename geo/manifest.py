@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from geo import __version__
+from geo.durable import fsync_dir
 
 TOOL = "geo-evidence-explorer"
 
@@ -173,12 +174,12 @@ def write_export(
         if manifest is not None:
             _write_synced(temporary_manifest, manifest_text(manifest).encode("utf-8"))
         target.unlink(missing_ok=True)
-        _fsync_dir(path.parent)  # the old manifest is gone on disk before the export changes
+        fsync_dir(path.parent)  # the old manifest is gone on disk before the export changes
         rename(temporary, path)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         if manifest is not None:
             rename(temporary_manifest, target)
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
     finally:
         temporary.unlink(missing_ok=True)
         temporary_manifest.unlink(missing_ok=True)
@@ -189,17 +190,3 @@ def _write_synced(path: Path, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes a new or removed name durable, not just the bytes; not possible on Windows.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

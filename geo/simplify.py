@@ -16,7 +16,7 @@ from typing import Any
 import shapely
 from shapely.geometry import shape
 
-from geo.geojson import COORDINATE_DEPTH
+from geo.geojson import vertex_count
 
 # The vertices one layer may send to the map, shared among its lines and areas,
 # and the most and least one shape gets: enough that a simplified outline stays
@@ -49,23 +49,6 @@ class Drawing:
             f"drawn simplified: {self.drawn_vertices:,} of {self.vertices:,} vertices, "
             f"within about {_metres(self.tolerance_m)}"
         )
-
-
-def vertex_count(geometry: dict[str, Any]) -> int:
-    """Positions in a GeoJSON geometry, without building it."""
-    kind = geometry.get("type")
-    if kind == "GeometryCollection":
-        return sum(vertex_count(part) for part in geometry.get("geometries") or [])
-    depth = COORDINATE_DEPTH.get(kind) if isinstance(kind, str) else None
-    return 0 if depth is None else _count(geometry.get("coordinates"), depth)
-
-
-def _count(coords: Any, depth: int) -> int:
-    if depth == 0:
-        return 1
-    if not isinstance(coords, list):
-        return 0
-    return sum(_count(item, depth - 1) for item in coords)
 
 
 def vertex_budget(shapes: int) -> int:

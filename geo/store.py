@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple, cast
 
 from geo.dates import parse_date
+from geo.durable import fsync_dir
 from geo.errors import DataError, GeoError, Problem
 from geo.geojson import geometry_problems
 from geo.records import CASE_LAYER_NAME, RESERVED_LAYER_NAMES, LayerRecord, RecordKind
@@ -221,6 +222,17 @@ def _history_entry(row: Sequence[Any]) -> HistoryEntry:
     # its text: verify() reports it, and the log stays viewable.
     known = Action(action) if action in Action._value2member_map_ else str(action)
     return HistoryEntry(seq, time, analyst, known, record_id, layer, parsed, prev_hash, hash_)
+
+
+def _check_schema(db_path: Path, version: int) -> None:
+    """Refuse a store of a schema this version cannot read."""
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{db_path} was made by a newer version of the explorer "
+            f"(schema {version}; this one reads {SCHEMA_VERSION})"
+        )
+    if version != SCHEMA_VERSION:
+        raise StoreError(f"{db_path}: no migration from schema {version}")
 
 
 def _hash_prefix(expected: object) -> str:
@@ -537,20 +549,6 @@ def _file_digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def _fsync_dir(folder: Path) -> None:
-    # Makes the new name durable, not just the bytes; not possible on Windows.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _short(sha256: str) -> str:
     return f"{sha256[:12]}…"
 
@@ -621,13 +619,8 @@ class Store:
                     for statement in _SCHEMA:
                         conn.execute(statement)
                     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                elif version > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{store.db_path} was made by a newer version of the explorer "
-                        f"(schema {version}; this one reads {SCHEMA_VERSION})"
-                    )
-                elif version != SCHEMA_VERSION:
-                    raise StoreError(f"{store.db_path}: no migration from schema {version}")
+                else:
+                    _check_schema(store.db_path, version)
                 conn.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -654,13 +647,7 @@ class Store:
                 f"{db_path} is not an evidence store (it has no tables): was it created by "
                 "another program, or emptied?"
             )
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{db_path} was made by a newer version of the explorer "
-                f"(schema {version}; this one reads {SCHEMA_VERSION})"
-            )
-        if version != SCHEMA_VERSION:
-            raise StoreError(f"{db_path}: no migration from schema {version}")
+        _check_schema(db_path, version)
         return store
 
     @property
@@ -1128,7 +1115,7 @@ class Store:
             except OSError:  # a filesystem without hard links
                 if not final.exists():
                     os.replace(tmp, final)
-            _fsync_dir(self.files_dir)
+            fsync_dir(self.files_dir)
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -1273,7 +1260,7 @@ class Store:
             with tmp.open("rb") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, path)  # never a half-written backup under the final name
-            _fsync_dir(path.parent)
+            fsync_dir(path.parent)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot back up the store to {path}: {exc}") from exc
         finally:

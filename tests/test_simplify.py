@@ -4,6 +4,7 @@ import pytest
 import shapely
 from shapely.geometry import shape
 
+from geo.geojson import vertex_count
 from geo.simplify import (
     LAYER_VERTEX_BUDGET,
     LEAST_VERTICES,
@@ -11,7 +12,6 @@ from geo.simplify import (
     MOST_VERTICES,
     for_drawing,
     vertex_budget,
-    vertex_count,
 )
 
 

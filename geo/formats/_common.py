@@ -25,6 +25,7 @@ from geo.errors import DataError, DateError, Problem
 from geo.escape import shorten
 from geo.geojson import (
     COORDINATE_DEPTH,
+    count_positions,
     crosses_antimeridian,
     cut_at_antimeridian,
     geometry_problems,
@@ -409,21 +410,6 @@ def lookup(properties: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any]
 
 
 # ---------------------------------------------------------------- geometry helpers
-
-
-def count_positions(coords: Any, depth: int) -> int:
-    """Positions in a coordinates array, tolerant of malformed input (it is checked later).
-
-    A list of positions counts by its length, not position by position, so a
-    ring of a million is counted at once.
-    """
-    if depth == 0:
-        return 1
-    if not isinstance(coords, list):
-        return 0
-    if depth == 1:
-        return len(coords)
-    return sum(count_positions(item, depth - 1) for item in coords)
 
 
 def _repairable(geometry: dict[str, Any], problems: list[str]) -> str | None:
