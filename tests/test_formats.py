@@ -1054,7 +1054,7 @@ GENERATED: dict[str, tuple[str, Callable[[], bytes], Limits, tuple[str, ...]]] =
         "name.csv",
         lambda: b"lat,lon," + b"c" * 200_000 + b"\n33.6,36.3,x\n",
         Limits(),
-        ("field header: a column name of more than 131,072 characters is over the 1,000",),
+        ("a property name of 200,000 characters is over the 1,000-character limit",),
     ),
     "own-csv-too-many-properties": (
         "export.csv",

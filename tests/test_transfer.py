@@ -224,3 +224,37 @@ def test_a_geometry_cut_at_the_antimeridian_exports_and_reads_back(shipped_case,
     again = read_upload(result.file_name, result.data, layer="ignored")
     assert [r for r in again.records if r.layer == "team sites"] == [record]
     assert again.warnings == []  # not cut a second time
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "kml", "csv"])
+def test_a_detailed_outline_exports_and_reads_back_whole(shipped_case, fmt):
+    import math
+
+    vertices = 20_000  # a 500 kB geometry: past the csv module's cell cap of 131,072
+    ring = [
+        [
+            round(36.3 + 0.03 * math.cos(2 * math.pi * i / vertices), 7),
+            round(33.66 + 0.03 * math.sin(2 * math.pi * i / vertices), 7),
+        ]
+        for i in range(vertices)
+    ]
+    outline = {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+        "properties": {"name": "Perimeter wall, traced"},
+    }
+    (record,) = read_upload("wall.geojson", json.dumps(outline).encode(), layer="survey").records
+    result = export(
+        shipped_case,
+        combined_records(shipped_case, [record]),
+        fmt=fmt,
+        view=None,
+        case_dir=None,
+        imported_files=[],
+        with_manifest=False,
+    )
+    if fmt == "geojson":
+        assert layer_records(json.loads(result.data), file="x.geojson") == [record]
+        return
+    again = read_upload(result.file_name, result.data, layer="ignored")
+    assert [r for r in again.records if r.layer == "survey"] == [record]

@@ -142,17 +142,15 @@ def read_csv(text: str, reader: Reader) -> Upload:
         text = rest[0] if rest else ""
     else:
         delimiter = _delimiter(first)
+    # The csv module's own cap on a cell (131,072 characters) would cut a detailed
+    # geometry short; the file's size and the limits on each value bound cells here.
+    # (The cap is process-wide; raising it does not loosen any check of ours.)
+    if csv.field_size_limit() < reader.limits.max_bytes:
+        csv.field_size_limit(reader.limits.max_bytes)
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(rows, None)
     except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
-            # The csv module stops at a cell of 131,072 characters, far past our limit.
-            reader.refuse(
-                f"a column name of more than {csv.field_size_limit():,} characters is over "
-                f"the {reader.limits.max_key_length:,}-character limit: rename it",
-                field="header",
-            )
         reader.refuse(f"malformed CSV header: {exc}")
     if not header or not any(cell.strip() for cell in header):
         reader.refuse("no header row: the first line must name the columns")
@@ -205,7 +203,7 @@ def _read_own(rows: Any, reader: Reader) -> Upload:
         ok = reader.check_values(texts, record=record)
         kind, date = values["kind"], values["date"] or None
         ok = reader.check_kind_and_date(kind, date, record=record) and ok
-        geometry = _json_cell(values["geometry"], reader, record, "geometry")
+        geometry = _json_cell(values["geometry"], reader, record, "geometry", geometry=True)
         properties = _json_cell(values["properties"], reader, record, "properties")
         if properties is not None and not isinstance(properties, dict):
             reader.problem("expected a JSON object", record=record, field="properties")
@@ -235,7 +233,7 @@ def _read_own(rows: Any, reader: Reader) -> Upload:
 
 
 def _too_long(cell: str, reader: Reader, record: str, field: str) -> bool:
-    """Over the limit for one value: refused before it is parsed."""
+    """A value over the limit for one: refused before it is parsed."""
     if len(cell) <= reader.limits.max_string:
         return False
     reader.problem(
@@ -246,9 +244,16 @@ def _too_long(cell: str, reader: Reader, record: str, field: str) -> bool:
     return True
 
 
-def _json_cell(cell: str, reader: Reader, record: str, field: str) -> Any:
-    """A cell holding JSON, or None with the problem recorded."""
-    if _too_long(cell, reader, record, field):
+def _json_cell(
+    cell: str, reader: Reader, record: str, field: str, *, geometry: bool = False
+) -> Any:
+    """A cell holding JSON, or None with the problem recorded.
+
+    A geometry's cell is bounded by its vertices (`Limits.max_vertices_per_geometry`),
+    counted once it is read, not by the length of a value: a detailed outline is far
+    longer than any text, and an export of one must read back.
+    """
+    if not geometry and _too_long(cell, reader, record, field):
         return None
     try:
         check_json_depth(cell, file=reader.file, limits=reader.limits, field=field)
@@ -300,10 +305,8 @@ def _geometry_cell(cell: str, reader: Reader, record: str, field: str) -> Any:
     if not text:
         reader.problem("no geometry (the cell is empty)", record=record, field=field)
         return None
-    if _too_long(text, reader, record, field):
-        return None
     if text.startswith("{"):
-        return _json_cell(text, reader, record, field)
+        return _json_cell(text, reader, record, field, geometry=True)
     return _wkt_geometry(text, reader, record, field)
 
 
