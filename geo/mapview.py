@@ -361,7 +361,11 @@ def base_map(
     ).add_to(m)
     Fullscreen(position="topleft").add_to(m)
     MousePosition(
-        position="bottomright", separator=" , ", prefix="lat , lon:", num_digits=5
+        position="bottomright",
+        separator=" , ",
+        prefix="lat , lon:",
+        num_digits=5,
+        empty_string="lat , lon: point at the map",
     ).add_to(m)
     # Top right, at most 30% of the map high, collapsible: the bottom corners hold the
     # scale and the overview, and a legend there covered records and swallowed clicks.

@@ -215,5 +215,16 @@ def test_a_hostile_file_is_refused_with_reasons(session: Session, tmp_path: Path
         assert session.page.get_by_role("button", name="Store as a new layer").count() == 0
         assert session.page.evaluate("() => window.pwned") is None
         assert session.dialogs == []
+        # the next file, chosen in its place, is offered under its own name, not bad's
+        good = tmp_path / "checkpoints.geojson"
+        good.write_text(
+            '{"type": "Feature", "properties": {"name": "Checkpoint"}, '
+            '"geometry": {"type": "Point", "coordinates": [36.3, 33.6]}}',
+            encoding="utf-8",
+        )
+        session.page.locator(LAYER_UPLOADER).set_input_files(str(good))
+        session.page.get_by_text("1 record read from checkpoints.geojson").wait_for(timeout=30_000)
+        name = session.page.get_by_role("textbox", name="Layer name")
+        assert name.input_value() == "checkpoints"
     finally:
         server.close()

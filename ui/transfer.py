@@ -45,7 +45,10 @@ def import_section(store: Store) -> bool:
     )
     if upload is None:
         return False
-    layer = st.text_input("Layer name", value=Path(upload.name).stem, key="import_layer_name")
+    # Keyed by the file: another file gets its own name, not the last file's.
+    layer = st.text_input(
+        "Layer name", value=Path(upload.name).stem, key=f"import_layer_name_{upload.file_id}"
+    )
     repair = st.checkbox(
         "Repair invalid geometries (shapely make_valid)",
         key="import_repair",
@@ -68,7 +71,8 @@ def import_section(store: Store) -> bool:
     for warning in parsed.warnings:
         st.warning(md(warning))
     st.success(
-        f"{len(parsed.records):,} records read from {md(upload.name)} ({md(parsed.format)})."
+        f"{records_in_words(len(parsed.records))} read from {md(upload.name)} "
+        f"({md(parsed.format)})."
     )
     if not st.button("Store as a new layer", type="primary", key="import_go"):
         return False
