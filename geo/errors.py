@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Problem codes: what a caller may act on without reading the message.
+REPAIRABLE = "repairable"  # an invalid geometry that shapely's make_valid can repair
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -17,6 +20,7 @@ class Problem:
     file: str | None = None
     record: str | None = None
     field: str | None = None
+    code: str | None = None  # one of the codes above, when a caller can act on it
 
     def __str__(self) -> str:
         where = [

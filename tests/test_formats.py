@@ -29,7 +29,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import shape
 
-from geo.errors import DataError
+from geo.errors import REPAIRABLE, DataError
 from geo.formats import (
     CSV_COLUMNS,
     ORIGINAL_GEOMETRY_KEY,
@@ -748,6 +748,8 @@ def test_hostile_file_is_refused_clearly(name: str) -> None:
     assert first.file == name
     assert (first.record, first.field) == (record, field_)
     assert fragments[0] in str(error)
+    # what the app offers to repair it knows by the code, not by the words
+    assert (first.code == REPAIRABLE) == ("repairable with make_valid" in first.message)
 
 
 def test_every_problem_is_reported_not_just_the_first() -> None:

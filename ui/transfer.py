@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.case import Case
-from geo.errors import DataError, GeoError
+from geo.errors import REPAIRABLE, DataError, GeoError
 from geo.escape import escape_markdown as md
 from geo.formats import Limits, read_upload
 from geo.records import as_new_records, records_in_words
@@ -65,7 +65,7 @@ def import_section(store: Store) -> bool:
             f"problem{'s' if len(exc.problems) != 1 else ''}. Nothing was stored."
         )
         problems_table(exc)
-        if any("make_valid" in p.message for p in exc.problems):
+        if any(p.code == REPAIRABLE for p in exc.problems):
             st.info("Tick 'Repair invalid geometries' above to import the repaired shapes.")
         return False
     for warning in parsed.warnings:

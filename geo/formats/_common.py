@@ -21,7 +21,7 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from geo.dates import parse_date
-from geo.errors import DataError, DateError, Problem
+from geo.errors import REPAIRABLE, DataError, DateError, Problem
 from geo.escape import shorten
 from geo.geojson import (
     COORDINATE_DEPTH,
@@ -505,11 +505,20 @@ class Reader:
 
     # -- problems and warnings
 
-    def problem(self, message: str, *, record: str | None = None, field: str | None = None) -> None:
+    def problem(
+        self,
+        message: str,
+        *,
+        record: str | None = None,
+        field: str | None = None,
+        code: str | None = None,
+    ) -> None:
         if len(self.problems) >= MAX_PROBLEMS:
             self._more_problems += 1
             return
-        self.problems.append(Problem(message, file=self.file, record=record, field=field))
+        self.problems.append(
+            Problem(message, file=self.file, record=record, field=field, code=code)
+        )
 
     def refuse(
         self, message: str, *, record: str | None = None, field: str | None = None
@@ -704,7 +713,12 @@ class Reader:
         if changed:
             message = f"{message} (once cut at the antimeridian)"
         if not self.repair:
-            self.problem(f"{message}; repairable with make_valid", record=record, field=field)
+            self.problem(
+                f"{message}; repairable with make_valid",
+                record=record,
+                field=field,
+                code=REPAIRABLE,
+            )
             return None
         fixed = _make_valid(candidate)
         if fixed is None:
