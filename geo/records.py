@@ -8,6 +8,7 @@ or the form gave them, and the few fields the explorer derives to show it
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -51,6 +52,16 @@ KIND_WORDS = {
     RecordKind.AREA: "area of interest",
     RecordKind.OTHER: "other",
 }
+
+
+def free_layer_name(base: str, taken: Iterable[str]) -> str:
+    """`base`, or `base (2)`, `base (3)`, … : the first that no layer in `taken` has,
+    compared case-blind as the store compares layer names."""
+    used = {name.casefold() for name in taken}
+    name, number = base, 2
+    while name.casefold() in used:
+        name, number = f"{base} ({number})", number + 1
+    return name
 
 
 def records_in_words(count: int) -> str:

@@ -979,3 +979,22 @@ def test_a_careful_truncation_passes_verify_but_not_the_noted_hash(store):
     assert store.verify() == []  # what the chain alone cannot see
     assert store.latest() == kept
     assert store.find_entry(noted.hash) is None  # the hash kept outside can
+
+
+@pytest.mark.parametrize(
+    ("taken", "expected"),
+    [
+        ([], "Places in a.txt"),
+        (["Places in a.txt"], "Places in a.txt (2)"),
+        (["PLACES IN A.TXT", "places in a.txt (2)"], "Places in a.txt (3)"),
+        (["Places in b.txt"], "Places in a.txt"),
+    ],
+)
+def test_a_free_layer_name_is_one_the_store_takes(store, taken, expected):
+    from geo.records import free_layer_name
+
+    for name in taken:
+        store.import_layer(name, imported(1, name), analyst="A", file_name="f", file_bytes=b"f")
+    name = free_layer_name("Places in a.txt", (info.name for info in store.layers()))
+    assert name == expected
+    store.import_layer(name, imported(1, "new"), analyst="A", file_name="f", file_bytes=b"f")

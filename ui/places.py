@@ -21,7 +21,7 @@ from geo.geocode import (
     config_from_env,
     online_place_record,
 )
-from geo.records import ANNOTATIONS_LAYER, LayerRecord
+from geo.records import ANNOTATIONS_LAYER, LayerRecord, free_layer_name
 from geo.store import Store
 from ui.annotate import require_analyst
 
@@ -130,15 +130,6 @@ def _mention_options(mention: Mention) -> list[Candidate | str]:
     return [mention.candidate, *mention.alternatives, REJECT]
 
 
-def _layer_name(store: Store, source_name: str) -> str:
-    taken = {info.name.casefold() for info in store.layers()}
-    base = f"Places in {source_name}"
-    name, number = base, 2
-    while name.casefold() in taken:
-        name, number = f"{base} ({number})", number + 1
-    return name
-
-
 def article_tab(case_key: str, case: Case, store: Store) -> bool:
     """Text to places; True once the accepted places were stored."""
     upload = st.file_uploader("A .txt or .md file", type=["txt", "md"], key="article_file")
@@ -178,7 +169,7 @@ def article_tab(case_key: str, case: Case, store: Store) -> bool:
         with st.container(border=True):
             options = _mention_options(mention)
             choice = st.selectbox(
-                f"“{mention.surface}”",
+                f"“{md(mention.surface)}”",
                 range(len(options)),
                 format_func=lambda i, o=options: (
                     "Reject: not a place, or not this one" if o[i] == REJECT else _describe(o[i])
@@ -211,7 +202,7 @@ def article_tab(case_key: str, case: Case, store: Store) -> bool:
         return False
     try:
         receipt = store.import_layer(
-            _layer_name(store, article["name"]),
+            free_layer_name(f"Places in {article['name']}", (info.name for info in store.layers())),
             records,
             analyst=analyst,
             file_name=article["name"],
