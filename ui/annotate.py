@@ -7,18 +7,21 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from geo.annotation import (
+    CONFIDENCE,
+    FORM_KINDS,
+    NOT_STATED,
+    Observation,
+    annotation_changes,
+    new_annotation,
+)
 from geo.case import Case
-from geo.dates import parse_date
 from geo.errors import GeoError
 from geo.escape import escape_markdown as md
 from geo.mapview import DrawnShape
 from geo.measure import measure
-from geo.records import ANNOTATIONS_LAYER, LayerRecord, RecordKind, kind_label
+from geo.records import RecordKind, kind_label
 from geo.store import Store
-
-FORM_KINDS = [RecordKind.FEATURE, RecordKind.PLACE, RecordKind.AREA, RecordKind.OTHER]
-CONFIDENCE = ["confirmed", "probable", "possible", "unverified"]
-NOT_STATED = "(not stated)"
 
 
 def analyst_name() -> str:
@@ -43,16 +46,7 @@ def observed_in_options(case: Case) -> list[str]:
     ]
 
 
-def _date_fields(date_text: str, as_stated: str) -> tuple[str | None, str | None]:
-    """The EDTF date and the words; raises DateError (shown) for a malformed date."""
-    text = date_text.strip()
-    if not text:
-        return None, as_stated.strip() or None
-    parse_date(text)
-    return text, as_stated.strip() or text
-
-
-def _observation_widgets(case: Case, prefix: str, current: pd.Series | None = None) -> dict:
+def _observation_widgets(case: Case, prefix: str, current: pd.Series | None = None) -> Observation:
     props = current["properties"] if current is not None else {}
     label = st.text_input(
         "Label", value=current["name"] if current is not None else "", key=f"{prefix}_label"
@@ -98,24 +92,7 @@ def _observation_widgets(case: Case, prefix: str, current: pd.Series | None = No
         key=f"{prefix}_observed_in",
     )
     note = st.text_area("Note", value=props.get("note", ""), key=f"{prefix}_note")
-    return {
-        "label": label,
-        "kind": kind,
-        "date_text": date_text,
-        "as_stated": as_stated,
-        "confidence": confidence,
-        "observed_in": observed_in,
-        "note": note,
-    }
-
-
-def _properties(values: dict, analyst: str) -> dict:
-    return {
-        "confidence": values["confidence"],
-        "observed_in": values["observed_in"],
-        "analyst": analyst,
-        "note": values["note"],
-    }
+    return Observation(label, kind, date_text, as_stated, confidence, observed_in, note)
 
 
 def annotation_form(case: Case, store: Store, shape: DrawnShape) -> str | None:
@@ -137,32 +114,9 @@ def annotation_form(case: Case, store: Store, shape: DrawnShape) -> str | None:
     analyst = require_analyst()
     if not analyst:
         return None
-    if not values["label"].strip():
-        st.error("Give the annotation a label.")
-        return None
     try:
-        date, as_stated = _date_fields(values["date_text"], values["as_stated"])
-        properties = _properties(values, analyst) | {
-            "shape": shape.shape,
-            "drawn_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "length_m": None if measured.length_m is None else round(measured.length_m, 1),
-            "area_m2": None if measured.area_m2 is None else round(measured.area_m2, 1),
-        }
-        if shape.radius_m is not None and shape.centre is not None:
-            properties |= {"radius_m": round(shape.radius_m, 2), "centre": list(shape.centre)}
-        saved = store.add(
-            LayerRecord(
-                id="",
-                layer=ANNOTATIONS_LAYER,
-                kind=values["kind"],
-                name=values["label"].strip(),
-                geometry=shape.geometry,
-                properties=properties,
-                date=date,
-                date_as_stated=as_stated,
-            ),
-            analyst=analyst,
-        )
+        record = new_annotation(values, shape, analyst=analyst, drawn_at=datetime.now(UTC))
+        saved = store.add(record, analyst=analyst)
     except GeoError as exc:
         st.error(md(exc))
         return None
@@ -182,18 +136,8 @@ def edit_controls(case: Case, store: Store, row: pd.Series) -> bool:
             if not analyst:
                 return False
             try:
-                date, as_stated = _date_fields(values["date_text"], values["as_stated"])
-                store.edit(
-                    row["id"],
-                    analyst=analyst,
-                    name=values["label"].strip() or row["name"],
-                    kind=values["kind"],
-                    date=date,
-                    date_as_stated=as_stated,
-                    # the annotation keeps its author; the history records who edited it
-                    properties=row["properties"]
-                    | _properties(values, row["properties"].get("analyst") or analyst),
-                )
+                changes = annotation_changes(values, row, analyst=analyst)
+                store.edit(row["id"], analyst=analyst, **changes)
             except GeoError as exc:
                 st.error(md(exc))
                 return False
