@@ -40,6 +40,7 @@ from geo.workspace import (
 )
 from ui.annotate import annotation_form, edit_controls
 from ui.places import places_section
+from ui.state import Page, page
 from ui.transfer import export_section, history_section, import_section
 
 CASES_DIR = Path(os.environ.get("GEO_CASES_DIR", DEFAULT_CASES_DIR))
@@ -95,38 +96,37 @@ def initialise_view(case: Case, case_name: str) -> None:
     A link describes a view of one case: after switching case the view starts afresh.
     Where the link says nothing, the map opens where the case says (its `view`).
     """
-    if st.session_state.get("view_of_case") == case_name:
+    if page.view_of_case == case_name:
         return
-    first_load = "view_of_case" not in st.session_state
+    first_load = page.view_of_case is None
     view = (
         from_query(st.query_params.to_dict() | {"hide": st.query_params.get_all("hide")})
         if first_load
         else ViewState()
     )
     default_center, default_zoom = opening_view(case)
-    st.session_state.view_of_case = case_name
-    st.session_state.url_problems = view.ignored
-    st.session_state.selected = view.selected
-    st.session_state.map_session = MapSession.start(
+    page.view_of_case = case_name
+    page.url_problems = list(view.ignored)
+    page.selected = view.selected
+    page.map_session = MapSession.start(
         view.center or default_center, default_zoom if view.zoom is None else view.zoom
     )
-    st.session_state.hidden_layers = set(view.hidden)
-    st.session_state.setdefault("handled_drawings", set())
-    st.session_state.setdefault("pending_shape", None)
+    page.hidden_layers = set(view.hidden)
     for kind in Kind:
-        st.session_state[f"layer_{kind.value}"] = kind in view.layers
-    for key, value in (("date_from", view.start), ("date_to", view.end)):
-        if value:
-            st.session_state[key] = value
-        else:
-            st.session_state.pop(key, None)
+        st.session_state[Page.layer_key(kind.value)] = kind in view.layers
+    # A date the link does not give is left to the widget (bounded by the data).
+    del page.date_from, page.date_to
+    if view.start:
+        page.date_from = view.start
+    if view.end:
+        page.date_to = view.end
 
 
 def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
     """The filter the sidebar sets, and whether online tiles are on."""
     st.sidebar.text_input(
         "Analyst",
-        key="analyst",
+        key=Page.analyst.key,
         placeholder="Your name or initials",
         help="Signs everything you draw, edit or import, in the store's history.",
     )
@@ -136,23 +136,21 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
     if bounds:
         first, last = bounds
         # Widget values live in session_state (seeded from the link); no second default here.
-        st.session_state.setdefault("date_from", first)
-        st.session_state.setdefault("date_to", last)
-        for key in ("date_from", "date_to"):
+        for slot, default in ((Page.date_from, first), (Page.date_to, last)):
+            wanted = st.session_state.setdefault(slot.key, default)
             # the widgets refuse a value outside their bounds, and the bounds are the data's
-            wanted = st.session_state[key]
             if isinstance(wanted, date) and not first <= wanted <= last:
-                st.session_state[key] = min(max(wanted, first), last)
+                used = min(max(wanted, first), last)
+                st.session_state[slot.key] = used
                 st.sidebar.caption(
                     f"{wanted.isoformat()} is outside the case's dates "
-                    f"({first.isoformat()} to {last.isoformat()}): "
-                    f"{st.session_state[key].isoformat()} is used."
+                    f"({first.isoformat()} to {last.isoformat()}): {used.isoformat()} is used."
                 )
         start = st.sidebar.date_input(
             "From",
             min_value=first,
             max_value=last,
-            key="date_from",
+            key=Page.date_from.key,
             format="YYYY-MM-DD",
             help="Records whose date overlaps the range are shown: a month or a year is "
             "shown if any of its days is in the range.",
@@ -161,26 +159,26 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
             "To",
             min_value=first,
             max_value=last,
-            key="date_to",
+            key=Page.date_to.key,
             format="YYYY-MM-DD",
         )
         if start and end and end < start:
             st.sidebar.error("'To' is before 'From': showing nothing dated.")
     st.sidebar.subheader("Layers of the case")
     kinds = tuple(
-        kind for kind in Kind if st.sidebar.checkbox(kind.label, key=f"layer_{kind.value}")
+        kind for kind in Kind if st.sidebar.checkbox(kind.label, key=Page.layer_key(kind.value))
     )
     mine = researcher_layers(records)
     if mine:
         st.sidebar.subheader("Your layers")
     for name in mine:
         shown = st.sidebar.checkbox(
-            md(name), value=name not in st.session_state.hidden_layers, key=f"mine_{name}"
+            md(name), value=name not in page.hidden_layers, key=Page.my_layer_key(name)
         )
         if shown:
-            st.session_state.hidden_layers.discard(name)
+            page.hidden_layers.discard(name)
         else:
-            st.session_state.hidden_layers.add(name)
+            page.hidden_layers.add(name)
     st.sidebar.caption(
         "These switches are the map's layers: they set what the map, the counts, the "
         "page's address and the export of this view hold."
@@ -189,7 +187,7 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
     online = st.sidebar.toggle(
         "Online basemap tiles",
         value=False,
-        key="online_tiles",
+        key=Page.online_tiles.key,
         help="Off: nothing leaves this machine; the map uses the shipped country outlines. "
         "On: street, satellite and light basemaps are fetched from OpenStreetMap and Esri, "
         "who then see which area you look at.",
@@ -197,7 +195,7 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
     st.sidebar.toggle(
         "Online place search",
         value=False,
-        key="online_search",
+        key=Page.online_search.key,
         help="Off: place search uses only the offline gazetteer (the case's places and "
         "GeoNames). On: searches are also sent to OpenStreetMap's Nominatim, which then sees "
         "what you look for.",
@@ -205,17 +203,17 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
     st.sidebar.caption(
         "Both are off unless you turn them on, and a shared link never turns them on."
     )
-    hidden = tuple(sorted(st.session_state.hidden_layers))
+    hidden = tuple(sorted(page.hidden_layers))
     return ViewFilter(start=start, end=end, kinds=kinds, hidden=hidden), online
 
 
 def select_record(record_id: str | None) -> None:
-    st.session_state.selected = record_id
+    page.selected = record_id
 
 
 def move_map(lat: float, lon: float, zoom: int) -> None:
     """Ask the map to move (a callback: runs before the widgets of the next run)."""
-    st.session_state.map_session = st.session_state.map_session.moved_to((lat, lon), zoom)
+    page.map_session = page.map_session.moved_to((lat, lon), zoom)
 
 
 def show_record(records: pd.DataFrame, record_id: str) -> None:
@@ -227,12 +225,12 @@ def show_record(records: pd.DataFrame, record_id: str) -> None:
 
 
 def zoom_to_place(case: Case) -> None:
-    place_id = st.session_state.zoom_place
+    place_id = page.zoom_place
     record = case.record(place_id) if place_id else None
     if record is not None:
         move_map(float(record["lat"]), float(record["lon"]), PLACE_ZOOM)
     # Back to the prompt: choosing the same place again, after panning away, moves again.
-    st.session_state.zoom_place = None
+    page.zoom_place = None
 
 
 def map_panel(
@@ -250,7 +248,7 @@ def map_panel(
     colours = cached_layer_colours(case_key, store)
     # What the map's script is built from: another one remounts the map (at the view).
     signature = (case_version, online, drawing, every_layer, tuple(colours.items()))
-    session: MapSession = st.session_state.map_session.for_map(signature)
+    session = page.map_session.for_map(signature)
     collections = cached_layers(case_key, records, colours, view_filter)
     center, zoom = session.opening
     # Built afresh each run: st_folium rewrites element ids in place, so a cached
@@ -277,18 +275,18 @@ def map_panel(
     )
     click = record_click(state)
     session, clicked = session.reported(reported_view(state), click)
-    st.session_state.map_session = session
+    page.map_session = session
     if clicked and click is not None:
-        st.session_state.selected = click.record_id
+        page.selected = click.record_id
     shape = drawn_shape(state)
-    new = shape is not None and shape.fingerprint not in st.session_state.handled_drawings
+    new = shape is not None and shape.fingerprint not in page.handled_drawings
     if new and (drawing or shape.measured):
-        st.session_state.pending_shape = shape
-    pending = st.session_state.pending_shape
+        page.pending_shape = shape
+    pending = page.pending_shape
     if pending is not None and (drawing or pending.measured):
         saved = annotation_form(case, store, pending)
         if saved:
-            st.session_state.selected = saved
+            page.selected = saved
             st.rerun()
 
 
@@ -296,22 +294,22 @@ def record_panel(case: Case, store: Store, records: pd.DataFrame, shown: pd.Data
     titles = record_titles(records)
     # The selector keeps a choice by its title: a choice whose record is gone would
     # become that title, and the page address with it. Clear it before the selector.
-    if (gone := st.session_state.selected) is not None and gone not in titles:
-        st.session_state.selected = None
+    if (gone := page.selected) is not None and gone not in titles:
+        page.selected = None
         st.warning(f"No record {md(gone)} in this case: nothing is selected.")
     options = [None, *shown["id"]]
-    if st.session_state.selected not in options:  # chosen, then filtered out of view
-        options.append(st.session_state.selected)
+    if page.selected not in options:  # chosen, then filtered out of view
+        options.append(page.selected)
     st.selectbox(
         "Selected record",
         options=options,
         format_func=lambda rid: (
             "None (click the map or choose)" if rid is None else titles.get(rid, rid)
         ),
-        key="selected",
+        key=Page.selected.key,
         placeholder="Click the map or choose a record",
     )
-    selected = st.session_state.selected
+    selected = page.selected
     text = record_markdown(case, selected, records) if selected else None
     if text is None:
         st.info(
@@ -356,8 +354,7 @@ def map_and_details(
 ) -> None:
     # A selection asked for outside this fragment (a place just added), before the
     # selector exists: a widget's value cannot change once it is drawn.
-    if "select_next" in st.session_state:
-        st.session_state.selected = st.session_state.pop("select_next")
+    page.take_selection_request()
     # the case's files, not the store: the map's script holds the case's places
     case_version = case_key.rsplit("@", 1)[0]
     places = case.records[case.records["kind"] == Kind.PLACE.value]
@@ -368,13 +365,13 @@ def map_and_details(
         index=None,
         placeholder="Choose a place…",
         format_func=lambda pid: case.record(pid)["name"],
-        key="zoom_place",
+        key=Page.zoom_place.key,
         on_change=zoom_to_place,
         args=(case,),
     )
     drawing = draw_col.toggle(
         "Draw and annotate",
-        key="drawing",
+        key=Page.drawing.key,
         help="Adds drawing tools to the map: point, line, polygon, rectangle, circle. "
         "After drawing, a form asks what you observed.",
     )
@@ -387,9 +384,9 @@ def map_and_details(
         start=view_filter.start,
         end=view_filter.end,
         layers=view_filter.kinds,
-        selected=st.session_state.selected,
-        center=st.session_state.map_session.center,
-        zoom=st.session_state.map_session.zoom,
+        selected=page.selected,
+        center=page.map_session.center,
+        zoom=page.map_session.zoom,
         hidden=view_filter.hidden,
     )
     query = {"case": case_name, **view.to_query()}
@@ -408,7 +405,7 @@ def counts_line(case: Case, records: pd.DataFrame, shown: pd.DataFrame) -> str:
 
 
 def timeline_key() -> str:
-    return f"timeline_{st.session_state.setdefault('timeline_version', 0)}"
+    return f"timeline_{page.timeline_version}"
 
 
 def follow_timeline(records: pd.DataFrame, key: str) -> None:
@@ -418,22 +415,20 @@ def follow_timeline(records: pd.DataFrame, key: str) -> None:
         return
     choice = read_selection(event.selection)
     if choice.record_id is not None:
-        st.session_state.selected = choice.record_id
+        page.selected = choice.record_id
         show_record(records, choice.record_id)
     if choice.start is not None and choice.end is not None:
-        st.session_state.date_from, st.session_state.date_to = choice.start, choice.end
+        page.date_from, page.date_to = choice.start, choice.end
     # A chart keeps its pick and brush, and repeats them: a new chart for the next choice
     # (the same bar clicked twice is two choices; the brush, now the filter, is cleared).
-    st.session_state.timeline_version += 1
+    page.timeline_version += 1
 
 
 def timeline_tab(records: pd.DataFrame, view_filter: ViewFilter) -> None:
     if not records["date_start"].notna().any():
         st.info("No record of this case is dated.")
         return
-    chart = timeline_chart(
-        records, view_filter.start, view_filter.end, selected=st.session_state.selected
-    )
+    chart = timeline_chart(records, view_filter.start, view_filter.end, selected=page.selected)
     st.altair_chart(
         chart,
         width="stretch",
@@ -478,7 +473,7 @@ def main() -> None:
     case_key = f"{case_name}@{version}@{store.revision()}"  # case files, then the store
     records = cached_records(case_key, case, store)
     initialise_view(case, case_name)
-    for problem in st.session_state.url_problems:
+    for problem in page.url_problems:
         st.warning(f"Ignored in the link: {md(problem)}")
     view_filter, online = sidebar(records)
 
@@ -492,7 +487,7 @@ def main() -> None:
             f"{'is' if len(damaged) == 1 else 'are'} left out of the map, the counts and the "
             "exports: the History tab says which and why."
         )
-    if message := st.session_state.pop("import_message", None):
+    if message := page.take_import_message():
         st.success(md(message))
 
     map_and_details(case, store, records, shown, case_name, case_key, view_filter, online)
@@ -521,7 +516,7 @@ def main() -> None:
 
 
 def find_places_tab(case_key: str, case: Case, store: Store) -> None:
-    if places_section(case_key, case, store, st.session_state.online_search):
+    if places_section(case_key, case, store, page.online_search):
         st.rerun()
 
 

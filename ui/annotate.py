@@ -22,10 +22,11 @@ from geo.mapview import DrawnShape
 from geo.measure import measure
 from geo.records import RecordKind, kind_label
 from geo.store import Store
+from ui.state import page
 
 
 def analyst_name() -> str:
-    return str(st.session_state.get("analyst", "")).strip()
+    return str(page.analyst or "").strip()
 
 
 def require_analyst() -> str | None:
@@ -106,8 +107,8 @@ def annotation_form(case: Case, store: Store, shape: DrawnShape) -> str | None:
         values = _observation_widgets(case, "new")
         save = st.form_submit_button("Save annotation", type="primary")
     if st.button("Discard this drawing", key="discard_drawing"):
-        st.session_state.handled_drawings.add(shape.fingerprint)
-        st.session_state.pending_shape = None
+        page.handled_drawings.add(shape.fingerprint)
+        page.pending_shape = None
         st.rerun()
     if not save:
         return None
@@ -120,8 +121,8 @@ def annotation_form(case: Case, store: Store, shape: DrawnShape) -> str | None:
     except GeoError as exc:
         st.error(md(exc))
         return None
-    st.session_state.handled_drawings.add(shape.fingerprint)
-    st.session_state.pending_shape = None
+    page.handled_drawings.add(shape.fingerprint)
+    page.pending_shape = None
     return saved.id
 
 
@@ -154,6 +155,6 @@ def edit_controls(case: Case, store: Store, row: pd.Series) -> bool:
             except GeoError as exc:
                 st.error(md(exc))
                 return False
-            st.session_state.select_next = None  # the selector is drawn: clear it next run
+            page.select_later(None)  # the selector is drawn: clear it next run
             return True
     return False

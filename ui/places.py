@@ -24,6 +24,7 @@ from geo.geocode import (
 from geo.records import ANNOTATIONS_LAYER, LayerRecord, free_layer_name
 from geo.store import Store
 from ui.annotate import require_analyst
+from ui.state import page
 
 REJECT = "reject"
 
@@ -122,7 +123,7 @@ def search_tab(case_key: str, case: Case, store: Store, online: bool) -> bool:
         st.error(md(exc))
         return False
     # The record selector is already drawn in this run: select the place on the next.
-    st.session_state.select_next = saved.id
+    page.select_later(saved.id)
     return True
 
 
@@ -152,8 +153,8 @@ def article_tab(case_key: str, case: Case, store: Store) -> bool:
         except DataError as exc:
             st.error(md(exc))
             return False
-        st.session_state.article = {"name": name, "data": data, "mentions": mentions}
-    article = st.session_state.get("article")
+        page.article = {"name": name, "data": data, "mentions": mentions}
+    article = page.article
     if not article:
         return False
     mentions: list[Mention] = article["mentions"]
@@ -211,8 +212,8 @@ def article_tab(case_key: str, case: Case, store: Store) -> bool:
     except GeoError as exc:
         st.error(md(exc))
         return False
-    st.session_state.pop("article", None)
-    st.session_state.import_message = (
+    del page.article
+    page.import_message = (
         f"Layer {receipt.layer}: {receipt.count} places from the text; the text is kept as "
         f"received (SHA-256 {receipt.sha256[:16]}…)."
     )

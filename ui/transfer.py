@@ -15,6 +15,7 @@ from geo.records import as_new_records, records_in_words
 from geo.store import DamagedRow, Store
 from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files, store_state
 from ui.annotate import require_analyst
+from ui.state import page
 
 UPLOAD_TYPES = ["geojson", "json", "csv", "kml", "kmz"]
 
@@ -39,7 +40,7 @@ def import_section(store: Store) -> bool:
         "GeoJSON, CSV with coordinates, KML/KMZ, or STAC items (JSON)",
         type=UPLOAD_TYPES,
         # a new key after each import empties the uploader for the next file
-        key=f"upload_{st.session_state.get('imports_done', 0)}",
+        key=f"upload_{page.imports_done}",
         help=f"At most {Limits().max_bytes // 1_000_000} MB and "
         f"{Limits().max_features:,} features. Nothing is stored unless every record is valid.",
     )
@@ -91,8 +92,8 @@ def import_section(store: Store) -> bool:
     except GeoError as exc:
         st.error(md(exc))
         return False
-    st.session_state.imports_done = st.session_state.get("imports_done", 0) + 1
-    st.session_state.import_message = (
+    page.imports_done += 1
+    page.import_message = (
         f"Layer {receipt.layer}: {receipt.count:,} records stored; the file is kept as "
         f"received (SHA-256 {receipt.sha256[:16]}…)."
     )

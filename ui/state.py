@@ -1,0 +1,117 @@
+"""The page's state in ``st.session_state``: one typed name for each key.
+
+Widgets take their key from here (``key=Page.selected.key``), and code reads and
+writes ``page.selected`` rather than a string that a typo turns into a new key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, Generic, TypeVar, overload
+
+import streamlit as st
+
+from geo.mapview import DrawnShape
+from geo.viewstate import MapSession
+
+T = TypeVar("T")
+
+
+class Slot(Generic[T]):
+    """One key of the session state, with its type and the value it starts with."""
+
+    def __init__(self, key: str, default: Callable[[], T]) -> None:
+        self.key = key
+        self._default = default
+
+    @overload
+    def __get__(self, page: None, owner: type) -> Slot[T]: ...
+    @overload
+    def __get__(self, page: Page, owner: type) -> T: ...
+    def __get__(self, page: Page | None, owner: type) -> Slot[T] | T:
+        if page is None:
+            return self  # on the class: the slot itself, for its key
+        if self.key not in st.session_state:
+            # kept, so that a mutable default (a set) is the one changed later
+            st.session_state[self.key] = self._default()
+        value: T = st.session_state[self.key]
+        return value
+
+    def __set__(self, page: Page, value: T) -> None:
+        st.session_state[self.key] = value
+
+    def __delete__(self, page: Page) -> None:
+        st.session_state.pop(self.key, None)
+
+    def present(self) -> bool:
+        return self.key in st.session_state
+
+
+def _none() -> None:
+    return None
+
+
+def _seeded_by_the_link() -> MapSession:
+    raise RuntimeError("the map session is read before the view was seeded (initialise_view)")
+
+
+class Page:
+    """Everything the page keeps between reruns of one browser session."""
+
+    # The case the view was seeded for from the link (a new case starts a new view).
+    view_of_case: Slot[str | None] = Slot("view_of_case", _none)
+    url_problems: Slot[list[str]] = Slot("url_problems", list)
+    # The record in the panel: the selector's own value (a widget key).
+    selected: Slot[str | None] = Slot("selected", _none)
+    map_session: Slot[MapSession] = Slot("map_session", _seeded_by_the_link)
+    hidden_layers: Slot[set[str]] = Slot("hidden_layers", set)
+    # Drawings already turned into an annotation or discarded: st_folium repeats
+    # the last drawing on every rerun.
+    handled_drawings: Slot[set[str]] = Slot("handled_drawings", set)
+    pending_shape: Slot[DrawnShape | None] = Slot("pending_shape", _none)
+    # A selection asked for after the selector was drawn, made on the next run.
+    select_next: Slot[str | None] = Slot("select_next", _none)
+    import_message: Slot[str | None] = Slot("import_message", _none)
+    imports_done: Slot[int] = Slot("imports_done", int)
+    article: Slot[dict[str, Any] | None] = Slot("article", _none)
+    timeline_version: Slot[int] = Slot("timeline_version", int)
+    # Widget values (their keys are these slots' keys).
+    date_from: Slot[date | None] = Slot("date_from", _none)
+    date_to: Slot[date | None] = Slot("date_to", _none)
+    zoom_place: Slot[str | None] = Slot("zoom_place", _none)
+    drawing: Slot[bool] = Slot("drawing", bool)
+    online_tiles: Slot[bool] = Slot("online_tiles", bool)
+    online_search: Slot[bool] = Slot("online_search", bool)
+    analyst: Slot[str] = Slot("analyst", str)
+
+    @staticmethod
+    def layer_key(kind: str) -> str:
+        """The key of the switch for one of the case's layers."""
+        return f"layer_{kind}"
+
+    @staticmethod
+    def my_layer_key(name: str) -> str:
+        """The key of the switch for one of the researcher's layers."""
+        return f"mine_{name}"
+
+    def select_later(self, record_id: str | None) -> None:
+        """Select `record_id` (None: nothing) on the next run: the selector, once
+        drawn, cannot be changed in this one."""
+        self.select_next = record_id
+
+    def take_selection_request(self) -> bool:
+        """Apply a selection asked for by `select_later`; True if there was one."""
+        if not Page.select_next.present():
+            return False
+        self.selected = self.select_next
+        del self.select_next
+        return True
+
+    def take_import_message(self) -> str | None:
+        message = self.import_message
+        del self.import_message
+        return message
+
+
+page = Page()
