@@ -16,18 +16,12 @@ import pandas as pd
 from geo.case import CASE_LAYER, Case
 from geo.export import export_text, feature_of
 from geo.formats import to_csv, to_kml
+from geo.formats.registry import ZIP_MIME, by_extension, by_key, export_formats
 from geo.manifest import SourceFile, build_manifest, bundle, case_source_files
 from geo.records import LayerRecord, RecordKind
 from geo.store import Store
 
-EXPORT_FORMATS = {"geojson": "GeoJSON", "kml": "KML (Google Earth)", "csv": "CSV"}
-_SUFFIX = {"geojson": "geojson", "kml": "kml", "csv": "csv"}
-_MIME = {
-    "geojson": "application/geo+json",
-    "kml": "application/vnd.google-earth.kml+xml",
-    "csv": "text/csv",
-    "zip": "application/zip",
-}
+EXPORT_FORMATS = export_formats()
 
 
 @dataclass(frozen=True)
@@ -117,7 +111,7 @@ def export(
     `store` is `store_state` of the store the records were read from, None if none."""
     if fmt not in EXPORT_FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
-    name = f"{base_name or case.meta.id}{'-view' if view else ''}.{_SUFFIX[fmt]}"
+    name = f"{base_name or case.meta.id}{'-view' if view else ''}.{by_key(fmt).suffix}"
     if fmt == "geojson":
         data = export_text(case, records, view=view).encode("utf-8")
     elif fmt == "kml":
@@ -142,7 +136,8 @@ def export(
 def download(result: Export) -> tuple[str, bytes, str]:
     """What a browser download gets: the file, or the file and its manifest in one ZIP."""
     if result.manifest is None:
-        suffix = result.file_name.rsplit(".", 1)[-1]
-        return result.file_name, result.data, _MIME[suffix]
+        written = by_extension("." + result.file_name.rsplit(".", 1)[-1])
+        assert written is not None  # an export is named by its format
+        return result.file_name, result.data, written.mime
     zip_name = result.file_name.rsplit(".", 1)[0] + ".zip"
-    return zip_name, bundle({result.file_name: result.data}, result.manifest), _MIME["zip"]
+    return zip_name, bundle({result.file_name: result.data}, result.manifest), ZIP_MIME

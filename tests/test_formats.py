@@ -1462,3 +1462,41 @@ def test_files_written_by_gdal_are_read(
     assert [r.geometry["type"] for r in upload.records] == [r.geometry["type"] for r in original]
     assert upload.records[0].kind == "place"
     assert upload.records[1].date == "2017-05-15"  # GDAL's 2017/05/15 08:30:00+00
+
+
+@pytest.mark.parametrize(
+    ("extension", "key"),
+    [
+        (".geojson", "geojson"),
+        (".JSON", "geojson"),
+        (".kml", "kml"),
+        (".kmz", "kmz"),
+        (".csv", "csv"),
+        (".tsv", "csv"),
+        (".txt", "csv"),
+        (".shp", None),
+        ("", None),
+    ],
+)
+def test_one_registry_names_every_format(extension, key):
+    from geo.formats.registry import by_extension
+
+    found = by_extension(extension)
+    assert (found.key if found else None) == key
+
+
+def test_the_uploader_the_exports_and_the_command_line_use_the_registry():
+    from geo.cli import _parser
+    from geo.formats.registry import FORMATS, export_formats, upload_types
+    from geo.transfer import EXPORT_FORMATS
+
+    assert set(upload_types()) >= {"geojson", "json", "kml", "kmz", "csv"}
+    assert export_formats() == EXPORT_FORMATS and "kmz" not in EXPORT_FORMATS
+    fmt_action = next(
+        a
+        for a in _parser()._subparsers._group_actions[0].choices["export"]._actions
+        if a.dest == "fmt"
+    )
+    assert list(fmt_action.choices) == list(EXPORT_FORMATS)
+    # every format read announces itself as the importer expects
+    assert {fmt.holds for fmt in FORMATS} == {"json", "xml", "zip", "text"}

@@ -11,13 +11,12 @@ from geo.case import Case
 from geo.errors import REPAIRABLE, DataError, GeoError
 from geo.escape import escape_markdown as md
 from geo.formats import Limits, read_upload
+from geo.formats.registry import upload_types
 from geo.records import as_new_records, records_in_words
 from geo.store import DamagedRow, Store
 from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files, store_state
 from ui.annotate import require_analyst
 from ui.state import page
-
-UPLOAD_TYPES = ["geojson", "json", "csv", "kml", "kmz"]
 
 
 def problems_table(error: DataError) -> None:
@@ -38,7 +37,7 @@ def import_section(store: Store) -> bool:
     """The import form; True once a layer was stored."""
     upload = st.file_uploader(
         "GeoJSON, CSV with coordinates, KML/KMZ, or STAC items (JSON)",
-        type=UPLOAD_TYPES,
+        type=upload_types(),
         # a new key after each import empties the uploader for the next file
         key=f"upload_{page.imports_done}",
         help=f"At most {Limits().max_bytes // 1_000_000} MB and "

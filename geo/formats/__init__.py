@@ -47,6 +47,7 @@ from geo.formats._common import (
 from geo.formats._csv import CSV_COLUMNS, read_csv, to_csv
 from geo.formats._geojson import read_json
 from geo.formats._kml import kml_from_kmz, read_kml, to_kml
+from geo.formats.registry import NOT_READ, by_extension
 
 __all__ = [
     "CSV_COLUMNS",
@@ -60,38 +61,6 @@ __all__ = [
     "to_kml",
 ]
 
-_SAYS = {
-    ".geojson": "json",
-    ".json": "json",
-    ".kml": "xml",
-    ".csv": "text",
-    ".tsv": "text",
-    ".txt": "text",
-}
-_WHAT = {
-    ".geojson": "a GeoJSON file",
-    ".json": "a JSON file",
-    ".csv": "a CSV file",
-    ".tsv": "a CSV file",
-    ".txt": "a CSV file",
-    ".kml": "a KML file",
-}
-_NOT_SUPPORTED = {
-    ".shp": "a shapefile",
-    ".shx": "a shapefile",
-    ".dbf": "a shapefile",
-    ".gpkg": "a GeoPackage",
-    ".gpx": "a GPX track",
-    ".gml": "a GML file",
-    ".xlsx": "an Excel workbook",
-    ".xls": "an Excel workbook",
-    ".ods": "a spreadsheet",
-    ".tif": "a raster image",
-    ".tiff": "a raster image",
-    ".png": "an image",
-    ".jpg": "an image",
-    ".jpeg": "an image",
-}
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 DEFAULT_LIMITS = Limits()
 
@@ -120,11 +89,12 @@ def read_upload(
     if not data or data.isspace():
         reader.refuse("the file is empty")
     extension = PurePosixPath(file_name.replace("\\", "/")).suffix.lower()
-    if extension in _NOT_SUPPORTED:
+    if extension in NOT_READ:
         reader.refuse(
-            f"{_NOT_SUPPORTED[extension]} ({extension}) cannot be imported: upload GeoJSON, CSV, "
+            f"{NOT_READ[extension]} ({extension}) cannot be imported: upload GeoJSON, CSV, "
             "KML or KMZ (GDAL's ogr2ogr converts most GIS formats to GeoJSON)"
         )
+    named = by_extension(extension)
     if data.startswith(_ZIP) and extension in (".kmz", ".kml", ".zip"):
         if extension != ".kmz":
             reader.note(f"the file is named {extension} but is a zip archive: read as KMZ")
@@ -137,13 +107,13 @@ def read_upload(
             else "not a zip archive: a KMZ file is a zip holding a doc.kml"
         )
     text = decode_text(
-        data, file=file_name, expected=_WHAT.get(extension, "a GeoJSON, CSV or KML file")
+        data, file=file_name, expected=named.described if named else "a GeoJSON, CSV or KML file"
     )
     start = text[:4096].lstrip()[:200].lower()
     if start.startswith(("<!doctype html", "<html")):
         reader.refuse("this is a web page (HTML), not a data file: did a download fail?")
     looks = "json" if start[:1] in ("{", "[") else "xml" if start[:1] == "<" else "text"
-    said = _SAYS.get(extension)
+    said = named.holds if named else None
     if said is not None and looks != "text" and looks != said:
         reader.note(f"the file is named {extension} but holds {looks.upper()}: read as such")
     # JSON and XML announce themselves; other text is what its name says, or CSV.
