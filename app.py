@@ -60,7 +60,7 @@ def cached_case(path: str, version: str) -> Case:
 
 @st.cache_resource(show_spinner="Opening the store…")
 def cached_store(data_dir: str) -> Store:
-    # One store for every session: SQLite serialises the writers (see geo/store.py).
+    # One store for every session: SQLite serialises the writers (see geo/store/connection.py).
     return Store.open(Path(data_dir))
 
 

@@ -1,0 +1,180 @@
+"""The history chain: how an entry is hashed, read back and checked.
+
+Every change is an entry hash-chained to the one before:
+``hash = sha256(prev_hash + canonical_json(content))`` with
+``content = {seq, time, analyst, action, record_id, layer, change}`` and
+``canonical_json`` as below; the first entry's ``prev_hash`` is 64 zeros
+(`GENESIS_HASH`). Anyone can recompute it with a few lines of code.
+
+Pure: the rows come in as `HistoryRow`; the SQL that appends and reads them is
+in `geo.store.tables`.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final, NamedTuple
+
+from geo.errors import DataError, Problem
+
+GENESIS_HASH: Final = "0" * 64
+MIN_HASH_PREFIX: Final = 12  # 48 bits: no two entries of one store share it by chance
+
+
+class Action(enum.StrEnum):
+    CREATE = "create"
+    EDIT = "edit"
+    DELETE = "delete"
+    IMPORT = "import"
+
+
+class HistoryRow(NamedTuple):
+    """A row of the history table, its columns in this order. The types are what the
+    store writes; a row changed outside the store may hold others."""
+
+    seq: int
+    time: str
+    analyst: str
+    action: str
+    record_id: str | None
+    layer: str
+    change: str  # canonical JSON
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    seq: int
+    time: str
+    analyst: str
+    action: Action | str  # text only if the row was changed outside the store
+    record_id: str | None  # None for an import
+    layer: str
+    # create/delete: {"record": ...}; edit: {"changes": {field: {"before", "after"}}};
+    # import: {"count", "file": {sha256, size, name, received_at}, "records_sha256"}
+    change: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class HistoryHead(NamedTuple):
+    seq: int  # the latest entry's number
+    hash: str  # its hash, to note outside the store
+    entries: int  # how many entries there are: seq, unless entries were removed
+
+
+class FoundEntry(NamedTuple):
+    entry: HistoryEntry
+    later: int  # how many entries came after it
+
+
+class ReadableEntry(NamedTuple):
+    """A history entry whose change could be read, as the checks need it."""
+
+    seq: int
+    action: str
+    record_id: str | None
+    layer: str
+    change: dict[str, Any]
+    time: str
+    analyst: str
+
+
+def canonical_json(value: Any) -> str:
+    """The one serialisation that is stored and hashed: sorted keys, no spaces, UTF-8 text."""
+    return json.dumps(
+        value, ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+    )
+
+
+def entry_hash(prev_hash: str, content: dict[str, Any]) -> str:
+    return hashlib.sha256((prev_hash + canonical_json(content)).encode("utf-8")).hexdigest()
+
+
+def entry_content(
+    seq: int,
+    time: str,
+    analyst: str,
+    action: str,
+    record_id: str | None,
+    layer: str,
+    change: dict[str, Any],
+) -> dict[str, Any]:
+    """What an entry's hash covers, besides the hash before it."""
+    return {
+        "seq": seq,
+        "time": time,
+        "analyst": analyst,
+        "action": action,
+        "record_id": record_id,
+        "layer": layer,
+        "change": change,
+    }
+
+
+def history_entry(row: HistoryRow) -> HistoryEntry:
+    seq, time, analyst, action, record_id, layer, change, prev_hash, hash_ = row
+    try:
+        parsed = json.loads(change)
+    except ValueError:
+        parsed = {"unreadable": change}  # verify() says so; the log stays viewable
+    # An action no version writes (the row was changed outside the store) is kept as
+    # its text: verify() reports it, and the log stays viewable.
+    known = Action(action) if action in Action._value2member_map_ else str(action)
+    return HistoryEntry(seq, time, analyst, known, record_id, layer, parsed, prev_hash, hash_)
+
+
+def hash_prefix(expected: object) -> str:
+    """`expected` as the lowercase start of a history hash; DataError if it is not one."""
+    text = expected.strip().lower() if isinstance(expected, str) else ""
+    if not (MIN_HASH_PREFIX <= len(text) <= 64 and all(c in "0123456789abcdef" for c in text)):
+        raise DataError(
+            Problem(
+                f"{expected!r} is not a history hash: give its 64 hex digits, or at least "
+                f"the first {MIN_HASH_PREFIX}",
+                field="expect",
+            )
+        )
+    return text
+
+
+def check_chain(history: Sequence[HistoryRow], high: int) -> tuple[list[ReadableEntry], list[str]]:
+    """Problems with the hash chain, and the readable entries. `high` is the highest
+    seq ever written (0 if none), which shows entries removed from the end."""
+    problems = []
+    entries = []
+    expected, prev_seq, prev_hash = 1, 0, GENESIS_HASH
+    for seq, time, analyst, action, record_id, layer, change_text, stored_prev, stored in history:
+        if seq != expected:
+            gap = f"entry {expected}" if seq == expected + 1 else f"entries {expected} to {seq - 1}"
+            problems.append(f"history: {gap} missing (deleted?)")
+        try:
+            change = json.loads(change_text)
+        except ValueError:
+            change = None
+        if not isinstance(change, dict):
+            problems.append(f"history entry {seq}: its change is not readable")
+        else:
+            content = entry_content(seq, time, analyst, action, record_id, layer, change)
+            if entry_hash(stored_prev, content) != stored:
+                problems.append(
+                    f"history entry {seq}: hash does not match its content (edited after the fact?)"
+                )
+            entries.append(ReadableEntry(seq, action, record_id, layer, change, time, analyst))
+        if stored_prev != prev_hash:
+            if prev_seq == 0:
+                problems.append(f"history entry {seq}: prev_hash is not the start of the chain")
+            else:
+                problems.append(f"history entry {seq}: prev_hash does not match entry {prev_seq}")
+        expected, prev_seq, prev_hash = seq + 1, seq, stored
+    if high > prev_seq:
+        problems.append(
+            f"history: ends at entry {prev_seq}, but entries up to {high} were written "
+            "(the last entries were removed?)"
+        )
+    return entries, problems

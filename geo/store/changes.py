@@ -1,0 +1,130 @@
+"""Each change as it is written inside its write transaction: the rows it changes
+and the history entry that records it, so no row changes without its entry.
+
+The time is read here, holding the write lock, so history order is time order.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from geo.store import tables
+from geo.store.chain import Action, canonical_json
+from geo.store.rows import records_digest, to_row
+
+
+def now() -> str:
+    """The time now, as the store writes it: UTC, ISO 8601, microseconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def create(conn: sqlite3.Connection, doc: dict[str, Any], *, analyst: str) -> None:
+    """Keep the new record `doc`, making its layer if it is the first drawn there."""
+    time = now()
+    tables.refuse_taken_id(conn, doc["id"])
+    tables.ensure_layer(conn, doc["layer"], time)
+    tables.insert_records(conn, [to_row(doc)])
+    tables.append_entry(
+        conn,
+        time=time,
+        analyst=analyst,
+        action=Action.CREATE,
+        record_id=doc["id"],
+        layer=doc["layer"],
+        change={"record": doc},
+    )
+
+
+def edit(
+    conn: sqlite3.Connection, record_id: str, given: dict[str, Any], *, analyst: str
+) -> dict[str, Any]:
+    """Set the fields `given` on the record `record_id`; returns it as it then is.
+    Fields given their current value are not changes; if none is, nothing is written."""
+    time = now()
+    before = tables.current_doc(conn, record_id)
+    after = {**before, **given}
+    changes = {
+        field: {"before": before[field], "after": after[field]}
+        for field in given
+        if canonical_json(before[field]) != canonical_json(after[field])
+    }
+    if not changes:
+        return before
+    tables.update_record(conn, record_id, to_row(after))
+    tables.append_entry(
+        conn,
+        time=time,
+        analyst=analyst,
+        action=Action.EDIT,
+        record_id=record_id,
+        layer=before["layer"],
+        change={"changes": changes},
+    )
+    return after
+
+
+def delete(conn: sqlite3.Connection, record_id: str, *, analyst: str) -> None:
+    """Mark the record `record_id` deleted; its history entry keeps it as it was."""
+    time = now()
+    doc = tables.current_doc(conn, record_id)
+    tables.mark_deleted(conn, record_id, time)
+    tables.append_entry(
+        conn,
+        time=time,
+        analyst=analyst,
+        action=Action.DELETE,
+        record_id=record_id,
+        layer=doc["layer"],
+        change={"record": doc},
+    )
+
+
+def import_layer(
+    conn: sqlite3.Connection,
+    *,
+    layer: str,
+    docs: Sequence[dict[str, Any]],
+    rows: Sequence[tuple[Any, ...]],
+    source: str | None,
+    sha256: str,
+    size: int,
+    file_name: str,
+    analyst: str,
+) -> str:
+    """Make the layer `layer` of the records `docs` (as `rows`) from the kept file
+    `sha256`; returns when it was received. Refuses a taken layer name or record id."""
+    received_at = now()
+    tables.refuse_taken_layer(conn, layer)
+    tables.refuse_taken_ids(conn, [doc["id"] for doc in docs], source)
+    tables.add_imported_layer(
+        conn,
+        layer=layer,
+        sha256=sha256,
+        size=size,
+        file_name=file_name,
+        received_at=received_at,
+        analyst=analyst,
+    )
+    tables.insert_records(conn, rows)
+    tables.append_entry(
+        conn,
+        time=received_at,
+        analyst=analyst,
+        action=Action.IMPORT,
+        record_id=None,
+        layer=layer,
+        change={
+            "count": len(docs),
+            "file": {
+                "sha256": sha256,
+                "size": size,
+                "name": file_name,
+                "received_at": received_at,
+            },
+            "records_sha256": records_digest(list(docs)),
+        },
+    )
+    return received_at

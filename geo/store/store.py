@@ -1,0 +1,379 @@
+"""The `Store` facade: each public operation checks its input, opens a connection
+and a transaction, and calls the modules that know the tables, the chain, the
+rows and the kept files."""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import hashlib
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Final, cast
+
+from geo.errors import DataError, Problem
+from geo.records import LayerRecord, RecordKind
+from geo.store import changes, connection, schema, tables
+from geo.store.chain import (
+    FoundEntry,
+    HistoryEntry,
+    HistoryHead,
+    hash_prefix,
+    history_entry,
+)
+from geo.store.errors import StoreError, StoreNotFound
+from geo.store.files import is_sha256, keep_file, kept_copy_problem
+from geo.store.folder import DB_NAME, FILES_DIR, can_write, no_store_message
+from geo.store.rows import DamagedRow, current_records, from_doc, to_doc, to_row
+from geo.store.tables import FileInfo, LayerInfo
+from geo.store.validate import (
+    EDITABLE_FIELDS,
+    change_problems,
+    checked_analyst,
+    checked_id,
+    import_problems,
+    imported_records_problems,
+    new_record_problems,
+)
+from geo.store.verify import verify_snapshot
+
+
+@dataclass(frozen=True)
+class ImportReceipt:
+    layer: str
+    count: int
+    sha256: str
+    size: int
+    file_name: str
+    received_at: str  # UTC, ISO 8601
+
+
+class _Unset(enum.Enum):
+    UNSET = "unset"
+
+
+_UNSET: Final = _Unset.UNSET
+
+
+def _new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+@dataclass(frozen=True)
+class Store:
+    """A folder holding ``store.sqlite3`` and ``files/``. Safe to share between threads
+    and processes: it holds no connection, each operation opens its own."""
+
+    data_dir: Path
+    # Reads only, and writes nothing at all, not even SQLite's -wal and -shm files: for a
+    # store on read-only media or in a folder this user may not write. See
+    # geo.store.connection.read_only_uri.
+    read_only: bool = False
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Store:
+        """Open the store in `data_dir`, creating the folder, database and schema if new.
+
+        An existing store that this user may not write is opened read-only: it can be
+        read and verified, and every write raises StoreError."""
+        folder = Path(data_dir).expanduser().resolve()
+        if (folder / DB_NAME).is_file() and not can_write(folder):
+            return cls.open_existing(folder)
+        store = cls(folder)
+        try:
+            # Private by default: the evidence may name witnesses and places to protect.
+            store.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            store.files_dir.mkdir(mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store folder {store.data_dir}: {exc}") from exc
+        with store._session(create=True) as conn:
+            schema.create_or_check(conn, store.db_path)
+        return store
+
+    @classmethod
+    def open_existing(cls, data_dir: Path, *, read_only: bool = False) -> Store:
+        """Open the store in `data_dir` without creating anything: for reading commands,
+        which must not answer "intact" about an empty store they just made.
+
+        Raises StoreNotFound if there is no database there. The store is read-only if
+        `read_only` is given or this user may not write its folder or database."""
+        folder = Path(data_dir).expanduser().resolve()
+        db_path = folder / DB_NAME
+        if not db_path.is_file():
+            raise StoreNotFound(no_store_message(folder))
+        store = cls(folder, read_only=read_only or not can_write(folder))
+        with store._session() as conn:
+            version = schema.schema_version(conn)
+        schema.check_existing(db_path, version)
+        return store
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_NAME
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / FILES_DIR
+
+    def file_path(self, sha256: str) -> Path:
+        """Where the kept copy of an imported file is; refuses a hash no import kept."""
+        if not is_sha256(sha256):
+            raise DataError(Problem(f"{sha256!r} is not a SHA-256 (64 lowercase hex digits)"))
+        with self._session() as conn:
+            known = tables.is_kept(conn, sha256)
+        if not known:
+            raise StoreError(f"no imported file has SHA-256 {sha256}")
+        return self.files_dir / sha256
+
+    # --- connections and transactions ---
+
+    def _session(
+        self, *, create: bool = False
+    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return connection.session(self.db_path, create=create, read_only=self.read_only)
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside commits together or not at all."""
+        self._refuse_if_read_only()
+        with self._session() as conn, connection.write_transaction(conn, self._before_commit):
+            yield conn
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """Several reads from one snapshot, unaffected by writers meanwhile."""
+        with self._session() as conn, connection.read_transaction(conn):
+            yield conn
+
+    def _refuse_if_read_only(self) -> None:
+        if self.read_only:
+            raise StoreError(
+                f"the store {self.data_dir} is read-only here (opened read-only, or its folder "
+                "or database cannot be written by this user): nothing was changed"
+            )
+
+    def _before_commit(self) -> None:
+        """Runs inside every write transaction just before COMMIT. Tests override it to
+        fail or to be killed there; it does nothing in use."""
+
+    # --- history ---
+
+    def revision(self) -> str:
+        """A cache key that changes with every write: the last history entry's seq and hash."""
+        with self._session() as conn:
+            last = tables.last_entry(conn)
+        return f"{last[0]}:{last[1][:16]}" if last else "0"
+
+    def history(self) -> list[HistoryEntry]:
+        """Every change ever made, oldest first, including those to deleted records."""
+        with self._session() as conn:
+            rows = tables.history_rows(conn)
+        return [history_entry(row) for row in rows]
+
+    def latest(self) -> HistoryHead | None:
+        """The latest history entry's number and hash, and the number of entries; None
+        while the history is empty. Kept outside the store (a report, an export's
+        manifest), the hash anchors the store: see `find_entry`."""
+        with self._read() as conn:
+            last = tables.last_entry(conn)
+            count = tables.history_count(conn)
+        return HistoryHead(last[0], last[1], count) if last else None
+
+    def find_entry(self, expected: str) -> FoundEntry | None:
+        """The history entry whose hash is `expected` (its 64 hex digits, or at least
+        the first 12), and how many entries came after it; None if no entry has it.
+
+        None means the store is behind the hash (entries were removed after it was
+        noted) or is another store; a found entry with later entries means the store
+        went on after the hash was noted, which is fine. DataError if `expected` is not
+        such a hash or names more than one entry."""
+        prefix = hash_prefix(expected)
+        with self._read() as conn:
+            rows = tables.entries_starting(conn, prefix)
+            if len(rows) > 1:
+                seqs = ", ".join(str(row.seq) for row in rows)
+                raise DataError(
+                    Problem(
+                        f"the hash {prefix} starts the hashes of entries {seqs}: give more digits",
+                        field="expect",
+                    )
+                )
+            if not rows:
+                return None
+            later = tables.entries_after(conn, rows[0].seq)
+        return FoundEntry(history_entry(rows[0]), later)
+
+    # --- layers and files ---
+
+    def layers(self) -> list[LayerInfo]:
+        """Every layer, in the order created, with its current record count and source file."""
+        with self._session() as conn:
+            return tables.layer_infos(conn)
+
+    def files(self) -> list[FileInfo]:
+        """Every imported file kept, in the order received."""
+        with self._session() as conn:
+            return tables.file_infos(conn)
+
+    # --- records ---
+
+    def records(self, layer: str | None = None) -> list[LayerRecord]:
+        """Current (not deleted) records, in the order they were added.
+
+        A row that cannot be read back as a record is left out, never raised: one
+        damaged row must not hide the others or the integrity check. `damaged` lists
+        those rows."""
+        return self._current(layer)[0]
+
+    def damaged(self, layer: str | None = None) -> list[DamagedRow]:
+        """The current (not deleted) rows that `records` leaves out, and why."""
+        return self._current(layer)[1]
+
+    def _current(self, layer: str | None) -> tuple[list[LayerRecord], list[DamagedRow]]:
+        with self._session() as conn:
+            rows = tables.current_rows(conn, layer)
+        return current_records(rows)
+
+    def get(self, record_id: str) -> LayerRecord:
+        """The current state of one record; StoreError if unknown or deleted."""
+        record_id = checked_id(record_id)
+        with self._session() as conn:
+            return from_doc(tables.current_doc(conn, record_id))
+
+    def add(self, record: LayerRecord, *, analyst: str) -> LayerRecord:
+        """Keep a new record (an id is made if it has none); returns it as stored."""
+        who = checked_analyst(analyst)
+        if isinstance(record, LayerRecord) and record.id == "":
+            record = replace(record, id=_new_id("ann"))
+        problems = new_record_problems(record)
+        if problems:
+            raise DataError(problems)
+        doc = to_doc(record)
+        with self._write() as conn:
+            changes.create(conn, doc, analyst=who)
+        return from_doc(doc)
+
+    def edit(
+        self,
+        record_id: str,
+        *,
+        analyst: str,
+        name: str | _Unset = _UNSET,
+        kind: RecordKind | str | _Unset = _UNSET,
+        geometry: dict[str, Any] | _Unset = _UNSET,
+        properties: dict[str, Any] | _Unset = _UNSET,
+        date: str | _Unset | None = _UNSET,
+        date_as_stated: str | _Unset | None = _UNSET,
+    ) -> LayerRecord:
+        """Change the given fields only; the history keeps each one's before and after.
+
+        Giving a field its current value changes nothing and writes no history entry."""
+        who = checked_analyst(analyst)
+        record_id = checked_id(record_id)
+        given: dict[str, object] = {
+            field: value
+            for field, value in zip(
+                EDITABLE_FIELDS,
+                (name, kind, geometry, properties, date, date_as_stated),
+                strict=True,
+            )
+            if value is not _UNSET
+        }
+        problems = change_problems(record_id, given)
+        if problems:
+            raise DataError(problems)
+        if "kind" in given:
+            given["kind"] = RecordKind(cast(str, given["kind"])).value  # checked above
+        with self._write() as conn:
+            after = changes.edit(conn, record_id, given, analyst=who)
+        return from_doc(after)
+
+    def delete(self, record_id: str, *, analyst: str) -> None:
+        """Remove a record from the map; the history keeps it as it was."""
+        who = checked_analyst(analyst)
+        record_id = checked_id(record_id)
+        with self._write() as conn:
+            changes.delete(conn, record_id, analyst=who)
+
+    # --- imports ---
+
+    def import_layer(
+        self,
+        layer: str,
+        records: list[LayerRecord],
+        *,
+        analyst: str,
+        file_name: str,
+        file_bytes: bytes,
+    ) -> ImportReceipt:
+        """Import `records` as the new layer `layer` and keep `file_bytes` as received.
+
+        All or nothing: the records, the file's row and the history entry commit in
+        one transaction. Records without an id get one; every record gets `layer`.
+        """
+        self._refuse_if_read_only()  # before the file is kept, not only at the transaction
+        who = checked_analyst(analyst)
+        problems = import_problems(layer, records, file_name, file_bytes)
+        if problems:
+            raise DataError(problems)
+        source = file_name if isinstance(file_name, str) else None
+        prepared: list[LayerRecord] = [
+            replace(record, layer=layer, id=record.id or _new_id("imp"))
+            if isinstance(record, LayerRecord)
+            else record
+            for record in records
+        ]
+        problems = imported_records_problems(prepared, source)
+        if problems:
+            raise DataError(problems)
+        docs = [to_doc(record) for record in prepared]
+        rows = [to_row(doc) for doc in docs]
+        data = bytes(file_bytes)
+        sha256 = hashlib.sha256(data).hexdigest()
+
+        # Refuse a taken name before keeping the file; checked again inside the transaction.
+        with self._session() as conn:
+            tables.refuse_taken_layer(conn, layer)
+        try:
+            keep_file(self.files_dir, sha256, data)
+        except OSError as exc:
+            raise StoreError(f"cannot keep a copy of {file_name!r}: {exc}") from exc
+        # A failure from here leaves the kept copy without a files row: harmless, and
+        # reused if the same bytes are imported again.
+
+        with self._write() as conn:
+            received_at = changes.import_layer(
+                conn,
+                layer=layer,
+                docs=docs,
+                rows=rows,
+                source=source,
+                sha256=sha256,
+                size=len(data),
+                file_name=file_name,
+                analyst=who,
+            )
+        return ImportReceipt(layer, len(docs), sha256, len(data), file_name, received_at)
+
+    # --- integrity ---
+
+    def backup(self, path: Path) -> None:
+        """A consistent copy of the database (not of files/, whose copies never change),
+        taken with SQLite's online backup while others may be writing."""
+        connection.backup(self.db_path, Path(path), read_only=self.read_only)
+
+    def verify(self) -> list[str]:
+        """Check the history chain; the records, layers and files rows against the
+        history; and every kept file.
+
+        Returns what is wrong, in words; an empty list means intact. The chain cannot
+        show that its last entries were removed with care: compare `latest` with a hash
+        noted outside the store (`find_entry`)."""
+        with self._read() as conn:
+            snapshot = tables.read_snapshot(conn)
+        return verify_snapshot(
+            snapshot, lambda sha256, size: kept_copy_problem(self.files_dir, sha256, size)
+        )
