@@ -998,3 +998,37 @@ def test_a_free_layer_name_is_one_the_store_takes(store, taken, expected):
     name = free_layer_name("Places in a.txt", (info.name for info in store.layers()))
     assert name == expected
     store.import_layer(name, imported(1, "new"), analyst="A", file_name="f", file_bytes=b"f")
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        "UPDATE history SET change = x'ff00' WHERE seq = 2",
+        "UPDATE history SET change = 5 WHERE seq = 2",
+        "UPDATE history SET change = '[1, 2]' WHERE seq = 2",
+        "UPDATE history SET hash = 7 WHERE seq = 2",
+        "UPDATE history SET prev_hash = x'00' WHERE seq = 2",
+        "UPDATE history SET analyst = x'ff' WHERE seq = 1",
+        "UPDATE history SET record_id = 9 WHERE seq = 2",
+        "UPDATE files SET sha256 = x'00'",
+        "UPDATE files SET size = 'big'",
+        "UPDATE layers SET created_at = x'00'",
+        "UPDATE records SET properties = x'ff' WHERE layer = 'Annotations'",
+        "UPDATE records SET deleted_at = 5",
+        "UPDATE sqlite_sequence SET seq = 'x' WHERE name = 'history'",
+    ],
+)
+def test_a_value_of_another_type_written_outside_the_store_is_reported_not_raised(store, tamper):
+    store.import_layer("L", imported(1), analyst="A", file_name="f.geojson", file_bytes=b"{}")
+    store.add(replace(imported(1, "ann")[0], id="", layer=ANNOTATIONS_LAYER), analyst="A")
+    with sqlite3.connect(store.db_path) as conn:
+        conn.execute("PRAGMA ignore_check_constraints = ON")
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("DROP TRIGGER history_no_update")
+        conn.execute(tamper)
+    problems = store.verify()
+    if "sqlite_sequence" not in tamper:
+        assert problems  # the guard removed, and the value itself
+    for entry in store.history():  # the log stays viewable, as text
+        assert isinstance(entry.hash, str) and isinstance(entry.analyst, str)
+    store.records(), store.damaged(), store.layers(), store.files(), store.latest()

@@ -118,15 +118,32 @@ def entry_content(
 
 
 def history_entry(row: HistoryRow) -> HistoryEntry:
+    """An entry as the history shows it. A row changed outside the store (an unknown
+    action, a value that is not text, a change that is not JSON) is shown as its text:
+    verify() reports it, and the log stays viewable."""
     seq, time, analyst, action, record_id, layer, change, prev_hash, hash_ = row
     try:
         parsed = json.loads(change)
-    except ValueError:
-        parsed = {"unreadable": change}  # verify() says so; the log stays viewable
-    # An action no version writes (the row was changed outside the store) is kept as
-    # its text: verify() reports it, and the log stays viewable.
-    known = Action(action) if action in Action._value2member_map_ else str(action)
-    return HistoryEntry(seq, time, analyst, known, record_id, layer, parsed, prev_hash, hash_)
+    except (ValueError, TypeError):
+        parsed = None
+    if not isinstance(parsed, dict):
+        parsed = {"unreadable": _text(change)}
+    known = Action(action) if action in Action._value2member_map_ else _text(action)
+    return HistoryEntry(
+        seq if isinstance(seq, int) else -1,
+        _text(time),
+        _text(analyst),
+        known,
+        None if record_id is None else _text(record_id),
+        _text(layer),
+        parsed,
+        _text(prev_hash),
+        _text(hash_),
+    )
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else repr(value)
 
 
 def hash_prefix(expected: object) -> str:
@@ -143,13 +160,41 @@ def hash_prefix(expected: object) -> str:
     return text
 
 
+_TEXT_COLUMNS = ("time", "analyst", "action", "layer", "change", "prev_hash", "hash")
+
+
+def _row_shape_problem(row: Sequence[object]) -> str | None:
+    """Why a history row cannot be checked (a column of the wrong type), or None."""
+    seq = row[0]
+    where = f"history entry {seq!r}" if not isinstance(seq, int) else f"history entry {seq}"
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        return f"{where}: its number is not a whole number (changed outside the store)"
+    texts = dict(zip(("time", "analyst", "action"), row[1:4], strict=True))
+    texts |= dict(zip(("layer", "change", "prev_hash", "hash"), row[5:9], strict=True))
+    for column in _TEXT_COLUMNS:
+        if not isinstance(texts[column], str):
+            kind = type(texts[column]).__name__
+            return f"{where}: its {column} is {kind}, not text (changed outside the store)"
+    if row[4] is not None and not isinstance(row[4], str):
+        return f"{where}: its record id is not text (changed outside the store)"
+    return None
+
+
 def check_chain(history: Sequence[HistoryRow], high: int) -> tuple[list[ReadableEntry], list[str]]:
     """Problems with the hash chain, and the readable entries. `high` is the highest
     seq ever written (0 if none), which shows entries removed from the end."""
     problems = []
     entries = []
     expected, prev_seq, prev_hash = 1, 0, GENESIS_HASH
-    for seq, time, analyst, action, record_id, layer, change_text, stored_prev, stored in history:
+    for row in history:
+        if (shape := _row_shape_problem(row)) is not None:
+            # A value of another type was written outside the store: no hash can be
+            # recomputed from it, and it must not stop the check of the rest.
+            problems.append(shape)
+            if isinstance(row[0], int):
+                expected, prev_seq, prev_hash = row[0] + 1, row[0], str(row[8])
+            continue
+        seq, time, analyst, action, record_id, layer, change_text, stored_prev, stored = row
         if seq != expected:
             gap = f"entry {expected}" if seq == expected + 1 else f"entries {expected} to {seq - 1}"
             problems.append(f"history: {gap} missing (deleted?)")

@@ -63,7 +63,8 @@ def last_entry(conn: sqlite3.Connection) -> tuple[int, str] | None:
 
 def _highest_seq_written(conn: sqlite3.Connection) -> int:
     high = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'history'").fetchone()
-    return high[0] if high else 0
+    # Not a number only if changed outside the store: then it tells nothing.
+    return high[0] if high and isinstance(high[0], int) else 0
 
 
 def append_entry(

@@ -20,7 +20,7 @@ from geo.store.chain import (
     canonical_json,
     check_chain,
 )
-from geo.store.files import short
+from geo.store.files import is_sha256, short
 from geo.store.rows import NO_LAYER_ROW, damaged, read_row, records_digest
 from geo.store.schema import GUARDS
 
@@ -230,6 +230,12 @@ def check_files(
     }
     checked: dict[str, str | None] = {}
     for _, sha256, size, file_name, received_at, layer, analyst in files:
+        if not is_sha256(sha256):
+            problems.append(
+                f"file {sha256!r} ({file_name!r}): its SHA-256 is not one (changed outside "
+                "the store)"
+            )
+            continue
         found = imports.pop((sha256, layer), None)
         if found is None:
             problems.append(
