@@ -58,3 +58,59 @@ class DataError(GeoError, ValueError):
 
 class DateError(DataError):
     """A date string is not one of the accepted forms."""
+
+
+# -- the online place search (geo.geocode) ----------------------------------------------
+# Each names the host it asked and, when there was one, the HTTP status of the answer.
+
+
+class GeocodingError(GeoError):
+    """The online search failed or is misconfigured; the message is meant for the user."""
+
+    def __init__(self, message: str, *, host: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.host = host
+        self.status = status
+
+
+class GeocodingConfigError(GeocodingError, ValueError):
+    """The online search is configured wrongly: refused when the config or geocoder is built."""
+
+
+class GeocodingUnavailable(GeocodingError):
+    """The service could not be reached, or answered that it is down or overloaded."""
+
+
+class GeocodingTimedOut(GeocodingUnavailable):
+    """No answer in time (a kind of unavailability: the remedy is the same)."""
+
+
+class GeocodingRefused(GeocodingError):
+    """The service refused this application (HTTP 401/403/407): retrying will not help."""
+
+
+class GeocodingQuotaExceeded(GeocodingError):
+    """The account's quota is used up (HTTP 402)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message, host=host, status=status)
+        self.retry_after = retry_after
+
+
+class GeocodingRateLimited(GeocodingQuotaExceeded):
+    """Too many requests (HTTP 429); `retry_after` is how many seconds to wait, when known."""
+
+
+class GeocodingQueryRejected(GeocodingError):
+    """The service did not accept the search itself (HTTP 400, or an error in its answer)."""
+
+
+class GeocodingBadResponse(GeocodingError):
+    """The service answered something the online search cannot read."""
