@@ -182,9 +182,9 @@ def test_decode_text(data, text):
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ("Genève".encode("latin-1"), r"a\.txt: not UTF-8: byte 0xe8 at offset 3 .*Latin-1"),
-        (b"ok \xff", r"not UTF-8: byte 0xff at offset 3"),
-        (b"\xef\xbb\xbfok \xff", r"not UTF-8: byte 0xff at offset 6"),  # after a BOM
+        ("Genève".encode("latin-1"), r"a\.txt: not UTF-8: byte 0xE8 at offset 3 .*Latin-1"),
+        (b"ok \xff", r"not UTF-8: byte 0xFF at offset 3"),
+        (b"\xef\xbb\xbfok \xff", r"not UTF-8: byte 0xFF at offset 6"),  # after a BOM
         (b"\xff\xfeD\x00a", r"not UTF-16: byte 0x61 at offset 4"),  # odd length
         ("Damascus".encode("utf-32"), r"UTF-32, which is not read"),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", r"not UTF-8: byte 0x89 at offset 0"),

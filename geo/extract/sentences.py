@@ -6,11 +6,11 @@ words are what the rules in `geo.extract.match` look up.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
+import geo.text
 from geo.errors import DataError, Problem
 from geo.extract.words import (
     COMMON_WORDS,
@@ -64,9 +64,9 @@ def check_text(text: str, *, file: str | None = None) -> None:
 def decode_text(data: bytes, *, file: str) -> str:
     """Bytes of a text file as text: UTF-8 (with or without BOM), or UTF-16 with a BOM.
 
-    Nothing is guessed: a file in Latin-1, Windows-1252 or any other encoding is
-    refused with the offset of the first byte that is not UTF-8, because a wrong
-    guess would silently change the names the extractor looks up.
+    Nothing is guessed (`geo.text.decode_text`): a file in Latin-1, Windows-1252 or any
+    other encoding is refused with the offset of the first byte that does not decode,
+    because a wrong guess would silently change the names the extractor looks up.
     """
     if len(data) > 4 * MAX_TEXT_CHARS:  # four bytes at most per character
         raise DataError(
@@ -74,26 +74,7 @@ def decode_text(data: bytes, *, file: str) -> str:
                 f"the file is {len(data):,} bytes; the limit is {MAX_TEXT_CHARS:,} characters", file
             )
         )
-    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        raise DataError(Problem("the file is UTF-32, which is not read: save it as UTF-8", file))
-    if data.startswith(codecs.BOM_UTF8):
-        body, skipped, encoding = data[3:], 3, "UTF-8"
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        body, skipped, encoding = data, 0, "UTF-16"  # the codec reads the BOM itself
-    else:
-        body, skipped, encoding = data, 0, "UTF-8"
-    try:
-        text = body.decode(encoding)
-    except UnicodeDecodeError as exc:
-        offset = exc.start + skipped
-        hint = "The file may be in Latin-1 or Windows-1252; " if encoding == "UTF-8" else ""
-        raise DataError(
-            Problem(
-                f"not {encoding}: byte 0x{data[offset]:02x} at offset {offset} "
-                f"({exc.reason}). {hint}Save it as UTF-8",
-                file,
-            )
-        ) from None
+    text = geo.text.decode_text(data, file=file, encodings=geo.text.UTF8_OR_UTF16)
     check_text(text, file=file)
     return text
 

@@ -42,7 +42,7 @@ from geo.formats._common import (
     Reader,
     Upload,
     binary_kind,
-    decode_text,
+    decode_upload,
 )
 from geo.formats._csv import CSV_COLUMNS, read_csv, to_csv
 from geo.formats._geojson import read_json
@@ -106,7 +106,7 @@ def read_upload(
             if what
             else "not a zip archive: a KMZ file is a zip holding a doc.kml"
         )
-    text = decode_text(
+    text = decode_upload(
         data, file=file_name, expected=named.described if named else "a GeoJSON, CSV or KML file"
     )
     start = text[:4096].lstrip()[:200].lower()

@@ -34,6 +34,7 @@ from geo.geojson import (
     validity_problems,
 )
 from geo.records import LayerRecord, RecordKind
+from geo.text import UTF8, byte_order_mark, decode_text
 
 Format = Literal["geojson", "csv", "kml", "kmz", "stac"]
 
@@ -194,15 +195,6 @@ _MAGIC = (
     (b"PK\x05\x06", "a zip archive"),
 )
 
-_BOMS = (
-    (b"\xff\xfe\x00\x00", "UTF-32"),
-    (b"\x00\x00\xfe\xff", "UTF-32"),
-    (b"\xff\xfe", "UTF-16"),
-    (b"\xfe\xff", "UTF-16"),
-)
-
-UTF8_BOM = b"\xef\xbb\xbf"
-
 
 def binary_kind(data: bytes) -> str | None:
     """What a file is, when its first bytes say it is not text."""
@@ -212,17 +204,20 @@ def binary_kind(data: bytes) -> str | None:
     return None
 
 
-def decode_text(data: bytes, *, file: str, expected: str) -> str:
-    """UTF-8 text (a BOM allowed), or a `DataError` that says which byte is wrong and why."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            raise DataError(
-                Problem(
-                    f"{encoding} text (it starts with the byte-order mark "
-                    f"{bom.hex(' ').upper()}): save the file as UTF-8",
-                    file=file,
-                )
-            )
+def decode_upload(data: bytes, *, file: str, expected: str) -> str:
+    """An upload's text (UTF-8, a BOM allowed: `geo.text.decode_text`), or a `DataError` that
+    says what the file is instead: another encoding, binary data, or nothing."""
+    bom = byte_order_mark(data)
+    # A file marked as UTF-16 or UTF-32 holds NULs: decode_text names its encoding instead.
+    if bom is None or bom.encoding in UTF8:
+        _refuse_binary(data, file=file, expected=expected)
+    text = decode_text(data, file=file, encodings=UTF8)
+    if not text.strip():
+        raise DataError(Problem("the file is empty", file=file))
+    return text
+
+
+def _refuse_binary(data: bytes, *, file: str, expected: str) -> None:
     what = binary_kind(data)
     if what is not None:
         raise DataError(Problem(f"this is {what}, not {expected}", file=file))
@@ -236,23 +231,6 @@ def decode_text(data: bytes, *, file: str, expected: str) -> str:
         else:
             message = f"binary data (a NUL byte at position {nul}), not {expected}"
         raise DataError(Problem(message, file=file))
-    offset = len(UTF8_BOM) if data.startswith(UTF8_BOM) else 0
-    try:
-        text = data[offset:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        position = offset + exc.start
-        line = data.count(b"\n", 0, position) + 1
-        raise DataError(
-            Problem(
-                f"not UTF-8 text: byte 0x{data[position]:02X} at position {position} "
-                f"(line {line}) is not valid UTF-8 (is the file Latin-1 or Windows-1252?): "
-                "save it as UTF-8",
-                file=file,
-            )
-        ) from exc
-    if not text.strip():
-        raise DataError(Problem("the file is empty", file=file))
-    return text
 
 
 _ESCAPED = re.compile(r"\\.", re.DOTALL)

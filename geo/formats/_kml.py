@@ -38,7 +38,7 @@ from geo.formats._common import (
     Reader,
     Upload,
     check_json_depth,
-    decode_text,
+    decode_upload,
     edtf_of,
     key_path,
     key_too_long,
@@ -590,4 +590,4 @@ def kml_from_kmz(data: bytes, reader: Reader) -> str:
             reader.refuse(f"cannot read {chosen.filename!r} from the KMZ: {exc}")
         if total > allowed:
             reader.refuse(f"{bomb} unpacks to more than its limit (a zip bomb?)")
-    return decode_text(b"".join(chunks), file=f"{reader.file}: {chosen.filename}", expected="KML")
+    return decode_upload(b"".join(chunks), file=f"{reader.file}: {chosen.filename}", expected="KML")
