@@ -12,7 +12,6 @@ exporting GeoJSON. Speed goals are checked here, not in timed tests.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import tempfile
 import time
@@ -30,50 +29,7 @@ from geo.export import export_text
 from geo.gazetteer import Gazetteer
 from geo.mapview import build_map
 from geo.query import filter_records
-from tests.conftest import TINY_META, write_case
-
-KINDS = ("places.geojson", "imagery.geojson", "features.geojson", "events.geojson")
-
-
-def synthetic_files(count: int, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
-    rng = random.Random(seed)
-    files: dict[str, list[dict[str, Any]]] = {name: [] for name in KINDS}
-    for index in range(count):
-        name = KINDS[0] if index < 50 else rng.choice(KINDS[1:])
-        year = rng.randint(2005, 2020)
-        date_text = rng.choice(
-            [
-                f"{year}",
-                f"{year}-{rng.randint(1, 12):02d}",
-                f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                f"{year}/{year + rng.randint(1, 3)}",
-            ]
-        )
-        properties: dict[str, Any] = {
-            "id": f"r{index}",
-            "name": f"Record {index} <b>{'x' * rng.randint(0, 40)}</b>",
-            "sources": [{"id": "src-a", "quote": "a quote of some length " * 3}],
-            "claim": "claim-a" if index % 3 else None,
-            "uncertainty_m": float(rng.choice([50, 100, 700])),
-            "position_basis": "synthetic",
-        }
-        if name != "places.geojson":
-            properties |= {"date": date_text, "date_as_stated": f"as stated {date_text}"}
-            properties["confidence"] = rng.choice(["asserted", "probable", "possible"])
-        files[name].append(
-            {
-                "type": "Feature",
-                "geometry": {
-                    "type": "Point",
-                    "coordinates": [
-                        round(rng.uniform(35.5, 42.0), 6),
-                        round(rng.uniform(32.5, 37.0), 6),
-                    ],
-                },
-                "properties": properties,
-            }
-        )
-    return files
+from geo.synthetic import TINY_META, synthetic_files, write_case
 
 
 def timed(label: str, action: Callable[[], Any]) -> Any:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import TINY_FILES, TINY_META, record, write_case
+from geo.synthetic import TINY_FILES, TINY_META, record, write_case
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 60
@@ -478,7 +478,7 @@ def test_a_link_outside_the_cases_dates_is_clamped(monkeypatch, query):
 
 
 def test_a_record_dated_before_1900_keeps_the_page(monkeypatch, tmp_path):
-    from tests.conftest import dated
+    from geo.synthetic import dated
 
     files = copy.deepcopy(TINY_FILES)
     files["events.geojson"] = [dated("ev-old", "1500"), dated("ev-older", "0001")]

@@ -16,8 +16,8 @@ import pytest
 from playwright.sync_api import Page
 
 from geo.case import read_export
+from geo.synthetic import TINY_FILES, TINY_META, write_case
 from tests.browser import HOSTILE, Session, start_app
-from tests.conftest import TINY_FILES, TINY_META, write_case
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ import pytest
 from geo.case import CaseView, load_case
 from geo.errors import DataError
 from geo.model import Kind
-from tests.conftest import TINY_FILES, TINY_META, dated, record, write_case
+from geo.synthetic import TINY_FILES, TINY_META, dated, record, write_case
 
 
 def test_tiny_case_loads_with_date_spans(tiny_case):

@@ -17,7 +17,8 @@ from geo.cli import main
 from geo.formats import read_upload
 from geo.records import as_new_records
 from geo.store import Store
-from tests.conftest import ROOT, TINY_FILES, record, write_case
+from geo.synthetic import TINY_FILES, record, write_case
+from tests.conftest import ROOT
 from tests.store_worker import annotation
 
 SITES = Path(__file__).parent / "data" / "imports" / "sites.geojson"

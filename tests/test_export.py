@@ -12,7 +12,7 @@ from geojson_pydantic import FeatureCollection
 from geo.case import load_case, read_export
 from geo.export import export_text, feature_collection
 from geo.query import filter_records
-from tests.conftest import TINY_FILES, dated, write_case
+from geo.synthetic import TINY_FILES, dated, write_case
 
 GOLDEN = Path(__file__).parent / "data" / "saydnaya-export.geojson"
 

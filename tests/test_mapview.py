@@ -23,7 +23,7 @@ from geo.mapview import (
     reported_view,
 )
 from geo.model import Kind
-from tests.conftest import TINY_FILES, write_case
+from geo.synthetic import TINY_FILES, write_case
 from tests.test_escape import HOSTILE
 
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo.synthetic import dated, record, write_case
 from geo.timeline import (
     PICK,
     PICK_FIELD,
@@ -24,7 +25,6 @@ from geo.timeline import (
     read_selection,
     timeline_chart,
 )
-from tests.conftest import dated, record, write_case
 
 NOTHING = TimelineChoice()
 
