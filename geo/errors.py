@@ -114,3 +114,11 @@ class GeocodingQueryRejected(GeocodingError):
 
 class GeocodingBadResponse(GeocodingError):
     """The service answered something the online search cannot read."""
+
+
+class StoreError(GeoError):
+    """The store cannot do what was asked: unknown record, name taken, damaged store."""
+
+
+class StoreNotFound(StoreError, FileNotFoundError):
+    """There is no store where one was expected; a reading command never creates one."""

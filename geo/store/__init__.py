@@ -40,6 +40,7 @@ The modules, one concern each:
 - `folder`: where a store lives; `errors`: what it raises.
 """
 
+from geo.errors import StoreError, StoreNotFound
 from geo.store.chain import (
     GENESIS_HASH,
     MIN_HASH_PREFIX,
@@ -51,7 +52,6 @@ from geo.store.chain import (
     entry_hash,
 )
 from geo.store.connection import BUSY_TIMEOUT_S
-from geo.store.errors import StoreError, StoreNotFound
 from geo.store.folder import DB_NAME, ENV_DATA_DIR, FILES_DIR, default_data_dir
 from geo.store.rows import DamagedRow
 from geo.store.schema import SCHEMA_VERSION

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Final
 
 from geo.durable import fsync_dir
-from geo.store.errors import StoreError
+from geo.errors import StoreError
 
 BUSY_TIMEOUT_S: Final = 10.0
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from geo.durable import fsync_dir
-from geo.store.errors import StoreError
+from geo.errors import StoreError
 
 
 def is_sha256(text: object) -> bool:

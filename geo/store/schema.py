@@ -12,8 +12,8 @@ import sqlite3
 from pathlib import Path
 from typing import Final
 
+from geo.errors import StoreError
 from geo.store.connection import write_transaction
-from geo.store.errors import StoreError
 
 SCHEMA_VERSION: Final = 1
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, cast
 
-from geo.errors import DataError, Problem
+from geo.errors import DataError, Problem, StoreError, StoreNotFound
 from geo.records import LayerRecord, RecordKind
 from geo.store import changes, connection, schema, tables
 from geo.store.chain import (
@@ -24,7 +24,6 @@ from geo.store.chain import (
     hash_prefix,
     history_entry,
 )
-from geo.store.errors import StoreError, StoreNotFound
 from geo.store.files import is_sha256, keep_file, kept_copy_problem
 from geo.store.folder import DB_NAME, FILES_DIR, can_write, no_store_message
 from geo.store.rows import DamagedRow, current_records, from_doc, to_doc, to_row

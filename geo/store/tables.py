@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from geo.errors import DataError, Problem
+from geo.errors import DataError, Problem, StoreError
 from geo.store.chain import (
     GENESIS_HASH,
     Action,
@@ -21,7 +21,6 @@ from geo.store.chain import (
     entry_content,
     entry_hash,
 )
-from geo.store.errors import StoreError
 from geo.store.rows import COLUMN_ORDER, NO_LAYER_ROW, damaged, read_row
 from geo.store.verify import FileRow, LayerRow, Snapshot
 
