@@ -250,3 +250,27 @@ def test_geojson_for_the_command_line(gaz):
     FeatureCollection.model_validate(found)
     assert found["features"][0]["geometry"]["coordinates"] == [6.14569, 46.20222]
     assert found["features"][0]["properties"]["sentence"] is None
+
+
+def test_accepted_mentions_become_places_citing_the_text(gaz):
+    import hashlib
+
+    from geo.extract import mention_records
+
+    text = "Detainees were moved to Sednaya. The talks took place in Geneva."
+    mentions = extract_places(text, gaz)
+    corrected = mentions[1].alternatives[0] if mentions[1].alternatives else mentions[1].candidate
+    records = mention_records(
+        [(mentions[0], mentions[0].candidate), (mentions[1], corrected)],
+        text_name="statement.txt",
+        text_bytes=text.encode(),
+    )
+    assert [r.properties["mentioned_as"] for r in records] == ["Sednaya", "Geneva"]
+    assert records[1].name == corrected.name  # the researcher's choice, not the first guess
+    [source] = records[0].properties["sources"]
+    assert source == {
+        "text": "statement.txt",
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "quote": "Detainees were moved to Sednaya.",
+    }
+    assert all(r.layer == "" for r in records)  # the import names the layer

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -12,7 +11,7 @@ import streamlit as st
 from geo.case import Case
 from geo.errors import DataError, GeoError
 from geo.escape import escape_markdown as md
-from geo.extract import Mention, decode_text, extract_places
+from geo.extract import Mention, decode_text, extract_places, mention_records
 from geo.gazetteer import Candidate, Gazetteer, place_record
 from geo.geocode import (
     GeocodingError,
@@ -21,7 +20,7 @@ from geo.geocode import (
     config_from_env,
     online_place_record,
 )
-from geo.records import ANNOTATIONS_LAYER, LayerRecord, free_layer_name
+from geo.records import ANNOTATIONS_LAYER, free_layer_name
 from geo.store import Store
 from ui.annotate import require_analyst
 from ui.state import page
@@ -184,20 +183,11 @@ def article_tab(case_key: str, case: Case, store: Store) -> bool:
     analyst = require_analyst()
     if not analyst:
         return False
-    sha256 = hashlib.sha256(article["data"]).hexdigest()
-    records: list[LayerRecord] = []
-    for mention, chosen in decisions:
-        if chosen == REJECT:
-            continue
-        record = place_record(chosen, layer="")  # import_layer names the layer
-        source = {"text": article["name"], "sha256": sha256, "quote": mention.sentence}
-        records.append(
-            replace(
-                record,
-                properties=record.properties
-                | {"mentioned_as": mention.surface, "sources": [source]},
-            )
-        )
+    records = mention_records(
+        [(mention, chosen) for mention, chosen in decisions if isinstance(chosen, Candidate)],
+        text_name=article["name"],
+        text_bytes=article["data"],
+    )
     if not records:
         st.warning("Every place was rejected: nothing to add.")
         return False

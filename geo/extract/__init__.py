@@ -12,6 +12,7 @@ is one function or one word list, and says why.
 - `words`: the word lists the rules read.
 - `match`: `extract_places` and its rules; a `Mention` per place.
 - `features`: mentions and search results as GeoJSON (the command line's output).
+- `records`: the mentions a researcher accepted, as place records citing the text.
 - `evaluate`: precision and recall against hand-labelled texts.
 """
 
@@ -23,6 +24,7 @@ from geo.extract.match import (
     Mention,
     extract_places,
 )
+from geo.extract.records import mention_records
 from geo.extract.sentences import MAX_TEXT_CHARS, check_text, decode_text, split_sentences
 from geo.extract.words import (
     ARABIC_COMMON_WORDS,
@@ -50,6 +52,7 @@ __all__ = [
     "evaluation_table",
     "extract_places",
     "load_labelled",
+    "mention_records",
     "mentions_geojson",
     "split_sentences",
 ]
