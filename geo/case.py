@@ -8,11 +8,11 @@ file written by `geo.export`, which is how an export is read back without loss.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import yaml
@@ -63,6 +63,56 @@ RECORD_COLUMNS = [
     "geometry",
     "properties",
 ]
+
+
+class RecordRow(Protocol):
+    """A row of a records frame, as `record_rows` (pandas' `itertuples`) gives it.
+
+    One attribute per column of `RECORD_COLUMNS`; the case's records and the
+    researcher's (`geo.workspace.layer_frame`) have the same columns. Read-only:
+    a row is a named tuple.
+    """
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def layer(self) -> str: ...  # CASE_LAYER, or the name of a researcher's layer
+    @property
+    def kind(self) -> str: ...  # a Kind's or a RecordKind's value
+    @property
+    def name(self) -> str: ...
+    @property
+    def lon(self) -> float: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def uncertainty_m(self) -> float: ...  # NaN when a researcher's record gives none
+    @property
+    def date(self) -> str | None: ...  # EDTF
+    @property
+    def date_as_stated(self) -> str | None: ...
+    @property
+    def date_start(self) -> pd.Timestamp: ...  # NaT when undated
+    @property
+    def date_end(self) -> pd.Timestamp: ...  # NaT when undated
+    @property
+    def date_precision(self) -> str | None: ...
+    @property
+    def confidence(self) -> str | None: ...
+    @property
+    def claim(self) -> str | None: ...  # a claim's id
+    @property
+    def file(self) -> str: ...  # where the record was read from ("store": the researcher's)
+    @property
+    def geometry(self) -> dict[str, Any]: ...  # RFC 7946
+    @property
+    def properties(self) -> dict[str, Any]: ...  # as the file or the form gave them
+
+
+def record_rows(records: pd.DataFrame) -> Iterator[RecordRow]:
+    """The rows of a records frame (`RECORD_COLUMNS`), in order, as fast as pandas reads them."""
+    yield from records.itertuples(index=False)
+
 
 # Properties an export adds for GIS users (flat, readable columns); derived from
 # the record and the case, so reading an export back drops them.
@@ -144,7 +194,7 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _pydantic_problems(
-    error: ValidationError, *, file: str, record_of: Any = None
+    error: ValidationError, *, file: str, record_of: Callable[[int], str] | None = None
 ) -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False):

@@ -24,7 +24,7 @@ from geo.case import (
 )
 from geo.dates import parse_date
 from geo.errors import DataError, DateError, GeoError, Problem
-from geo.export import layer_records
+from geo.export import ExportView, layer_records
 from geo.extract import candidates_geojson, decode_text, extract_places, mentions_geojson
 from geo.formats import read_upload
 from geo.gazetteer import Gazetteer
@@ -262,7 +262,7 @@ def _export(args: argparse.Namespace) -> int:
     records = filter_view(everything, args.start, args.end, kinds)
     if args.kinds:  # a kind filter applies to your layers' records too
         records = records[records["kind"].isin(kinds)]
-    view = {
+    view: ExportView = {
         "from": args.start.isoformat() if args.start else None,
         "to": args.end.isoformat() if args.end else None,
         "kinds": kinds,

