@@ -30,7 +30,9 @@ from geo.model import (
     KIND_FILES,
     CaseMeta,
     Claim,
+    DatedRecordProperties,
     Kind,
+    RecordProperties,
     Source,
     properties_model,
 )
@@ -144,6 +146,13 @@ _RECORD_REFERENCES = {
 _VIEW_RANGES = {"lat": (-90, 90), "lon": (-180, 180), "zoom": (0, 22)}
 _VIEW_FIELDS = (*_VIEW_RANGES, "note")
 
+# A kind's properties are validated as one list, so that a problem's place names its
+# record; one validator per model (`properties_model` says which), built once.
+_PROPERTIES_LISTS: dict[type[RecordProperties], TypeAdapter[list[Any]]] = {
+    RecordProperties: TypeAdapter(list[RecordProperties]),
+    DatedRecordProperties: TypeAdapter(list[DatedRecordProperties]),
+}
+
 
 @dataclass(frozen=True)
 class CaseView:
@@ -183,7 +192,8 @@ class Case:
         return None if rows.empty else rows.iloc[0]
 
     def place_ids(self) -> list[str]:
-        return self.records.loc[self.records["kind"] == Kind.PLACE.value, "id"].tolist()
+        ids: list[str] = self.records.loc[self.records["kind"] == Kind.PLACE.value, "id"].tolist()
+        return ids
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -299,12 +309,11 @@ def build_case(
 
         def record_of(index: int, _props: list[Any] = properties) -> str:
             props = _props[index]
-            if isinstance(props, dict) and isinstance(props.get("id"), str):
-                return props["id"]
-            return f"#{index + 1}"
+            record_id = props.get("id") if isinstance(props, dict) else None
+            return record_id if isinstance(record_id, str) else f"#{index + 1}"
 
         try:
-            TypeAdapter(list[properties_model(kind)]).validate_python(properties)  # type: ignore[valid-type]
+            _PROPERTIES_LISTS[properties_model(kind)].validate_python(properties)
         except ValidationError as exc:
             problems += _pydantic_problems(exc, file=of_kind[0].file, record_of=record_of)
         for index, item in enumerate(of_kind):
@@ -341,17 +350,17 @@ def _check_references(
         (meta.sources, meta_file, "sources"),
         (meta.claims, meta_file, "claims"),
     ):
-        for item in collection:
-            if item.id in seen:
+        for declared in collection:
+            if declared.id in seen:
                 problems.append(
                     Problem(
-                        f"duplicate id (first in {seen[item.id]})",
+                        f"duplicate id (first in {seen[declared.id]})",
                         meta_file,
-                        item.id,
+                        declared.id,
                         "id",
                     )
                 )
-            seen.setdefault(item.id, f"{file} {key}")
+            seen.setdefault(declared.id, f"{file} {key}")
 
     ids_by_kind: dict[Kind, set[str]] = {kind: set() for kind in Kind}
     for item in raw:
@@ -573,23 +582,20 @@ def read_export(data: Any, *, file: str) -> Case:
         )
     raw: list[RawFeature] = []
     problems: list[Problem] = []
+    kinds = [k.value for k in Kind]
     for index, feature in enumerate(features):
         props = feature.get("properties")
-        if isinstance(props, dict) and props.get("layer", CASE_LAYER) != CASE_LAYER:
+        if not isinstance(props, dict):
+            props = {}  # so no kind: reported below
+        if props.get("layer", CASE_LAYER) != CASE_LAYER:
             continue  # a researcher's record: geo.export.layer_records reads those
-        kind_name = props.get("kind") if isinstance(props, dict) else None
-        try:
-            kind = Kind(kind_name)
-        except ValueError:
+        kind_name = props.get("kind")
+        if not isinstance(kind_name, str) or kind_name not in kinds:
             problems.append(
-                Problem(
-                    f"kind {kind_name!r} is not one of {[k.value for k in Kind]}",
-                    file,
-                    f"#{index + 1}",
-                    "kind",
-                )
+                Problem(f"kind {kind_name!r} is not one of {kinds}", file, f"#{index + 1}", "kind")
             )
             continue
+        kind = Kind(kind_name)
         kept = {key: value for key, value in props.items() if key not in DERIVED_PROPERTIES}
         raw.append(
             RawFeature(

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from geo.case import (
     CASE_FILE,
@@ -325,7 +326,7 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_geojson(collection: dict) -> None:
+def _print_geojson(collection: dict[str, Any]) -> None:
     sys.stdout.write(dumps(collection) + "\n")
 
 
@@ -348,9 +349,9 @@ def _geocode(args: argparse.Namespace) -> int:
             print(f"error: online search: {exc}", file=sys.stderr)
             status = 1
         else:
-            for candidate in found:
+            for online in found:
                 print(
-                    f"online  {candidate.name}  {candidate.lat:.5f}, {candidate.lon:.5f}",
+                    f"online  {online.name}  {online.lat:.5f}, {online.lon:.5f}",
                     file=sys.stderr,
                 )
             collection["features"] += online_geojson(found)["features"]

@@ -285,12 +285,13 @@ def _build_geonames() -> _GeoNames:
     tiers: list[int] = []
     for city in cache.get_cities().values():
         code = city["countrycode"]
+        population: int = city["population"]
         entry = _Entry(
             KIND_CITY,
             city["name"],
             country_names.get(code),
             code or None,
-            city["population"],
+            population,
             city["latitude"],
             city["longitude"],
             city["geonameid"],
@@ -305,7 +306,7 @@ def _build_geonames() -> _GeoNames:
         tiers.append(_EXACT)
         tiers += [_ALIAS] * (count - 1)
         entries.append(entry)
-        if code not in largest or entry.population > (largest[code].population or 0):
+        if code not in largest or population > (largest[code].population or 0):
             largest[code] = entry
     names = _Names()
     index = names.index
@@ -446,6 +447,10 @@ class Gazetteer:
 
     def _candidate(self, number: int, spelling: str, score: float) -> Candidate:
         entry = self._entries[number]
+        source = entry.source
+        if source is None:  # a GeoNames city, written when asked for: it has a geonameid
+            assert entry.geonameid is not None
+            source = _geonames_source(entry.geonameid)
         return Candidate(
             name=entry.name,
             country=entry.country,
@@ -458,7 +463,7 @@ class Gazetteer:
             case_place_id=entry.case_place_id,
             matched=spelling,
             score=round(score, 3),
-            source=entry.source or _geonames_source(entry.geonameid),
+            source=source,
             position_source=entry.position_source
             or f"GeoNames city centre, geonameid {entry.geonameid}",
             capital=entry.capital,

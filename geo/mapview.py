@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 import folium
 import pandas as pd
@@ -76,7 +76,8 @@ ONLINE_BASE_LAYERS = (
 
 @lru_cache(maxsize=1)
 def country_outlines() -> dict[str, Any]:
-    return json.loads(COUNTRY_OUTLINES_PATH.read_text(encoding="utf-8"))
+    outlines: dict[str, Any] = json.loads(COUNTRY_OUTLINES_PATH.read_text(encoding="utf-8"))
+    return outlines
 
 
 def _confidence_text(confidence: Any, as_stated: Any) -> str:
@@ -479,7 +480,7 @@ def drawn_shape(map_state: dict[str, Any] | None) -> DrawnShape | None:
     if isinstance(properties, dict) and properties.get("id"):
         return None  # a record of a layer was clicked
     geometry = drawing.get("geometry")
-    if geometry_problems(geometry):
+    if not isinstance(geometry, dict) or geometry_problems(geometry):
         return None
     # streamlit-folium puts a drawn circle's radius, in metres, on the drawing itself
     # (its last_circle_radius is in kilometres and outlives the circle).
@@ -502,5 +503,5 @@ def drawn_shape(map_state: dict[str, Any] | None) -> DrawnShape | None:
     )
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
