@@ -16,6 +16,7 @@ from geo.details import record_markdown
 from geo.distances import place_distances, stated_distances
 from geo.errors import GeoError
 from geo.escape import escape_markdown as md
+from geo.export import ExportView
 from geo.mapview import (
     base_map,
     drawn_shape,
@@ -544,7 +545,7 @@ def export_tab(
         "with precision, confidence, claim, claimant and sources with quotes. Opens in "
         "QGIS and GDAL, and imports back without loss."
     )
-    view = {
+    view: ExportView = {
         "from": view_filter.start.isoformat() if view_filter.start else None,
         "to": view_filter.end.isoformat() if view_filter.end else None,
         "kinds": [k.value for k in view_filter.kinds],

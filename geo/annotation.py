@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
+
+import pandas as pd
 
 from geo.dates import parse_date
 from geo.errors import DataError, Problem
@@ -84,14 +86,24 @@ def new_annotation(
     )
 
 
+class AnnotationChanges(TypedDict):
+    """The fields of an annotation the form edits, as `Store.edit` takes them."""
+
+    name: str
+    kind: RecordKind
+    date: str | None
+    date_as_stated: str | None
+    properties: dict[str, Any]
+
+
 def annotation_changes(
-    observation: Observation, current: LayerRecord | Any, *, analyst: str
-) -> dict[str, Any]:
+    observation: Observation, current: LayerRecord | pd.Series, *, analyst: str
+) -> AnnotationChanges:
     """The fields to give `Store.edit` for an edited annotation.
 
-    `current` is the annotation as stored (a record, or a row with its fields). An
-    empty label keeps the old one; the annotation keeps its author, and the history
-    records who edited it.
+    `current` is the annotation as stored (a record, or a records frame's row, indexed
+    by column: a Series's `.name` is its label). An empty label keeps the old one; the
+    annotation keeps its author, and the history records who edited it.
     """
     properties = dict(_field(current, "properties") or {})
     author = properties.get("analyst") or analyst
@@ -105,5 +117,5 @@ def annotation_changes(
     }
 
 
-def _field(current: Any, name: str) -> Any:
+def _field(current: LayerRecord | pd.Series, name: str) -> Any:
     return getattr(current, name) if isinstance(current, LayerRecord) else current[name]

@@ -179,7 +179,7 @@ class _LeafletIconImagePath(MacroElement):
     )
 
     def __init__(self, image_path: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's __init__ is unannotated
         self._name = "LeafletIconImagePath"
         self.image_path = image_path
 

@@ -8,11 +8,11 @@ file written by `geo.export`, which is how an export is read back without loss.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import yaml
@@ -30,7 +30,9 @@ from geo.model import (
     KIND_FILES,
     CaseMeta,
     Claim,
+    DatedRecordProperties,
     Kind,
+    RecordProperties,
     Source,
     properties_model,
 )
@@ -64,6 +66,56 @@ RECORD_COLUMNS = [
     "properties",
 ]
 
+
+class RecordRow(Protocol):
+    """A row of a records frame, as `record_rows` (pandas' `itertuples`) gives it.
+
+    One attribute per column of `RECORD_COLUMNS`; the case's records and the
+    researcher's (`geo.workspace.layer_frame`) have the same columns. Read-only:
+    a row is a named tuple.
+    """
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def layer(self) -> str: ...  # CASE_LAYER, or the name of a researcher's layer
+    @property
+    def kind(self) -> str: ...  # a Kind's or a RecordKind's value
+    @property
+    def name(self) -> str: ...
+    @property
+    def lon(self) -> float: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def uncertainty_m(self) -> float: ...  # NaN when a researcher's record gives none
+    @property
+    def date(self) -> str | None: ...  # EDTF
+    @property
+    def date_as_stated(self) -> str | None: ...
+    @property
+    def date_start(self) -> pd.Timestamp: ...  # NaT when undated
+    @property
+    def date_end(self) -> pd.Timestamp: ...  # NaT when undated
+    @property
+    def date_precision(self) -> str | None: ...
+    @property
+    def confidence(self) -> str | None: ...
+    @property
+    def claim(self) -> str | None: ...  # a claim's id
+    @property
+    def file(self) -> str: ...  # where the record was read from ("store": the researcher's)
+    @property
+    def geometry(self) -> dict[str, Any]: ...  # RFC 7946
+    @property
+    def properties(self) -> dict[str, Any]: ...  # as the file or the form gave them
+
+
+def record_rows(records: pd.DataFrame) -> Iterator[RecordRow]:
+    """The rows of a records frame (`RECORD_COLUMNS`), in order, as fast as pandas reads them."""
+    yield from records.itertuples(index=False)
+
+
 # Properties an export adds for GIS users (flat, readable columns); derived from
 # the record and the case, so reading an export back drops them.
 DERIVED_PROPERTIES = frozenset(
@@ -93,6 +145,13 @@ _RECORD_REFERENCES = {
 # to 22 (closer than any imagery a case cites).
 _VIEW_RANGES = {"lat": (-90, 90), "lon": (-180, 180), "zoom": (0, 22)}
 _VIEW_FIELDS = (*_VIEW_RANGES, "note")
+
+# A kind's properties are validated as one list, so that a problem's place names its
+# record; one validator per model (`properties_model` says which), built once.
+_PROPERTIES_LISTS: dict[type[RecordProperties], TypeAdapter[list[Any]]] = {
+    RecordProperties: TypeAdapter(list[RecordProperties]),
+    DatedRecordProperties: TypeAdapter(list[DatedRecordProperties]),
+}
 
 
 @dataclass(frozen=True)
@@ -133,7 +192,8 @@ class Case:
         return None if rows.empty else rows.iloc[0]
 
     def place_ids(self) -> list[str]:
-        return self.records.loc[self.records["kind"] == Kind.PLACE.value, "id"].tolist()
+        ids: list[str] = self.records.loc[self.records["kind"] == Kind.PLACE.value, "id"].tolist()
+        return ids
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -144,7 +204,7 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _pydantic_problems(
-    error: ValidationError, *, file: str, record_of: Any = None
+    error: ValidationError, *, file: str, record_of: Callable[[int], str] | None = None
 ) -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False):
@@ -249,12 +309,11 @@ def build_case(
 
         def record_of(index: int, _props: list[Any] = properties) -> str:
             props = _props[index]
-            if isinstance(props, dict) and isinstance(props.get("id"), str):
-                return props["id"]
-            return f"#{index + 1}"
+            record_id = props.get("id") if isinstance(props, dict) else None
+            return record_id if isinstance(record_id, str) else f"#{index + 1}"
 
         try:
-            TypeAdapter(list[properties_model(kind)]).validate_python(properties)  # type: ignore[valid-type]
+            _PROPERTIES_LISTS[properties_model(kind)].validate_python(properties)
         except ValidationError as exc:
             problems += _pydantic_problems(exc, file=of_kind[0].file, record_of=record_of)
         for index, item in enumerate(of_kind):
@@ -291,17 +350,17 @@ def _check_references(
         (meta.sources, meta_file, "sources"),
         (meta.claims, meta_file, "claims"),
     ):
-        for item in collection:
-            if item.id in seen:
+        for declared in collection:
+            if declared.id in seen:
                 problems.append(
                     Problem(
-                        f"duplicate id (first in {seen[item.id]})",
+                        f"duplicate id (first in {seen[declared.id]})",
                         meta_file,
-                        item.id,
+                        declared.id,
                         "id",
                     )
                 )
-            seen.setdefault(item.id, f"{file} {key}")
+            seen.setdefault(declared.id, f"{file} {key}")
 
     ids_by_kind: dict[Kind, set[str]] = {kind: set() for kind in Kind}
     for item in raw:
@@ -523,23 +582,20 @@ def read_export(data: Any, *, file: str) -> Case:
         )
     raw: list[RawFeature] = []
     problems: list[Problem] = []
+    kinds = [k.value for k in Kind]
     for index, feature in enumerate(features):
         props = feature.get("properties")
-        if isinstance(props, dict) and props.get("layer", CASE_LAYER) != CASE_LAYER:
+        if not isinstance(props, dict):
+            props = {}  # so no kind: reported below
+        if props.get("layer", CASE_LAYER) != CASE_LAYER:
             continue  # a researcher's record: geo.export.layer_records reads those
-        kind_name = props.get("kind") if isinstance(props, dict) else None
-        try:
-            kind = Kind(kind_name)
-        except ValueError:
+        kind_name = props.get("kind")
+        if not isinstance(kind_name, str) or kind_name not in kinds:
             problems.append(
-                Problem(
-                    f"kind {kind_name!r} is not one of {[k.value for k in Kind]}",
-                    file,
-                    f"#{index + 1}",
-                    "kind",
-                )
+                Problem(f"kind {kind_name!r} is not one of {kinds}", file, f"#{index + 1}", "kind")
             )
             continue
+        kind = Kind(kind_name)
         kept = {key: value for key, value in props.items() if key not in DERIVED_PROPERTIES}
         raw.append(
             RawFeature(

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from geo.case import (
     CASE_FILE,
@@ -24,7 +25,7 @@ from geo.case import (
 )
 from geo.dates import parse_date
 from geo.errors import DataError, DateError, GeoError, Problem
-from geo.export import layer_records
+from geo.export import ExportView, layer_records
 from geo.extract import candidates_geojson, decode_text, extract_places, mentions_geojson
 from geo.formats import read_upload
 from geo.gazetteer import Gazetteer
@@ -262,7 +263,7 @@ def _export(args: argparse.Namespace) -> int:
     records = filter_view(everything, args.start, args.end, kinds)
     if args.kinds:  # a kind filter applies to your layers' records too
         records = records[records["kind"].isin(kinds)]
-    view = {
+    view: ExportView = {
         "from": args.start.isoformat() if args.start else None,
         "to": args.end.isoformat() if args.end else None,
         "kinds": kinds,
@@ -325,7 +326,7 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_geojson(collection: dict) -> None:
+def _print_geojson(collection: dict[str, Any]) -> None:
     sys.stdout.write(dumps(collection) + "\n")
 
 
@@ -348,9 +349,9 @@ def _geocode(args: argparse.Namespace) -> int:
             print(f"error: online search: {exc}", file=sys.stderr)
             status = 1
         else:
-            for candidate in found:
+            for online in found:
                 print(
-                    f"online  {candidate.name}  {candidate.lat:.5f}, {candidate.lon:.5f}",
+                    f"online  {online.name}  {online.lat:.5f}, {online.lon:.5f}",
                     file=sys.stderr,
                 )
             collection["features"] += online_geojson(found)["features"]

@@ -80,8 +80,11 @@ def _parse_single(text: str) -> tuple[date, date, Precision]:
     return exact, exact, Precision.DAY
 
 
-def parse_date(text: str) -> StatedDate:
-    """Parse an EDTF level-0 date or interval; raise `DateError` saying what is accepted."""
+def parse_date(text: object) -> StatedDate:
+    """Parse an EDTF level-0 date or interval; raise `DateError` saying what is accepted.
+
+    Any value is taken, as read from a file: one that is not text is refused with
+    a `DateError` too."""
     if not isinstance(text, str):
         raise DateError(Problem(f"expected a date string such as '2015-01', got {text!r}"))
     cleaned = text.strip()
@@ -108,4 +111,4 @@ def try_parse_date(text: object) -> StatedDate | None:
     """`parse_date` for optional fields: None or empty gives None."""
     if text is None or (isinstance(text, str) and not text.strip()):
         return None
-    return parse_date(text)  # type: ignore[arg-type]
+    return parse_date(text)

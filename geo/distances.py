@@ -7,7 +7,7 @@ from itertools import combinations
 import pandas as pd
 from geopy.distance import geodesic
 
-from geo.case import Case
+from geo.case import Case, record_rows
 from geo.model import Kind
 
 
@@ -20,7 +20,7 @@ def place_distances(case: Case) -> pd.DataFrame:
             "to": b.name,
             "geodesic_km": round(geodesic((a.lat, a.lon), (b.lat, b.lon)).km, 1),
         }
-        for a, b in combinations(places.itertuples(index=False), 2)
+        for a, b in combinations(record_rows(places), 2)
     ]
     return pd.DataFrame(rows, columns=["from", "to", "geodesic_km"])
 

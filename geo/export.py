@@ -9,15 +9,28 @@ case's sources and claims travel in a top-level ``case`` member, so
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 
-from geo.case import CASE_LAYER, Case
+from geo.case import CASE_LAYER, Case, RecordRow, record_rows
 from geo.dates import parse_date
 from geo.errors import DataError, DateError, Problem
 from geo.geojson import dumps, features_of, geometry_problems, normalise_geometry
 from geo.records import LayerRecord, RecordKind
+
+# The filters that chose an export's records, written into the file (`view`) and its
+# manifest (`filters`); all of it optional. Functional syntax: "from" is a keyword.
+ExportView = TypedDict(
+    "ExportView",
+    {
+        "from": str | None,  # ISO 8601 day
+        "to": str | None,
+        "kinds": list[str],  # the case's kinds shown (Kind values)
+        "hidden_layers": list[str],  # the researcher's layers switched off
+    },
+    total=False,
+)
 
 
 def _iso_day(value: Any) -> str | None:
@@ -42,8 +55,8 @@ def source_details(case: Case, refs: list[dict[str, Any]]) -> list[dict[str, Any
     return details
 
 
-def feature_of(case: Case, row: Any) -> dict[str, Any]:
-    """One record as a GeoJSON Feature; `row` is a row of a records frame (itertuples)."""
+def feature_of(case: Case, row: RecordRow) -> dict[str, Any]:
+    """One record as a GeoJSON Feature; `row` is a row of a records frame (`record_rows`)."""
     if row.layer != CASE_LAYER:
         return _researcher_feature(row)
     claim = case.claims.get(row.claim) if row.claim else None
@@ -66,7 +79,7 @@ def feature_of(case: Case, row: Any) -> dict[str, Any]:
     }
 
 
-def _researcher_feature(row: Any) -> dict[str, Any]:
+def _researcher_feature(row: RecordRow) -> dict[str, Any]:
     # The researcher's properties stay verbatim, nested, so no name of theirs can
     # collide with the explorer's own columns.
     properties = {
@@ -144,7 +157,7 @@ def feature_collection(
     case: Case,
     records: pd.DataFrame | None = None,
     *,
-    view: dict[str, Any] | None = None,
+    view: ExportView | None = None,
 ) -> dict[str, Any]:
     """The records (all of the case by default) as an RFC 7946 FeatureCollection.
 
@@ -158,11 +171,11 @@ def feature_collection(
     }
     if view is not None:
         collection["view"] = view
-    collection["features"] = [feature_of(case, row) for row in chosen.itertuples(index=False)]
+    collection["features"] = [feature_of(case, row) for row in record_rows(chosen)]
     return collection
 
 
 def export_text(
-    case: Case, records: pd.DataFrame | None = None, *, view: dict[str, Any] | None = None
+    case: Case, records: pd.DataFrame | None = None, *, view: ExportView | None = None
 ) -> str:
     return dumps(feature_collection(case, records, view=view))

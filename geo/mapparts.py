@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Protocol, get_args
+from typing import Any, Literal, Protocol, get_args
 
 import pandas as pd
 from branca.element import MacroElement
@@ -235,7 +235,7 @@ class Legend(MacroElement):
         title: str = "Legend",
         position: Position = "bottomleft",
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's __init__ is unannotated
         if position not in POSITIONS:
             raise ValueError(f"legend position {position!r} is not one of {POSITIONS}")
         self._name = "Legend"
@@ -399,9 +399,10 @@ class OverviewMap(JSCSSMixin, MacroElement):
         """
     )
 
-    # folium's own CDN links, so that localize_assets maps them (geo.assets.MINIMAP_CDN_TO_VENDOR)
-    default_js: ClassVar[list[tuple[str, str]]] = list(MiniMap.default_js)
-    default_css: ClassVar[list[tuple[str, str]]] = list(MiniMap.default_css)
+    # folium's own CDN links, so that localize_assets maps them (geo.assets.MINIMAP_CDN_TO_VENDOR).
+    # Not ClassVar: folium's JSCSSMixin declares them as instance variables.
+    default_js: list[tuple[str, str]] = list(MiniMap.default_js)  # noqa: RUF012
+    default_css: list[tuple[str, str]] = list(MiniMap.default_css)  # noqa: RUF012
 
     def __init__(
         self,
@@ -415,7 +416,7 @@ class OverviewMap(JSCSSMixin, MacroElement):
         colour: str = "#0072B2",
         outlines_url: str = OVERVIEW_OUTLINES_URL,
     ) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's __init__ is unannotated
         if position not in POSITIONS:
             raise ValueError(f"overview position {position!r} is not one of {POSITIONS}")
         if not _COLOUR.match(colour):

@@ -10,15 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeGuard
 
 import folium
 import pandas as pd
 import xyzservices.providers as xyz
 from folium.plugins import Draw, Fullscreen, MeasureControl, MousePosition
+from xyzservices import TileProvider
 
 from geo.assets import (
     COUNTRY_OUTLINES_PATH,
@@ -26,7 +27,7 @@ from geo.assets import (
     fetched_geojson,
     localize_assets,
 )
-from geo.case import CASE_LAYER, Case
+from geo.case import CASE_LAYER, Case, RecordRow, record_rows
 from geo.escape import escape_text, shorten
 from geo.geojson import geometry_problems, normalise_geometry
 from geo.mapmeasure import KeepMeasurements
@@ -59,7 +60,7 @@ LABEL_LIMIT = 90
 @dataclass(frozen=True)
 class BaseLayer:
     name: str
-    provider: Any
+    provider: TileProvider
 
 
 # Satellite basemaps are undated mosaics: say so, so nobody cites them as evidence.
@@ -75,7 +76,8 @@ ONLINE_BASE_LAYERS = (
 
 @lru_cache(maxsize=1)
 def country_outlines() -> dict[str, Any]:
-    return json.loads(COUNTRY_OUTLINES_PATH.read_text(encoding="utf-8"))
+    outlines: dict[str, Any] = json.loads(COUNTRY_OUTLINES_PATH.read_text(encoding="utf-8"))
+    return outlines
 
 
 def _confidence_text(confidence: Any, as_stated: Any) -> str:
@@ -86,17 +88,17 @@ def _confidence_text(confidence: Any, as_stated: Any) -> str:
     return str(confidence)
 
 
-def _is_case(row: Any) -> bool:
+def _is_case(row: RecordRow) -> bool:
     return row.layer == CASE_LAYER
 
 
-def _uncertainty_text(row: Any) -> str | None:
+def _uncertainty_text(row: RecordRow) -> str | None:
     if isinstance(row.uncertainty_m, float) and math.isnan(row.uncertainty_m):
         return None
     return f"position ±{row.uncertainty_m:,.0f} m"
 
 
-def label_html(row: Any, drawing_note: str | None = None) -> str:
+def label_html(row: RecordRow, drawing_note: str | None = None) -> str:
     """The short, escaped text of a record on the map (tooltip and click list).
 
     Name and kind, the date as stated, confidence, and the uncertainty of the position
@@ -138,7 +140,7 @@ def map_features(records: pd.DataFrame) -> dict[str, Any]:
     shapes = int((records["geometry"].map(_geometry_type) != "Point").sum()) if len(records) else 0
     budget = vertex_budget(shapes)
     features = []
-    for row in records.itertuples(index=False):
+    for row in record_rows(records):
         drawing = (
             None if _geometry_type(row.geometry) == "Point" else for_drawing(row.geometry, budget)
         )
@@ -227,7 +229,7 @@ def _overlay(layer: MapLayer, collection: dict[str, Any]) -> folium.GeoJson:
                 "dashArray": "6 4" if layer.kind is Kind.FEATURE else "2 4",
             }
 
-        style_function: Any = style
+        style_function: Callable[[dict[str, Any]], dict[str, Any]] | None = style
     else:
         marker = folium.CircleMarker(
             radius=7 if layer.kind is Kind.PLACE else 5,
@@ -478,7 +480,7 @@ def drawn_shape(map_state: dict[str, Any] | None) -> DrawnShape | None:
     if isinstance(properties, dict) and properties.get("id"):
         return None  # a record of a layer was clicked
     geometry = drawing.get("geometry")
-    if geometry_problems(geometry):
+    if not isinstance(geometry, dict) or geometry_problems(geometry):
         return None
     # streamlit-folium puts a drawn circle's radius, in metres, on the drawing itself
     # (its last_circle_radius is in kilometres and outlives the circle).
@@ -501,5 +503,5 @@ def drawn_shape(map_state: dict[str, Any] | None) -> DrawnShape | None:
     )
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

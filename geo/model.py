@@ -175,8 +175,8 @@ class RecordProperties(BaseModel):
 
 
 class DatedRecordProperties(RecordProperties):
-    date: str  # type: ignore[assignment]
-    date_as_stated: str  # type: ignore[assignment]
+    date: str
+    date_as_stated: str
 
 
 def properties_model(kind: Kind) -> type[RecordProperties]:

@@ -166,7 +166,7 @@ class RecordPicker(MacroElement):
     )
 
     def __init__(self, tolerance_px: int = TOLERANCE_PX, limit: int = LIST_LIMIT) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca's __init__ is unannotated
         self._name = "RecordPicker"
         self.tolerance = int(tolerance_px)
         self.limit = int(limit)

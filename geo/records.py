@@ -44,7 +44,8 @@ class LayerRecord:
     date_as_stated: str | None = None  # the words or value the date was read from
 
 
-KIND_WORDS = {
+# Keyed by text too: a records frame holds a kind as its value (RecordKind is a StrEnum).
+KIND_WORDS: dict[str, str] = {
     RecordKind.PLACE: "place",
     RecordKind.IMAGERY: "imagery record",
     RecordKind.FEATURE: "facility feature",
@@ -71,7 +72,7 @@ def records_in_words(count: int) -> str:
 
 def kind_label(kind: str) -> str:
     """A kind in words ('facility feature', 'area of interest'), for any record."""
-    return KIND_WORDS.get(kind, kind)  # type: ignore[call-overload]
+    return KIND_WORDS.get(kind, kind)
 
 
 def as_new_records(records: list[LayerRecord]) -> list[LayerRecord]:

@@ -77,27 +77,6 @@ def timeline_chart(
         if by_name
         else alt.Y("kind:N", title=None)
     )
-    encoding = {
-        "y": y,
-        "color": alt.Color(
-            "kind:N",
-            scale=alt.Scale(domain=list(TIMELINE_COLOURS), range=list(TIMELINE_COLOURS.values())),
-            legend=alt.Legend(orient="bottom", title=None),
-        ),
-        "opacity": alt.condition("datum['in view']", alt.value(1.0), alt.value(0.2)),
-        # the selected record is outlined, inside the filter window or not
-        "stroke": alt.condition("datum.selected", alt.value("#111827"), alt.value(None)),
-        "strokeWidth": alt.condition("datum.selected", alt.value(2.5), alt.value(0)),
-        # what a screen reader says for a bar (by default: its dates, in local time)
-        "description": alt.Description("about:N"),
-        "tooltip": [
-            alt.Tooltip("name:N"),
-            alt.Tooltip("kind:N"),
-            alt.Tooltip("date_as_stated:N", title="date as stated"),
-            alt.Tooltip("date:N", title="recorded as"),
-            alt.Tooltip("precision:N"),
-        ],
-    }
     base = alt.Chart(rows).encode(
         x=alt.X(
             f"{SPAN_FIELD}:T",
@@ -105,7 +84,25 @@ def timeline_chart(
             scale=alt.Scale(type="utc"),
             axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True),
         ),
-        **encoding,
+        y=y,
+        color=alt.Color(
+            "kind:N",
+            scale=alt.Scale(domain=list(TIMELINE_COLOURS), range=list(TIMELINE_COLOURS.values())),
+            legend=alt.Legend(orient="bottom", title=None),
+        ),
+        opacity=alt.condition("datum['in view']", alt.value(1.0), alt.value(0.2)),
+        # the selected record is outlined, inside the filter window or not
+        stroke=alt.condition("datum.selected", alt.value("#111827"), alt.value(None)),
+        strokeWidth=alt.condition("datum.selected", alt.value(2.5), alt.value(0)),
+        # what a screen reader says for a bar (by default: its dates, in local time)
+        description=alt.Description("about:N"),
+        tooltip=[
+            alt.Tooltip("name:N"),
+            alt.Tooltip("kind:N"),
+            alt.Tooltip("date_as_stated:N", title="date as stated"),
+            alt.Tooltip("date:N", title="recorded as"),
+            alt.Tooltip("precision:N"),
+        ],
     )
     bars = (
         base.mark_bar(height=10 if by_name else 18, cornerRadius=2, cursor="pointer")
@@ -127,8 +124,10 @@ def timeline_chart(
         .mark_rect(color="#2563eb", opacity=0.08, stroke="#2563eb", strokeDash=[4, 3])
         .encode(x="from:T", x2="to:T")
     )
-    # A step per row, not a fixed height: every record keeps a readable label.
-    return alt.layer(window, bars, days).properties(height=alt.Step(24) if by_name else 160)
+    # A step per row, not a fixed height: every record keeps a readable label. A LayerChart
+    # itself, not `alt.layer`, which may return a FacetChart (for layers with facets: none here).
+    layers = alt.LayerChart(layer=[window, bars, days])
+    return layers.properties(height=alt.Step(24) if by_name else 160)
 
 
 def _utc(stamps: pd.Series) -> pd.Series:
@@ -188,13 +187,15 @@ def read_selection(selection: Mapping[str, Any] | None) -> TimelineChoice:
 
 
 def _picked_id(pick: Any) -> str | None:
+    ids: Sequence[object]
     if isinstance(pick, Sequence) and not isinstance(pick, str | bytes):
         # the form Streamlit delivers: [{"id": ...}], one object per picked point
         ids = [p.get(PICK_FIELD) if isinstance(p, Mapping) else None for p in pick]
     elif isinstance(pick, Mapping):
-        ids = pick.get(PICK_FIELD)
-        if not isinstance(ids, Sequence) or isinstance(ids, str | bytes):
+        listed = pick.get(PICK_FIELD)
+        if not isinstance(listed, Sequence) or isinstance(listed, str | bytes):
             return None
+        ids = listed
     else:
         return None
     if len(ids) != 1:
@@ -209,10 +210,10 @@ def _brushed_days(span: Any) -> tuple[date, date] | None:
     ends = span.get(SPAN_FIELD)
     if not isinstance(ends, Sequence) or isinstance(ends, str | bytes) or len(ends) != 2:
         return None
-    days = [_day(end) for end in ends]
-    if None in days:
+    first, second = (_day(end) for end in ends)
+    if first is None or second is None:
         return None
-    low, high = sorted(days)
+    low, high = sorted((first, second))
     return low, high
 
 

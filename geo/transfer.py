@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 
-from geo.case import CASE_LAYER, Case
-from geo.export import export_text, feature_of
+from geo.case import CASE_LAYER, Case, record_rows
+from geo.export import ExportView, export_text, feature_of
 from geo.formats import to_csv, to_kml
 from geo.formats.registry import ZIP_MIME, by_extension, by_key, export_formats
 from geo.manifest import SourceFile, build_manifest, bundle, case_source_files
@@ -44,7 +44,24 @@ def imported_source_files(store: Store) -> list[SourceFile]:
     ]
 
 
-def store_state(store: Store) -> dict[str, Any]:
+class LeftOut(TypedDict):
+    """A damaged record an export left out (`Store.damaged`)."""
+
+    id: str
+    layer: str
+    reason: str
+
+
+class StoreState(TypedDict):
+    """What an export's manifest says about the store it read (`store_state`)."""
+
+    history_entries: int
+    latest_seq: int | None
+    latest_hash: str | None
+    damaged_records_left_out: list[LeftOut]
+
+
+def store_state(store: Store) -> StoreState:
     """What an export's manifest says about the store it read: the latest history
     hash, which anchors the store (see geo.store), and the damaged records that
     `Store.records` left out of the export."""
@@ -63,7 +80,7 @@ def store_state(store: Store) -> dict[str, Any]:
 def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
     """Every record as a LayerRecord; a case record carries its exported GeoJSON properties."""
     converted = []
-    for row in records.itertuples(index=False):
+    for row in record_rows(records):
         if row.layer == CASE_LAYER:
             feature = feature_of(case, row)
             converted.append(
@@ -99,12 +116,12 @@ def export(
     records: pd.DataFrame,
     *,
     fmt: str,
-    view: dict[str, Any] | None,
+    view: ExportView | None,
     case_dir: Path | None,
     imported_files: list[SourceFile],
     with_manifest: bool,
     base_name: str | None = None,
-    store: dict[str, Any] | None = None,
+    store: StoreState | None = None,
 ) -> Export:
     """The records in `fmt`, and (optionally) the manifest that describes the export.
 

@@ -49,9 +49,6 @@ class ViewState:
             query["hide"] = sorted(self.hidden)
         return query
 
-    def with_changes(self, **changes: object) -> ViewState:
-        return replace(self, **changes)  # type: ignore[arg-type]
-
 
 def _one(query: Mapping[str, str | list[str]], key: str) -> str | None:
     value = query.get(key)

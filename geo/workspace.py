@@ -22,8 +22,9 @@ from geo.records import ANNOTATIONS_LAYER, LayerRecord, kind_label
 
 
 def _number(value: object) -> float:
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    return float(value) if is_number and math.isfinite(value) and value > 0 else math.nan  # type: ignore[arg-type]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return math.nan  # a flag is an int to Python, not a distance
+    return float(value) if math.isfinite(value) and value > 0 else math.nan
 
 
 def layer_frame(records: list[LayerRecord]) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 """Set up a virtual environment in .venv, then run the app or the tests.
 
     python3 scripts/dev.py run     # the explorer on the shipped case, in your browser
-    python3 scripts/dev.py test    # lint and every test (browser tests need Chromium)
+    python3 scripts/dev.py test    # lint, type-check and every test (browser tests need Chromium)
 
 Only Python 3.11+ is needed; everything else is installed into .venv.
 """
@@ -50,6 +50,9 @@ def run_tests(args: list[str]) -> int:
     for check in (["check", "."], ["format", "--check", "."]):
         if subprocess.call([*ruff, *check], cwd=ROOT) != 0:
             return 1
+    # strict, on geo/: the settings are [tool.mypy] in pyproject.toml
+    if subprocess.call([str(PYTHON), "-m", "mypy"], cwd=ROOT) != 0:
+        return 1
     if not (shutil.which("chromium") or os.environ.get("GEO_CHROMIUM")):
         print(
             "note: Chromium not found: browser tests will be skipped "

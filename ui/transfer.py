@@ -10,6 +10,7 @@ import streamlit as st
 from geo.case import Case
 from geo.errors import REPAIRABLE, DataError, GeoError
 from geo.escape import escape_markdown as md
+from geo.export import ExportView
 from geo.formats import Limits, read_upload
 from geo.formats.registry import upload_types
 from geo.records import as_new_records, records_in_words
@@ -105,7 +106,7 @@ def export_section(
     store: Store,
     shown: pd.DataFrame,
     everything: pd.DataFrame,
-    view: dict,
+    view: ExportView,
     case_key: str,
 ) -> None:
     left, middle, right = st.columns(3)
@@ -153,7 +154,7 @@ def _cached_export(
     case_key: str,
     scope: str,
     fmt: str,
-    view: dict | None,
+    view: ExportView | None,
     with_manifest: bool,
     _case: Case,
     _case_dir: Path,

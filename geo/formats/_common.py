@@ -443,7 +443,7 @@ def _as_plain(value: Any) -> Any:
 
 
 def shapely_to_geojson(geom: Any) -> dict[str, Any]:
-    return _as_plain(dict(mapping(geom)))
+    return {key: _as_plain(value) for key, value in mapping(geom).items()}
 
 
 # ---------------------------------------------------------------- the reader

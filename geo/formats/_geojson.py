@@ -12,14 +12,13 @@ import copy
 from typing import Any
 
 from geo.formats._common import (
-    COORDINATE_DEPTH,
     Reader,
     Upload,
     check_json_shape,
     day_of_datetime,
     lookup,
 )
-from geo.geojson import features_of, parse_json_text
+from geo.geojson import COORDINATE_DEPTH, features_of, parse_json_text
 from geo.records import RecordKind
 
 _CRS = "a 'crs' member is not allowed (RFC 7946: coordinates are WGS84 longitude, latitude)"

@@ -23,7 +23,7 @@ import struct
 import zipfile
 import zlib
 from collections import Counter
-from typing import Any
+from typing import Any, TypeGuard
 from xml.etree import ElementTree as ET
 
 import numpy as np
@@ -170,7 +170,7 @@ def to_kml(records: list[LayerRecord], *, document_name: str) -> bytes:
             ET.SubElement(data, "value").text = values[key]
         placemark.append(_geometry_element(geometry))
     ET.indent(kml, space=" ")
-    written = ET.tostring(kml, encoding="utf-8", xml_declaration=True)
+    written: bytes = ET.tostring(kml, encoding="utf-8", xml_declaration=True)
     # XML parsers turn a raw carriage return into a newline; as a character
     # reference it survives. ElementTree already writes it so in attributes,
     # so a raw CR in the output can only be one in text.
@@ -249,7 +249,8 @@ def _parse_xml(text: str, reader: Reader) -> ET.Element:
             f"{reader.limits.max_features:,} features: split the file"
         )
     limit = reader.limits.max_depth
-    parser = DefusedXMLParser(
+    # defusedxml has no types: its parser is ElementTree's, with refusals added
+    parser: ET.XMLParser = DefusedXMLParser(
         target=_LimitedBuilder(reader.limits),
         forbid_dtd=True,
         forbid_entities=True,
@@ -347,10 +348,10 @@ def _positions(element: ET.Element, reader: Reader, record: str) -> list[list[fl
     tokens = _COMMA_SPACE.sub(",", text.strip()).split()
     reader.add_coordinates(len(tokens))
     reader.check_vertices(len(tokens), f"a {kind}", record=record, field="coordinates")
-    positions = []
+    positions: list[list[float]] = []
     for token in tokens:
         values = [number(part) for part in token.split(",")]
-        if len(values) not in (2, 3) or None in values:
+        if len(values) not in (2, 3) or not _all_numbers(values):
             reader.problem(
                 f"{token[:60]!r} in a {kind} is not longitude,latitude[,altitude]",
                 record=record,
@@ -358,7 +359,11 @@ def _positions(element: ET.Element, reader: Reader, record: str) -> list[list[fl
             )
             return None
         positions.append(values)
-    return positions  # type: ignore[return-value]
+    return positions
+
+
+def _all_numbers(values: list[float | None]) -> TypeGuard[list[float]]:
+    return None not in values
 
 
 def _kml_geometry(element: ET.Element, reader: Reader, record: str) -> dict[str, Any] | None:
