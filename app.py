@@ -27,9 +27,8 @@ from geo.mapview import (
     record_click,
     reported_view,
 )
-from geo.model import Kind
 from geo.query import colocated, counts, date_bounds
-from geo.records import ANNOTATIONS_LAYER, kind_label, records_in_words
+from geo.records import ANNOTATIONS_LAYER, CASE_KINDS, Kind, kind_label, records_in_words
 from geo.store import DamagedRow, Store, default_data_dir
 from geo.timeline import PICK, SPAN, read_selection, timeline_chart
 from geo.viewstate import MapSession, ViewState, from_query
@@ -113,7 +112,7 @@ def initialise_view(case: Case, case_name: str) -> None:
         view.center or default_center, default_zoom if view.zoom is None else view.zoom
     )
     page.hidden_layers = set(view.hidden)
-    for kind in Kind:
+    for kind in CASE_KINDS:
         st.session_state[Page.layer_key(kind.value)] = kind in view.layers
     # A date the link does not give is left to the widget (bounded by the data).
     del page.date_from, page.date_to
@@ -167,7 +166,9 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
             st.sidebar.error("'To' is before 'From': showing nothing dated.")
     st.sidebar.subheader("Layers of the case")
     kinds = tuple(
-        kind for kind in Kind if st.sidebar.checkbox(kind.label, key=Page.layer_key(kind.value))
+        kind
+        for kind in CASE_KINDS
+        if st.sidebar.checkbox(kind.label, key=Page.layer_key(kind.value))
     )
     mine = researcher_layers(records)
     if mine:

@@ -17,10 +17,10 @@ from geo.dates import parse_date
 from geo.errors import DataError, Problem
 from geo.mapview import DrawnShape
 from geo.measure import measure
-from geo.records import ANNOTATIONS_LAYER, LayerRecord, RecordKind
+from geo.records import ANNOTATIONS_LAYER, Kind, LayerRecord
 
 # What a researcher's annotation can be, and how sure they are of it.
-FORM_KINDS = (RecordKind.FEATURE, RecordKind.PLACE, RecordKind.AREA, RecordKind.OTHER)
+FORM_KINDS = (Kind.FEATURE, Kind.PLACE, Kind.AREA, Kind.OTHER)
 CONFIDENCE = ("confirmed", "probable", "possible", "unverified")
 NOT_STATED = "(not stated)"
 
@@ -30,7 +30,7 @@ class Observation:
     """What the researcher entered about a shape, as entered."""
 
     label: str
-    kind: RecordKind
+    kind: Kind
     date_text: str = ""  # EDTF: 2015, 2015-01, 2015-01-18, 2013/2016; empty if unknown
     as_stated: str = ""  # the date in the researcher's words
     confidence: str = "unverified"
@@ -90,7 +90,7 @@ class AnnotationChanges(TypedDict):
     """The fields of an annotation the form edits, as `Store.edit` takes them."""
 
     name: str
-    kind: RecordKind
+    kind: Kind
     date: str | None
     date_as_stated: str | None
     properties: dict[str, Any]

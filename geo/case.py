@@ -31,12 +31,11 @@ from geo.model import (
     CaseMeta,
     Claim,
     DatedRecordProperties,
-    Kind,
     RecordProperties,
     Source,
     properties_model,
 )
-from geo.records import CASE_LAYER_NAME
+from geo.records import CASE_KINDS, CASE_LAYER_NAME, Kind
 
 CASE_FILE = "case.yaml"
 DEFAULT_CASES_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -80,7 +79,7 @@ class RecordRow(Protocol):
     @property
     def layer(self) -> str: ...  # CASE_LAYER, or the name of a researcher's layer
     @property
-    def kind(self) -> str: ...  # a Kind's or a RecordKind's value
+    def kind(self) -> str: ...  # a Kind's or a Kind's value
     @property
     def name(self) -> str: ...
     @property
@@ -301,7 +300,7 @@ def build_case(
     problems += view_problems
 
     validated: list[RawFeature] = []
-    for kind in Kind:
+    for kind in CASE_KINDS:
         of_kind = [item for item in raw if item.kind is kind]
         if not of_kind:
             continue
@@ -362,7 +361,7 @@ def _check_references(
                 )
             seen.setdefault(declared.id, f"{file} {key}")
 
-    ids_by_kind: dict[Kind, set[str]] = {kind: set() for kind in Kind}
+    ids_by_kind: dict[Kind, set[str]] = {kind: set() for kind in CASE_KINDS}
     for item in raw:
         record_id = item.feature["properties"]["id"]
         if record_id in seen:
@@ -582,7 +581,7 @@ def read_export(data: Any, *, file: str) -> Case:
         )
     raw: list[RawFeature] = []
     problems: list[Problem] = []
-    kinds = [k.value for k in Kind]
+    kinds = [k.value for k in CASE_KINDS]
     for index, feature in enumerate(features):
         props = feature.get("properties")
         if not isinstance(props, dict):

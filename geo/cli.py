@@ -32,8 +32,7 @@ from geo.gazetteer import Gazetteer
 from geo.geocode import GeocodingError, OnlineGeocoder, config_from_env, online_geojson
 from geo.geojson import dumps, read_json_file
 from geo.manifest import manifest_path, manifest_problems, write_export
-from geo.model import Kind
-from geo.records import RecordKind, as_new_records, kind_label, records_in_words
+from geo.records import CASE_KINDS, Kind, as_new_records, kind_label, records_in_words
 from geo.store import Store, StoreNotFound, default_data_dir
 from geo.transfer import EXPORT_FORMATS, export, imported_source_files, store_state
 from geo.workspace import combined_records, filter_view
@@ -107,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         "--kind",
         dest="kinds",
         action="append",
-        choices=[k.value for k in Kind],
+        choices=[k.value for k in CASE_KINDS],
         help="only this kind (repeatable)",
     )
     imported = commands.add_parser(
@@ -219,7 +218,7 @@ def _validate_geojson_export(path: Path) -> None:
     data = read_json_file(path)
     case = read_export(data, file=str(path))
     mine = layer_records(data, file=str(path))
-    counts: dict[str, Counter[RecordKind]] = {}
+    counts: dict[str, Counter[Kind]] = {}
     for record in mine:
         counts.setdefault(record.layer, Counter())[record.kind] += 1
     layers = f"in {len(counts)} layer{'s' if len(counts) != 1 else ''}"
@@ -228,16 +227,14 @@ def _validate_geojson_export(path: Path) -> None:
         own = f"{records_in_words(len(mine))} of your own {layers}"
     print(f"{path}: valid: {_case_summary(case)}; {own}")
     for layer, kinds in counts.items():
-        summary = ", ".join(
-            f"{kind_label(kind)}: {kinds[kind]}" for kind in RecordKind if kinds[kind]
-        )
+        summary = ", ".join(f"{kind_label(kind)}: {kinds[kind]}" for kind in Kind if kinds[kind])
         # repr: a layer name comes from a file and may hold terminal control characters
         print(f"  layer {layer!r}: {records_in_words(kinds.total())} ({summary})")
 
 
 def _case_summary(case: Case) -> str:
     counts = case.records["kind"].value_counts()
-    kinds = ", ".join(f"{counts.get(k.value, 0)} {k.label.lower()}" for k in Kind)
+    kinds = ", ".join(f"{counts.get(k.value, 0)} {k.label.lower()}" for k in CASE_KINDS)
     return f"{kinds}, {len(case.meta.sources)} sources, {len(case.meta.claims)} claims"
 
 
@@ -259,7 +256,7 @@ def _export(args: argparse.Namespace) -> int:
     for row in damaged:
         print(f"warning: {row}; it was left out of the export", file=sys.stderr)
     everything = combined_records(case, layers)
-    kinds = args.kinds or [k.value for k in Kind]
+    kinds = args.kinds or [k.value for k in CASE_KINDS]
     records = filter_view(everything, args.start, args.end, kinds)
     if args.kinds:  # a kind filter applies to your layers' records too
         records = records[records["kind"].isin(kinds)]

@@ -14,8 +14,8 @@ from geo.case import CASE_LAYER, Case
 from geo.escape import escape_markdown as md
 from geo.escape import markdown_link
 from geo.measure import measure
-from geo.model import Kind, SourceRef
-from geo.records import kind_label
+from geo.model import SourceRef
+from geo.records import Kind, kind_label
 
 # Properties shown in their own sections, not in the generic list.
 _SHOWN_ELSEWHERE = {

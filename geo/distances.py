@@ -8,7 +8,7 @@ import pandas as pd
 from geopy.distance import geodesic
 
 from geo.case import Case, record_rows
-from geo.model import Kind
+from geo.records import Kind
 
 
 def place_distances(case: Case) -> pd.DataFrame:

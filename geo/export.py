@@ -17,7 +17,7 @@ from geo.case import CASE_LAYER, Case, RecordRow, record_rows
 from geo.dates import parse_date
 from geo.errors import DataError, DateError, Problem
 from geo.geojson import dumps, features_of, geometry_problems, normalise_geometry
-from geo.records import LayerRecord, RecordKind
+from geo.records import Kind, LayerRecord
 
 # The filters that chose an export's records, written into the file (`view`) and its
 # manifest (`filters`); all of it optional. Functional syntax: "from" is a keyword.
@@ -118,7 +118,7 @@ def layer_records(data: Any, *, file: str) -> list[LayerRecord]:
             LayerRecord(
                 id=props["id"],
                 layer=props["layer"],
-                kind=RecordKind(props["kind"]),
+                kind=Kind(props["kind"]),
                 name=props["name"],
                 geometry=feature["geometry"],
                 properties=props.get("properties") or {},
@@ -138,7 +138,7 @@ def _layer_record_problems(props: dict[str, Any], geometry: Any) -> list[tuple[s
         for key in ("id", "layer", "name")
         if not isinstance(props.get(key), str) or not props[key]
     ]
-    kinds = [kind.value for kind in RecordKind]
+    kinds = [kind.value for kind in Kind]
     if props.get("kind") not in kinds:
         found.append(("kind", f"kind {props.get('kind')!r} is not one of {kinds}"))
     if props.get("date") is not None:

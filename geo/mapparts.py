@@ -26,7 +26,7 @@ from folium.template import Template
 
 from geo.assets import VENDOR_DIR, is_remote, local_url
 from geo.escape import escape_text
-from geo.model import Kind
+from geo.records import Kind
 
 Symbol = Literal["dot", "small dot", "dashed circle", "dotted circle", "line", "dot and line"]
 Position = Literal["topleft", "topright", "bottomleft", "bottomright"]

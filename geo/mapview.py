@@ -33,9 +33,9 @@ from geo.geojson import geometry_problems, normalise_geometry
 from geo.mapmeasure import KeepMeasurements
 from geo.mapparts import DEFAULT_NOTE, Legend, case_places, legend_entries, overview_map
 from geo.measure import circle_polygon
-from geo.model import KIND_COLOURS, Kind
+from geo.model import KIND_COLOURS
 from geo.picker import RecordPicker
-from geo.records import kind_label
+from geo.records import CASE_KINDS, Kind, kind_label
 from geo.simplify import for_drawing, vertex_budget
 
 # The researcher's layers' colours, apart from the case's kinds (Okabe-Ito's remaining
@@ -179,7 +179,7 @@ def layer_colours(names: Iterable[str]) -> dict[str, str]:
 
 
 def map_layers(
-    kinds: Iterable[Kind] = tuple(Kind),
+    kinds: Iterable[Kind] = CASE_KINDS,
     researcher: Iterable[str] = (),
     colours: Mapping[str, str] | None = None,
 ) -> list[MapLayer]:
@@ -194,7 +194,7 @@ def map_layers(
 
 def layer_collections(
     records: pd.DataFrame,
-    kinds: Iterable[Kind] = tuple(Kind),
+    kinds: Iterable[Kind] = CASE_KINDS,
     researcher: Iterable[str] = (),
     colours: Mapping[str, str] | None = None,
 ) -> list[tuple[MapLayer, dict[str, Any]]]:
@@ -372,7 +372,7 @@ def base_map(
     # Top right, at most 30% of the map high, collapsible: the bottom corners hold the
     # scale and the overview, and a legend there covered records and swallowed clicks.
     Legend(
-        legend_entries(map_layers(tuple(Kind), researcher, colours)),
+        legend_entries(map_layers(CASE_KINDS, researcher, colours)),
         note=DEFAULT_NOTE,
         position="topright",
     ).add_to(m)
@@ -385,7 +385,7 @@ def build_map(
     case: Case,
     records: pd.DataFrame | None = None,
     *,
-    layers: Iterable[Kind] = tuple(Kind),
+    layers: Iterable[Kind] = CASE_KINDS,
     researcher: Iterable[str] = (),
     online_tiles: bool = False,
     center: tuple[float, float] | None = None,

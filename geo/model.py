@@ -14,31 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from geo.dates import parse_date
-
-
-class Kind(StrEnum):
-    """The kinds of spatial record, in the order the map and tables show them."""
-
-    PLACE = "place"
-    IMAGERY = "imagery"
-    FEATURE = "feature"
-    EVENT = "event"
-
-    @property
-    def label(self) -> str:
-        return KIND_LABELS[self]
-
-    @property
-    def dated(self) -> bool:
-        return self is not Kind.PLACE
-
-
-KIND_LABELS = {
-    Kind.PLACE: "Places",
-    Kind.IMAGERY: "Imagery records",
-    Kind.FEATURE: "Facility features",
-    Kind.EVENT: "Events",
-}
+from geo.records import Kind
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
 KIND_COLOURS = {

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 
 from geo.case import CASE_LAYER
-from geo.model import KIND_LABELS, Kind
+from geo.records import CASE_KINDS, KIND_LABELS, Kind
 
 RESEARCHER_LABEL = "Your records"
 
@@ -52,7 +52,7 @@ def filter_records(
 
 def counts(records: pd.DataFrame, shown: pd.DataFrame) -> pd.DataFrame:
     """Per kind: how many records the view shows out of the whole case."""
-    kinds = [kind.value for kind in Kind]
+    kinds = [kind.value for kind in CASE_KINDS]
     total = records["kind"].value_counts().reindex(kinds, fill_value=0)
     visible = shown["kind"].value_counts().reindex(kinds, fill_value=0)
     return pd.DataFrame(

@@ -21,8 +21,9 @@ CASE_LAYER_NAME = "case"
 RESERVED_LAYER_NAMES: frozenset[str] = frozenset({CASE_LAYER_NAME, ANNOTATIONS_LAYER.casefold()})
 
 
-class RecordKind(StrEnum):
-    """What a researcher's record is; the first four match the case's kinds."""
+class Kind(StrEnum):
+    """What a record is: the case's four kinds (`CASE_KINDS`, in the order the map and
+    tables show them), and two more a researcher's records may be."""
 
     PLACE = "place"
     IMAGERY = "imagery"
@@ -31,12 +32,39 @@ class RecordKind(StrEnum):
     AREA = "area"  # an area of interest
     OTHER = "other"
 
+    @property
+    def label(self) -> str:
+        """As a layer is headed: 'Imagery records'."""
+        return KIND_LABELS[self]
+
+    @property
+    def word(self) -> str:
+        """One record of the kind, in words: 'imagery record'."""
+        return KIND_WORDS[self]
+
+    @property
+    def dated(self) -> bool:
+        """Whether the case's records of this kind carry a date (a place does not)."""
+        return self is not Kind.PLACE
+
+
+CASE_KINDS: tuple[Kind, ...] = (Kind.PLACE, Kind.IMAGERY, Kind.FEATURE, Kind.EVENT)
+
+KIND_LABELS: dict[Kind, str] = {
+    Kind.PLACE: "Places",
+    Kind.IMAGERY: "Imagery records",
+    Kind.FEATURE: "Facility features",
+    Kind.EVENT: "Events",
+    Kind.AREA: "Areas of interest",
+    Kind.OTHER: "Other records",
+}
+
 
 @dataclass(frozen=True)
 class LayerRecord:
     id: str
     layer: str  # the layer it belongs to: "Annotations", or the name of an import
-    kind: RecordKind
+    kind: Kind
     name: str
     geometry: dict[str, Any]  # an RFC 7946 geometry, already validated
     properties: dict[str, Any] = field(default_factory=dict)  # verbatim from file or form
@@ -44,14 +72,14 @@ class LayerRecord:
     date_as_stated: str | None = None  # the words or value the date was read from
 
 
-# Keyed by text too: a records frame holds a kind as its value (RecordKind is a StrEnum).
+# Keyed by text too: a records frame holds a kind as its value (Kind is a StrEnum).
 KIND_WORDS: dict[str, str] = {
-    RecordKind.PLACE: "place",
-    RecordKind.IMAGERY: "imagery record",
-    RecordKind.FEATURE: "facility feature",
-    RecordKind.EVENT: "event",
-    RecordKind.AREA: "area of interest",
-    RecordKind.OTHER: "other",
+    Kind.PLACE: "place",
+    Kind.IMAGERY: "imagery record",
+    Kind.FEATURE: "facility feature",
+    Kind.EVENT: "event",
+    Kind.AREA: "area of interest",
+    Kind.OTHER: "other",
 }
 
 
@@ -96,7 +124,7 @@ def place_at(
     return LayerRecord(
         id="",
         layer=layer,
-        kind=RecordKind.PLACE,
+        kind=Kind.PLACE,
         name=name,
         geometry={"type": "Point", "coordinates": [lon, lat]},
         properties=properties,

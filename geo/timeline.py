@@ -20,8 +20,9 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from geo.model import KIND_COLOURS, Kind
+from geo.model import KIND_COLOURS
 from geo.query import RESEARCHER_LABEL, date_mask, timeline_rows
+from geo.records import CASE_KINDS
 
 # Past this many records one row per record is unreadable: one row per kind.
 MAX_NAMED_ROWS = 60
@@ -33,7 +34,7 @@ SPAN = "span"
 PICK_FIELD = "id"
 SPAN_FIELD = "start"
 
-TIMELINE_COLOURS = {kind.label: KIND_COLOURS[kind] for kind in Kind if kind.dated} | {
+TIMELINE_COLOURS = {kind.label: KIND_COLOURS[kind] for kind in CASE_KINDS if kind.dated} | {
     RESEARCHER_LABEL: "#009E73"
 }
 

@@ -18,7 +18,7 @@ from geo.export import ExportView, export_text, feature_of
 from geo.formats import to_csv, to_kml
 from geo.formats.registry import ZIP_MIME, by_extension, by_key, export_formats
 from geo.manifest import SourceFile, build_manifest, bundle, case_source_files
-from geo.records import LayerRecord, RecordKind
+from geo.records import Kind, LayerRecord
 from geo.store import Store
 
 EXPORT_FORMATS = export_formats()
@@ -87,7 +87,7 @@ def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
                 LayerRecord(
                     id=row.id,
                     layer=CASE_LAYER,
-                    kind=RecordKind(row.kind),
+                    kind=Kind(row.kind),
                     name=row.name,
                     geometry=feature["geometry"],
                     properties=feature["properties"],
@@ -100,7 +100,7 @@ def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
                 LayerRecord(
                     id=row.id,
                     layer=row.layer,
-                    kind=RecordKind(row.kind),
+                    kind=Kind(row.kind),
                     name=row.name,
                     geometry=row.geometry,
                     properties=row.properties,

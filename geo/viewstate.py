@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from geo.escape import shorten
-from geo.model import Kind
+from geo.records import CASE_KINDS, Kind
 
-ALL_LAYERS: tuple[Kind, ...] = tuple(Kind)
+ALL_LAYERS: tuple[Kind, ...] = CASE_KINDS
 
 
 @dataclass(frozen=True)
@@ -86,11 +86,11 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
         chosen: list[Kind] = []
         for name in text.split(","):
             name = name.strip()
-            if name in {k.value for k in Kind}:
+            if name in {k.value for k in CASE_KINDS}:
                 chosen.append(Kind(name))
             elif name and name != "none":
                 ignored.append(f"layers: unknown layer {_quoted(name)}")
-        layers = tuple(k for k in Kind if k in chosen)
+        layers = tuple(k for k in CASE_KINDS if k in chosen)
 
     center = None
     lat_text, lon_text = _one(query, "lat"), _one(query, "lon")

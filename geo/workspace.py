@@ -16,9 +16,8 @@ import pandas as pd
 
 from geo.case import CASE_LAYER, RECORD_COLUMNS, Case, with_date_spans
 from geo.geojson import representative_lonlat
-from geo.model import Kind
 from geo.query import date_mask
-from geo.records import ANNOTATIONS_LAYER, LayerRecord, kind_label
+from geo.records import ANNOTATIONS_LAYER, CASE_KINDS, Kind, LayerRecord, kind_label
 
 
 def _number(value: object) -> float:
@@ -97,7 +96,7 @@ class ViewFilter:
 
     start: date | None = None
     end: date | None = None
-    kinds: tuple[Kind, ...] = tuple(Kind)
+    kinds: tuple[Kind, ...] = CASE_KINDS
     hidden: tuple[str, ...] = ()  # the researcher's layers switched off
 
     def shown(self, records: pd.DataFrame) -> pd.DataFrame:

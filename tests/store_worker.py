@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from geo.records import ANNOTATIONS_LAYER, LayerRecord, RecordKind
+from geo.records import ANNOTATIONS_LAYER, Kind, LayerRecord
 from geo.store import Store
 
 
@@ -28,7 +28,7 @@ def annotation(index: int, analyst: str) -> LayerRecord:
     return LayerRecord(
         id=f"{analyst}-{index}",
         layer=ANNOTATIONS_LAYER,
-        kind=RecordKind.FEATURE,
+        kind=Kind.FEATURE,
         name=f"Feature {index} by {analyst}",
         geometry={"type": "Point", "coordinates": [36.3 + index / 1e4, 33.6]},
         properties={"index": index, "analyst": analyst},

@@ -5,7 +5,7 @@ import pytest
 from geo.annotation import NOT_STATED, Observation, annotation_changes, new_annotation
 from geo.errors import DataError, DateError
 from geo.mapview import DrawnShape
-from geo.records import ANNOTATIONS_LAYER, LayerRecord, RecordKind
+from geo.records import ANNOTATIONS_LAYER, Kind, LayerRecord
 
 WALL = DrawnShape(
     geometry={
@@ -40,22 +40,22 @@ WHEN = datetime(2026, 11, 29, 10, 0, 0, tzinfo=UTC)
     ],
 )
 def test_the_date_keeps_its_precision_and_words(date_text, as_stated, expected):
-    observation = Observation("Stack", RecordKind.FEATURE, date_text, as_stated)
+    observation = Observation("Stack", Kind.FEATURE, date_text, as_stated)
     assert observation.dates() == expected
 
 
 def test_a_malformed_date_is_refused():
     with pytest.raises(DateError):
-        Observation("Stack", RecordKind.FEATURE, "January 2015").dates()
+        Observation("Stack", Kind.FEATURE, "January 2015").dates()
 
 
 def test_a_drawing_becomes_a_signed_measured_annotation():
     observation = Observation(
-        " Probable firewall ", RecordKind.FEATURE, "2015-01", "", "probable", "imagery: img-1", "n"
+        " Probable firewall ", Kind.FEATURE, "2015-01", "", "probable", "imagery: img-1", "n"
     )
     record = new_annotation(observation, WALL, analyst="A. Analyst", drawn_at=WHEN)
     assert record.layer == ANNOTATIONS_LAYER and record.id == ""
-    assert record.name == "Probable firewall" and record.kind is RecordKind.FEATURE
+    assert record.name == "Probable firewall" and record.kind is Kind.FEATURE
     assert (record.date, record.date_as_stated) == ("2015-01", "2015-01")
     props = record.properties
     assert props["confidence"] == "probable"  # stays probable
@@ -66,9 +66,7 @@ def test_a_drawing_becomes_a_signed_measured_annotation():
 
 
 def test_a_circle_keeps_its_centre_and_radius():
-    record = new_annotation(
-        Observation("Area", RecordKind.AREA), CIRCLE, analyst="A", drawn_at=WHEN
-    )
+    record = new_annotation(Observation("Area", Kind.AREA), CIRCLE, analyst="A", drawn_at=WHEN)
     assert record.properties["radius_m"] == 250.12
     assert record.properties["centre"] == [36.3, 33.6]
     assert record.properties["observed_in"] == NOT_STATED
@@ -76,7 +74,7 @@ def test_a_circle_keeps_its_centre_and_radius():
 
 def test_an_annotation_needs_a_label():
     with pytest.raises(DataError) as caught:
-        new_annotation(Observation("  ", RecordKind.OTHER), WALL, analyst="A", drawn_at=WHEN)
+        new_annotation(Observation("  ", Kind.OTHER), WALL, analyst="A", drawn_at=WHEN)
     assert caught.value.problems[0].field == "label"
 
 
@@ -84,14 +82,14 @@ def test_an_edit_keeps_the_author_and_an_empty_label_keeps_the_name():
     current = LayerRecord(
         id="ann-1",
         layer=ANNOTATIONS_LAYER,
-        kind=RecordKind.FEATURE,
+        kind=Kind.FEATURE,
         name="Stack",
         geometry=WALL.geometry,
         properties={"analyst": "First Author", "shape": "polygon", "note": "old"},
     )
-    observation = Observation("", RecordKind.AREA, "2016", "", "possible", NOT_STATED, "new")
+    observation = Observation("", Kind.AREA, "2016", "", "possible", NOT_STATED, "new")
     changes = annotation_changes(observation, current, analyst="Second Analyst")
-    assert changes["name"] == "Stack" and changes["kind"] is RecordKind.AREA
+    assert changes["name"] == "Stack" and changes["kind"] is Kind.AREA
     assert changes["properties"]["analyst"] == "First Author"
     assert changes["properties"]["shape"] == "polygon"  # what the form does not show stays
     assert changes["properties"]["note"] == "new"

@@ -219,7 +219,7 @@ def _button(at: AppTest, label: str):
 
 
 def test_edit_then_delete_an_annotation(monkeypatch, private_store):
-    from geo.records import ANNOTATIONS_LAYER, LayerRecord, RecordKind
+    from geo.records import ANNOTATIONS_LAYER, Kind, LayerRecord
     from geo.store import Store
 
     store = Store.open(private_store)
@@ -227,7 +227,7 @@ def test_edit_then_delete_an_annotation(monkeypatch, private_store):
         LayerRecord(
             id="",
             layer=ANNOTATIONS_LAYER,
-            kind=RecordKind.FEATURE,
+            kind=Kind.FEATURE,
             name="Stack?",
             geometry={"type": "Point", "coordinates": [36.3287, 33.6651]},
             properties={"analyst": "First Analyst", "confidence": "possible"},
@@ -260,14 +260,14 @@ def test_edit_then_delete_an_annotation(monkeypatch, private_store):
 
 
 def test_history_lists_changes_and_verifies(monkeypatch, private_store):
-    from geo.records import ANNOTATIONS_LAYER, LayerRecord, RecordKind
+    from geo.records import ANNOTATIONS_LAYER, Kind, LayerRecord
     from geo.store import Store
 
     Store.open(private_store).add(
         LayerRecord(
             id="",
             layer=ANNOTATIONS_LAYER,
-            kind=RecordKind.OTHER,
+            kind=Kind.OTHER,
             name="<script>x</script>",
             geometry={"type": "Point", "coordinates": [36.3, 33.6]},
         ),
@@ -502,7 +502,7 @@ def test_a_filter_that_empties_every_layer_keeps_the_map(monkeypatch):
 def test_a_damaged_store_row_is_named_and_the_rest_stays_usable(monkeypatch, private_store):
     import sqlite3
 
-    from geo.records import LayerRecord, RecordKind
+    from geo.records import Kind, LayerRecord
     from geo.store import Store
 
     store = Store.open(private_store)
@@ -510,7 +510,7 @@ def test_a_damaged_store_row_is_named_and_the_rest_stays_usable(monkeypatch, pri
         LayerRecord(
             id=f"site-{n}",
             layer="",
-            kind=RecordKind.EVENT,
+            kind=Kind.EVENT,
             name=f"Site {n}",
             geometry={"type": "Point", "coordinates": [36.3 + n / 100, 33.6]},
         )

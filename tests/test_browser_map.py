@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from geo.records import LayerRecord, RecordKind
+from geo.records import Kind, LayerRecord
 from geo.store import Store
 from tests.browser import MAP_FRAME, Session, start_app
 
@@ -28,23 +28,23 @@ def _records() -> list[LayerRecord]:
     square += [[lon + 0.1, lat + 0.1], [lon + 0.1, lat - 0.1]]
     return [
         *[
-            LayerRecord(rid, "Test marks", RecordKind.PLACE, f"Mark {rid}", _point(a, b))
+            LayerRecord(rid, "Test marks", Kind.PLACE, f"Mark {rid}", _point(a, b))
             for rid, a, b in NEIGHBOURS
         ],
         LayerRecord(
             "yard",
             "Test marks",
-            RecordKind.AREA,
+            Kind.AREA,
             "The yard",
             {"type": "Polygon", "coordinates": [square]},
         ),
         LayerRecord(
-            "in-yard", "Test marks", RecordKind.PLACE, "Gate in the yard", _point(lat, lon + 0.2)
+            "in-yard", "Test marks", Kind.PLACE, "Gate in the yard", _point(lat, lon + 0.2)
         ),
         LayerRecord(
             "two-gates",
             "Test marks",
-            RecordKind.OTHER,
+            Kind.OTHER,
             "Two gates",
             {"type": "MultiPoint", "coordinates": [[lon - 0.3, lat], [lon - 0.2, lat + 0.1]]},
         ),

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from geo.escape import WORD_JOINER
-from geo.records import LayerRecord, RecordKind
+from geo.records import Kind, LayerRecord
 from geo.store import Store
 from tests.browser import HOSTILE, Session, start_app
 
@@ -36,7 +36,7 @@ def _point(record_id: str, name: str, date: str) -> LayerRecord:
     return LayerRecord(
         id=record_id,
         layer=LAYER,
-        kind=RecordKind.EVENT,
+        kind=Kind.EVENT,
         name=name,
         geometry={"type": "Point", "coordinates": [SPOT[1], SPOT[0]]},
         properties={KEY: LINKS, "note": HOSTILE},

@@ -5,7 +5,7 @@ import pytest
 
 from geo.case import CaseView, load_case
 from geo.errors import DataError
-from geo.model import Kind
+from geo.records import Kind
 from geo.synthetic import TINY_FILES, TINY_META, dated, record, write_case
 
 

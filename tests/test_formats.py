@@ -41,7 +41,7 @@ from geo.formats import (
 )
 from geo.formats._common import text_problem
 from geo.geojson import crosses_antimeridian, geometry_problems, normalise_geometry
-from geo.records import LayerRecord, RecordKind
+from geo.records import Kind, LayerRecord
 
 DATA = Path(__file__).resolve().parent / "data"
 IMPORTS = DATA / "imports"
@@ -392,7 +392,7 @@ DATES = [None, "2015", "2015-01", "2015-01-03", "2013/2016", "2015-01-10/2015-02
 
 
 def hostile_records() -> list[LayerRecord]:
-    kinds = list(RecordKind)
+    kinds = list(Kind)
     records = []
     for index, text in enumerate(HOSTILE_STRINGS):
         date = DATES[index % len(DATES)]
@@ -513,7 +513,7 @@ INJECTIONS = [
 @pytest.mark.parametrize("value", INJECTIONS)
 def test_csv_cells_that_could_run_are_defused_and_read_back(value: str) -> None:
     point = {"type": "Point", "coordinates": [-70.25, -33.5]}
-    record = LayerRecord(value, value, RecordKind.PLACE, value, point, {"note": value}, None, value)
+    record = LayerRecord(value, value, Kind.PLACE, value, point, {"note": value}, None, value)
     text = to_csv([record])
     assert not any(runnable(cell) for cell in csv_cells(text))
     assert f"'{value}" in csv_cells(text)  # id, layer, name, date_as_stated
@@ -536,7 +536,7 @@ def test_csv_cells_that_could_run_are_defused_and_read_back(value: str) -> None:
 )
 def test_csv_numbers_and_plain_text_are_written_as_they_are(value: str, cell: str) -> None:
     point = {"type": "Point", "coordinates": [1.0, 2.0]}
-    record = LayerRecord("a", "L", RecordKind.PLACE, value, point)
+    record = LayerRecord("a", "L", Kind.PLACE, value, point)
     text = to_csv([record])
     assert csv_cells(text)[len(CSV_COLUMNS) + 3] == cell  # the name
     assert read_upload("x.csv", text.encode(), layer="L").records == [record]
@@ -544,7 +544,7 @@ def test_csv_numbers_and_plain_text_are_written_as_they_are(value: str, cell: st
 
 def test_negative_coordinates_stay_numbers() -> None:
     point = {"type": "Point", "coordinates": [-70.25, -33.5]}
-    text = to_csv([LayerRecord("a", "L", RecordKind.PLACE, "Santiago", point)])
+    text = to_csv([LayerRecord("a", "L", Kind.PLACE, "Santiago", point)])
     assert csv_cells(text)[len(CSV_COLUMNS) + 6 : len(CSV_COLUMNS) + 8] == ["-70.25", "-33.5"]
 
 
@@ -557,7 +557,7 @@ def test_a_foreign_csv_keeps_its_apostrophes() -> None:
 def test_our_csv_edited_in_a_spreadsheet_reads_back() -> None:
     """A spreadsheet shows '=1+1 as text and saves it as it is: the mark is taken off."""
     point = {"type": "Point", "coordinates": [1.0, 2.0]}
-    record = LayerRecord("a", "=L", RecordKind.PLACE, "=1+1", point)
+    record = LayerRecord("a", "=L", Kind.PLACE, "=1+1", point)
     text = to_csv([record]).replace("'=1+1", "'=2+2")
     (again,) = read_upload("x.csv", text.encode(), layer="x").records
     assert (again.name, again.layer) == ("=2+2", "=L")
@@ -586,18 +586,14 @@ def test_any_text_round_trips_through_csv_and_no_cell_can_run(
     record_id: str, layer: str, name: str, stated: str | None, key: str, value: str
 ) -> None:
     point = {"type": "Point", "coordinates": [-70.25, -33.5]}
-    record = LayerRecord(
-        record_id, layer, RecordKind.PLACE, name, point, {key: value}, None, stated
-    )
+    record = LayerRecord(record_id, layer, Kind.PLACE, name, point, {key: value}, None, stated)
     text = to_csv([record])
     assert not any(runnable(cell) for cell in csv_cells(text))
     assert read_upload("x.csv", text.encode(), layer="ignored").records == [record]
 
 
 def test_an_empty_date_as_stated_reads_back_as_none_from_csv() -> None:
-    record = LayerRecord(
-        "a", "L", RecordKind.PLACE, "A", {"type": "Point", "coordinates": [1.0, 2.0]}
-    )
+    record = LayerRecord("a", "L", Kind.PLACE, "A", {"type": "Point", "coordinates": [1.0, 2.0]})
     stated = LayerRecord(**{**record.__dict__, "date_as_stated": ""})
     assert read_upload("a.csv", to_csv([stated]).encode(), layer="L").records == [record]
     assert read_upload("a.kml", to_kml([stated], document_name="d"), layer="L").records == [stated]
@@ -607,10 +603,10 @@ def test_an_empty_date_as_stated_reads_back_as_none_from_csv() -> None:
 def test_writers_refuse_what_cannot_be_read_back(writer: str) -> None:
     point = {"type": "Point", "coordinates": [1.0, 2.0]}
     records = [
-        LayerRecord("ok", "L", RecordKind.PLACE, "fine", point),
-        LayerRecord("bell", "L", RecordKind.PLACE, "ring \x07", point),
-        LayerRecord("nan", "L", RecordKind.PLACE, "n", point, properties={"x": float("nan")}),
-        LayerRecord("geo", "L", RecordKind.PLACE, "g", {"type": "Point", "coordinates": [1, 95]}),
+        LayerRecord("ok", "L", Kind.PLACE, "fine", point),
+        LayerRecord("bell", "L", Kind.PLACE, "ring \x07", point),
+        LayerRecord("nan", "L", Kind.PLACE, "n", point, properties={"x": float("nan")}),
+        LayerRecord("geo", "L", Kind.PLACE, "g", {"type": "Point", "coordinates": [1, 95]}),
     ]
     with pytest.raises(DataError) as caught:
         to_kml(records, document_name="d") if writer == "kml" else to_csv(records)
@@ -857,7 +853,7 @@ def many_columns(count: int) -> bytes:
 def own_csv_with_properties(count: int) -> bytes:
     point = {"type": "Point", "coordinates": [36.3, 33.6]}
     properties = {f"p{n}": n for n in range(count)}
-    return to_csv([LayerRecord("a", "L", RecordKind.PLACE, "A", point, properties)]).encode()
+    return to_csv([LayerRecord("a", "L", Kind.PLACE, "A", point, properties)]).encode()
 
 
 PLACEMARK = b"<Placemark><Point><coordinates>36.3,33.6</coordinates></Point></Placemark>"

@@ -17,7 +17,7 @@ from geo.gazetteer import (
     normalize_name,
     place_record,
 )
-from geo.records import RecordKind
+from geo.records import Kind
 from geo.store import Store
 from geo.workspace import layer_frame
 
@@ -177,7 +177,7 @@ def test_case_gazetteer_holds_that_cases_places(tiny_case):
 def test_place_record_keeps_the_source(gaz, tmp_path):
     geneva = next(c for c in gaz.search("Geneva") if c.kind == KIND_CITY)
     record = place_record(geneva, layer="Places from texts", analyst_note="from the article")
-    assert record.kind is RecordKind.PLACE
+    assert record.kind is Kind.PLACE
     assert record.name == "Geneva" and record.layer == "Places from texts"
     assert record.geometry == {"type": "Point", "coordinates": [6.14569, 46.20222]}
     assert record.properties | {} == {

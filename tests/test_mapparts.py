@@ -39,7 +39,8 @@ from geo.mapparts import (
     overview_zoom,
     symbol_svg,
 )
-from geo.model import KIND_COLOURS, Kind
+from geo.model import KIND_COLOURS
+from geo.records import CASE_KINDS, Kind
 
 HOSTILE = "<img src=x onerror=alert(1)>${x}`\\"
 HOSTILE_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;&#36;{x}&#96;&#92;"
@@ -168,10 +169,10 @@ def test_every_symbol_draws_an_svg(symbol: str) -> None:
 
 
 def test_legend_entries_follow_how_the_map_draws_each_layer() -> None:
-    layers = [Layer(kind.label, KIND_COLOURS[kind], kind) for kind in Kind]
+    layers = [Layer(kind.label, KIND_COLOURS[kind], kind) for kind in CASE_KINDS]
     layers.append(Layer("My notes", "#009E73"))
     entries = legend_entries(layers)
-    assert [e.title for e in entries] == [*(kind.label for kind in Kind), "My notes"]
+    assert [e.title for e in entries] == [*(kind.label for kind in CASE_KINDS), "My notes"]
     by_title = {e.title: e for e in entries}
     assert by_title["Places"].symbol == "dot"
     assert by_title["Events"].symbol == "small dot"
@@ -180,7 +181,7 @@ def test_legend_entries_follow_how_the_map_draws_each_layer() -> None:
     assert by_title["Imagery records"].symbol == "dotted circle"
     assert by_title["My notes"].symbol == RESEARCHER_SYMBOL
     assert by_title["My notes"].colour == "#009E73"
-    assert set(KIND_SYMBOLS) == set(Kind)
+    assert set(KIND_SYMBOLS) == set(CASE_KINDS)
     assert DEFAULT_NOTE
 
 
@@ -300,7 +301,7 @@ def test_case_places(shipped_case: Case) -> None:
 
 
 def test_legend_and_overview_together_load_nothing_remote() -> None:
-    layers = [Layer(kind.label, KIND_COLOURS[kind], kind) for kind in Kind]
+    layers = [Layer(kind.label, KIND_COLOURS[kind], kind) for kind in CASE_KINDS]
     page = rendered(Legend(legend_entries(layers), note=DEFAULT_NOTE), overview_map(CASE_PLACES))
     assert remote_references(page) == []
     assert page.index("geo-legend leaflet-control") < page.index("new L.Control.MiniMap")

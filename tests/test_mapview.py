@@ -22,7 +22,7 @@ from geo.mapview import (
     record_click,
     reported_view,
 )
-from geo.model import Kind
+from geo.records import CASE_KINDS, Kind
 from geo.synthetic import TINY_FILES, write_case
 from tests.test_escape import HOSTILE
 
@@ -49,10 +49,10 @@ def test_online_tiles_only_when_asked(shipped_case):
 def test_one_geojson_layer_per_kind(shipped_case):
     m = build_map(shipped_case, shipped_case.records)
     names = [child.layer_name for child in m._children.values() if hasattr(child, "layer_name")]
-    for kind in Kind:
+    for kind in CASE_KINDS:
         assert any(name.startswith(kind.label) for name in names), names
     # places are added last so they take the click where records share a position
-    kinds = [n for n in names if any(n.startswith(k.label) for k in Kind)]
+    kinds = [n for n in names if any(n.startswith(k.label) for k in CASE_KINDS)]
     assert kinds[-1].startswith(Kind.PLACE.label)
 
 
@@ -120,7 +120,7 @@ def test_records_are_switched_in_the_sidebar_not_in_the_map(shipped_case):
     assert all(not g.control for g in groups)
     online = rendered(base_map(shipped_case, online_tiles=True))
     assert "L.control.layers" in online
-    for kind in Kind:
+    for kind in CASE_KINDS:
         assert json.dumps(kind.label) not in online  # base layers only
 
 
@@ -201,14 +201,14 @@ def test_reported_view(state, expected):
 
 
 def test_researcher_layers_are_drawn_escaped_and_separate(shipped_case):
-    from geo.records import LayerRecord, RecordKind
+    from geo.records import Kind, LayerRecord
     from geo.workspace import combined_records
 
     mine = [
         LayerRecord(
             id="ann-1",
             layer="Annotations",
-            kind=RecordKind.AREA,
+            kind=Kind.AREA,
             name="<img src=x onerror=alert(1)>",
             geometry={
                 "type": "Polygon",
@@ -231,7 +231,7 @@ def test_researcher_layers_are_drawn_escaped_and_separate(shipped_case):
 
 
 def test_a_detailed_area_is_drawn_simplified_and_kept_whole(shipped_case):
-    from geo.records import LayerRecord, RecordKind
+    from geo.records import Kind, LayerRecord
     from geo.workspace import combined_records
     from tests.test_simplify import circle
 
@@ -240,7 +240,7 @@ def test_a_detailed_area_is_drawn_simplified_and_kept_whole(shipped_case):
         LayerRecord(
             id="big-1",
             layer="Survey",
-            kind=RecordKind.AREA,
+            kind=Kind.AREA,
             name="Detailed outline",
             geometry=outline,
             properties={},
@@ -335,13 +335,13 @@ def test_drawn_shape(state, shape, radius):
 
 
 def test_record_titles(shipped_case):
-    from geo.records import LayerRecord, RecordKind
+    from geo.records import Kind, LayerRecord
     from geo.workspace import combined_records, record_titles
 
     mine = LayerRecord(
         id="ann-1",
         layer="Annotations",
-        kind=RecordKind.AREA,
+        kind=Kind.AREA,
         name="Yard",
         geometry={"type": "Point", "coordinates": [36.3, 33.6]},
     )

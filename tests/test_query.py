@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from geo.model import Kind
 from geo.query import colocated, counts, date_bounds, filter_records, timeline_rows
+from geo.records import Kind
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from geo.errors import DataError, GeoError
-from geo.records import ANNOTATIONS_LAYER, LayerRecord, RecordKind
+from geo.records import ANNOTATIONS_LAYER, Kind, LayerRecord
 from geo.store import (
     GENESIS_HASH,
     Action,
@@ -43,7 +43,7 @@ def drawn(record_id: str = "", **changes: Any) -> LayerRecord:
     record = LayerRecord(
         id=record_id,
         layer=ANNOTATIONS_LAYER,
-        kind=RecordKind.AREA,
+        kind=Kind.AREA,
         name="Burnt area north of the compound",
         geometry={
             "type": "Polygon",
@@ -61,7 +61,7 @@ def imported(count: int, prefix: str = "pm") -> list[LayerRecord]:
         LayerRecord(
             id=f"{prefix}{i}",
             layer="whatever the importer said",
-            kind=RecordKind.PLACE,
+            kind=Kind.PLACE,
             name=f"Placemark {i}",
             geometry=point(36 + i / 1000, 33.5),
             properties={"name": f"Placemark {i}", "description": None, "row": i},
@@ -109,7 +109,7 @@ def test_records_read_back_equal(store):
         drawn("a-1"),
         drawn(
             "a-2",
-            kind=RecordKind.EVENT,
+            kind=Kind.EVENT,
             name="Ṣaydnāyā — «crematorium» 火葬場",
             geometry={"type": "LineString", "coordinates": [[36.3, 33.6], [36.4, 33.7]]},
             properties={
@@ -129,7 +129,7 @@ def test_records_read_back_equal(store):
     assert store.records(ANNOTATIONS_LAYER) == records
     assert store.records("no such layer") == []
     assert store.get("a-2") == records[1]
-    assert isinstance(store.records()[1].kind, RecordKind)
+    assert isinstance(store.records()[1].kind, Kind)
 
 
 def test_add_makes_an_id_and_never_reuses_one(store):

@@ -13,7 +13,7 @@ from geo.case import read_export
 from geo.export import layer_records
 from geo.formats import read_upload
 from geo.manifest import check_manifest
-from geo.records import LayerRecord, RecordKind
+from geo.records import Kind, LayerRecord
 from geo.store import Store
 from geo.transfer import (
     as_layer_records,
@@ -29,7 +29,7 @@ MINE = [
     LayerRecord(
         id="ann-1",
         layer="Annotations",
-        kind=RecordKind.FEATURE,
+        kind=Kind.FEATURE,
         name="Probable air intake (my reading)",
         geometry={"type": "Point", "coordinates": [36.3287, 33.6651]},
         properties={"analyst": "A. Analyst", "confidence": "probable", "note": HOSTILE[0]},
@@ -39,7 +39,7 @@ MINE = [
     LayerRecord(
         id="imp-1",
         layer="team sites",
-        kind=RecordKind.AREA,
+        kind=Kind.AREA,
         name=HOSTILE[1],
         geometry={
             "type": "Polygon",

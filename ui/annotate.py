@@ -20,7 +20,7 @@ from geo.errors import GeoError
 from geo.escape import escape_markdown as md
 from geo.mapview import DrawnShape
 from geo.measure import measure
-from geo.records import RecordKind, kind_label
+from geo.records import Kind, kind_label
 from geo.store import Store
 from ui.state import page
 
@@ -52,7 +52,7 @@ def _observation_widgets(case: Case, prefix: str, current: pd.Series | None = No
     label = st.text_input(
         "Label", value=current["name"] if current is not None else "", key=f"{prefix}_label"
     )
-    kind_now = RecordKind(current["kind"]) if current is not None else RecordKind.FEATURE
+    kind_now = Kind(current["kind"]) if current is not None else Kind.FEATURE
     kind = st.selectbox(
         "Kind",
         FORM_KINDS,

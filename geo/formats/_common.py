@@ -33,7 +33,7 @@ from geo.geojson import (
     structure_problems,
     validity_problems,
 )
-from geo.records import LayerRecord, RecordKind
+from geo.records import Kind, LayerRecord
 from geo.text import UTF8, byte_order_mark, decode_text
 
 Format = Literal["geojson", "csv", "kml", "kmz", "stac"]
@@ -597,10 +597,8 @@ class Reader:
     def check_kind_and_date(self, kind: str, date: str | None, *, record: str) -> bool:
         """The kind and EDTF date of a record written by this tool; False after a problem."""
         ok = True
-        if kind not in RecordKind._value2member_map_:
-            self.problem(
-                f"{kind!r} is not one of {', '.join(RecordKind)}", record=record, field="kind"
-            )
+        if kind not in Kind._value2member_map_:
+            self.problem(f"{kind!r} is not one of {', '.join(Kind)}", record=record, field="kind")
             ok = False
         if date is not None:
             try:
@@ -772,11 +770,11 @@ class Reader:
         return date, as_stated if as_stated is not None else text
 
     @staticmethod
-    def kind_of(properties: dict[str, Any]) -> RecordKind:
+    def kind_of(properties: dict[str, Any]) -> Kind:
         value = properties.get("kind")
-        if isinstance(value, str) and value in RecordKind._value2member_map_:
-            return RecordKind(value)
-        return RecordKind.OTHER
+        if isinstance(value, str) and value in Kind._value2member_map_:
+            return Kind(value)
+        return Kind.OTHER
 
     # -- records
 
@@ -786,7 +784,7 @@ class Reader:
         number: int,
         record_id: Any,
         name: str,
-        kind: RecordKind,
+        kind: Kind,
         geometry: dict[str, Any],
         properties: dict[str, Any],
         date: str | None,
@@ -832,7 +830,7 @@ class Reader:
         geometry: Any,
         name: str | None = None,
         date: tuple[str | None, str | None] | None = None,
-        kind: RecordKind | None = None,
+        kind: Kind | None = None,
         counted: bool = False,
     ) -> None:
         """Check a foreign record and add it with name, date and kind derived from it."""
@@ -893,7 +891,7 @@ def prepared(records: list[LayerRecord], *, what: str) -> list[tuple[LayerRecord
                 problems.append(
                     Problem(exc.problems[0].message, file=what, record=where, field="date")
                 )
-        if record.kind not in RecordKind._value2member_map_:
+        if record.kind not in Kind._value2member_map_:
             problems.append(
                 Problem(f"{record.kind!r} is not a kind", file=what, record=where, field="kind")
             )

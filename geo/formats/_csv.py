@@ -41,7 +41,7 @@ from geo.formats._common import (
     shapely_to_geojson,
 )
 from geo.geojson import DECIMALS, parse_json_text, representative_lonlat
-from geo.records import LayerRecord, RecordKind
+from geo.records import Kind, LayerRecord
 
 CSV_COLUMNS = (
     "id",
@@ -101,7 +101,7 @@ def to_csv(records: list[LayerRecord]) -> str:
         cells = [
             record.id,
             record.layer,
-            RecordKind(record.kind).value,
+            Kind(record.kind).value,
             record.name,
             record.date or "",
             record.date_as_stated or "",
@@ -222,7 +222,7 @@ def _read_own(rows: Any, reader: Reader) -> Upload:
             number=row.number,
             record_id=values["id"],
             name=values["name"],
-            kind=RecordKind(kind),
+            kind=Kind(kind),
             geometry=checked[0],
             properties=kept,
             date=date,

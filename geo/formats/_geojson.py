@@ -19,7 +19,7 @@ from geo.formats._common import (
     lookup,
 )
 from geo.geojson import COORDINATE_DEPTH, features_of, parse_json_text
-from geo.records import RecordKind
+from geo.records import Kind
 
 _CRS = "a 'crs' member is not allowed (RFC 7946: coordinates are WGS84 longitude, latitude)"
 
@@ -218,6 +218,6 @@ def _read_stac(items: list[dict[str, Any]], reader: Reader) -> Upload:
             geometry=item.get("geometry"),
             name=item_id,
             date=date,
-            kind=RecordKind.IMAGERY,
+            kind=Kind.IMAGERY,
         )
     return reader.upload("stac")

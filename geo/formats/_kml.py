@@ -49,7 +49,7 @@ from geo.formats._common import (
     too_many_keys,
 )
 from geo.geojson import parse_json_text
-from geo.records import LayerRecord, RecordKind
+from geo.records import Kind, LayerRecord
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 OWN_DATA = ("id", "layer", "kind", "date", "date_as_stated", "properties")
@@ -158,7 +158,7 @@ def to_kml(records: list[LayerRecord], *, document_name: str) -> bytes:
         values = {
             "id": record.id,
             "layer": record.layer,
-            "kind": RecordKind(record.kind).value,
+            "kind": Kind(record.kind).value,
             "date": record.date,
             "date_as_stated": record.date_as_stated,
             "properties": json.dumps(record.properties, ensure_ascii=False, allow_nan=False),
@@ -544,7 +544,7 @@ def _own_placemark(
         number=number,
         record_id=values["id"],
         name=name,
-        kind=RecordKind(kind),
+        kind=Kind(kind),
         geometry=checked[0],
         properties=kept,
         date=date,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from geo.records import LayerRecord, RecordKind
+from geo.records import Kind, LayerRecord
 from geo.store.chain import canonical_json
 from geo.store.validate import field_problems, geometry_problems
 
@@ -56,7 +56,7 @@ def to_doc(record: LayerRecord) -> dict[str, Any]:
     return {
         "id": record.id,
         "layer": record.layer,
-        "kind": RecordKind(record.kind).value,
+        "kind": Kind(record.kind).value,
         "name": record.name,
         "geometry": record.geometry,
         "properties": record.properties,
@@ -69,7 +69,7 @@ def from_doc(doc: dict[str, Any]) -> LayerRecord:
     return LayerRecord(
         id=doc["id"],
         layer=doc["layer"],
-        kind=RecordKind(doc["kind"]),
+        kind=Kind(doc["kind"]),
         name=doc["name"],
         geometry=doc["geometry"],
         properties=doc["properties"],

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Final, cast
 
 from geo.errors import DataError, Problem, StoreError, StoreNotFound
-from geo.records import LayerRecord, RecordKind
+from geo.records import Kind, LayerRecord
 from geo.store import changes, connection, schema, tables
 from geo.store.chain import (
     FoundEntry,
@@ -261,7 +261,7 @@ class Store:
         *,
         analyst: str,
         name: str | _Unset = _UNSET,
-        kind: RecordKind | str | _Unset = _UNSET,
+        kind: Kind | str | _Unset = _UNSET,
         geometry: dict[str, Any] | _Unset = _UNSET,
         properties: dict[str, Any] | _Unset = _UNSET,
         date: str | _Unset | None = _UNSET,
@@ -285,7 +285,7 @@ class Store:
         if problems:
             raise DataError(problems)
         if "kind" in given:
-            given["kind"] = RecordKind(cast(str, given["kind"])).value  # checked above
+            given["kind"] = Kind(cast(str, given["kind"])).value  # checked above
         with self._write() as conn:
             after = changes.edit(conn, record_id, given, analyst=who)
         return from_doc(after)

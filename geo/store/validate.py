@@ -15,7 +15,7 @@ from typing import Any, Final, cast
 from geo.dates import parse_date
 from geo.errors import DataError, Problem
 from geo.geojson import geometry_problems as geojson_problems
-from geo.records import CASE_LAYER_NAME, RESERVED_LAYER_NAMES, LayerRecord, RecordKind
+from geo.records import CASE_LAYER_NAME, RESERVED_LAYER_NAMES, Kind, LayerRecord
 from geo.store.chain import canonical_json
 
 MAX_NAME_LENGTH: Final = 200  # ids, layer names, analysts
@@ -100,9 +100,9 @@ def field_problems(field: str, value: object) -> list[str]:
         problem = name_problem(value, what)
         return [problem.message] if problem else []
     if field == "kind":
-        if isinstance(value, str) and value in RecordKind._value2member_map_:
+        if isinstance(value, str) and value in Kind._value2member_map_:
             return []
-        choices = ", ".join(k.value for k in RecordKind)
+        choices = ", ".join(k.value for k in Kind)
         return [f"kind must be one of {choices}, not {value!r}"]
     if field == "name":
         if not isinstance(value, str) or not is_unicode(value):
