@@ -9,15 +9,15 @@ case's sources and claims travel in a top-level ``case`` member, so
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, TypedDict
 
 import pandas as pd
 
 from geo.case import CASE_LAYER, Case, RecordRow, record_rows
-from geo.dates import parse_date
-from geo.errors import DataError, DateError, Problem
-from geo.geojson import dumps, features_of, geometry_problems, normalise_geometry
-from geo.records import Kind, LayerRecord
+from geo.errors import DataError
+from geo.geojson import dumps, features_of, normalise_geometry
+from geo.records import RECORD_FIELDS, LayerRecord
 
 # The filters that chose an export's records, written into the file (`view`) and its
 # manifest (`filters`); all of it optional. Functional syntax: "from" is a keyword.
@@ -103,54 +103,30 @@ def _researcher_feature(row: RecordRow) -> dict[str, Any]:
 
 def layer_records(data: Any, *, file: str) -> list[LayerRecord]:
     """The researcher's records in an export of this tool (its case records are read by
-    `geo.case.read_export`); raises `DataError` listing every malformed one."""
+    `geo.case.read_export`); raises `DataError` listing every malformed one.
+
+    They are checked as the store checks a record it keeps (`LayerRecord.from_dict`):
+    what was exported reads back, and nothing the store would refuse gets in."""
     records, problems = [], []
     for index, feature in enumerate(features_of(data, file=file)):
         props = feature.get("properties")
         if not isinstance(props, dict) or props.get("layer", CASE_LAYER) == CASE_LAYER:
             continue
-        found = _layer_record_problems(props, feature.get("geometry"))
-        if found:
-            record = props["id"] if isinstance(props.get("id"), str) else f"#{index + 1}"
-            problems += [Problem(message[:300], file, record, key) for key, message in found]
-            continue
-        records.append(
-            LayerRecord(
-                id=props["id"],
-                layer=props["layer"],
-                kind=Kind(props["kind"]),
-                name=props["name"],
-                geometry=feature["geometry"],
-                properties=props.get("properties") or {},
-                date=props.get("date"),
-                date_as_stated=props.get("date_as_stated"),
-            )
-        )
+        fields = {name: props.get(name) for name in RECORD_FIELDS} | {
+            "geometry": feature.get("geometry"),
+            "properties": props.get("properties") or {},
+        }
+        try:
+            records.append(LayerRecord.from_dict(fields, file=file))
+        except DataError as exc:
+            label = f"#{index + 1}"
+            problems += [
+                replace(problem, message=problem.message[:300], record=problem.record or label)
+                for problem in exc.problems
+            ]
     if problems:
         raise DataError(problems)
     return records
-
-
-def _layer_record_problems(props: dict[str, Any], geometry: Any) -> list[tuple[str, str]]:
-    """(field, message) for each thing that keeps `props` from being a LayerRecord."""
-    found = [
-        (key, f"must be text (got {props.get(key)!r})")
-        for key in ("id", "layer", "name")
-        if not isinstance(props.get(key), str) or not props[key]
-    ]
-    kinds = [kind.value for kind in Kind]
-    if props.get("kind") not in kinds:
-        found.append(("kind", f"kind {props.get('kind')!r} is not one of {kinds}"))
-    if props.get("date") is not None:
-        try:
-            parse_date(props["date"])
-        except DateError as exc:
-            found.append(("date", exc.problems[0].message))
-    if not isinstance(props.get("date_as_stated"), str | None):
-        found.append(("date_as_stated", "must be text or null"))
-    if not isinstance(props.get("properties"), dict | None):
-        found.append(("properties", "must be an object or null"))
-    return found + [("geometry", message) for message in geometry_problems(geometry)]
 
 
 def feature_collection(

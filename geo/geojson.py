@@ -63,6 +63,13 @@ def vertex_count(geometry: dict[str, Any]) -> int:
     return 0 if depth is None else count_positions(geometry.get("coordinates"), depth)
 
 
+def canonical_json(value: Any) -> str:
+    """The one serialisation that is stored and hashed: sorted keys, no spaces, UTF-8 text."""
+    return json.dumps(
+        value, ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
+    )
+
+
 def _refuse_constant(name: str) -> float:
     raise ValueError(f"{name} is not a JSON number (RFC 8259)")
 

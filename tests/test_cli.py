@@ -114,10 +114,13 @@ def test_validate_an_export_checks_the_researchers_records(tmp_path, capsys):
     assert main(["validate", str(out)]) == 1
     err = capsys.readouterr().err
     first, second, third = (f["properties"]["id"] for f in mine)
-    assert f"record {first}: field kind: kind 'weapon' is not one of" in err
+    # checked as the store checks a record it keeps, with the same words
+    assert f"record {first}: field kind: kind must be one of place, imagery," in err
     assert f"record {first}: field date: 'last week'" in err
-    assert f"record {second}: field layer: must be text (got 7)" in err
-    assert f"record {third}: field geometry: longitude 200" in err
+    assert f"record {second}: field layer: the layer name must be text, not int" in err
+    assert (
+        f"record {third}: field geometry: the geometry is not valid GeoJSON: longitude 200" in err
+    )
     assert "Traceback" not in err
 
 

@@ -41,6 +41,7 @@ The modules, one concern each:
 """
 
 from geo.errors import StoreError, StoreNotFound
+from geo.records import EDITABLE_FIELDS, MAX_NAME_LENGTH
 from geo.store.chain import (
     GENESIS_HASH,
     MIN_HASH_PREFIX,
@@ -57,7 +58,7 @@ from geo.store.rows import DamagedRow
 from geo.store.schema import SCHEMA_VERSION
 from geo.store.store import ImportReceipt, Store
 from geo.store.tables import FileInfo, LayerInfo
-from geo.store.validate import EDITABLE_FIELDS, MAX_FILE_NAME_LENGTH, MAX_NAME_LENGTH
+from geo.store.validate import MAX_FILE_NAME_LENGTH
 
 __all__ = [
     "BUSY_TIMEOUT_S",

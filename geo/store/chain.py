@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
 from geo.errors import DataError, Problem
+from geo.geojson import canonical_json as canonical_json  # the store's, re-exported
 
 GENESIS_HASH: Final = "0" * 64
 MIN_HASH_PREFIX: Final = 12  # 48 bits: no two entries of one store share it by chance
@@ -83,13 +84,6 @@ class ReadableEntry(NamedTuple):
     change: dict[str, Any]
     time: str
     analyst: str
-
-
-def canonical_json(value: Any) -> str:
-    """The one serialisation that is stored and hashed: sorted keys, no spaces, UTF-8 text."""
-    return json.dumps(
-        value, ensure_ascii=False, allow_nan=False, sort_keys=True, separators=(",", ":")
-    )
 
 
 def entry_hash(prev_hash: str, content: dict[str, Any]) -> str:

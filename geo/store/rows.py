@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from geo.records import Kind, LayerRecord
+from geo.records import LayerRecord, field_problems, geometry_problems
 from geo.store.chain import canonical_json
-from geo.store.validate import field_problems, geometry_problems
 
 # The records table's columns that hold a record, in the order of a row.
 COLUMN_ORDER: Final = (
@@ -53,29 +52,12 @@ def shown(text: str) -> str:
 
 def to_doc(record: LayerRecord) -> dict[str, Any]:
     """A validated record as plain JSON values: what history keeps and hashes."""
-    return {
-        "id": record.id,
-        "layer": record.layer,
-        "kind": Kind(record.kind).value,
-        "name": record.name,
-        "geometry": record.geometry,
-        "properties": record.properties,
-        "date": record.date,
-        "date_as_stated": record.date_as_stated,
-    }
+    return record.to_dict()
 
 
 def from_doc(doc: dict[str, Any]) -> LayerRecord:
-    return LayerRecord(
-        id=doc["id"],
-        layer=doc["layer"],
-        kind=Kind(doc["kind"]),
-        name=doc["name"],
-        geometry=doc["geometry"],
-        properties=doc["properties"],
-        date=doc["date"],
-        date_as_stated=doc["date_as_stated"],
-    )
+    """The record of a document the store checked when it was written or read."""
+    return LayerRecord.from_checked(doc)
 
 
 def to_row(doc: dict[str, Any]) -> tuple[Any, ...]:

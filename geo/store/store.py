@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Final, cast
 
 from geo.errors import DataError, Problem, StoreError, StoreNotFound
-from geo.records import Kind, LayerRecord
+from geo.records import EDITABLE_FIELDS, Kind, LayerRecord
 from geo.store import changes, connection, schema, tables
 from geo.store.chain import (
     FoundEntry,
@@ -29,7 +29,6 @@ from geo.store.folder import DB_NAME, FILES_DIR, can_write, no_store_message
 from geo.store.rows import DamagedRow, current_records, from_doc, to_doc, to_row
 from geo.store.tables import FileInfo, LayerInfo
 from geo.store.validate import (
-    EDITABLE_FIELDS,
     change_problems,
     checked_analyst,
     checked_id,

@@ -1,62 +1,27 @@
-"""Validation at the boundary: what a record, a name or an import must be to be kept.
+"""What the store checks before it keeps anything: a record's own checks
+(`geo.records`), and the store's: who signs, which layer, which file.
 
-A record is never kept, or read back, unless every field passes here: the map,
-the exports and the history rely on it. Problems are collected, then raised once
-as DataError by the caller.
+A record is never kept, or read back, unless every field passes: the map, the
+exports and the history rely on it. Problems are collected, then raised once as
+DataError by the caller.
 """
 
 from __future__ import annotations
 
-import json
-import unicodedata
 from collections.abc import Sequence
-from typing import Any, Final, cast
+from typing import Final, cast
 
-from geo.dates import parse_date
 from geo.errors import DataError, Problem
-from geo.geojson import geometry_problems as geojson_problems
-from geo.records import CASE_LAYER_NAME, RESERVED_LAYER_NAMES, Kind, LayerRecord
-from geo.store.chain import canonical_json
+from geo.records import (
+    CASE_LAYER_NAME,
+    RESERVED_LAYER_NAMES,
+    LayerRecord,
+    field_problems,
+    name_problem,
+    record_problems,
+)
 
-MAX_NAME_LENGTH: Final = 200  # ids, layer names, analysts
 MAX_FILE_NAME_LENGTH: Final = 1000
-
-# Fields an edit may change; id and layer are fixed for a record's life so the
-# history of a record and of a layer can be followed by name.
-EDITABLE_FIELDS: Final = ("name", "kind", "geometry", "properties", "date", "date_as_stated")
-# A record's fields, in the order their problems are told.
-RECORD_FIELDS: Final = ("id", "layer", *EDITABLE_FIELDS)
-
-
-def is_unicode(text: str) -> bool:
-    # Lone surrogates pass as str but cannot be written to SQLite or hashed as UTF-8.
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def name_problem(
-    value: object,
-    what: str,
-    *,
-    field: str | None = None,
-    record: str | None = None,
-    limit: int = MAX_NAME_LENGTH,
-) -> Problem | None:
-    def problem(message: str) -> Problem:
-        return Problem(f"{what} {message}", record=record, field=field)
-
-    if not isinstance(value, str):
-        return problem(f"must be text, not {type(value).__name__}")
-    if not value.strip():
-        return problem("is empty")
-    if len(value) > limit:
-        return problem(f"is {len(value)} characters long; at most {limit} are allowed")
-    if not is_unicode(value) or any(unicodedata.category(c) == "Cc" for c in value):
-        return problem("contains control characters or invalid Unicode")
-    return None
 
 
 def checked_analyst(analyst: object) -> str:
@@ -71,84 +36,6 @@ def checked_id(record_id: object) -> str:
     if problem is not None:
         raise DataError(problem)
     return cast(str, record_id)
-
-
-def json_problem(value: object) -> str | None:
-    """Why `value` cannot be kept as JSON that reads back equal, or None."""
-    if not isinstance(value, dict):
-        return f"must be a JSON object (dict), not {type(value).__name__}"
-    try:
-        text = canonical_json(value)
-    except ValueError as exc:  # NaN, infinity, circular reference
-        return f"cannot be stored as JSON: {exc} (NaN and infinity are not JSON)"
-    except (TypeError, RecursionError) as exc:
-        return f"cannot be stored as JSON: {exc}"
-    if not is_unicode(text):
-        return "contains invalid Unicode (a lone surrogate)"
-    if json.loads(text) != value:
-        return (
-            "would not read back as given: JSON keys are text and sequences are lists "
-            "(a tuple or a number used as a key would change)"
-        )
-    return None
-
-
-def field_problems(field: str, value: object) -> list[str]:
-    """What is wrong with `value` as the record field `field`, in words."""
-    if field in ("id", "layer"):
-        what = "the record id" if field == "id" else "the layer name"
-        problem = name_problem(value, what)
-        return [problem.message] if problem else []
-    if field == "kind":
-        if isinstance(value, str) and value in Kind._value2member_map_:
-            return []
-        choices = ", ".join(k.value for k in Kind)
-        return [f"kind must be one of {choices}, not {value!r}"]
-    if field == "name":
-        if not isinstance(value, str) or not is_unicode(value):
-            return [f"the name must be text, not {type(value).__name__}"]
-        return []
-    if field in ("geometry", "properties"):
-        unkept = json_problem(value)
-        if unkept:
-            return [f"{field} {unkept}"]
-        return geometry_problems(cast(dict[str, Any], value)) if field == "geometry" else []
-    if field == "date":
-        if value is None:
-            return []
-        if not isinstance(value, str):
-            return [f"the date must be text or None, not {type(value).__name__}"]
-        try:
-            parsed = parse_date(value)
-        except DataError as exc:
-            return [problem.message for problem in exc.problems]
-        if parsed.text != value:
-            return [f"the date {value!r} has spaces around it; give {parsed.text!r}"]
-        return []
-    if field == "date_as_stated":
-        if value is None or (isinstance(value, str) and is_unicode(value)):
-            return []
-        return [f"date_as_stated must be text or None, not {type(value).__name__}"]
-    raise AssertionError(field)
-
-
-def geometry_problems(geometry: dict[str, Any]) -> list[str]:
-    # What every importer and the drawing tool check: the map and the exports rely on
-    # it, so a record is never kept, or read back, without it.
-    if geometry.get("coordinates") == []:
-        return ["the geometry has no coordinates"]
-    return [f"the geometry is not valid GeoJSON: {m}" for m in geojson_problems(geometry)]
-
-
-def record_problems(record: object, file: str | None = None) -> list[Problem]:
-    if not isinstance(record, LayerRecord):
-        return [Problem(f"expected a LayerRecord, not {type(record).__name__}", file=file)]
-    label = record.id if isinstance(record.id, str) and record.id.strip() else None
-    return [
-        Problem(message, file=file, record=label, field=field)
-        for field in RECORD_FIELDS
-        for message in field_problems(field, getattr(record, field))
-    ]
 
 
 def new_record_problems(record: LayerRecord) -> list[Problem]:
