@@ -680,7 +680,7 @@ CORPUS: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
     "kml-bad-coordinates.kml": (("'36.3;33.6'", "longitude,latitude"), "#1", "coordinates"),
     "kml-track.kml": (("Track is not supported",), "#1", "geometry"),
     "duplicate-columns.csv": (("'name' appears twice",), None, "name"),
-    "tampered-export.csv": (("'weapon' is not one of place",), "#1", "kind"),
+    "tampered-export.csv": (("kind must be one of place, imagery",), "#1", "kind"),
     "tampered-export.kml": (("not valid JSON",), "#1", "properties"),
     "antimeridian-around-pole.geojson": (
         ("crosses the antimeridian", "goes around a pole", "ogr2ogr -wrapdateline"),

@@ -33,7 +33,7 @@ from geo.geojson import (
     structure_problems,
     validity_problems,
 )
-from geo.records import Kind, LayerRecord
+from geo.records import Kind, LayerRecord, field_problems
 from geo.text import UTF8, byte_order_mark, decode_text
 
 Format = Literal["geojson", "csv", "kml", "kmz", "stac"]
@@ -596,15 +596,11 @@ class Reader:
 
     def check_kind_and_date(self, kind: str, date: str | None, *, record: str) -> bool:
         """The kind and EDTF date of a record written by this tool; False after a problem."""
+        # As the record checks itself (geo.records), with the same words.
         ok = True
-        if kind not in Kind._value2member_map_:
-            self.problem(f"{kind!r} is not one of {', '.join(Kind)}", record=record, field="kind")
-            ok = False
-        if date is not None:
-            try:
-                parse_date(date)  # checked, and kept as written
-            except DateError as exc:
-                self.problem(exc.problems[0].message, record=record, field="date")
+        for name, value in (("kind", kind), ("date", date)):
+            for message in field_problems(name, value):
+                self.problem(message, record=record, field=name)
                 ok = False
         return ok
 
@@ -884,17 +880,11 @@ def prepared(records: list[LayerRecord], *, what: str) -> list[tuple[LayerRecord
             problems.append(Problem(message, file=what, record=where, field=path))
         for path, message in value_problems(record.properties, "properties"):
             problems.append(Problem(message, file=what, record=where, field=path))
-        if record.date is not None:
-            try:
-                parse_date(record.date)
-            except DateError as exc:
-                problems.append(
-                    Problem(exc.problems[0].message, file=what, record=where, field="date")
-                )
-        if record.kind not in Kind._value2member_map_:
-            problems.append(
-                Problem(f"{record.kind!r} is not a kind", file=what, record=where, field="kind")
-            )
+        for name in ("kind", "date"):
+            problems += [
+                Problem(message, file=what, record=where, field=name)
+                for message in field_problems(name, getattr(record, name))
+            ]
         found = geometry_problems(record.geometry)
         if found:
             problems.append(Problem(found[0], file=what, record=where, field="geometry"))
