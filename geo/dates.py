@@ -112,3 +112,61 @@ def try_parse_date(text: object) -> StatedDate | None:
     if text is None or (isinstance(text, str) and not text.strip()):
         return None
     return parse_date(text)
+
+
+# --- dates as other tools write them (ISO 8601 date-times, GDAL's), as EDTF days
+
+
+_DATETIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+    r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?"
+)
+# GDAL and QGIS write date-times as 2017/05/15 08:30:00+00.
+_GDAL_DATETIME = re.compile(
+    r"(\d{4})/(\d{2})/(\d{2})(?: (\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[+-]\d{2}(?::?\d{2})?)?)?"
+)
+
+
+def day_of_datetime(text: str) -> str | None:
+    """The calendar day of an ISO 8601 / RFC 3339 date-time, as stated (no time-zone shift)."""
+    match = _DATETIME.fullmatch(text.strip())
+    if not match:
+        return None
+    day, hour, minute, second = match.groups()
+    if int(hour) > 23 or int(minute) > 59 or (second is not None and int(second) > 60):
+        return None
+    try:
+        return parse_date(day).text
+    except DateError:
+        return None
+
+
+def _gdal_day(text: str) -> str | None:
+    match = _GDAL_DATETIME.fullmatch(text.strip())
+    if not match:
+        return None
+    year, month, day, *clock = match.groups()
+    return day_of_datetime(f"{year}-{month}-{day}T{clock[0] or '00'}:{clock[1] or '00'}")
+
+
+def _single_day(text: str) -> str | None:
+    try:
+        return parse_date(text).text
+    except DateError:
+        return day_of_datetime(text) or _gdal_day(text)
+
+
+def edtf_of(text: str) -> str | None:
+    """An EDTF date for a stated value: EDTF as it is; a date-time (or interval) as its day."""
+    text = text.strip()
+    whole = _single_day(text)  # EDTF, intervals included, or one date-time
+    if whole is not None or "/" not in text:
+        return whole
+    first, _, last = text.partition("/")
+    start, end = _single_day(first), _single_day(last)
+    if start is None or end is None:
+        return None
+    try:
+        return parse_date(f"{start}/{end}").text
+    except DateError:
+        return None

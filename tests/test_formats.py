@@ -39,7 +39,7 @@ from geo.formats import (
     to_csv,
     to_kml,
 )
-from geo.formats._common import text_problem
+from geo.formats.limits import text_problem
 from geo.geojson import crosses_antimeridian, geometry_problems, normalise_geometry
 from geo.records import Kind, LayerRecord
 
@@ -1147,8 +1147,8 @@ def test_a_geometry_over_the_vertex_limit_is_refused_before_it_is_walked(
 ) -> None:
     """Counting is all that happens: no position is checked and no shape built (a polygon
     of 1,000,000 vertices spent 8 of its 8.5 s there)."""
-    import geo.formats._common as common
     import geo.formats._kml as kml
+    import geo.formats.reader as common
 
     def walked(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the positions were walked before the limit was checked")

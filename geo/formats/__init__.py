@@ -35,19 +35,13 @@ import time
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from geo.formats._common import (
-    ORIGINAL_GEOMETRY_KEY,
-    Format,
-    Limits,
-    Reader,
-    Upload,
-    binary_kind,
-    decode_upload,
-)
 from geo.formats._csv import CSV_COLUMNS, read_csv, to_csv
 from geo.formats._geojson import read_json
 from geo.formats._kml import kml_from_kmz, read_kml, to_kml
+from geo.formats.limits import Limits
+from geo.formats.reader import ORIGINAL_GEOMETRY_KEY, Format, Reader, Upload
 from geo.formats.registry import NOT_READ, by_extension
+from geo.formats.sniff import binary_kind, decode_upload
 
 __all__ = [
     "CSV_COLUMNS",

@@ -30,16 +30,10 @@ import numpy as np
 import shapely
 
 from geo.errors import DataError
-from geo.formats._common import (
-    GEOMETRY_COLLECTION,
-    Reader,
-    Upload,
-    check_json_depth,
-    lookup,
-    number,
-    prepared,
-    shapely_to_geojson,
-)
+from geo.formats.limits import check_json_depth
+from geo.formats.reader import GEOMETRY_COLLECTION, Reader, Upload, lookup, number
+from geo.formats.repair import shapely_to_geojson
+from geo.formats.writing import prepared
 from geo.geojson import DECIMALS, parse_json_text, representative_lonlat
 from geo.records import Kind, LayerRecord
 

@@ -11,13 +11,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from geo.formats._common import (
-    Reader,
-    Upload,
-    check_json_shape,
-    day_of_datetime,
-    lookup,
-)
+from geo.dates import day_of_datetime
+from geo.formats.limits import check_json_shape
+from geo.formats.reader import Reader, Upload, lookup
 from geo.geojson import COORDINATE_DEPTH, features_of, parse_json_text
 from geo.records import Kind
 

@@ -30,24 +30,20 @@ import numpy as np
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
 
+from geo.dates import edtf_of
 from geo.errors import DataError, Problem
-from geo.formats._common import (
+from geo.formats.limits import (
     MB,
-    UNREAD_DATE,
     Limits,
-    Reader,
-    Upload,
     check_json_depth,
-    decode_upload,
-    edtf_of,
     key_path,
     key_too_long,
-    lookup,
-    number,
-    prepared,
     text_problem,
     too_many_keys,
 )
+from geo.formats.reader import UNREAD_DATE, Reader, Upload, lookup, number
+from geo.formats.sniff import decode_upload
+from geo.formats.writing import prepared
 from geo.geojson import parse_json_text
 from geo.records import Kind, LayerRecord
 

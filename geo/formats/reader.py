@@ -1,4 +1,4 @@
-"""What every reader shares: limits, the state of one upload, text decoding, dates.
+"""What every reader shares: the state of one upload.
 
 One `Reader` per upload collects every problem and warning, counts features and
 coordinates against the limits, checks and (on request) repairs geometries, and
@@ -9,20 +9,19 @@ every format.
 from __future__ import annotations
 
 import copy
-import math
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NoReturn
 
-import numpy as np
 import shapely
-from shapely.geometry import mapping, shape
+from shapely.geometry import shape
 
-from geo.dates import parse_date
-from geo.errors import REPAIRABLE, DataError, DateError, Problem
-from geo.escape import shorten
+from geo.dates import edtf_of
+from geo.errors import REPAIRABLE, DataError, Problem
+from geo.formats.limits import Limits, key_path, key_too_long, too_many_keys, value_problems
+from geo.formats.repair import make_valid_one, repairable_reason
 from geo.geojson import (
     COORDINATE_DEPTH,
     count_positions,
@@ -34,7 +33,6 @@ from geo.geojson import (
     validity_problems,
 )
 from geo.records import Kind, LayerRecord, field_problems
-from geo.text import UTF8, byte_order_mark, decode_text
 
 Format = Literal["geojson", "csv", "kml", "kmz", "stac"]
 
@@ -59,41 +57,12 @@ MAX_PROBLEMS = 1000
 # Examples listed per warning; the rest are counted.
 MAX_EXAMPLES = 5
 
-MB = 1024 * 1024
-
 
 # Where a simplified copy of a too-detailed geometry can be made.
 SIMPLIFY = (
     "simplify it first (QGIS: Vector > Geometry Tools > Simplify; GDAL: "
     "ogr2ogr -simplify 0.00001 simplified.geojson original.geojson keeps about 1 m)"
 )
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What an upload may hold; each is refused before it can exhaust memory or time."""
-
-    # Bytes of a file, and of the KML inside a KMZ once unpacked: a KMZ may not hold
-    # more than a KML upload may be (a 196 MB comment took 17 s and 600 MB to parse;
-    # 50 MB take 1.3 s and 155 MB).
-    max_bytes: int = 50 * MB
-    max_features: int = 100_000
-    max_depth: int = 64  # nesting of JSON arrays/objects, of XML elements
-    max_coordinates: int = 2_000_000  # in the whole file
-    # In one geometry. 100,000 is far more than the outline of a site or a road needs
-    # (it is a country's border at about 10 m) and imports in 0.6 s; 1,000,000 took
-    # 8.5 s and 580 MB to import and made the map unusable.
-    max_vertices_per_geometry: int = 100_000
-    max_string: int = 100_000  # characters per property value
-    # Keys of one feature's properties, and of any object inside them: a table of
-    # 1,000 columns is already more than a person reads.
-    max_properties: int = 1_000
-    max_key_length: int = 1_000  # characters per property name
-    max_kmz_ratio: int = 100  # uncompressed / compressed size of the KML inside a KMZ
-    # Reading one upload, a backstop behind the limits above for what they miss: the
-    # slowest file within them found (50 MB: 18,000 polygons, 1.8 million vertices)
-    # reads in 13 to 15 s on the 2-core machine the project runs on (16.5 s before).
-    max_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -105,199 +74,6 @@ class Upload:
     warnings: list[str] = field(default_factory=list)
 
 
-# Characters XML 1.0 cannot carry and that are not text: C0 controls other
-# than tab, newline and carriage return; unpaired surrogates; U+FFFE, U+FFFF.
-_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def text_problem(text: str) -> str | None:
-    """Why a string cannot be stored and written as text, or None."""
-    match = _NOT_TEXT.search(text)
-    if match is None:
-        return None
-    return f"holds the character U+{ord(match.group()):04X} (position {match.start()}), not text"
-
-
-# Characters of a key shown in a problem's field: a key may be a million long.
-KEY_SHOWN = 60
-
-
-def key_path(path: str, key: Any) -> str:
-    shown = shorten(str(key), KEY_SHOWN)
-    return f"{path}.{shown}" if path else shown
-
-
-def too_many_keys(limit: int, count: int | None = None) -> str:
-    """The message for an object with too many keys; `count` None when counting stopped."""
-    many = f"{count:,}" if count is not None else f"more than {limit:,}"
-    return (
-        f"{many} properties, over the limit of {limit:,} per feature (or per object inside "
-        "one): keep the columns you need"
-    )
-
-
-def key_too_long(length: int, limit: int) -> str:
-    return (
-        f"a property name of {length:,} characters is over the {limit:,}-character limit: rename it"
-    )
-
-
-def value_problems(
-    value: Any, path: str, limits: Limits | None = None
-) -> Iterator[tuple[str, str]]:
-    """(field, message) for every string too long or not text, every non-finite number,
-    and (with `limits`) every object with too many keys and every key too long."""
-    if isinstance(value, str):
-        if limits is not None and len(value) > limits.max_string:
-            yield (
-                path,
-                f"{len(value):,} characters is over the {limits.max_string:,}-character limit",
-            )
-        elif (problem := text_problem(value)) is not None:
-            yield path, problem
-    elif isinstance(value, float) and not math.isfinite(value):
-        yield path, f"{value} is not a finite number"
-    elif isinstance(value, dict):
-        if limits is not None and len(value) > limits.max_properties:
-            yield path, too_many_keys(limits.max_properties, len(value))
-            return  # a million keys are not checked one by one
-        for key, item in value.items():
-            sub = key_path(path, key)
-            if limits is not None and len(str(key)) > limits.max_key_length:
-                yield sub, key_too_long(len(str(key)), limits.max_key_length)
-                continue
-            if isinstance(key, str) and (problem := text_problem(key)) is not None:
-                yield sub, f"the key {problem}"
-            yield from value_problems(item, sub, limits)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from value_problems(item, f"{path}[{index}]", limits)
-
-
-# ---------------------------------------------------------------- text
-
-
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"%PDF-", "a PDF document"),
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
-    (b"\x1f\x8b", "gzip-compressed data"),
-    (b"BZh", "bzip2-compressed data"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"Rar!", "a RAR archive"),
-    (b"SQLite format 3\x00", "an SQLite database (a GeoPackage?)"),
-    (b"\x00\x00\x27\x0a", "an ESRI shapefile"),
-    (b"PK\x03\x04", "a zip archive"),
-    (b"PK\x05\x06", "a zip archive"),
-)
-
-
-def binary_kind(data: bytes) -> str | None:
-    """What a file is, when its first bytes say it is not text."""
-    for magic, what in _MAGIC:
-        if data.startswith(magic):
-            return what
-    return None
-
-
-def decode_upload(data: bytes, *, file: str, expected: str) -> str:
-    """An upload's text (UTF-8, a BOM allowed: `geo.text.decode_text`), or a `DataError` that
-    says what the file is instead: another encoding, binary data, or nothing."""
-    bom = byte_order_mark(data)
-    # A file marked as UTF-16 or UTF-32 holds NULs: decode_text names its encoding instead.
-    if bom is None or bom.encoding in UTF8:
-        _refuse_binary(data, file=file, expected=expected)
-    text = decode_text(data, file=file, encodings=UTF8)
-    if not text.strip():
-        raise DataError(Problem("the file is empty", file=file))
-    return text
-
-
-def _refuse_binary(data: bytes, *, file: str, expected: str) -> None:
-    what = binary_kind(data)
-    if what is not None:
-        raise DataError(Problem(f"this is {what}, not {expected}", file=file))
-    head = data[: 64 * 1024]
-    nul = head.find(b"\x00")
-    if nul >= 0:
-        # ASCII text in UTF-16 without a BOM has a NUL beside every character.
-        even, odd = head[0::2].count(0), head[1::2].count(0)
-        if max(even, odd) > len(head) // 4:
-            message = "this looks like UTF-16 text (every other byte is 0): save it as UTF-8"
-        else:
-            message = f"binary data (a NUL byte at position {nul}), not {expected}"
-        raise DataError(Problem(message, file=file))
-
-
-_ESCAPED = re.compile(r"\\.", re.DOTALL)
-_STRING = re.compile(r'"[^"]*"')
-_NUMBER_START_AS_ZERO = bytes.maketrans(b"123456789-", b"0000000000")
-_NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
-_BRACKET_STEP = np.zeros(256, dtype=np.int8)
-_BRACKET_STEP[list(b"[{")] = 1
-_BRACKET_STEP[list(b"]}")] = -1
-
-
-def _json_shape(text: str) -> tuple[int, int]:
-    """(deepest nesting, arrays that start with a number), without parsing.
-
-    Strings are cut out with two C-speed regexes; in the bytes left, a "["
-    before a digit or "-" is an array of numbers, and the brackets alone give
-    the depth. `json.loads` recurses and only fails near 1,000 levels, after
-    building the whole tree; this refuses a deep or huge file before that.
-    Only the brackets reach numpy: on 25 MB of coordinates, comparing every
-    byte in int64 took 1 s and 430 MB.
-    """
-    bare = _STRING.sub("", _ESCAPED.sub("", text)).encode("utf-8").translate(None, b" \t\r\n")
-    arrays = bare.translate(_NUMBER_START_AS_ZERO).count(b"[0")
-    brackets = bare.translate(None, _NOT_BRACKETS)
-    if not brackets:
-        return 0, arrays
-    steps = _BRACKET_STEP[np.frombuffer(brackets, dtype=np.uint8)]
-    depth = int(np.cumsum(steps, dtype=np.int64).max())
-    return max(depth, 0), arrays
-
-
-def _too_deep(depth: int, limits: Limits, file: str, field: str | None = None) -> DataError:
-    return DataError(
-        Problem(
-            f"JSON nested {depth:,} levels deep, over the limit of {limits.max_depth}",
-            file=file,
-            field=field,
-        )
-    )
-
-
-def check_json_depth(text: str, *, file: str, limits: Limits, field: str | None = None) -> None:
-    depth, _ = _json_shape(text)
-    if depth > limits.max_depth:
-        raise _too_deep(depth, limits, file, field)
-
-
-def check_json_shape(text: str, *, file: str, limits: Limits) -> None:
-    """Refuse deep nesting, and more arrays of numbers than the coordinate limit, before
-    parsing: a 50 MB file of positions takes about six times that in memory once parsed."""
-    depth, arrays = _json_shape(text)
-    if depth > limits.max_depth:
-        raise _too_deep(depth, limits, file)
-    # Every position is an array that starts with a number: an upper bound, exact for
-    # files whose properties hold no arrays of numbers.
-    if arrays > limits.max_coordinates:
-        raise DataError(
-            Problem(
-                f"more than {limits.max_coordinates:,} coordinates ({arrays:,} arrays of "
-                "numbers), the limit: simplify or split the file",
-                file=file,
-            )
-        )
-
-
-# ---------------------------------------------------------------- numbers and dates
-
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -305,61 +81,6 @@ def number(text: str) -> float | None:
     """A decimal number as written in a file; None for anything else (no 'nan', no '1_0')."""
     text = text.strip()
     return float(text) if _NUMBER.fullmatch(text) else None
-
-
-_DATETIME = re.compile(
-    r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
-    r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?"
-)
-# GDAL and QGIS write date-times as 2017/05/15 08:30:00+00.
-_GDAL_DATETIME = re.compile(
-    r"(\d{4})/(\d{2})/(\d{2})(?: (\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:[+-]\d{2}(?::?\d{2})?)?)?"
-)
-
-
-def day_of_datetime(text: str) -> str | None:
-    """The calendar day of an ISO 8601 / RFC 3339 date-time, as stated (no time-zone shift)."""
-    match = _DATETIME.fullmatch(text.strip())
-    if not match:
-        return None
-    day, hour, minute, second = match.groups()
-    if int(hour) > 23 or int(minute) > 59 or (second is not None and int(second) > 60):
-        return None
-    try:
-        return parse_date(day).text
-    except DateError:
-        return None
-
-
-def _gdal_day(text: str) -> str | None:
-    match = _GDAL_DATETIME.fullmatch(text.strip())
-    if not match:
-        return None
-    year, month, day, *clock = match.groups()
-    return day_of_datetime(f"{year}-{month}-{day}T{clock[0] or '00'}:{clock[1] or '00'}")
-
-
-def _single_day(text: str) -> str | None:
-    try:
-        return parse_date(text).text
-    except DateError:
-        return day_of_datetime(text) or _gdal_day(text)
-
-
-def edtf_of(text: str) -> str | None:
-    """An EDTF date for a stated value: EDTF as it is; a date-time (or interval) as its day."""
-    text = text.strip()
-    whole = _single_day(text)  # EDTF, intervals included, or one date-time
-    if whole is not None or "/" not in text:
-        return whole
-    first, _, last = text.partition("/")
-    start, end = _single_day(first), _single_day(last)
-    if start is None or end is None:
-        return None
-    try:
-        return parse_date(f"{start}/{end}").text
-    except DateError:
-        return None
 
 
 def stated_text(value: Any) -> str | None:
@@ -385,68 +106,6 @@ def lookup(properties: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any]
             continue
         return real, value
     return None
-
-
-# ---------------------------------------------------------------- geometry helpers
-
-
-def _repairable(geometry: dict[str, Any], problems: list[str]) -> str | None:
-    """The validity reason when shapely's validity is the only thing wrong, else None.
-
-    `geometry_problems` checks structure first and validity last, with the
-    message "invalid <type>: <reason>"; only that problem can be repaired.
-    """
-    if len(problems) != 1 or not problems[0].startswith(f"invalid {geometry.get('type')}: "):
-        return None
-    try:
-        geom = shape(geometry)
-    except (KeyError, ValueError, TypeError, shapely.errors.ShapelyError):
-        return None
-    if geom.is_valid:
-        return None
-    reason = str(shapely.is_valid_reason(geom))
-    return reason if problems[0] == f"invalid {geometry.get('type')}: {reason}" else None
-
-
-def _make_valid(geometry: dict[str, Any]) -> dict[str, Any] | None:
-    """A valid geometry of one type covering the same points, or None if there is none."""
-    geom = shape(geometry)
-    # "structure" keeps a polygon a polygon (no stray lines from collapsed parts).
-    method = "structure" if geometry["type"] in ("Polygon", "MultiPolygon") else "linework"
-    kwargs = {"keep_collapsed": False} if method == "structure" else {}
-    fixed = shapely.make_valid(geom, method=method, **kwargs)
-    parts = [part for part in shapely.get_parts(fixed) if not part.is_empty]
-    if not parts:
-        return None
-    kinds = {part.geom_type for part in parts}
-    if len(kinds) != 1:
-        return None
-    kind = kinds.pop()
-    if len(parts) == 1:
-        result = parts[0]
-    elif kind == "Point":
-        result = shapely.multipoints(parts)
-    elif kind == "LineString":
-        result = shapely.multilinestrings(parts)
-    else:
-        result = shapely.multipolygons(parts)
-    return shapely_to_geojson(result) if result.is_valid else None
-
-
-def _as_plain(value: Any) -> Any:
-    """Tuples as lists, as a GeoJSON parser would give them."""
-    if isinstance(value, (list, tuple)):
-        return [_as_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _as_plain(item) for key, item in value.items()}
-    return value
-
-
-def shapely_to_geojson(geom: Any) -> dict[str, Any]:
-    return {key: _as_plain(value) for key, value in mapping(geom).items()}
-
-
-# ---------------------------------------------------------------- the reader
 
 
 class Reader:
@@ -669,7 +328,7 @@ class Reader:
             kind = candidate["type"]
         original = copy.deepcopy(geometry) if changed else None
         problems = validity_problems(candidate)
-        reason = _repairable(candidate, problems) if problems else None
+        reason = repairable_reason(candidate, problems) if problems else None
         if problems and reason is None:
             self.problem(problems[0], record=record, field=field)
             return None
@@ -692,7 +351,7 @@ class Reader:
                 code=REPAIRABLE,
             )
             return None
-        fixed = _make_valid(candidate)
+        fixed = make_valid_one(candidate)
         if fixed is None:
             self.problem(
                 f"{message}; make_valid could not repair it into a single geometry type",
@@ -857,39 +516,3 @@ class Reader:
         if not self.records:
             self.refuse("no features: the file holds nothing to import")
         return Upload(records=self.records, format=fmt, warnings=self.warnings())
-
-
-# ---------------------------------------------------------------- writing
-
-
-def prepared(records: list[LayerRecord], *, what: str) -> list[tuple[LayerRecord, dict[str, Any]]]:
-    """Each record with its normalised geometry, or a `DataError` naming every record that
-    cannot be written so that it reads back the same (text that is not text, NaN, ...)."""
-    problems: list[Problem] = []
-    result = []
-    for index, record in enumerate(records, start=1):
-        where = f"#{index} ({record.id})"[:200]
-        fields = {
-            "id": record.id,
-            "layer": record.layer,
-            "name": record.name,
-            "date": record.date,
-            "date_as_stated": record.date_as_stated,
-        }
-        for path, message in value_problems(fields, ""):
-            problems.append(Problem(message, file=what, record=where, field=path))
-        for path, message in value_problems(record.properties, "properties"):
-            problems.append(Problem(message, file=what, record=where, field=path))
-        for name in ("kind", "date"):
-            problems += [
-                Problem(message, file=what, record=where, field=name)
-                for message in field_problems(name, getattr(record, name))
-            ]
-        found = geometry_problems(record.geometry)
-        if found:
-            problems.append(Problem(found[0], file=what, record=where, field="geometry"))
-            continue
-        result.append((record, normalise_geometry(record.geometry)))
-    if problems:
-        raise DataError(problems)
-    return result
