@@ -31,7 +31,7 @@ from geo.query import colocated, counts, date_bounds
 from geo.records import ANNOTATIONS_LAYER, CASE_KINDS, Kind, kind_label, records_in_words
 from geo.store import DamagedRow, Store, default_data_dir
 from geo.timeline import PICK, SPAN, read_selection, timeline_chart
-from geo.viewstate import MapSession, ViewState, from_query
+from geo.viewstate import MapSession, ViewState, from_query, quoted
 from geo.workspace import (
     ViewFilter,
     combined_records,
@@ -39,6 +39,7 @@ from geo.workspace import (
     researcher_layers,
 )
 from ui.annotate import annotation_form, edit_controls
+from ui.offline import keep_streamlit_offline
 from ui.places import places_section
 from ui.state import Page, page
 from ui.transfer import export_section, history_section, import_section
@@ -48,6 +49,9 @@ CASES_DIR = Path(os.environ.get("GEO_CASES_DIR", DEFAULT_CASES_DIR))
 PLACE_ZOOM = 13
 SITE_ZOOM = 15
 MAP_HEIGHT = 560
+
+# Also when started with `streamlit run app.py` rather than scripts/dev.py.
+keep_streamlit_offline()
 
 st.set_page_config(page_title="Satellite-evidence explorer", page_icon="🛰", layout="wide")
 
@@ -298,7 +302,14 @@ def record_panel(case: Case, store: Store, records: pd.DataFrame, shown: pd.Data
     # become that title, and the page address with it. Clear it before the selector.
     if (gone := page.selected) is not None and gone not in titles:
         page.selected = None
-        st.warning(f"No record {md(gone)} in this case: nothing is selected.")
+        page.missing_selection = gone
+    # Said until something is selected: the map's next report reruns this panel.
+    if page.selected is None and page.missing_selection is not None:
+        st.warning(
+            f"No record {md(quoted(page.missing_selection))} in this case: nothing is selected."
+        )
+    elif page.selected is not None:
+        page.missing_selection = None
     options = [None, *shown["id"]]
     if page.selected not in options:  # chosen, then filtered out of view
         options.append(page.selected)

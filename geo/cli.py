@@ -317,7 +317,7 @@ def _import(args: argparse.Namespace) -> int:
         file_bytes=data,
     )
     print(
-        f"imported {receipt.count} records from {path.name} ({upload.format}) as layer "
+        f"imported {records_in_words(receipt.count)} from {path.name} ({upload.format}) as layer "
         f"{receipt.layer!r}; file kept as received, SHA-256 {receipt.sha256}"
     )
     return 0
@@ -400,6 +400,12 @@ def _verify(expect: str | None) -> int:
                 f"entr{'ies' if found.later != 1 else 'y'} came after it (the store went on "
                 "since it was noted, which is fine)"
             )
+    for name in store.unnamed_files():
+        print(
+            f"note: files/{name} is kept but no import names it: left by an import that "
+            "did not finish, or by history entries removed since (check with --expect)",
+            file=sys.stderr,
+        )
     if problems:
         for problem in problems:
             print(f"error: {problem}", file=sys.stderr)

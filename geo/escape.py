@@ -20,7 +20,22 @@ def escape_text(value: object) -> str:
     """Text safe to place in HTML, an attribute, or a template literal; None gives ''."""
     if value is None:
         return ""
-    return html.escape(str(value), quote=True).translate(_EXTRA)
+    return html.escape(isolated(str(value)), quote=True).translate(_EXTRA)
+
+
+# Characters that change the direction of the text around them: embeddings and
+# overrides (U+202A-U+202E) and isolates (U+2066-U+2069).
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
+
+
+def isolated(text: str) -> str:
+    """`text`, kept from turning the text around it: a name ending in a right-to-left
+    override showed the app's own "was not imported" backwards. Within an isolate an
+    override ends where the isolate does (Unicode's bidirectional algorithm, X6a)."""
+    if not _BIDI_CONTROLS.search(text):
+        return text
+    return f"{FIRST_STRONG_ISOLATE}{text}{POP_DIRECTIONAL_ISOLATE}"
 
 
 # CommonMark lets any ASCII punctuation be backslash-escaped; Streamlit's markdown
@@ -30,9 +45,12 @@ _MARKDOWN_SPECIAL = set("\\`*_{}[]()#+-.!|~<>$:&")
 
 # GitHub-style autolinking finds bare URLs and e-mail addresses in the rendered
 # text, after escapes and character references are decoded, so no escape stops
-# it (measured in Chromium). An invisible WORD JOINER inside each pattern does:
-# between "http:"/"https:" and "//", between "www" and ".", before "@".
-_AUTOLINK = re.compile(r"(?i)(?:(?<=http:)|(?<=https:))(?=//)|(?<=www)(?=\.)|(?=@)")
+# it (measured in Chromium); nor does one stop Streamlit's :material/name: icons.
+# An invisible WORD JOINER inside each pattern does: between "http:"/"https:" and
+# "//", between "www" and ".", before "@", and after the ":" of ":material/".
+_AUTOLINK = re.compile(
+    r"(?i)(?:(?<=http:)|(?<=https:))(?=//)|(?<=www)(?=\.)|(?=@)|(?<=:)(?=material/)"
+)
 WORD_JOINER = "\u2060"
 
 
@@ -42,7 +60,7 @@ def escape_markdown(value: object) -> str:
     invisible word joiners keep URLs and addresses from becoming links."""
     if value is None:
         return ""
-    return _escaped(_AUTOLINK.sub(WORD_JOINER, str(value)))
+    return _escaped(isolated(_AUTOLINK.sub(WORD_JOINER, str(value))))
 
 
 def _escaped(text: str) -> str:

@@ -28,6 +28,19 @@ CASE_LAYER_NAME = "case"
 RESERVED_LAYER_NAMES: frozenset[str] = frozenset({CASE_LAYER_NAME, ANNOTATIONS_LAYER.casefold()})
 
 
+def looks_like(name: str) -> str:
+    """What a name looks like on the page: compatibility forms folded (ｃａｓｅ is case),
+    invisible characters dropped (a zero-width space), case ignored. Letters of other
+    scripts that look alike (a Cyrillic а) are not folded."""
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf").strip().casefold()
+
+
+def is_reserved_layer(name: str) -> bool:
+    """Whether a layer name is, or looks like, one the case and the drawings use."""
+    return looks_like(name) in RESERVED_LAYER_NAMES
+
+
 class Kind(StrEnum):
     """What a record is: the case's four kinds (`CASE_KINDS`, in the order the map and
     tables show them), and two more a researcher's records may be."""

@@ -57,7 +57,7 @@ def _one(query: Mapping[str, str | list[str]], key: str) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _quoted(text: str | None) -> str:
+def quoted(text: str | None) -> str:
     """A link's value as quoted in a note: a hand-edited link can hold anything, at length."""
     return "None" if text is None else repr(shorten(text, 41))
 
@@ -73,7 +73,7 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
         try:
             return date.fromisoformat(text)
         except ValueError:
-            ignored.append(f"{key}={_quoted(text)} is not a date (YYYY-MM-DD)")
+            ignored.append(f"{key}={quoted(text)} is not a date (YYYY-MM-DD)")
             return None
 
     # A range that ends before it starts is kept: it is what the researcher saw
@@ -89,7 +89,7 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
             if name in {k.value for k in CASE_KINDS}:
                 chosen.append(Kind(name))
             elif name and name != "none":
-                ignored.append(f"layers: unknown layer {_quoted(name)}")
+                ignored.append(f"layers: unknown layer {quoted(name)}")
         layers = tuple(k for k in CASE_KINDS if k in chosen)
 
     center = None
@@ -101,7 +101,7 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
                 raise ValueError
             center = (lat, lon)
         except ValueError:
-            ignored.append(f"lat={_quoted(lat_text)}, lon={_quoted(lon_text)} is not a position")
+            ignored.append(f"lat={quoted(lat_text)}, lon={quoted(lon_text)} is not a position")
 
     zoom = None
     zoom_text = _one(query, "z")
@@ -110,7 +110,7 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
         if re.fullmatch(r"[0-9]{1,2}", zoom_text) and int(zoom_text) <= 22:
             zoom = int(zoom_text)
         else:
-            ignored.append(f"z={_quoted(zoom_text)} is not a zoom level (0 to 22)")
+            ignored.append(f"z={quoted(zoom_text)} is not a zoom level (0 to 22)")
 
     hidden = query.get("hide") or ()
     hidden_layers = tuple(sorted({hidden} if isinstance(hidden, str) else set(hidden)))
@@ -123,8 +123,19 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
         selected=_one(query, "sel"),
         center=center,
         zoom=zoom,
-        ignored=tuple(ignored),
+        ignored=_at_most(MAX_NOTES, list(dict.fromkeys(ignored))),
     )
+
+
+# Notes about a link shown at most: a hand-made link can repeat a bad value thousands
+# of times, and each note is a box on the page.
+MAX_NOTES = 10
+
+
+def _at_most(limit: int, notes: list[str]) -> tuple[str, ...]:
+    if len(notes) <= limit:
+        return tuple(notes)
+    return (*notes[: limit - 1], f"and {len(notes) - limit + 1:,} more unusable values")
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ def ensure_environment() -> None:
 
 
 def run_app(args: list[str]) -> int:
-    command = [str(PYTHON), "-m", "streamlit", "run", str(ROOT / "app.py"), *args]
+    # Through scripts/serve.py: Streamlit never looks up this machine's public address.
+    command = [str(PYTHON), str(ROOT / "scripts" / "serve.py"), "run", str(ROOT / "app.py"), *args]
     return subprocess.call(command, cwd=ROOT)
 
 

@@ -60,8 +60,7 @@ def start_app(
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "streamlit",
+            str(ROOT / "scripts" / "serve.py"),
             "run",
             str(ROOT / "app.py"),
             "--server.headless=true",

@@ -88,9 +88,21 @@ def test_the_link_restores_the_view(monkeypatch):
 def test_a_link_to_a_record_that_is_not_there(monkeypatch):
     at = run_app(monkeypatch, query={"sel": "no-such-record"})
     assert not at.exception
-    assert any("No record no\\-such\\-record" in w.value for w in at.warning)
+    assert any("No record 'no\\-such\\-record'" in w.value for w in at.warning)
     assert at.selectbox(key="selected").value is None
     assert "sel" not in at.query_params
+    at.run()  # the map's report reruns the page: the note stays until a choice
+    assert any("No record 'no\\-such\\-record'" in w.value for w in at.warning)
+    at.selectbox(key="selected").select("geneva").run()
+    assert not any("No record" in w.value for w in at.warning)
+
+
+def test_a_very_long_link_value_is_quoted_short(monkeypatch):
+    at = run_app(monkeypatch, query={"sel": "x" * 30_000, "layers": ",".join(["bad"] * 50)})
+    assert not at.exception
+    assert all(len(w.value) < 300 for w in at.warning)
+    notes = [w.value for w in at.warning if "Ignored in the link" in w.value]
+    assert len(notes) == 1  # one note for fifty of the same unknown layer
 
 
 def test_a_bad_link_is_reported_not_fatal(monkeypatch):

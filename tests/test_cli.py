@@ -523,3 +523,14 @@ def test_an_export_without_a_manifest_removes_the_one_that_no_longer_matches(tmp
     assert (
         "note: no manifest: case.geojson.manifest.json is not beside it" in capsys.readouterr().err
     )
+
+
+def test_verify_notes_a_kept_file_no_import_names(tmp_path, monkeypatch, capsys):
+    from geo.store import Store
+
+    monkeypatch.setenv("GEO_DATA_DIR", str(tmp_path / "store"))
+    store = Store.open(tmp_path / "store")
+    (store.files_dir / ("ab" * 32)).write_bytes(b"left behind")
+    assert main(["verify"]) == 0  # not a fault on its own
+    err = capsys.readouterr().err
+    assert f"note: files/{'ab' * 32} is kept but no import names it" in err

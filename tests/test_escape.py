@@ -4,7 +4,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from geo.escape import WORD_JOINER, escape_markdown, escape_text, markdown_link
+from geo.escape import (
+    FIRST_STRONG_ISOLATE,
+    POP_DIRECTIONAL_ISOLATE,
+    WORD_JOINER,
+    escape_markdown,
+    escape_text,
+    isolated,
+    markdown_link,
+)
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -80,7 +88,10 @@ def test_bare_urls_and_addresses_do_not_become_links(text):
 def test_no_text_escapes_into_a_link(text):
     shown = _rendered(escape_markdown(text))
     assert not _GFM_URL.search(shown) and not _GFM_EMAIL.search(shown)
-    assert shown.replace(WORD_JOINER, "") == " ".join(text.split())
+    visible = shown.replace(WORD_JOINER, "").removeprefix(FIRST_STRONG_ISOLATE)
+    if visible != " ".join(text.split()):
+        visible = visible.removesuffix(POP_DIRECTIONAL_ISOLATE)
+    assert visible == " ".join(text.split())
 
 
 @pytest.mark.parametrize(
@@ -116,3 +127,19 @@ def test_shorten(text, limit, expected):
 
     assert shorten(text, limit) == expected
     assert len(shorten(text, limit)) <= limit
+
+
+def test_an_icon_name_stays_its_characters():
+    # Streamlit draws :material/verified: as a "verified" badge, escaped colons or not
+    shown = _rendered(escape_markdown(":material/verified: OHCHR verified"))
+    assert ":material/" not in shown
+    assert shown.replace(WORD_JOINER, "") == ":material/verified: OHCHR verified"
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202b", "\u2066", "\u2067", "\u2068"])
+def test_a_direction_control_cannot_turn_the_text_around_it(control):
+    name = f"evil{control}.geojson"
+    for escaped in (escape_markdown(name), escape_text(name)):
+        assert escaped.startswith(FIRST_STRONG_ISOLATE)
+        assert escaped.endswith(POP_DIRECTIONAL_ISOLATE)
+    assert isolated("plain ordinary name") == "plain ordinary name"

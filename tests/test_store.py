@@ -259,7 +259,19 @@ def test_import_keeps_the_file_as_received(store):
     assert store.verify() == []
 
 
-@pytest.mark.parametrize("name", ["case", "Case", " case ", "Annotations", "ANNOTATIONS"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "case",
+        "Case",
+        " case ",
+        "Annotations",
+        "ANNOTATIONS",
+        "annotations\u200b",  # an invisible character after it
+        "\uff43\uff41\uff53\uff45",  # full-width letters
+        "Anno\u00adtations",  # a soft hyphen
+    ],
+)
 def test_the_cases_own_layer_names_are_reserved(store, name):
     from geo.case import CASE_LAYER
     from geo.records import ANNOTATIONS_LAYER, RESERVED_LAYER_NAMES
@@ -1032,3 +1044,23 @@ def test_a_value_of_another_type_written_outside_the_store_is_reported_not_raise
     for entry in store.history():  # the log stays viewable, as text
         assert isinstance(entry.hash, str) and isinstance(entry.analyst, str)
     store.records(), store.damaged(), store.layers(), store.files(), store.latest()
+
+
+def test_a_truncated_import_leaves_its_kept_file_and_verify_says_so(store):
+    store.add(drawn("early"), analyst="A")
+    store.import_layer("late", imported(1, "late"), analyst="A", file_name="f", file_bytes=b"f")
+    sha256 = store.files()[0].sha256
+    tamper(
+        store,
+        "DELETE FROM history WHERE seq > 1",
+        "DELETE FROM records WHERE layer = 'late'",
+        "DELETE FROM layers WHERE name = 'late'",
+        "DELETE FROM files",
+        "UPDATE sqlite_sequence SET seq = 1 WHERE name = 'history'",
+        "CREATE TRIGGER history_no_update BEFORE UPDATE ON history"
+        " BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+        "CREATE TRIGGER history_no_delete BEFORE DELETE ON history"
+        " BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+    )
+    assert store.verify() == []  # a failed import leaves its file too: not a fault alone
+    assert store.unnamed_files() == [sha256]

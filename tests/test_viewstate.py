@@ -161,3 +161,13 @@ def test_any_link_gives_a_usable_view(query):
     assert view.zoom is None or 0 <= view.zoom <= 22
     assert set(view.layers) <= set(CASE_KINDS)
     assert from_query(view.to_query()).to_query() == view.to_query()  # canonical
+
+
+def test_notes_about_a_link_are_few_and_not_repeated():
+    from geo.viewstate import MAX_NOTES
+
+    same = from_query({"layers": ",".join(["bad"] * 5_000)})
+    assert same.ignored == ("layers: unknown layer 'bad'",)
+    many = from_query({"layers": ",".join(f"bad{n}" for n in range(20))})
+    assert len(many.ignored) == MAX_NOTES
+    assert many.ignored[-1] == "and 11 more unusable values"

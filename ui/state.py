@@ -70,6 +70,8 @@ class Page:
     # the last drawing on every rerun.
     handled_drawings: Slot[set[str]] = Slot("handled_drawings", set)
     pending_shape: Slot[DrawnShape | None] = Slot("pending_shape", _none)
+    # A selected record that is not there (a link's, or deleted): said until the next choice.
+    missing_selection: Slot[str | None] = Slot("missing_selection", _none)
     # A selection asked for after the selector was drawn, made on the next run.
     select_next: Slot[str | None] = Slot("select_next", _none)
     import_message: Slot[str | None] = Slot("import_message", _none)

@@ -94,7 +94,7 @@ def import_section(store: Store) -> bool:
         return False
     page.imports_done += 1
     page.import_message = (
-        f"Layer {receipt.layer}: {receipt.count:,} records stored; the file is kept as "
+        f"Layer {receipt.layer}: {records_in_words(receipt.count)} stored; the file is kept as "
         f"received (SHA-256 {receipt.sha256[:16]}…)."
     )
     return True

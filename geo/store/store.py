@@ -36,7 +36,7 @@ from geo.store.validate import (
     imported_records_problems,
     new_record_problems,
 )
-from geo.store.verify import verify_snapshot
+from geo.store.verify import unnamed_files, verify_snapshot
 
 
 @dataclass(frozen=True)
@@ -375,3 +375,13 @@ class Store:
         return verify_snapshot(
             snapshot, lambda sha256, size: kept_copy_problem(self.files_dir, sha256, size)
         )
+
+    def unnamed_files(self) -> list[str]:
+        """Kept files that no import names. Not a fault on its own: an import that
+        failed or was stopped keeps its file (it is written before the import commits);
+        but history entries removed with care leave theirs too, so `verify` reports
+        them as notes."""
+        with self._read() as conn:
+            files = tables.read_snapshot(conn).files
+        kept = [path.name for path in self.files_dir.iterdir()] if self.files_dir.is_dir() else []
+        return unnamed_files(files, kept)

@@ -14,9 +14,10 @@ from typing import Final, cast
 from geo.errors import DataError, Problem
 from geo.records import (
     CASE_LAYER_NAME,
-    RESERVED_LAYER_NAMES,
     LayerRecord,
     field_problems,
+    is_reserved_layer,
+    looks_like,
     name_problem,
     record_problems,
 )
@@ -41,7 +42,7 @@ def checked_id(record_id: object) -> str:
 def new_record_problems(record: LayerRecord) -> list[Problem]:
     """What keeps `record` from being added by hand: its fields, and its layer."""
     problems = record_problems(record)
-    if not problems and record.layer.strip().casefold() == CASE_LAYER_NAME:
+    if not problems and looks_like(record.layer) == CASE_LAYER_NAME:
         problems = [
             Problem(
                 f"the layer name {record.layer.strip()!r} is reserved for the case's own "
@@ -76,7 +77,7 @@ def import_problems(
         )
         if problem is not None
     ]
-    if isinstance(layer, str) and layer.strip().casefold() in RESERVED_LAYER_NAMES:
+    if isinstance(layer, str) and is_reserved_layer(layer):
         # a layer named "case" lost its records from exports and broke the map; one
         # named "Annotations" took over the drawing layer
         problems.append(

@@ -83,6 +83,13 @@ def verify_snapshot(snapshot: Snapshot, kept_copy_problem: KeptCopyCheck) -> lis
     return problems
 
 
+def unnamed_files(files: Sequence[FileRow], kept: Sequence[str]) -> list[str]:
+    """The names of kept files (in `kept`, the files folder's names) that no files row
+    names."""
+    named = {row.sha256 for row in files}
+    return [name for name in sorted(kept) if is_sha256(name) and name not in named]
+
+
 def check_records(
     entries: Sequence[ReadableEntry], rows: Sequence[Sequence[object]], layer_names: set[str]
 ) -> list[str]:
