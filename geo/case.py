@@ -36,6 +36,7 @@ from geo.model import (
     properties_model,
 )
 from geo.records import CASE_KINDS, CASE_LAYER_NAME, Kind
+from geo.text import decode_text
 
 CASE_FILE = "case.yaml"
 DEFAULT_CASES_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -479,11 +480,9 @@ def with_date_spans(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _load_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(decode_text(path.read_bytes(), file=str(path)))
     except OSError as exc:
         raise DataError(Problem(f"cannot read: {exc.strerror}", file=str(path))) from exc
-    except UnicodeDecodeError as exc:
-        raise DataError(Problem("not UTF-8 text", file=str(path))) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -107,13 +107,6 @@ def parse_date(text: object) -> StatedDate:
     return StatedDate(start, end, precision, cleaned)
 
 
-def try_parse_date(text: object) -> StatedDate | None:
-    """`parse_date` for optional fields: None or empty gives None."""
-    if text is None or (isinstance(text, str) and not text.strip()):
-        return None
-    return parse_date(text)
-
-
 # --- dates as other tools write them (ISO 8601 date-times, GDAL's), as EDTF days
 
 

@@ -21,6 +21,7 @@ import shapely
 from shapely.geometry import mapping, shape
 
 from geo.errors import DataError, Problem
+from geo.text import decode_text
 
 DECIMALS = 7
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -77,15 +78,7 @@ def _refuse_constant(name: str) -> float:
 def parse_json_text(text: str | bytes, *, file: str) -> Any:
     """Parse JSON, refusing NaN/Infinity and turning every failure into a `DataError`."""
     if isinstance(text, bytes):
-        try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise DataError(
-                Problem(
-                    f"not UTF-8 text (byte {exc.start}): GeoJSON must be UTF-8",
-                    file=file,
-                )
-            ) from exc
+        text = decode_text(text, file=file)  # UTF-8, as RFC 8259 and 7946 ask
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:

@@ -133,7 +133,8 @@ def test_meta_problems_name_the_yaml_field(tmp_path):
         ('{"type": "FeatureCollection", "features": 3}', "'features' must be a list"),
         ('{"type": "FeatureCollection", "crs": {}, "features": []}', "'crs' member is not allowed"),
         ("[" * 100000 + "]" * 100000, "nested too deeply"),
-        (b"\xff\xfe\x00bad", "not UTF-8"),
+        (b"\xff\xfe\x00bad", "the file is UTF-16, which is not read"),
+        (b'{"name": "Sa\xefdnaya"}', "not UTF-8: byte 0xEF at offset 12"),
     ],
 )
 def test_broken_files_are_reported_with_their_name(tmp_path, content, message):
