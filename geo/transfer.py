@@ -81,33 +81,23 @@ def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
     """Every record as a LayerRecord; a case record carries its exported GeoJSON properties."""
     converted = []
     for row in record_rows(records):
+        geometry, properties = row.geometry, row.properties
         if row.layer == CASE_LAYER:
+            # the case's claim, claimant and sources, as the GeoJSON export writes them
             feature = feature_of(case, row)
-            converted.append(
-                LayerRecord(
-                    id=row.id,
-                    layer=CASE_LAYER,
-                    kind=Kind(row.kind),
-                    name=row.name,
-                    geometry=feature["geometry"],
-                    properties=feature["properties"],
-                    date=row.date,
-                    date_as_stated=row.date_as_stated,
-                )
+            geometry, properties = feature["geometry"], feature["properties"]
+        converted.append(
+            LayerRecord(
+                id=row.id,
+                layer=row.layer,
+                kind=Kind(row.kind),
+                name=row.name,
+                geometry=geometry,
+                properties=properties,
+                date=row.date,
+                date_as_stated=row.date_as_stated,
             )
-        else:
-            converted.append(
-                LayerRecord(
-                    id=row.id,
-                    layer=row.layer,
-                    kind=Kind(row.kind),
-                    name=row.name,
-                    geometry=row.geometry,
-                    properties=row.properties,
-                    date=row.date,
-                    date_as_stated=row.date_as_stated,
-                )
-            )
+        )
     return converted
 
 
