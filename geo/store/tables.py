@@ -61,9 +61,18 @@ def last_entry(conn: sqlite3.Connection) -> tuple[int, str] | None:
 
 
 def _highest_seq_written(conn: sqlite3.Connection) -> int:
-    high = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'history'").fetchone()
-    # Not a number only if changed outside the store: then it tells nothing.
-    return high[0] if high and isinstance(high[0], int) else 0
+    # Not a number only if changed outside the store (verify says so): it tells nothing.
+    high = _recorded_high(conn)
+    return 0 if high is None else high
+
+
+def _recorded_high(conn: sqlite3.Connection) -> int | None:
+    """The highest seq SQLite recorded as written, 0 if none; None if what it holds is
+    not a whole number."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'history'").fetchone()
+    if row is None:
+        return 0
+    return row[0] if isinstance(row[0], int) and not isinstance(row[0], bool) else None
 
 
 def append_entry(
@@ -280,7 +289,7 @@ def mark_deleted(conn: sqlite3.Connection, record_id: str, time: str) -> None:
 def read_snapshot(conn: sqlite3.Connection) -> Snapshot:
     """Every row the integrity check needs; call it inside one read transaction."""
     history = history_rows(conn)
-    high = _highest_seq_written(conn)
+    high = _recorded_high(conn)
     records = conn.execute(
         f"SELECT {RECORD_COLUMNS}, deleted_at FROM records ORDER BY pk"
     ).fetchall()

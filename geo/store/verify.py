@@ -55,7 +55,7 @@ class Snapshot:
     integrity: Sequence[str]  # what the database's own check says: ["ok"] if fine
     triggers: Collection[str]  # the names of the triggers there are
     history: Sequence[HistoryRow]  # in seq order
-    high: int  # the highest seq ever written, 0 if none
+    high: int | None  # the highest seq ever written, 0 if none; None if unreadable
     records: Sequence[Sequence[object]]  # every records row: COLUMN_ORDER, deleted_at
     layers: Sequence[LayerRow]  # in the order created
     files: Sequence[FileRow]  # in the order received
@@ -75,7 +75,12 @@ def verify_snapshot(snapshot: Snapshot, kept_copy_problem: KeptCopyCheck) -> lis
         for name in GUARDS
         if name not in snapshot.triggers
     ]
-    entries, chain_problems = check_chain(snapshot.history, snapshot.high)
+    if snapshot.high is None:
+        problems.append(
+            "history: the count of entries written (sqlite_sequence) is not a number: "
+            "changed outside the store"
+        )
+    entries, chain_problems = check_chain(snapshot.history, snapshot.high or 0)
     problems += chain_problems
     problems += check_records(entries, snapshot.records, {row.name for row in snapshot.layers})
     problems += check_layers(entries, snapshot.layers, snapshot.files)
