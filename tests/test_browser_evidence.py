@@ -57,6 +57,23 @@ def _save_annotation(session: Session, label: str) -> None:
     session.record_panel_with(label)
 
 
+def _edit_label(session: Session, old: str, new: str) -> None:
+    """Rename the selected annotation; it stays selected through the next reruns."""
+    page = session.page
+    page.get_by_text("Edit this annotation").click()
+    field = page.get_by_role("textbox", name="Label")
+    field.wait_for(timeout=30_000)
+    field.fill(new)
+    page.get_by_role("button", name="Save changes").click()
+    session.record_panel_with(new)
+    # a rerun from elsewhere (a layer switched off and on) keeps the record selected
+    for _ in range(2):
+        page.get_by_test_id("stSidebarUserContent").get_by_text("Events", exact=True).click()
+        session.wait_idle()
+    session.record_panel_with(new)
+    assert page.get_by_text("in this case: nothing is selected").count() == 0
+
+
 def _upload(session: Session, path: Path) -> None:
     page = session.page
     session.tab("Import")
@@ -121,6 +138,7 @@ def test_draw_import_restart_export(browser, tmp_path: Path, data_dir: Path):
         _analyst(session)
         _draw_polygon(session)
         _save_annotation(session, "Probable air intake (my reading)")
+        _edit_label(session, "Probable air intake (my reading)", "Probable air intake")
         _upload(session, geojson)
         _upload(session, csv)
         _upload(session, kml)

@@ -142,6 +142,9 @@ def edit_controls(case: Case, store: Store, row: pd.Series) -> bool:
             except GeoError as exc:
                 st.error(md(exc))
                 return False
+            # The selector keeps its choice by the record's title, which the edit may
+            # have changed: choose the record again, by its id, on the next run.
+            page.select_later(row["id"])
             return True
     with st.expander("Delete this annotation"):
         st.caption("It leaves the map and the exports; the history keeps it.")
