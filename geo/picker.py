@@ -53,9 +53,27 @@ class RecordPicker(MacroElement):
   let busy = 0;  // drawing or measuring: clicks place vertices, they pick nothing
   map.on("draw:drawstart measurestart", () => { busy += 1; });
   map.on("draw:drawstop measurefinish", () => { busy = Math.max(0, busy - 1); });
-  // the hover text of the record under the pointer would cover the list
-  map.on("popupopen", () => { map.getPane("tooltipPane").style.display = "none"; });
-  map.on("popupclose", () => { map.getPane("tooltipPane").style.display = ""; });
+  // The list is what the researcher reads while it is open: the hover text of the
+  // record under the pointer would cover it, and the legend (above the map's panes,
+  // in the corner) hid its right side and its close button. Both give way to it.
+  let legendWasOpen = false;
+  const legend = () => map.getContainer().querySelector(".geo-legend details");
+  map.on("popupopen", () => {
+    map.getPane("tooltipPane").style.display = "none";
+    const details = legend();
+    legendWasOpen = !!(details && details.open);
+    if (details) details.open = false;
+  });
+  map.on("popupclose", () => {
+    map.getPane("tooltipPane").style.display = "";
+    const details = legend();
+    if (details && legendWasOpen) details.open = true;
+  });
+  // A filter or a layer switch replaces the records drawn: a list of the old ones
+  // would offer records no longer shown. It closes with them.
+  map.on("layerremove", (event) => {
+    if (isRecord(event.layer) && map._popup && map._popup.isOpen()) map.closePopup();
+  });
 
   function isRecord(layer) {
     const props = layer.feature && layer.feature.properties;

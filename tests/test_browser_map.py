@@ -79,11 +79,25 @@ def test_a_click_picks_the_record_under_the_pointer(session: Session, app_url: s
     session.open(f"{app_url}/?lat={SPOT[0]}&lon={SPOT[1]}&z=10")
     # a dot inside an area: the dot; the area elsewhere; both are in the list
     assert _click(session, SPOT[0], SPOT[1] + 0.2) == "in-yard"
-    listed = session.map_frame().locator(".record-picker button").all_inner_texts()
+    frame = session.map_frame()
+    listed = frame.locator(".record-picker button").all_inner_texts()
     assert [text.split(" · ")[0] for text in listed] == ["Gate in the yard", "The yard"]
+    # the legend folds while the list is open (it covered its close button), and opens after
+    assert frame.evaluate("() => document.querySelector('.geo-legend details').open") is False
+    frame.locator(".leaflet-popup-close-button").click()
+    assert frame.evaluate("() => document.querySelector('.geo-legend details').open") is True
     assert _click(session, SPOT[0] + 0.05, SPOT[1] + 0.15) == "yard"
     # a record in parts (a MultiPoint) is picked by any of its parts
     assert _click(session, SPOT[0] + 0.1, SPOT[1] - 0.2) == "two-gates"
+    # a layer switched off takes the list of its records with it
+    assert _click(session, SPOT[0], SPOT[1] + 0.2) == "in-yard"
+    assert session.map_frame().locator(".record-picker").count() == 1
+    sidebar = session.page.get_by_test_id("stSidebarUserContent")
+    sidebar.get_by_text("Test marks", exact=True).click()
+    session.settled()
+    assert session.map_frame().locator(".record-picker").count() == 0
+    sidebar.get_by_text("Test marks", exact=True).click()
+    session.settled()
 
 
 def _measure(session: Session, points: list[tuple[float, float]], end: str) -> None:
