@@ -69,14 +69,13 @@ def cached_store(data_dir: str) -> Store:
 
 
 @st.cache_data(show_spinner="Reading your layers…", max_entries=4)
-def cached_records(case_key: str, _case: Case, _store: Store) -> pd.DataFrame:
-    return combined_records(_case, _store.records())
-
-
-@st.cache_data(max_entries=4)
-def cached_damaged(case_key: str, _store: Store) -> list[DamagedRow]:
-    # What `cached_records` left out: rows changed outside the app or damaged on disk.
-    return _store.damaged()
+def cached_records(
+    case_key: str, _case: Case, _store: Store
+) -> tuple[pd.DataFrame, list[DamagedRow]]:
+    # One read gives the records, and the rows left out (changed outside the app, or
+    # damaged on disk).
+    records, damaged = _store.read_current()
+    return combined_records(_case, records), damaged
 
 
 @st.cache_data(max_entries=4)
@@ -484,7 +483,7 @@ def main() -> None:
 
     # The case's files and the store's last change: any edit gives new cached results.
     case_key = f"{case_name}@{version}@{store.revision()}"  # case files, then the store
-    records = cached_records(case_key, case, store)
+    records, damaged = cached_records(case_key, case, store)
     initialise_view(case, case_name)
     for problem in page.url_problems:
         st.warning(f"Ignored in the link: {md(problem)}")
@@ -493,7 +492,6 @@ def main() -> None:
     st.title(md(case.meta.title), anchor=False)
     shown = view_filter.shown(records)
     st.caption(counts_line(case, records, shown))
-    damaged = cached_damaged(case_key, store)
     if damaged:
         st.warning(
             f"{records_in_words(len(damaged))} of yours could not be read and "

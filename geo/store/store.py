@@ -224,13 +224,14 @@ class Store:
         A row that cannot be read back as a record is left out, never raised: one
         damaged row must not hide the others or the integrity check. `damaged` lists
         those rows."""
-        return self._current(layer)[0]
+        return self.read_current(layer)[0]
 
     def damaged(self, layer: str | None = None) -> list[DamagedRow]:
         """The current (not deleted) rows that `records` leaves out, and why."""
-        return self._current(layer)[1]
+        return self.read_current(layer)[1]
 
-    def _current(self, layer: str | None) -> tuple[list[LayerRecord], list[DamagedRow]]:
+    def read_current(self, layer: str | None = None) -> tuple[list[LayerRecord], list[DamagedRow]]:
+        """`records` and `damaged` from one read of the table."""
         with self._session() as conn:
             rows = tables.current_rows(conn, layer)
         return current_records(rows)
