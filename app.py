@@ -321,6 +321,7 @@ def record_panel(case: Case, store: Store, records: pd.DataFrame, shown: pd.Data
         key=Page.selected.key,
         placeholder="Click the map or choose a record",
     )
+    page.selection_shown()
     selected = page.selected
     text = record_markdown(case, selected, records) if selected else None
     if text is None:
@@ -366,7 +367,7 @@ def map_and_details(
 ) -> None:
     # A selection asked for outside this fragment (a place just added), before the
     # selector exists: a widget's value cannot change once it is drawn.
-    page.take_selection_request()
+    page.apply_selection_request()
     # the case's files, not the store: the map's script holds the case's places
     case_version = case_key.rsplit("@", 1)[0]
     places = case.records[case.records["kind"] == Kind.PLACE.value]

@@ -102,13 +102,19 @@ class Page:
         drawn, cannot be changed in this one."""
         self.select_next = record_id
 
-    def take_selection_request(self) -> bool:
-        """Apply a selection asked for by `select_later`; True if there was one."""
+    def apply_selection_request(self) -> bool:
+        """Apply a selection asked for by `select_later`, before the selector is drawn;
+        True if there was one. It is asked again on every run until `selection_shown`:
+        a run stopped by a click before the selector was drawn left the browser
+        holding the old choice, which it sends back with the next run."""
         if not Page.select_next.present():
             return False
         self.selected = self.select_next
-        del self.select_next
         return True
+
+    def selection_shown(self) -> None:
+        """The selector was drawn with the requested selection: the request is done."""
+        del self.select_next
 
     def take_import_message(self) -> str | None:
         message = self.import_message
