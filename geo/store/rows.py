@@ -50,16 +50,6 @@ def shown(text: str) -> str:
     return text if text.isprintable() else repr(text)
 
 
-def to_doc(record: LayerRecord) -> dict[str, Any]:
-    """A validated record as plain JSON values: what history keeps and hashes."""
-    return record.to_dict()
-
-
-def from_doc(doc: dict[str, Any]) -> LayerRecord:
-    """The record of a document the store checked when it was written or read."""
-    return LayerRecord.from_checked(doc)
-
-
 def to_row(doc: dict[str, Any]) -> tuple[Any, ...]:
     return (
         doc["id"],
@@ -142,5 +132,5 @@ def current_records(
         if reasons:
             damaged_rows.append(damaged(doc, reasons))
         else:
-            records.append(from_doc(doc))
+            records.append(LayerRecord.from_checked(doc))
     return records, damaged_rows

@@ -26,7 +26,7 @@ from geo.store.chain import (
 )
 from geo.store.files import is_sha256, keep_file, kept_copy_problem
 from geo.store.folder import DB_NAME, FILES_DIR, can_write, no_store_message
-from geo.store.rows import DamagedRow, current_records, from_doc, to_doc, to_row
+from geo.store.rows import DamagedRow, current_records, to_row
 from geo.store.tables import FileInfo, LayerInfo
 from geo.store.validate import (
     change_problems,
@@ -240,7 +240,7 @@ class Store:
         """The current state of one record; StoreError if unknown or deleted."""
         record_id = checked_id(record_id)
         with self._session() as conn:
-            return from_doc(tables.current_doc(conn, record_id))
+            return LayerRecord.from_checked(tables.current_doc(conn, record_id))
 
     def add(self, record: LayerRecord, *, analyst: str) -> LayerRecord:
         """Keep a new record (an id is made if it has none); returns it as stored."""
@@ -250,10 +250,10 @@ class Store:
         problems = new_record_problems(record)
         if problems:
             raise DataError(problems)
-        doc = to_doc(record)
+        doc = record.to_dict()
         with self._write() as conn:
             changes.create(conn, doc, analyst=who)
-        return from_doc(doc)
+        return LayerRecord.from_checked(doc)
 
     def edit(
         self,
@@ -288,7 +288,7 @@ class Store:
             given["kind"] = Kind(cast(str, given["kind"])).value  # checked above
         with self._write() as conn:
             after = changes.edit(conn, record_id, given, analyst=who)
-        return from_doc(after)
+        return LayerRecord.from_checked(after)
 
     def delete(self, record_id: str, *, analyst: str) -> None:
         """Remove a record from the map; the history keeps it as it was."""
@@ -328,7 +328,7 @@ class Store:
         problems = imported_records_problems(prepared, source)
         if problems:
             raise DataError(problems)
-        docs = [to_doc(record) for record in prepared]
+        docs = [record.to_dict() for record in prepared]
         rows = [to_row(doc) for doc in docs]
         data = bytes(file_bytes)
         sha256 = hashlib.sha256(data).hexdigest()
