@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.case import CASE_LAYER, DEFAULT_CASES_DIR, Case, case_folders, fingerprint, load_case
+from geo.case import DEFAULT_CASES_DIR, Case, case_folders, fingerprint, load_case
 from geo.details import record_markdown
 from geo.distances import place_distances, stated_distances
 from geo.errors import GeoError
@@ -28,7 +28,14 @@ from geo.mapview import (
     reported_view,
 )
 from geo.query import colocated, counts, date_bounds
-from geo.records import ANNOTATIONS_LAYER, CASE_KINDS, Kind, kind_label, records_in_words
+from geo.records import (
+    ANNOTATIONS_LAYER,
+    CASE_KINDS,
+    CASE_LAYER,
+    Kind,
+    kind_label,
+    records_in_words,
+)
 from geo.store import DamagedRow, Store, default_data_dir
 from geo.timeline import PICK, SPAN, read_selection, timeline_chart
 from geo.viewstate import MapSession, ViewState, from_query, quoted

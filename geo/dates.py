@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from geo.errors import DateError, Problem
 
@@ -87,6 +88,13 @@ def parse_date(text: object) -> StatedDate:
     a `DateError` too."""
     if not isinstance(text, str):
         raise DateError(Problem(f"expected a date string such as '2015-01', got {text!r}"))
+    return _parse_text(text)
+
+
+# A case repeats a few hundred dates across its records, and each is checked by the
+# case's rules, the record's and the frame's: parse each once (a StatedDate is frozen).
+@lru_cache(maxsize=4096)
+def _parse_text(text: str) -> StatedDate:
     cleaned = text.strip()
     try:
         if "/" in cleaned:

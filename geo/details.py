@@ -10,12 +10,12 @@ from typing import Any
 
 import pandas as pd
 
-from geo.case import CASE_LAYER, Case
+from geo.case import Case
 from geo.escape import escape_markdown as md
 from geo.escape import markdown_link
 from geo.measure import measure
 from geo.model import SourceRef
-from geo.records import Kind, kind_label
+from geo.records import CASE_LAYER, Kind, kind_label
 
 # Properties shown in their own sections, not in the generic list.
 _SHOWN_ELSEWHERE = {

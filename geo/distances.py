@@ -7,7 +7,8 @@ from itertools import combinations
 import pandas as pd
 from geopy.distance import geodesic
 
-from geo.case import Case, record_rows
+from geo.case import Case
+from geo.frame import record_rows
 from geo.records import Kind
 
 

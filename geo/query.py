@@ -7,8 +7,7 @@ from datetime import date
 
 import pandas as pd
 
-from geo.case import CASE_LAYER
-from geo.records import CASE_KINDS, KIND_LABELS, Kind
+from geo.records import CASE_KINDS, CASE_LAYER, KIND_LABELS, Kind
 
 RESEARCHER_LABEL = "Your records"
 

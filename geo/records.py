@@ -22,10 +22,10 @@ from geo.geojson import geometry_problems as geojson_problems
 
 # The layer a researcher's drawings go to; an import gets a layer of its own.
 ANNOTATIONS_LAYER = "Annotations"
-# The layer of the case's own records (geo.case.CASE_LAYER). Layer names an import
+# The layer of the case's own records. Layer names an import
 # may not take, compared case-blind: that one and the drawing layer.
-CASE_LAYER_NAME = "case"
-RESERVED_LAYER_NAMES: frozenset[str] = frozenset({CASE_LAYER_NAME, ANNOTATIONS_LAYER.casefold()})
+CASE_LAYER = "case"
+RESERVED_LAYER_NAMES: frozenset[str] = frozenset({CASE_LAYER, ANNOTATIONS_LAYER.casefold()})
 
 
 def looks_like(name: str) -> str:
@@ -322,13 +322,16 @@ def record_problems(record: object, file: str | None = None) -> list[Problem]:
     return record.problems(file)
 
 
-def fields_problems(values: Mapping[str, Any], *, file: str | None = None) -> list[Problem]:
+def fields_problems(
+    values: Mapping[str, Any], *, file: str | None = None, fields: Iterable[str] = RECORD_FIELDS
+) -> list[Problem]:
     """What is wrong with a record given as its fields (`LayerRecord.to_dict`'s form):
-    every problem, each naming its field; a missing field is one."""
+    every problem, each naming its field; a missing field is one. `fields`: those to
+    check, when the caller has checked the others in its own words (`geo.case`)."""
     record_id = values.get("id")
     label = record_id if isinstance(record_id, str) and record_id.strip() else None
     problems = []
-    for name in RECORD_FIELDS:
+    for name in fields:
         if name not in values:
             problems.append(Problem("missing", file=file, record=label, field=name))
             continue

@@ -7,18 +7,19 @@ whose properties are the GeoJSON export's, so no format knows less.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypedDict
 
 import pandas as pd
 
-from geo.case import CASE_LAYER, Case, record_rows
+from geo.case import Case
 from geo.export import ExportView, export_text, feature_of
 from geo.formats import to_csv, to_kml
 from geo.formats.registry import ZIP_MIME, by_extension, by_key, export_formats
+from geo.frame import record_rows, row_record
 from geo.manifest import SourceFile, build_manifest, bundle, case_source_files
-from geo.records import Kind, LayerRecord
+from geo.records import CASE_LAYER, LayerRecord
 from geo.store import Store
 
 EXPORT_FORMATS = export_formats()
@@ -78,26 +79,15 @@ def store_state(store: Store) -> StoreState:
 
 
 def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
-    """Every record as a LayerRecord; a case record carries its exported GeoJSON properties."""
+    """Every record as a LayerRecord; a case record carries its exported GeoJSON properties
+    (the case's claim, claimant and sources, as the GeoJSON export writes them)."""
     converted = []
     for row in record_rows(records):
-        geometry, properties = row.geometry, row.properties
+        record = row_record(row)
         if row.layer == CASE_LAYER:
-            # the case's claim, claimant and sources, as the GeoJSON export writes them
             feature = feature_of(case, row)
-            geometry, properties = feature["geometry"], feature["properties"]
-        converted.append(
-            LayerRecord(
-                id=row.id,
-                layer=row.layer,
-                kind=Kind(row.kind),
-                name=row.name,
-                geometry=geometry,
-                properties=properties,
-                date=row.date,
-                date_as_stated=row.date_as_stated,
-            )
-        )
+            record = replace(record, geometry=feature["geometry"], properties=feature["properties"])
+        converted.append(record)
     return converted
 
 

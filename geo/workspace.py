@@ -7,65 +7,23 @@ researcher layer, filtered by the same dates.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
-from geo.case import CASE_LAYER, RECORD_COLUMNS, Case, with_date_spans
-from geo.geojson import representative_lonlat
+from geo.case import Case
+from geo.frame import records_frame
 from geo.query import date_mask
-from geo.records import ANNOTATIONS_LAYER, CASE_KINDS, Kind, LayerRecord, kind_label
-
-
-def _number(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return math.nan  # a flag is an int to Python, not a distance
-    return float(value) if math.isfinite(value) and value > 0 else math.nan
-
-
-def layer_frame(records: list[LayerRecord]) -> pd.DataFrame:
-    """Researcher records in the columns of the case's records frame."""
-    if not records:
-        return (
-            pd.DataFrame({column: [] for column in RECORD_COLUMNS})
-            .astype({"lon": float, "lat": float, "uncertainty_m": float})
-            .pipe(with_date_spans)[RECORD_COLUMNS]
-        )
-    lonlat = [representative_lonlat(r.geometry) for r in records]
-    frame = pd.DataFrame(
-        {
-            "id": [r.id for r in records],
-            "layer": [r.layer for r in records],
-            "kind": [r.kind.value for r in records],
-            "name": [r.name for r in records],
-            "lon": [ll[0] for ll in lonlat],
-            "lat": [ll[1] for ll in lonlat],
-            "uncertainty_m": [_number(r.properties.get("uncertainty_m")) for r in records],
-            "date": [r.date for r in records],
-            "date_as_stated": [r.date_as_stated for r in records],
-            "confidence": [
-                r.properties.get("confidence")
-                if isinstance(r.properties.get("confidence"), str)
-                else None
-                for r in records
-            ],
-            "claim": None,
-            "file": "store",
-            "geometry": [r.geometry for r in records],
-            "properties": [r.properties for r in records],
-        }
-    )
-    return with_date_spans(frame)[RECORD_COLUMNS]
+from geo.records import ANNOTATIONS_LAYER, CASE_KINDS, CASE_LAYER, Kind, LayerRecord, kind_label
 
 
 def combined_records(case: Case, records: list[LayerRecord]) -> pd.DataFrame:
     """The case's records, then the researcher's."""
     if not records:
         return case.records
-    return pd.concat([case.records, layer_frame(records)], ignore_index=True)
+    return pd.concat([case.records, records_frame(records)], ignore_index=True)
 
 
 def researcher_layers(records: pd.DataFrame) -> list[str]:

@@ -291,3 +291,37 @@ def test_view_problems_come_with_the_other_problems_of_the_case(tmp_path):
     del meta["title"]
     found = {fl for _, _, fl, _ in problems_of(tmp_path, meta=meta)}
     assert {"title", "view.zoom"} <= found
+
+
+def test_a_case_record_is_a_record_and_follows_its_rules(tmp_path, tiny_case):
+    """The case's records are `LayerRecord`s of the case's layer: the rules every
+    record keeps (an id without control characters, a date without spaces) hold for
+    them, and each row of the frame is the record it was built from."""
+    from geo.frame import record_rows, records_frame, row_record
+    from geo.records import CASE_LAYER
+
+    records = [row_record(row) for row in record_rows(tiny_case.records)]
+    assert all(record.layer == CASE_LAYER and record.problems() == [] for record in records)
+    again = records_frame(records, files=list(tiny_case.records["file"]))
+    assert again.equals(tiny_case.records)
+
+    files = with_files(
+        **{
+            "places.geojson": [record("p1\x07")],
+            "events.geojson": [dated("ev", " 2015")],
+        }
+    )
+    found = problems_of(tmp_path, files=files)
+    assert (
+        "places.geojson",
+        "p1\x07",
+        "id",
+        "the record id contains control characters or invalid Unicode",
+    ) in found
+    assert any(r == "ev" and f == "date" and "spaces around it" in m for _, r, f, m in found), found
+
+
+def test_a_record_whose_properties_are_not_an_object_is_told_once(tmp_path):
+    files = with_files(**{"places.geojson": [{**record("p1"), "properties": "p1"}]})
+    found = problems_of(tmp_path, files=files)
+    assert [(f, r) for f, r, _, _ in found] == [("places.geojson", "#1")], found

@@ -9,6 +9,7 @@ import pytest
 
 from geo import gazetteer as gazetteer_module
 from geo.errors import DataError
+from geo.frame import records_frame
 from geo.gazetteer import (
     KIND_CASE_PLACE,
     KIND_CITY,
@@ -19,7 +20,6 @@ from geo.gazetteer import (
 )
 from geo.records import Kind
 from geo.store import Store
-from geo.workspace import layer_frame
 
 SAYDNAYA = "Saydnaya military prison"
 
@@ -193,6 +193,6 @@ def test_place_record_keeps_the_source(gaz, tmp_path):
         "note": "from the article",
     }
     json.dumps(record.properties)  # storable as it is
-    assert layer_frame([record]).iloc[0]["lon"] == 6.14569
+    assert records_frame([record]).iloc[0]["lon"] == 6.14569
     stored = Store.open(tmp_path / "store").add(record, analyst="tester")
     assert stored.id and stored.properties["geonameid"] == 2660646

@@ -273,8 +273,7 @@ def test_import_keeps_the_file_as_received(store):
     ],
 )
 def test_the_cases_own_layer_names_are_reserved(store, name):
-    from geo.case import CASE_LAYER
-    from geo.records import ANNOTATIONS_LAYER, RESERVED_LAYER_NAMES
+    from geo.records import ANNOTATIONS_LAYER, CASE_LAYER, RESERVED_LAYER_NAMES
 
     assert {CASE_LAYER, ANNOTATIONS_LAYER.casefold()} == RESERVED_LAYER_NAMES
     before = store.revision()

@@ -12,6 +12,9 @@ of the token's size.
 Our KML has one Folder per layer and one Placemark per record; its
 ExtendedData carries id, layer, kind, date, date_as_stated and the properties
 as JSON text, so a Placemark with that data reads back as the same record.
+
+Why one module of some 600 lines: the reader and the writer of our own KML are kept
+side by side so that what one writes the other reads; split, they drift apart.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ One `Reader` per upload collects every problem and warning, counts features and
 coordinates against the limits, checks and (on request) repairs geometries, and
 derives a record's name, date and kind from its properties the same way for
 every format.
+
+Why one module of some 500 lines: it is one class's state (counts against the
+limits, problems and warnings of one upload), which every format's reader shares.
 """
 
 from __future__ import annotations

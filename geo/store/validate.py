@@ -13,7 +13,7 @@ from typing import Final, cast
 
 from geo.errors import DataError, Problem
 from geo.records import (
-    CASE_LAYER_NAME,
+    CASE_LAYER,
     LayerRecord,
     field_problems,
     is_reserved_layer,
@@ -42,7 +42,7 @@ def checked_id(record_id: object) -> str:
 def new_record_problems(record: LayerRecord) -> list[Problem]:
     """What keeps `record` from being added by hand: its fields, and its layer."""
     problems = record_problems(record)
-    if not problems and looks_like(record.layer) == CASE_LAYER_NAME:
+    if not problems and looks_like(record.layer) == CASE_LAYER:
         problems = [
             Problem(
                 f"the layer name {record.layer.strip()!r} is reserved for the case's own "
