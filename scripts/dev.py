@@ -42,7 +42,13 @@ def ensure_environment() -> None:
 
 def run_app(args: list[str]) -> int:
     # Through scripts/serve.py: Streamlit never looks up this machine's public address.
-    command = [str(PYTHON), str(ROOT / "scripts" / "serve.py"), "run", str(ROOT / "app.py"), *args]
+    command = [
+        str(PYTHON),
+        str(ROOT / "scripts" / "serve.py"),
+        "run",
+        str(ROOT / "server.py"),
+        *args,
+    ]
     return subprocess.call(command, cwd=ROOT)
 
 

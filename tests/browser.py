@@ -62,7 +62,7 @@ def start_app(
             sys.executable,
             str(ROOT / "scripts" / "serve.py"),
             "run",
-            str(ROOT / "app.py"),
+            str(ROOT / "server.py"),
             "--server.headless=true",
             f"--server.port={port}",
             "--server.address=127.0.0.1",
