@@ -723,6 +723,18 @@ def test_picture_modes(mode, fmt, count, alpha):
         assert (dataset.colorinterp[-1].name == "alpha") is alpha
 
 
+def test_a_16_bit_picture_keeps_its_depth_and_gets_an_opaque_alpha_when_warped():
+    depth = (np.arange(W * H, dtype=np.uint32).reshape(H, W) % 60_000 + 10).astype(np.uint16)
+    buffer = io.BytesIO()
+    Image.fromarray(depth).save(buffer, "PNG")
+    result = fit(points_from(SPREAD), size=(W, H), method="polynomial")
+    memory, dataset = _open(georeferenced_tiff(buffer.getvalue(), result).data)
+    with memory, dataset:
+        assert dataset.dtypes == ("uint16", "uint16")
+        alpha = dataset.read(2)
+        assert set(np.unique(alpha)) == {0, 65535}
+
+
 def _png_header_only(width: int, height: int) -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
         return (
@@ -754,6 +766,34 @@ def test_pictures_are_refused_before_they_are_decoded():
     with pytest.raises(DataError, match="over the limit of 10"):
         picture_size(picture(), file="p.png", limits=PictureLimits(max_bytes=10))
     assert picture_size(picture(), file="p.png") == (W, H)
+
+
+SMALL = (64, 48)
+SMALL_PICTURES = [
+    picture(mode, fmt, size=SMALL, square=(20, 20))
+    for mode, fmt in (("RGB", "JPEG"), ("RGB", "PNG"), ("P", "PNG"), ("RGBA", "PNG"))
+]
+edits = st.lists(
+    st.tuples(st.integers(0, 10_000), st.integers(0, 255), st.integers(0, 2)), max_size=6
+)
+
+
+@given(st.sampled_from(SMALL_PICTURES), edits)
+@settings(max_examples=150, deadline=None)
+def test_a_damaged_picture_raises_nothing_but_data_error(data, changes):
+    damaged = bytearray(data)
+    for at, value, how in changes:
+        at %= max(len(damaged), 1)
+        if how == 0:
+            damaged[at] = value
+        elif how == 1:
+            del damaged[at : at + value]
+        else:
+            damaged[at:at] = bytes([value]) * 7
+    pixels = [(5, 5), (60, 4), (30, 40), (10, 44), (55, 45), (33, 20)]
+    with contextlib.suppress(DataError):
+        picture_size(bytes(damaged), file="damaged")
+        georeferenced_tiff(bytes(damaged), fit(points_from(pixels), size=SMALL))
 
 
 def test_a_picture_that_is_not_the_fitted_one_or_a_bad_date_is_refused():

@@ -3,11 +3,13 @@ metric frame a fit is made in.
 
 A fit is made in the UTM zone of the control points' centroid (EPSG:326zz north of
 the equator, 327zz south; the polar stereographic UPS zones EPSG:32661 and 32761
-north of 84° N and south of 80° S), so its residuals are in metres on the ground:
-UTM's scale factor is 0.9996 to about 1.001 within 500 km of a zone's central
-meridian, so a residual in metres is right to within 0.1 % near the middle of a
-zone and about 1 % at the 500 km the fit allows. An EPSG code, unlike a frame
-centred on the points, is read by every GIS, so the GeoTIFF is written in it too.
+north of 84° N and south of 80° S), so its residuals are in metres on the ground.
+UTM's scale factor is 0.9996 on a zone's central meridian and about 1.001 at the
+zone's edge, so metres in the frame are true metres within 0.1 % for points inside
+their zone; points reach past it only as far as the 500 km from their centre that a
+fit allows (geo.georef.fit), at most about 830 km from the central meridian, where
+the error is under 1 %. An EPSG code, unlike a frame centred on the points, is read
+by every GIS, so the GeoTIFF is written in it too.
 
 Every transformation goes through rasterio (GDAL and PROJ), in the traditional GIS
 axis order: x is longitude or easting, y latitude or northing, whatever a CRS's

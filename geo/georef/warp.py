@@ -27,6 +27,7 @@ import io
 import json
 import math
 import warnings
+from contextlib import closing
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -79,18 +80,8 @@ def picture_size(data: bytes, *, file: str, limits: PictureLimits | None = None)
         return image.size
 
 
-class _Opened:
-    def __init__(self, image: Image.Image) -> None:
-        self.image = image
-
-    def __enter__(self) -> Image.Image:
-        return self.image
-
-    def __exit__(self, *exc: object) -> None:
-        self.image.close()
-
-
-def _opened(data: bytes, file: str, limits: PictureLimits) -> _Opened:
+def _opened(data: bytes, file: str, limits: PictureLimits) -> closing[Image.Image]:
+    """The picture, opened (its header read, nothing decoded), refused past the limits."""
     if len(data) > limits.max_bytes:
         raise DataError(
             Problem(f"{len(data):,} bytes, over the limit of {limits.max_bytes:,}", file)
@@ -117,21 +108,21 @@ def _opened(data: bytes, file: str, limits: PictureLimits) -> _Opened:
                 file,
             )
         )
-    return _Opened(image)
+    return closing(image)
 
 
 def _bands(image: Image.Image, file: str) -> tuple[NDArray[np.generic], bool, list[str]]:
     """The picture's pixels as (bands, rows, columns), whether the last band is alpha,
     and what the conversion changed."""
     notes: list[str] = []
-    orientation = image.getexif().get(EXIF_ORIENTATION)
-    if orientation not in (None, 1):
-        notes.append(
-            f"the picture carries an EXIF orientation ({orientation}): viewers show it turned "
-            "or flipped, but the control points and the GeoTIFF use its pixels as stored, as "
-            "QGIS and GDAL do"
-        )
     try:
+        orientation = image.getexif().get(EXIF_ORIENTATION)
+        if orientation not in (None, 1):
+            notes.append(
+                f"the picture carries an EXIF orientation ({orientation}): viewers show it "
+                "turned or flipped, but the control points and the GeoTIFF use its pixels as "
+                "stored, as QGIS and GDAL do"
+            )
         image.load()
         mode = image.mode
         if mode.startswith("I"):  # 16-bit greyscale PNG
@@ -257,8 +248,9 @@ def _warp(
         for point, x, y in zip(fitted.points, gx, gy, strict=True)
         if point.enabled
     ]
-    if not alpha:  # a band of 255s, warped with the rest: 0 where no picture falls
-        bands = np.concatenate([bands, np.full((1, *bands.shape[1:]), 255, dtype=bands.dtype)])
+    if not alpha:  # an opaque alpha band, warped with the rest: 0 where no picture falls
+        opaque = np.iinfo(bands.dtype.name).max  # 255, or 65535 for a 16-bit picture
+        bands = np.concatenate([bands, np.full((1, *bands.shape[1:]), opaque, dtype=bands.dtype)])
     transform = Affine(size, 0.0, left, 0.0, -size, top)
     out = np.zeros((bands.shape[0], out_height, out_width), dtype=bands.dtype)
     with rasterio.Env():
