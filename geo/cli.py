@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo validate|export|import|verify|geocode|extract``.
+"""Command line: ``python -m geo validate|export|import|verify|geocode|extract|georef``.
 
 Errors are messages, never tracebacks; nothing goes online unless ``--online`` is given.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import math
 import os
 import sys
 from collections import Counter
@@ -31,6 +32,7 @@ from geo.formats import read_upload
 from geo.gazetteer import Gazetteer
 from geo.geocode import GeocodingError, OnlineGeocoder, config_from_env, online_geojson
 from geo.geojson import dumps, read_json_file
+from geo.georef import Fit, Method, fit, georeferenced_tiff, picture_size, read_points
 from geo.manifest import manifest_path, manifest_problems, write_export
 from geo.records import CASE_KINDS, Kind, as_new_records, kind_label, records_in_words
 from geo.store import Store, StoreNotFound, default_data_dir
@@ -48,6 +50,13 @@ def _first_day(text: str) -> date:
 def _last_day(text: str) -> date:
     try:
         return parse_date(text).end
+    except DateError as exc:
+        raise argparse.ArgumentTypeError(str(exc.problems[0])) from exc
+
+
+def _stated_date(text: str) -> str:
+    try:
+        return parse_date(text).text
     except DateError as exc:
         raise argparse.ArgumentTypeError(str(exc.problems[0])) from exc
 
@@ -150,6 +159,41 @@ def _parser() -> argparse.ArgumentParser:
         "extract", help="the places a text names, each with its sentence, as GeoJSON on stdout"
     )
     extract.add_argument("file", help="a UTF-8 .txt or .md file")
+
+    georef = commands.add_parser(
+        "georef",
+        help="georeference a released picture from control points: each point's residual, the "
+        "RMS error, and a GeoTIFF",
+        description="Fit the picture to the map from the control points of a QGIS "
+        "georeferencer .points file, print each point's residual in metres and pixels and the "
+        "RMS error, and write a GeoTIFF that carries the points and the errors. A fit that "
+        "would mislead (too few points, points in a line, a mirrored or meaningless fit) is "
+        "refused with the reason.",
+    )
+    georef.add_argument("picture", help="the released picture, JPEG or PNG")
+    georef.add_argument(
+        "--points",
+        help="the QGIS georeferencer .points file (default: PICTURE.points, where QGIS saves it)",
+    )
+    georef.add_argument(
+        "--method",
+        choices=[m.value for m in Method],
+        default=Method.AFFINE.value,
+        help="affine (3 points or more; keeps the pixels as released) or a second-order "
+        "polynomial (6 or more; warps the picture)",
+    )
+    georef.add_argument(
+        "--crs",
+        help="the CRS of the map coordinates when the .points file has no #CRS line, such as "
+        "EPSG:3857 (default: EPSG:4326, with a warning)",
+    )
+    georef.add_argument(
+        "--date",
+        type=_stated_date,
+        help="the picture's date as stated (YYYY, YYYY-MM, YYYY-MM-DD or an interval), kept "
+        "in the GeoTIFF",
+    )
+    georef.add_argument("--out", required=True, help="the GeoTIFF to write")
     return parser
 
 
@@ -373,6 +417,52 @@ def _extract(args: argparse.Namespace) -> int:
     return 0
 
 
+def _georef(args: argparse.Namespace) -> int:
+    picture = Path(args.picture)
+    points = Path(args.points) if args.points else Path(f"{args.picture}.points")
+    out = Path(args.out)
+    if out.resolve() in (picture.resolve(), points.resolve()):
+        raise DataError(Problem("--out would overwrite the picture or its points", file=str(out)))
+    data = _read_bytes(picture)
+    size = picture_size(data, file=str(picture))
+    found = read_points(_read_bytes(points), file=str(points), crs=args.crs)
+    for warning in found.warnings:
+        print(f"warning: {points}: {warning}", file=sys.stderr)
+    fitted = fit(found.points, size=size, method=args.method)
+    _print_residuals(fitted)
+    for warning in fitted.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    tiff = georeferenced_tiff(data, fitted, file=str(picture), date=args.date)
+    for warning in tiff.warnings:
+        print(f"warning: {picture}: {warning}", file=sys.stderr)
+    out.write_bytes(tiff.data)
+    how = "warped onto a north-up grid" if tiff.resampled else "its pixels as released"
+    print(
+        f"wrote {out}: {tiff.width} by {tiff.height} pixels in {tiff.crs}, {how}", file=sys.stderr
+    )
+    return 0
+
+
+def _number(value: float, width: int) -> str:
+    """A residual, or n/a (as QGIS shows it) where it could not be computed."""
+    return f"{value:{width}.2f}" if math.isfinite(value) else f"{'n/a':>{width}}"
+
+
+def _print_residuals(fitted: Fit) -> None:
+    print(f"{'point':>6} {'column':>10} {'row':>10} {'lon':>11} {'lat':>10} {'m':>9} {'px':>8}")
+    for point, residual in zip(fitted.points, fitted.residuals, strict=True):
+        print(
+            f"{'#' + str(residual.index + 1):>6} {point.column:10.2f} {point.row:10.2f} "
+            f"{point.lon:11.6f} {point.lat:10.6f} {_number(residual.metres, 9)} "
+            f"{_number(residual.pixels, 8)}" + ("" if residual.used else "  (not used)")
+        )
+    print(
+        f"RMS error: {fitted.rms_m:.2f} m, {fitted.rms_px:.2f} pixels, over {fitted.used} of "
+        f"{len(fitted.points)} points ({fitted.method.value} fit in {fitted.crs}; a pixel is "
+        f"{fitted.pixel_size_m:.2f} m on the ground)"
+    )
+
+
 def _verify(expect: str | None) -> int:
     store = Store.open_existing(default_data_dir())
     # looked up first: a mistyped hash is refused before the long check
@@ -431,6 +521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _geocode(args)
         if args.command == "extract":
             return _extract(args)
+        if args.command == "georef":
+            return _georef(args)
         return _export(args)
     except GeoError as exc:
         print(f"error: {exc}", file=sys.stderr)
