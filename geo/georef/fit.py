@@ -22,6 +22,9 @@ of the residuals' lengths) is over the points used.
 
 `fit` refuses, with a `DataError` listing every problem of a stage, a fit that would
 mislead; each rule is in `FitRules` with its reason.
+
+Why one module of some 650 lines: the fit, its residuals and the rules that refuse
+a misleading fit read the same numbers; most of its lines are those rules.
 """
 
 from __future__ import annotations
