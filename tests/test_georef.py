@@ -893,3 +893,25 @@ def test_cli_refuses_to_overwrite_the_picture_and_a_bad_date(tmp_path, capsys):
     assert exit_info.value.code == 2
     assert main(["georef", str(tmp_path / "missing.png"), "--out", str(tmp_path / "o.tif")]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("click", "shown", "size", "expected"),
+    [
+        ((0, 0), (100, 50), (100, 50), (0.5, 0.5)),  # the centre of the top-left pixel
+        ((0, 0), (100, 50), (1000, 500), (5.0, 5.0)),  # a screen pixel is ten of the picture's
+        ((99, 49), (100, 50), (1000, 500), (995.0, 495.0)),
+        ((120, -3), (100, 50), (1000, 500), (1000.0, 0.0)),  # a click past the edge stays on it
+    ],
+)
+def test_a_click_on_the_drawn_picture_is_a_picture_position(click, shown, size, expected):
+    from geo.georef.points import clicked_pixel
+
+    assert clicked_pixel(*click, shown=shown, size=size) == pytest.approx(expected)
+
+
+def test_a_picture_drawn_with_no_size_has_no_position():
+    from geo.georef.points import clicked_pixel
+
+    with pytest.raises(ValueError, match="no size"):
+        clicked_pixel(1, 1, shown=(0, 10), size=(100, 100))

@@ -573,3 +573,19 @@ def _points(rows: list[_Row], crs: CRS, named: str | None, file: str) -> tuple[C
     if problems:
         raise DataError(problems)
     return tuple(points)
+
+
+def clicked_pixel(
+    x: float, y: float, *, shown: tuple[float, float], size: tuple[int, int]
+) -> tuple[float, float]:
+    """The picture position (column, row) of a click at (x, y) on the picture drawn
+    `shown` = (width, height) screen pixels wide and high, for a picture of `size`
+    = (width, height) pixels: the centre of the screen pixel clicked, scaled, and
+    kept on the picture. ValueError when the picture was drawn with no size."""
+    shown_width, shown_height = shown
+    width, height = size
+    if not (shown_width > 0 and shown_height > 0 and width > 0 and height > 0):
+        raise ValueError(f"a picture drawn {shown} for one of {size} pixels has no size")
+    column = (x + 0.5) * width / shown_width
+    row = (y + 0.5) * height / shown_height
+    return min(max(column, 0.0), float(width)), min(max(row, 0.0), float(height))
