@@ -33,10 +33,15 @@ COUNTRY_OUTLINES_URL = f"{STATIC_URL_PREFIX}/world-atlas/countries-50m.geojson"
 
 LEAFLET_IMAGE_PATH = f"{STATIC_URL_PREFIX}/leaflet/dist/images/"
 
+SIDE_BY_SIDE_CDN_JS = (
+    "https://cdn.jsdelivr.net/gh/digidem/leaflet-side-by-side@2.0.0/leaflet-side-by-side.min.js"
+)
+
 # Every CDN URL in the default_js / default_css of folium 0.20's Map, MeasureControl, Fullscreen,
-# MousePosition and Draw -> the vendored copy, relative to static/vendor. Versions differ where
-# the pinned npm release is a compatible patch release of what folium names (Leaflet 1.9.3 ->
-# 1.9.4, Bootstrap 5.2.2 -> 5.2.3, leaflet.draw 1.0.2 -> 1.0.4, ...); see MANIFEST.json.
+# MousePosition, Draw and SideBySideLayers -> the vendored copy, relative to static/vendor.
+# Versions differ where the pinned npm release is a compatible patch release of what folium
+# names (Leaflet 1.9.3 -> 1.9.4, Bootstrap 5.2.2 -> 5.2.3, leaflet.draw 1.0.2 -> 1.0.4, ...);
+# see MANIFEST.json.
 CDN_TO_VENDOR: dict[str, str] = {
     # folium.Map
     "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": "leaflet/dist/leaflet.js",
@@ -91,6 +96,16 @@ CDN_TO_VENDOR: dict[str, str] = {
     "https://cdnjs.cloudflare.com/ajax/libs/leaflet.draw/1.0.2/leaflet.draw.css": (
         "leaflet-draw/dist/leaflet.draw.css"
     ),
+    # folium.plugins.SideBySideLayers (npm leaflet-side-by-side 2.0.0, made a browser script)
+    SIDE_BY_SIDE_CDN_JS: "leaflet-side-by-side/leaflet-side-by-side.js",
+}
+
+# Stylesheets a CDN script carries inside itself that the vendored copy serves apart: the
+# browserified leaflet-side-by-side.min.js injects layout.css and range.css (with range-icon.png
+# as a data: URI); npm has the source only. `localize_assets` links these from the element
+# that loads the script.
+BUNDLED_CSS: dict[str, tuple[str, ...]] = {
+    SIDE_BY_SIDE_CDN_JS: ("leaflet-side-by-side/layout.css", "leaflet-side-by-side/range.css"),
 }
 
 # folium.plugins.MiniMap (Leaflet-MiniMap 3.6.1; geo.mapparts.OverviewMap loads the same files).
@@ -190,11 +205,17 @@ def localize_assets(m: folium.Map) -> folium.Map:
     Call it after the last element has been added (elements added later keep their CDN links).
     Only instance attributes change: folium's classes, shared by every map in the process, keep
     their CDN URLs. Raises ValueError naming the URL of any remote asset that has no local copy,
-    so a newly used plugin cannot quietly go back online. Safe to call more than once.
+    so a newly used plugin cannot quietly go back online. Safe to call more than once. An element
+    whose CDN script carried stylesheets inside it (`BUNDLED_CSS`) gets links to their copies.
     """
     for element in _walk(m):
-        for attr in ("default_js", "default_css"):
-            links = getattr(element, attr, None)
+        bundled = [
+            (f"{name}_css_{index}", local_url(path))
+            for name, url in getattr(element, "default_js", None) or ()
+            for index, path in enumerate(BUNDLED_CSS.get(url, ()))
+        ]
+        for attr, extra in (("default_js", []), ("default_css", bundled)):
+            links = [*(getattr(element, attr, None) or ()), *extra]
             if links:
                 setattr(element, attr, [(name, _localized(url, element)) for name, url in links])
 

@@ -7,9 +7,10 @@ and recorded in static/vendor/MANIFEST.json (sha256 of each file) so a test can 
 committed is what this script produced.
 
 The vendored files are kept byte-for-byte as published (so anyone can check them against the
-registry), except for three documented derivations: the Bootstrap 3 glyphicons stylesheet cut out
-of bootstrap.css, the reconstructed leaflet-draw licence, and the GeoJSON country outlines
-converted from world-atlas TopoJSON.
+registry), except for four documented derivations: the Bootstrap 3 glyphicons stylesheet cut out
+of bootstrap.css, the reconstructed leaflet-draw licence, the GeoJSON country outlines
+converted from world-atlas TopoJSON, and leaflet-side-by-side's CommonJS source made a plain
+browser script.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ PINNED: dict[str, tuple[str, str]] = {
     "leaflet-draw": ("leaflet-draw", "1.0.4"),
     # Norkart's Leaflet-MiniMap, the plugin folium.plugins.MiniMap loads from cdnjs.
     "leaflet-minimap": ("leaflet-minimap", "3.6.1"),
+    # Digital Democracy's leaflet-side-by-side, the plugin folium.plugins.SideBySideLayers loads
+    # (as a browserified build from GitHub, tag 2.0.0); npm has the same release as source.
+    "leaflet-side-by-side": ("leaflet-side-by-side", "2.0.0"),
     "world-atlas": ("world-atlas", "2.0.2"),
     # folium.Icon's default prefix is "glyphicon": the stand-alone Bootstrap 3 glyphicons
     # stylesheet folium links is not on npm, so it is cut out of Bootstrap 3's full stylesheet.
@@ -139,6 +143,18 @@ SELECTIONS: dict[str, Selection] = {
         files=same("src/Control.MiniMap.js", "src/Control.MiniMap.css"),
         folders=[("src/images", "src/images")],
         license_file="LICENSE.txt",
+    ),
+    "leaflet-side-by-side": Selection(
+        # leaflet-side-by-side.js is written by browser_side_by_side from index.js.
+        files=same("layout.css", "range.css", "range-icon.png"),
+        license_file="LICENSE",
+        note="npm publishes only the CommonJS source (index.js); folium loads the browserified "
+        "leaflet-side-by-side.min.js of the GitHub tag, which carries both stylesheets inside. "
+        "leaflet-side-by-side.js is index.js made a plain browser script by this script: L taken "
+        "from window.L, the two require() calls of the stylesheets and the module.exports line "
+        "dropped, the whole wrapped in a function so its helpers stay out of the global scope; "
+        "nothing else changed. layout.css and range.css are linked as stylesheets instead "
+        "(geo.assets.BUNDLED_CSS).",
     ),
     "world-atlas": Selection(
         files=same("countries-50m.json", "countries-110m.json"),
@@ -323,6 +339,37 @@ def write_leaflet_draw_license(archive: Archive) -> bytes:
         "Copyright line taken from the header of dist/leaflet.draw.js.\n\n"
         f"Copyright (c) {match.group(1).strip()}\n\n{MIT_TEXT}"
     ).encode()
+
+
+SIDE_BY_SIDE_COMMONJS = (
+    ("var L = require('leaflet')\n", "var L = window.L\n"),
+    ("require('./layout.css')\n", ""),
+    ("require('./range.css')\n", ""),
+    ("module.exports = L.Control.SideBySide\n", ""),
+)
+
+
+def browser_side_by_side(archive: Archive, version: str) -> bytes:
+    """leaflet-side-by-side's index.js as a script a page can load after Leaflet.
+
+    The package is CommonJS meant for browserify: it requires Leaflet and its two stylesheets
+    and exports the control. Each line that does so must appear exactly once as expected, so
+    an upstream change stops the refresh instead of shipping a half-converted file.
+    """
+    source = archive.read("index.js").decode("utf-8")
+    for old, new in SIDE_BY_SIDE_COMMONJS:
+        if source.count(old) != 1:
+            raise RefreshError(f"leaflet-side-by-side index.js changed shape: {old.strip()!r}")
+        source = source.replace(old, new)
+    if "require(" in source or "module.exports" in source:
+        raise RefreshError("leaflet-side-by-side index.js has another require() or export")
+    header = (
+        f"/*! leaflet-side-by-side v{version} | (c) 2015 Gregor MacLennan | MIT License\n"
+        f" * index.js of npm leaflet-side-by-side@{version} as a plain browser script, written\n"
+        " * by scripts/refresh_assets.py: L from window.L, the stylesheets' require() and\n"
+        " * module.exports dropped, wrapped in a function. Needs layout.css and range.css. */\n"
+    )
+    return f"{header}(function () {{\n{source}}})();\n".encode()
 
 
 # --- TopoJSON -> GeoJSON -------------------------------------------------------------------
@@ -573,6 +620,8 @@ def build(out_dir: Path, download_dir: Path) -> dict:
 
         if vendor_name == "bootstrap-3-glyphicons":
             put(f"{vendor_name}/css/bootstrap-glyphicons.css", extract_glyphicons(archive))
+        if vendor_name == "leaflet-side-by-side":
+            put(f"{vendor_name}/leaflet-side-by-side.js", browser_side_by_side(archive, version))
         if vendor_name == "world-atlas":
             for scale in ("50m", "110m"):
                 topology = json.loads(archive.read(f"countries-{scale}.json"))

@@ -12,14 +12,16 @@ from pathlib import Path
 import folium
 import pytest
 from folium.elements import JSCSSMixin
-from folium.plugins import Draw, Fullscreen, MeasureControl, MousePosition
+from folium.plugins import Draw, Fullscreen, MeasureControl, MousePosition, SideBySideLayers
 
 from geo.assets import (
+    BUNDLED_CSS,
     CDN_TO_VENDOR,
     COUNTRY_OUTLINES_PATH,
     COUNTRY_OUTLINES_URL,
     MANIFEST_PATH,
     MINIMAP_CDN_TO_VENDOR,
+    SIDE_BY_SIDE_CDN_JS,
     STATIC_URL_PREFIX,
     VENDOR_DIR,
     css_references,
@@ -31,7 +33,12 @@ from geo.assets import (
     static_file_for_url,
 )
 
-PLUGIN_CLASSES = (folium.Map, MeasureControl, Fullscreen, MousePosition, Draw)
+PLUGIN_CLASSES = (folium.Map, MeasureControl, Fullscreen, MousePosition, Draw, SideBySideLayers)
+BUNDLED_VENDOR_PATHS = {path for paths in BUNDLED_CSS.values() for path in paths}
+
+
+def tile_layer(name: str) -> folium.TileLayer:
+    return folium.TileLayer(f"/imagery/{name}/{{z}}/{{x}}/{{y}}.png", attr=name, name=name)
 
 
 def full_map() -> folium.Map:
@@ -62,6 +69,10 @@ def full_map() -> folium.Map:
     Fullscreen().add_to(m)
     MousePosition().add_to(m)
     Draw().add_to(m)
+    left, right = tile_layer("earlier"), tile_layer("later")
+    left.add_to(m)
+    right.add_to(m)
+    SideBySideLayers(left, right).add_to(m)
     folium.LayerControl().add_to(m)
     return m
 
@@ -88,7 +99,7 @@ def test_unlocalized_map_does_load_remote_assets() -> None:
 
 def test_every_local_url_is_a_vendored_file(localized_html: str) -> None:
     urls = local_references(localized_html)
-    assert len(urls) == len(set(CDN_TO_VENDOR.values()))
+    assert len(urls) == len(set(CDN_TO_VENDOR.values()) | BUNDLED_VENDOR_PATHS)
     for url in urls:
         assert url.startswith(STATIC_URL_PREFIX + "/"), url
         path = static_file_for_url(url)
@@ -345,3 +356,69 @@ def test_manifest_records_leaflet_minimap(manifest: dict) -> None:
         "leaflet-minimap/src/images/toggle.png",
         "leaflet-minimap/src/images/toggle.svg",
     }
+
+
+# --- folium.plugins.SideBySideLayers: leaflet-side-by-side, vendored for geo.compare's swipe ---
+
+
+def side_by_side_map() -> folium.Map:
+    m = folium.Map(location=[34.0, 37.0], zoom_start=12, tiles=None)
+    left, right = tile_layer("earlier"), tile_layer("later")
+    left.add_to(m)
+    right.add_to(m)
+    SideBySideLayers(left, right).add_to(m)
+    return m
+
+
+def test_side_by_side_map_loads_nothing_remote() -> None:
+    unlocalized = side_by_side_map().get_root().render()
+    assert SIDE_BY_SIDE_CDN_JS in remote_references(unlocalized)
+    html = localize_assets(side_by_side_map()).get_root().render()
+    assert remote_references(html) == []
+    assert "https://" not in html and "http://" not in html
+    local = local_references(html)
+    for vendor_path in (CDN_TO_VENDOR[SIDE_BY_SIDE_CDN_JS], *BUNDLED_CSS[SIDE_BY_SIDE_CDN_JS]):
+        assert local_url(vendor_path) in local, vendor_path
+    for url in local:
+        path = static_file_for_url(url)
+        assert path is not None and path.is_file(), url
+
+
+def test_side_by_side_stylesheets_are_linked_once_and_only_where_used() -> None:
+    html = localize_assets(localize_assets(side_by_side_map())).get_root().render()
+    for vendor_path in BUNDLED_CSS[SIDE_BY_SIDE_CDN_JS]:
+        assert html.count(local_url(vendor_path)) == 1, vendor_path
+    assert SideBySideLayers.default_css == [], "the class's list was changed"
+    plain = localize_assets(folium.Map(tiles=None)).get_root().render()
+    assert "leaflet-side-by-side" not in plain
+
+
+def test_vendored_side_by_side_is_a_browser_script() -> None:
+    script = (VENDOR_DIR / CDN_TO_VENDOR[SIDE_BY_SIDE_CDN_JS]).read_text(encoding="utf-8")
+    header, code = script.split("*/", 1)
+    assert header.startswith("/*! leaflet-side-by-side v2.0.0") and "MIT" in header
+    assert "require(" not in code and "module.exports" not in code
+    assert "var L = window.L\n" in script
+    assert "L.control.sideBySide = function" in script
+    assert script.rstrip().endswith("})();")
+    # the stylesheet finds its thumb icon next to it
+    assert (VENDOR_DIR / "leaflet-side-by-side/range-icon.png").is_file()
+
+
+def test_manifest_records_leaflet_side_by_side(manifest: dict) -> None:
+    entry = next(p for p in manifest["packages"] if p["vendor_dir"] == "leaflet-side-by-side")
+    assert (entry["package"], entry["version"]) == ("leaflet-side-by-side", "2.0.0")
+    assert entry["source"] == "npm leaflet-side-by-side@2.0.0"
+    assert entry["license"] == "MIT"
+    assert entry["license_file"] == "leaflet-side-by-side/LICENSE"
+    licence = (VENDOR_DIR / entry["license_file"]).read_text(encoding="utf-8")
+    assert "Gregor MacLennan" in licence and "Permission is hereby granted" in licence
+    assert set(entry["files"]) == {
+        "leaflet-side-by-side/LICENSE",
+        "leaflet-side-by-side/layout.css",
+        "leaflet-side-by-side/leaflet-side-by-side.js",
+        "leaflet-side-by-side/range-icon.png",
+        "leaflet-side-by-side/range.css",
+    }
+    # the folium URL names the same release
+    assert "@2.0.0/" in SIDE_BY_SIDE_CDN_JS
