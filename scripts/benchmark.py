@@ -82,7 +82,9 @@ def main() -> int:
     print(f"{'':<44} {len(text) / 1e6:8.1f} MB of GeoJSON")
     timed("load the offline gazetteer (once per app)", Gazetteer.load)
     if args.raster_size:
-        bench_imagery(folder.parent / "imagery", args.raster_size)
+        # Some 300 MB (the image and its COG copy): never kept.
+        with tempfile.TemporaryDirectory() as scratch:
+            bench_imagery(Path(scratch), args.raster_size)
     return 0
 
 
@@ -106,7 +108,6 @@ def draw_tiles(path: Path, tiles: list[tuple[int, int, int]]) -> None:
 def bench_imagery(folder: Path, size: int) -> None:
     """Time a researcher's image of size × size pixels (0.5 m each): tiles are read a
     window at a time, so a tile near full resolution costs the same at any image size."""
-    folder.mkdir(parents=True, exist_ok=True)
     path = timed(
         f"write a {size:,} px square GeoTIFF (deflate)",
         lambda: write_large(folder / "large.tif", size),
