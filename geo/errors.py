@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 # Problem codes: what a caller may act on without reading the message.
 REPAIRABLE = "repairable"  # an invalid geometry that shapely's make_valid can repair
+# A picture with no place on Earth (no transform, no GCPs): offer the georeferencing tool.
+NOT_GEOREFERENCED = "not_georeferenced"
+# A picture placed by a transform (often a world file's) but in no stated coordinate
+# system: ask which one (geo.imagery.write_upload records the answer next to it).
+NO_CRS = "no_crs"
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,16 @@ class GeocodingQueryRejected(GeocodingError):
 
 class GeocodingBadResponse(GeocodingError):
     """The service answered something the online search cannot read."""
+
+
+# -- a researcher's own imagery (geo.imagery) -------------------------------------------
+
+
+class TileOutsideImage(GeoError, LookupError):
+    """A map tile was asked of an image that does not reach into it: nothing to draw.
+
+    A tile server answers with no content (HTTP 204) or with `geo.imagery.empty_tile`.
+    """
 
 
 class StoreError(GeoError):

@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Time the explorer's hot paths on a synthetic case of N records (default 20,000).
 
-    .venv/bin/python scripts/benchmark.py [--records N] [--keep DIR]
+    .venv/bin/python scripts/benchmark.py [--records N] [--keep DIR] [--raster-size N]
 
 Writes a case of N records (places, imagery, features and events with dates
 of every precision) to a temporary folder, then times loading and validating
 it, filtering by date, building the map, rendering it as st_folium does, and
-exporting GeoJSON. Speed goals are checked here, not in timed tests.
+exporting GeoJSON. Then it writes a researcher's image, a tiled, compressed
+GeoTIFF of N x N pixels (default 10,000; 0 skips it) with no overviews, and
+times describing it, drawing map tiles and a preview of it, and making its
+Cloud-Optimized copy (and drawing the same tiles from that). Speed goals are
+checked here, not in timed tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tempfile
 import time
@@ -27,6 +32,14 @@ from streamlit_folium import generate_leaflet_string
 from geo.case import load_case
 from geo.export import export_text
 from geo.gazetteer import Gazetteer
+from geo.imagery import (
+    cloud_optimized_copy,
+    describe_raster,
+    preview_png,
+    render_tile,
+    stretch_of,
+)
+from geo.imagery.synthetic import SAYDNAYA, write_large
 from geo.mapview import build_map
 from geo.query import filter_records
 from geo.synthetic import TINY_META, synthetic_files, write_case
@@ -43,6 +56,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--keep", help="write the synthetic case here and keep it")
+    parser.add_argument("--raster-size", type=int, default=10_000, help="0 skips the image")
     args = parser.parse_args()
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "bench"
@@ -67,7 +81,53 @@ def main() -> int:
     text = timed("export the whole case as GeoJSON", lambda: export_text(case))
     print(f"{'':<44} {len(text) / 1e6:8.1f} MB of GeoJSON")
     timed("load the offline gazetteer (once per app)", Gazetteer.load)
+    if args.raster_size:
+        # Some 300 MB (the image and its COG copy): never kept.
+        with tempfile.TemporaryDirectory() as scratch:
+            bench_imagery(Path(scratch), args.raster_size)
     return 0
+
+
+def tiles_around(z: int, side: int) -> list[tuple[int, int, int]]:
+    """side × side tiles at zoom z around Saydnaya, the image's centre."""
+    n = 2**z
+    lon, lat = SAYDNAYA
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    half = side // 2
+    return [
+        (z, x + dx, y + dy) for dx in range(-half, side - half) for dy in range(-half, side - half)
+    ]
+
+
+def draw_tiles(path: Path, tiles: list[tuple[int, int, int]]) -> None:
+    for z, x, y in tiles:
+        render_tile(path, z, x, y)
+
+
+def bench_imagery(folder: Path, size: int) -> None:
+    """Time a researcher's image of size × size pixels (0.5 m each): tiles are read a
+    window at a time, so a tile near full resolution costs the same at any image size."""
+    path = timed(
+        f"write a {size:,} px square GeoTIFF (deflate)",
+        lambda: write_large(folder / "large.tif", size),
+    )
+    print(f"{'':<44} {path.stat().st_size / 1e6:8.1f} MB, tiled 512, no overviews")
+    timed("describe it (header only)", lambda: describe_raster(path))
+    timed("its 2-98 % stretch (once per image)", lambda: stretch_of(path))
+    for source, label in ((path, "no overviews"), (None, "COG")):
+        if source is None:
+            source = timed(
+                "make its Cloud-Optimized copy",
+                lambda: cloud_optimized_copy(path, folder / "large-cog.tif"),
+            )
+        for z, side in ((12, 1), (15, 4), (18, 4)):
+            tiles = tiles_around(z, side)
+            start = time.perf_counter()
+            draw_tiles(source, tiles)
+            each = (time.perf_counter() - start) / len(tiles)
+            print(f"{f'render a z{z} tile ({label}), mean of {len(tiles)}':<44} {each:8.3f} s")
+        timed(f"preview 1024 px ({label})", lambda source=source: preview_png(source))
 
 
 if __name__ == "__main__":
