@@ -302,6 +302,16 @@ def _distinct(
     return earlier, later
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """Two images compared on the map, and how (`add_comparison`)."""
+
+    earlier: ImageLayer
+    later: ImageLayer
+    mode: CompareMode = CompareMode.SWIPE
+    position: float = MIDDLE
+
+
 def add_comparison(
     m: folium.Map,
     earlier: ImageLayer,

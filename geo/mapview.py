@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeGuard
@@ -31,6 +31,7 @@ from geo.assets import (
     localize_assets,
 )
 from geo.case import Case
+from geo.compare import Comparison, ImageLayer, add_comparison, image_tile_layer
 from geo.escape import escape_text, shorten
 from geo.frame import RecordRow, record_rows
 from geo.geojson import geometry_problems, normalise_geometry
@@ -304,6 +305,9 @@ def base_map(
     center: tuple[float, float] | None = None,
     zoom: int | None = None,
     drawing: bool = False,
+    images: Sequence[ImageLayer] = (),
+    image_opacity: float = 1.0,
+    comparison: Comparison | None = None,
 ) -> folium.Map:
     """The map without the records' layers: base layer, controls, legend, overview, picker.
 
@@ -311,6 +315,8 @@ def base_map(
     shown or not: the map's script then does not change when a layer is switched off.
     `center` (lat, lon) and `zoom` set the opening view; by default `opening_view`.
     `drawing` adds the drawing tools (point, line, polygon, rectangle, circle).
+    `images` are drawn under the records at `image_opacity`, from the app's own tiles;
+    the two of a `comparison` are drawn as it says instead.
     With `online_tiles` False nothing on the map asks a third party for
     anything: the base layer is the shipped country outlines and every script
     and stylesheet is served by the app.
@@ -338,6 +344,20 @@ def base_map(
         control=False,
     ).add_to(outlines)
     outlines.add_to(m)
+    compared = (
+        {c.record_id for c in (comparison.earlier, comparison.later)} if comparison else set()
+    )
+    for image in images:
+        if image.record_id not in compared:
+            image_tile_layer(image, opacity=image_opacity).add_to(m)
+    if comparison is not None:
+        add_comparison(
+            m,
+            comparison.earlier,
+            comparison.later,
+            mode=comparison.mode,
+            position=comparison.position,
+        )
     if online_tiles:
         for base in ONLINE_BASE_LAYERS:
             folium.TileLayer(base.provider, name=base.name, overlay=False, show=False).add_to(m)

@@ -13,6 +13,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+from geo.compare import MIDDLE, CompareMode
 from geo.escape import shorten
 from geo.records import CASE_KINDS, Kind
 
@@ -28,6 +29,11 @@ class ViewState:
     center: tuple[float, float] | None = None  # (lat, lon)
     zoom: int | None = None
     hidden: tuple[str, ...] = ()  # researcher layers turned off (all are shown by default)
+    # Two imagery records compared on the map (record ids, the earlier first), how, and
+    # where the divider or the fade stands (0..1).
+    compare: tuple[str, str] | None = None
+    compare_mode: CompareMode = CompareMode.SWIPE
+    divider: float = MIDDLE
     ignored: tuple[str, ...] = field(default=(), compare=False)
 
     def to_query(self) -> dict[str, str | list[str]]:
@@ -47,6 +53,12 @@ class ViewState:
             query["z"] = str(self.zoom)
         if self.hidden:
             query["hide"] = sorted(self.hidden)
+        if self.compare:
+            query["earlier"], query["later"] = self.compare
+            if self.compare_mode is not CompareMode.SWIPE:
+                query["mode"] = self.compare_mode.value
+            if self.divider != MIDDLE:
+                query["at"] = f"{self.divider:.2f}"
         return query
 
 
@@ -112,6 +124,28 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
         else:
             ignored.append(f"z={quoted(zoom_text)} is not a zoom level (0 to 22)")
 
+    compare = None
+    earlier, later = _one(query, "earlier"), _one(query, "later")
+    if earlier is not None and later is not None and earlier != later:
+        compare = (earlier, later)
+    elif earlier is not None or later is not None:
+        ignored.append(
+            f"earlier={quoted(earlier)}, later={quoted(later)} are not two images to compare"
+        )
+    mode = CompareMode.SWIPE
+    mode_text = _one(query, "mode")
+    if mode_text is not None:
+        if mode_text in CompareMode._value2member_map_:
+            mode = CompareMode(mode_text)
+        else:
+            ignored.append(f"mode={quoted(mode_text)} is not one of swipe, fade, toggle")
+    divider = MIDDLE
+    at_text = _one(query, "at")
+    if at_text is not None:
+        if re.fullmatch(r"0(\.[0-9]{1,4})?|1(\.0{1,4})?", at_text):
+            divider = float(at_text)
+        else:
+            ignored.append(f"at={quoted(at_text)} is not a position from 0 to 1")
     hidden = query.get("hide") or ()
     hidden_layers = tuple(sorted({hidden} if isinstance(hidden, str) else set(hidden)))
 
@@ -123,6 +157,9 @@ def from_query(query: Mapping[str, str | list[str]]) -> ViewState:
         selected=_one(query, "sel"),
         center=center,
         zoom=zoom,
+        compare=compare,
+        compare_mode=mode,
+        divider=divider,
         ignored=_at_most(MAX_NOTES, list(dict.fromkeys(ignored))),
     )
 

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo.compare import CompareMode
 from geo.records import CASE_KINDS, Kind
 from geo.viewstate import ALL_LAYERS, MapSession, ViewState, from_query
 
@@ -17,6 +18,9 @@ def test_round_trip_of_a_full_view():
         center=(33.665, 36.32861),
         zoom=14,
         hidden=("My import, 2024", "Annotations"),
+        compare=("imp-2013", "imp-2016"),
+        compare_mode=CompareMode.FADE,
+        divider=0.25,
     )
     assert from_query(view.to_query()) == ViewState(
         **{**view.__dict__, "hidden": tuple(sorted(view.hidden))}
@@ -36,6 +40,11 @@ def test_default_view_is_an_empty_query():
         ({"lat": "120", "lon": "36"}, "is not a position"),
         ({"lat": "33"}, "is not a position"),
         ({"z": "99"}, "is not a zoom level"),
+        ({"earlier": "imp-1"}, "are not two images to compare"),
+        ({"earlier": "imp-1", "later": "imp-1"}, "are not two images to compare"),
+        ({"mode": "blink"}, "mode='blink' is not one of swipe, fade, toggle"),
+        ({"at": "1.5"}, "at='1.5' is not a position from 0 to 1"),
+        ({"at": "nan"}, "at='nan' is not a position from 0 to 1"),
     ],
 )
 def test_bad_parts_are_ignored_and_reported(query, problem):
@@ -171,3 +180,10 @@ def test_notes_about_a_link_are_few_and_not_repeated():
     many = from_query({"layers": ",".join(f"bad{n}" for n in range(20))})
     assert len(many.ignored) == MAX_NOTES
     assert many.ignored[-1] == "and 11 more unusable values"
+
+
+def test_a_comparison_is_in_the_link_with_its_mode_and_divider():
+    view = ViewState(compare=("imp-a", "imp-b"))
+    assert view.to_query() == {"earlier": "imp-a", "later": "imp-b"}  # swipe at the middle
+    assert ViewState(compare=None, compare_mode=CompareMode.FADE).to_query() == {}
+    assert from_query({"earlier": "imp-a", "later": "imp-b", "at": "0.7"}).divider == 0.7

@@ -12,12 +12,13 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import TypeGuard
 
 from geo.durable import fsync_dir
 from geo.errors import StoreError
 
 
-def is_sha256(text: object) -> bool:
+def is_sha256(text: object) -> TypeGuard[str]:
     """Whether `text` is a SHA-256 as the store writes it: 64 lowercase hex digits."""
     return isinstance(text, str) and len(text) == 64 and all(c in "0123456789abcdef" for c in text)
 
