@@ -17,6 +17,7 @@ from geo.distances import place_distances, stated_distances
 from geo.errors import GeoError
 from geo.escape import escape_markdown as md
 from geo.export import ExportView
+from geo.imagery.layers import image_layers
 from geo.mapview import (
     base_map,
     drawn_shape,
@@ -46,6 +47,12 @@ from geo.workspace import (
     researcher_layers,
 )
 from ui.annotate import annotation_form, edit_controls
+from ui.imagery import (
+    MapImages,
+    georeference_section,
+    image_controls,
+    import_image_section,
+)
 from ui.offline import keep_streamlit_offline
 from ui.places import places_section
 from ui.state import Page, page
@@ -122,6 +129,10 @@ def initialise_view(case: Case, case_name: str) -> None:
         view.center or default_center, default_zoom if view.zoom is None else view.zoom
     )
     page.hidden_layers = set(view.hidden)
+    page.comparing = view.compare is not None
+    if view.compare is not None:
+        page.compare_first, page.compare_second = view.compare
+    page.compare_mode, page.divider = view.compare_mode, view.divider
     for kind in CASE_KINDS:
         st.session_state[Page.layer_key(kind.value)] = kind in view.layers
     # A date the link does not give is left to the widget (bounded by the data).
@@ -254,12 +265,20 @@ def map_panel(
     view_filter: ViewFilter,
     online: bool,
     drawing: bool,
+    images: MapImages,
 ) -> None:
     # Every layer there is, shown or not: switching one off must not change the map's script.
     every_layer = tuple(researcher_layers(records))
     colours = cached_layer_colours(case_key, store)
     # What the map's script is built from: another one remounts the map (at the view).
-    signature = (case_version, online, drawing, every_layer, tuple(colours.items()))
+    signature = (
+        case_version,
+        online,
+        drawing,
+        every_layer,
+        tuple(colours.items()),
+        images.signature,
+    )
     session = page.map_session.for_map(signature)
     collections = cached_layers(case_key, records, colours, view_filter)
     center, zoom = session.opening
@@ -273,6 +292,9 @@ def map_panel(
         center=center,
         zoom=zoom,
         drawing=drawing,
+        images=images.shown,
+        image_opacity=images.opacity,
+        comparison=images.comparison,
     )
     move_center, move_zoom = session.move.component_args() if session.move else (None, None)
     state = st_folium(
@@ -296,13 +318,15 @@ def map_panel(
         page.pending_shape = shape
     pending = page.pending_shape
     if pending is not None and (drawing or pending.measured):
-        saved = annotation_form(case, store, pending)
+        saved = annotation_form(case, store, pending, images.every, images.comparison)
         if saved:
             page.selected = saved
             st.rerun()
 
 
-def record_panel(case: Case, store: Store, records: pd.DataFrame, shown: pd.DataFrame) -> None:
+def record_panel(
+    case: Case, store: Store, records: pd.DataFrame, shown: pd.DataFrame, images: MapImages
+) -> None:
     titles = record_titles(records)
     # The selector keeps a choice by its title: a choice whose record is gone would
     # become that title, and the page address with it. Clear it before the selector.
@@ -357,7 +381,7 @@ def record_panel(case: Case, store: Store, records: pd.DataFrame, shown: pd.Data
                     on_click=select_record,
                     args=(other.id,),
                 )
-    if row["layer"] == ANNOTATIONS_LAYER and edit_controls(case, store, row):
+    if row["layer"] == ANNOTATIONS_LAYER and edit_controls(case, store, row, images.every):
         st.rerun()
 
 
@@ -371,6 +395,7 @@ def map_and_details(
     case_key: str,
     view_filter: ViewFilter,
     online: bool,
+    images: MapImages,
 ) -> None:
     # A selection asked for outside this fragment (a place just added), before the
     # selector exists: a widget's value cannot change once it is drawn.
@@ -397,9 +422,11 @@ def map_and_details(
     )
     map_col, detail_col = st.columns([3, 2], gap="medium")
     with map_col:
-        map_panel(case, store, records, case_key, case_version, view_filter, online, drawing)
+        map_panel(
+            case, store, records, case_key, case_version, view_filter, online, drawing, images
+        )
     with detail_col:
-        record_panel(case, store, records, shown)
+        record_panel(case, store, records, shown, images)
     view = ViewState(
         start=view_filter.start,
         end=view_filter.end,
@@ -408,6 +435,15 @@ def map_and_details(
         center=page.map_session.center,
         zoom=page.map_session.zoom,
         hidden=view_filter.hidden,
+        **(
+            {
+                "compare": (images.comparison.earlier.record_id, images.comparison.later.record_id),
+                "compare_mode": images.comparison.mode,
+                "divider": images.comparison.position,
+            }
+            if images.comparison
+            else {}
+        ),
     )
     query = {"case": case_name, **view.to_query()}
     current = st.query_params.to_dict() | {"hide": st.query_params.get_all("hide")}
@@ -509,7 +545,18 @@ def main() -> None:
     if message := page.take_import_message():
         st.success(md(message))
 
-    map_and_details(case, store, records, shown, case_name, case_key, view_filter, online)
+    every_image = image_layers(records, default_data_dir())
+    shown_ids = set(shown["id"])
+    opacity, comparison = image_controls(
+        every_image, dict(zip(records["id"], records["date_start"], strict=True))
+    )
+    images = MapImages(
+        shown=tuple(i for i in every_image if i.record_id in shown_ids),
+        every=tuple(every_image),
+        opacity=opacity,
+        comparison=comparison,
+    )
+    map_and_details(case, store, records, shown, case_name, case_key, view_filter, online, images)
     st.caption(
         "This page's address holds the view (dates, layers, selection, map position): "
         "copy it to cite exactly what you saw."
@@ -519,6 +566,7 @@ def main() -> None:
         "Timeline": lambda: timeline_tab(records, view_filter),
         "Find places": lambda: find_places_tab(case_key, case, store),
         "Import": lambda: import_tab(store),
+        "Imagery": lambda: imagery_tab(store, images),
         "History": lambda: history_tab(store, damaged),
         "Export": lambda: export_tab(case, case_path, case_key, store, shown, records, view_filter),
         "Distances": lambda: distances_tab(case),
@@ -541,6 +589,29 @@ def find_places_tab(case_key: str, case: Case, store: Store) -> None:
 
 def import_tab(store: Store) -> None:
     if import_section(store):
+        st.rerun()
+
+
+def imagery_tab(store: Store, images: MapImages) -> None:
+    task = st.radio(
+        "Imagery",
+        ["import", "georeference"],
+        format_func={
+            "import": "Import a georeferenced image",
+            "georeference": "Georeference a released picture",
+        }.__getitem__,
+        horizontal=True,
+        label_visibility="collapsed",
+        key="imagery_task",
+    )
+    if task == "import":
+        stored = import_image_section(store)
+    else:
+        session = page.map_session
+        stored = georeference_section(
+            store, images.every, session.center, session.zoom, page.online_tiles
+        )
+    if stored:
         st.rerun()
 
 

@@ -120,6 +120,11 @@ def short_name(image: ImageLayer) -> str:
     return shorten(text, NAME_LIMIT) if text else image.record_id
 
 
+def image_title(image: ImageLayer) -> str:
+    """The image in words, as plain text: "January 2015 — Saydnaya, west wing"."""
+    return f"{stated_date(image)} — {short_name(image)}"
+
+
 def layer_name(image: ImageLayer) -> str:
     """The image's name in the layer control, escaped (Leaflet inserts it as HTML)."""
     return f"{escape_text(stated_date(image))} — {escape_text(short_name(image))}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pandas as pd
@@ -16,6 +17,7 @@ from geo.annotation import (
     new_annotation,
 )
 from geo.case import Case
+from geo.compare import Comparison, ImageLayer, image_title
 from geo.errors import GeoError
 from geo.escape import escape_markdown as md
 from geo.mapview import DrawnShape
@@ -37,17 +39,32 @@ def require_analyst() -> str | None:
     return analyst or None
 
 
-def observed_in_options(case: Case) -> list[str]:
-    """What an observation can cite: the case's imagery records and its sources."""
+def observed_in_options(
+    case: Case, images: Sequence[ImageLayer] = (), compared: Comparison | None = None
+) -> dict[str, str]:
+    """What an observation can cite, each with its words: the two images compared (first,
+    when comparing), the case's imagery records, the researcher's images, the sources."""
     imagery = case.records[case.records["kind"] == "imagery"]
-    return [
-        NOT_STATED,
-        *[f"imagery: {row.id}" for row in imagery.itertuples(index=False)],
-        *[f"source: {source.id}" for source in case.meta.sources],
-    ]
+    options = {NOT_STATED: NOT_STATED}
+    if compared is not None:
+        pair = f"imagery: {compared.earlier.record_id} + {compared.later.record_id}"
+        options[pair] = (
+            f"Both compared images: {image_title(compared.earlier)} and "
+            f"{image_title(compared.later)}"
+        )
+    options |= {f"imagery: {row.id}": f"Imagery: {row.name}" for row in imagery.itertuples()}
+    options |= {f"imagery: {i.record_id}": f"Your image: {image_title(i)}" for i in images}
+    options |= {f"source: {source.id}": f"Source: {source.title}" for source in case.meta.sources}
+    return options
 
 
-def _observation_widgets(case: Case, prefix: str, current: pd.Series | None = None) -> Observation:
+def _observation_widgets(
+    case: Case,
+    prefix: str,
+    current: pd.Series | None = None,
+    images: Sequence[ImageLayer] = (),
+    compared: Comparison | None = None,
+) -> Observation:
     props = current["properties"] if current is not None else {}
     label = st.text_input(
         "Label", value=current["name"] if current is not None else "", key=f"{prefix}_label"
@@ -81,14 +98,17 @@ def _observation_widgets(case: Case, prefix: str, current: pd.Series | None = No
         index=CONFIDENCE.index(confidence_now) if confidence_now in CONFIDENCE else 3,
         key=f"{prefix}_confidence",
     )
-    options = observed_in_options(case)
-    observed_now = props.get("observed_in", NOT_STATED)
+    options = observed_in_options(case, images, compared)
+    # a new observation made while comparing was made in the two images compared
+    default = next(iter(options)) if compared is None else list(options)[1]
+    observed_now = props.get("observed_in", default) if current is not None else default
     if observed_now not in options:
-        options.append(observed_now)
+        options[observed_now] = observed_now
     observed_in = st.selectbox(
         "Observed in",
-        options,
-        index=options.index(observed_now),
+        list(options),
+        index=list(options).index(observed_now),
+        format_func=lambda option: md(options[option]),
         help="The imagery record or source this observation is based on",
         key=f"{prefix}_observed_in",
     )
@@ -96,7 +116,13 @@ def _observation_widgets(case: Case, prefix: str, current: pd.Series | None = No
     return Observation(label, kind, date_text, as_stated, confidence, observed_in, note)
 
 
-def annotation_form(case: Case, store: Store, shape: DrawnShape) -> str | None:
+def annotation_form(
+    case: Case,
+    store: Store,
+    shape: DrawnShape,
+    images: Sequence[ImageLayer] = (),
+    compared: Comparison | None = None,
+) -> str | None:
     """The form shown after a drawing; returns the new annotation's id once saved."""
     measured = measure(shape.geometry)
     what = f"Keep this measured {shape.shape}" if shape.measured else f"New {shape.shape}"
@@ -104,7 +130,7 @@ def annotation_form(case: Case, store: Store, shape: DrawnShape) -> str | None:
     # Not cleared on submit: a refused date must not wipe what was typed. The form is
     # gone once saved, and its fields start empty with the next drawing.
     with st.form("annotate"):
-        values = _observation_widgets(case, "new")
+        values = _observation_widgets(case, "new", None, images, compared)
         save = st.form_submit_button("Save annotation", type="primary")
     if st.button("Discard this drawing", key="discard_drawing"):
         page.handled_drawings.add(shape.fingerprint)
@@ -126,11 +152,13 @@ def annotation_form(case: Case, store: Store, shape: DrawnShape) -> str | None:
     return saved.id
 
 
-def edit_controls(case: Case, store: Store, row: pd.Series) -> bool:
+def edit_controls(
+    case: Case, store: Store, row: pd.Series, images: Sequence[ImageLayer] = ()
+) -> bool:
     """Edit and delete for an annotation; True when something changed."""
     with st.expander("Edit this annotation"):
         with st.form(f"edit_{row['id']}"):
-            values = _observation_widgets(case, f"edit_{row['id']}", row)
+            values = _observation_widgets(case, f"edit_{row['id']}", row, images)
             save = st.form_submit_button("Save changes")
         if save:
             analyst = require_analyst()

@@ -12,6 +12,8 @@ from typing import Any, Generic, TypeVar, overload
 
 import streamlit as st
 
+from geo.compare import MIDDLE, CompareMode
+from geo.georef import ControlPoint
 from geo.mapview import DrawnShape
 from geo.viewstate import MapSession
 
@@ -86,6 +88,21 @@ class Page:
     online_tiles: Slot[bool] = Slot("online_tiles", bool)
     online_search: Slot[bool] = Slot("online_search", bool)
     analyst: Slot[str] = Slot("analyst", str)
+    # The researcher's images on the map (widget keys), and two of them compared.
+    image_opacity: Slot[float] = Slot("image_opacity", lambda: 1.0)
+    comparing: Slot[bool] = Slot("comparing", bool)
+    compare_first: Slot[str | None] = Slot("compare_first", _none)
+    compare_second: Slot[str | None] = Slot("compare_second", _none)
+    compare_mode: Slot[CompareMode] = Slot("compare_mode", lambda: CompareMode.SWIPE)
+    divider: Slot[float] = Slot("divider", lambda: MIDDLE)
+    # Georeferencing a released picture: which picture, its control points so far, and
+    # the spot last clicked on the picture and on the map, not yet made a point.
+    georef_picture: Slot[str | None] = Slot("georef_picture", _none)
+    georef_points: Slot[list[ControlPoint]] = Slot("georef_points", list)
+    georef_points_file: Slot[str | None] = Slot("georef_points_file", _none)
+    georef_pixel: Slot[tuple[float, float] | None] = Slot("georef_pixel", _none)
+    georef_lonlat: Slot[tuple[float, float] | None] = Slot("georef_lonlat", _none)
+    georef_clicks: Slot[set[str]] = Slot("georef_clicks", set)
 
     @staticmethod
     def layer_key(kind: str) -> str:
