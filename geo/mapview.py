@@ -245,7 +245,18 @@ def _overlay(layer: MapLayer, collection: dict[str, Any]) -> folium.GeoJson:
             fill_opacity=0.95,
         )
         # lines and areas of a researcher's layer; points use the marker above
-        style_function = None if layer.kind else (lambda _: {"color": colour, "weight": 2})
+        # an image's outline is drawn without a fill, which would veil its pixels
+        style_function = (
+            None
+            if layer.kind
+            else (
+                lambda feature: {
+                    "color": colour,
+                    "weight": 2,
+                    "fillOpacity": 0 if feature["properties"]["kind"] == Kind.IMAGERY else 0.2,
+                }
+            )
+        )
     # folium asserts that tooltip fields exist: an empty layer gets none.
     tooltip = (
         folium.GeoJsonTooltip(fields=["label"], labels=False) if collection["features"] else None
@@ -296,6 +307,10 @@ def opening_view(case: Case) -> tuple[tuple[float, float], int]:
     return ((south + north) / 2, (west + east) / 2), 3
 
 
+# Leaflet's panes: tiles at 200, vectors at 400; the offline base under both.
+BASE_PANE = "base"
+
+
 def base_map(
     case: Case,
     *,
@@ -329,11 +344,15 @@ def base_map(
         prefer_canvas=True,
         control_scale=True,
     )
+    # The outlines are filled: in Leaflet's overlay pane (above the tile pane) they would
+    # hide the researcher's images. Their own pane lies under the tiles, as a base should.
+    folium.map.CustomPane(BASE_PANE, z_index=150, pointer_events=False).add_to(m)
     outlines = folium.FeatureGroup(name=OFFLINE_BASE_NAME, overlay=False, control=True)
     fetched_geojson(
         country_outlines(),
         COUNTRY_OUTLINES_URL,
         name="outlines",
+        pane=BASE_PANE,
         style_function=lambda _: {
             "color": "#6b7280",
             "weight": 0.8,
