@@ -12,9 +12,12 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from shapely.geometry import shape
 
 from geo.case import (
     CASE_FILE,
@@ -25,7 +28,7 @@ from geo.case import (
     read_export,
 )
 from geo.dates import parse_date
-from geo.errors import DataError, DateError, GeoError, Problem
+from geo.errors import NO_CRS, NOT_GEOREFERENCED, DataError, DateError, GeoError, Problem
 from geo.export import ExportView, layer_records
 from geo.extract import candidates_geojson, decode_text, extract_places, mentions_geojson
 from geo.formats import read_upload
@@ -33,9 +36,11 @@ from geo.gazetteer import Gazetteer
 from geo.geocode import GeocodingError, OnlineGeocoder, config_from_env, online_geojson
 from geo.geojson import dumps, read_json_file
 from geo.georef import Fit, Method, fit, georeferenced_tiff, picture_size, read_points
+from geo.imagery.importing import ImageryFacts, import_georeferenced, import_image
+from geo.imagery.opening import is_image
 from geo.manifest import manifest_path, manifest_problems, write_export
 from geo.records import CASE_KINDS, Kind, as_new_records, kind_label, records_in_words
-from geo.store import Store, StoreNotFound, default_data_dir
+from geo.store import ImportReceipt, Store, StoreNotFound, default_data_dir
 from geo.transfer import EXPORT_FORMATS, export, imported_source_files, store_state
 from geo.workspace import combined_records, filter_view
 
@@ -59,6 +64,51 @@ def _stated_date(text: str) -> str:
         return parse_date(text).text
     except DateError as exc:
         raise argparse.ArgumentTypeError(str(exc.problems[0])) from exc
+
+
+# What the researcher states about an image (`ImageryFacts`), as options of `import` and
+# `georef --import`: the option, the field it fills, its help.
+_FACT_OPTIONS: tuple[tuple[str, str, str], ...] = (
+    ("--name", "name", "the imagery record's name (default: the file name without suffix)"),
+    (
+        "--date",
+        "date",
+        "when the image was taken, with the precision the source gives (EDTF): 2015, "
+        "2015-01, 2015-01-18, or an interval such as 2014/2015",
+    ),
+    ("--date-as-stated", "date_as_stated", "the date in the source's words: January 2015"),
+    ("--provider", "provider", "who took it: DigitalGlobe, Airbus"),
+    ("--sensor", "sensor", "the satellite or camera: WorldView-2"),
+    ("--released-by", "released_by", "who released it: US Department of State"),
+    ("--released-on", "released_on", "when it was released (EDTF)"),
+    ("--source", "source_title", "the title of the source it comes from"),
+    ("--source-url", "source_url", "the source's address"),
+    ("--quote", "source_quote", "the source's words about the image"),
+)
+_FACT_METAVARS = {
+    "name": "NAME",
+    "date": "DATE",
+    "released_on": "DATE",
+    "source_title": "TITLE",
+    "source_url": "URL",
+}
+_IMAGE_OPTIONS = (("--world-file", "world_file"), ("--crs", "crs"))
+_LAYER_OPTIONS = (("--layer", "layer"), ("--repair", "repair"))
+
+
+def _add_analyst(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--analyst", default=os.environ.get("GEO_ANALYST") or getpass.getuser(), help="who imports"
+    )
+
+
+def _add_facts(parser: argparse.ArgumentParser, title: str, *, but: str = "") -> None:
+    facts = parser.add_argument_group(title, "what you state about the image, kept in its record")
+    for option, dest, text in _FACT_OPTIONS:
+        if option != but:
+            facts.add_argument(
+                option, dest=dest, metavar=_FACT_METAVARS.get(dest, "TEXT"), help=text
+            )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -119,15 +169,32 @@ def _parser() -> argparse.ArgumentParser:
         help="only this kind (repeatable)",
     )
     imported = commands.add_parser(
-        "import", help="import a GeoJSON, CSV, KML/KMZ or STAC file as a new layer of the store"
+        "import",
+        help="import a GeoJSON, CSV, KML/KMZ or STAC file as a new layer of the store, or an "
+        "image (a GeoTIFF, a JPEG or PNG with its world file) as an imagery record",
+        description="A data file becomes a layer of its records. An image (told by its name "
+        "or first bytes) becomes an imagery record in a layer of its own: its footprint, the "
+        "facts you state (--date is needed), and the file kept as received. A picture with no "
+        "place on Earth is refused: georeference it with python -m geo georef --import.",
     )
     imported.add_argument("file", help="the file to import")
-    imported.add_argument("--layer", help="layer name (default: the file name without suffix)")
-    imported.add_argument(
-        "--analyst", default=os.environ.get("GEO_ANALYST") or getpass.getuser(), help="who imports"
-    )
-    imported.add_argument(
+    _add_analyst(imported)
+    layer = imported.add_argument_group("a data file (GeoJSON, CSV, KML/KMZ, STAC)")
+    layer.add_argument("--layer", help="layer name (default: the file name without suffix)")
+    layer.add_argument(
         "--repair", action="store_true", help="repair invalid geometries with make_valid"
+    )
+    _add_facts(imported, "an image (GeoTIFF, JPEG, PNG)")
+    image = imported.add_argument_group("an image's place, when the file does not state it")
+    image.add_argument(
+        "--world-file",
+        metavar="FILE",
+        help="the world file that places a JPEG or PNG (.jgw, .pgw, .wld) or its .aux.xml",
+    )
+    image.add_argument(
+        "--crs",
+        help="the coordinate system the world file's numbers are in, such as EPSG:32637 (UTM "
+        "zone 37N) or EPSG:4326 (a world file states none)",
     )
 
     verify = commands.add_parser(
@@ -191,9 +258,18 @@ def _parser() -> argparse.ArgumentParser:
         "--date",
         type=_stated_date,
         help="the picture's date as stated (YYYY, YYYY-MM, YYYY-MM-DD or an interval), kept "
-        "in the GeoTIFF",
+        "in the GeoTIFF (and in the imagery record, with --import)",
     )
     georef.add_argument("--out", required=True, help="the GeoTIFF to write")
+    georef.add_argument(
+        "--import",
+        dest="and_import",
+        action="store_true",
+        help="also import the picture, as released, as an imagery record placed by this fit, "
+        "its control points and errors kept in the record (needs --date)",
+    )
+    _add_analyst(georef)
+    _add_facts(georef, "with --import", but="--date")
     return parser
 
 
@@ -346,9 +422,111 @@ def _read_bytes(path: Path) -> bytes:
         raise DataError(Problem(f"cannot read: {exc.strerror}", file=str(path))) from exc
 
 
+def _given(args: argparse.Namespace, options: Sequence[tuple[str, str]]) -> list[str]:
+    """The options of `options` (option, dest) given on this command line."""
+    return [option for option, dest in options if getattr(args, dest) not in (None, False)]
+
+
+def _fact_options(*, but: str = "") -> list[tuple[str, str]]:
+    return [(option, dest) for option, dest, _ in _FACT_OPTIONS if option != but]
+
+
+def _refuse_options(given: list[str], why: str, *, file: str) -> None:
+    if given:
+        raise DataError(Problem(f"{', '.join(given)}: {why}", file=file))
+
+
+def _facts(args: argparse.Namespace, path: Path) -> ImageryFacts:
+    """What the command line states about the image at `path`; --date is needed: an
+    undated image says nothing about when."""
+    if args.date is None:
+        raise DataError(
+            Problem(
+                "--date is needed: when the image was taken, as precisely as the source "
+                "says (2015, 2015-01, 2015-01-18, or an interval such as 2014/2015)",
+                file=path.name,
+                field="date",
+            )
+        )
+    stated = {dest: getattr(args, dest) for _, dest, _ in _FACT_OPTIONS}
+    return ImageryFacts(**(stated | {"name": args.name or path.stem}))
+
+
+def _place_it(problem: Problem, path: Path) -> Problem:
+    """`problem`, saying what to do on the command line about an image that cannot be
+    placed (the library's words name the page's tools)."""
+    if problem.code == NOT_GEOREFERENCED:
+        todo = (
+            "give its world file with --world-file, or georeference it from control points: "
+            f"python -m geo georef {path.name} --points {path.name}.points --date DATE "
+            "--out IMAGE.tif --import"
+        )
+    elif problem.code == NO_CRS:
+        todo = "give it with --crs"
+    else:
+        return problem
+    return replace(problem, message=f"{problem.message} (on the command line: {todo})")
+
+
+def _import_image(args: argparse.Namespace, path: Path, data: bytes) -> int:
+    _refuse_options(
+        _given(args, _LAYER_OPTIONS),
+        "for a data file only: an image is imported as an imagery record in a layer named "
+        "after it (--name)",
+        file=path.name,
+    )
+    facts = _facts(args, path)
+    sidecar = _read_bytes(Path(args.world_file)) if args.world_file else None
+    store = Store.open(default_data_dir())
+    try:
+        receipt = import_image(
+            store,
+            data,
+            file_name=path.name,
+            facts=facts,
+            analyst=args.analyst,
+            sidecar=sidecar,
+            crs=args.crs,
+        )
+    except DataError as exc:
+        raise DataError([_place_it(problem, path) for problem in exc.problems]) from exc
+    _print_imagery(store, receipt)
+    return 0
+
+
+def _print_imagery(store: Store, receipt: ImportReceipt) -> None:
+    """The receipt of an imagery import: what was kept, where the image lies, and when."""
+    [record] = store.records(receipt.layer)
+    raster = record.properties["raster"]
+    west, south, east, north = shape(record.geometry).bounds
+    across, down = raster["resolution_m"]
+    about = "about " if raster["resolution_approximate"] else ""
+    print(
+        f"imported {receipt.file_name} as imagery record {record.name!r} in layer "
+        f"{receipt.layer!r}\n"
+        f"  file kept as received: SHA-256 {receipt.sha256}, {receipt.size:,} bytes\n"
+        f"  image: {raster['width']} by {raster['height']} pixels in {raster['crs']} "
+        f"({raster['crs_name']}), {about}{across:.2f} by {down:.2f} m a pixel\n"
+        f"  footprint: west {west:.6f}, south {south:.6f}, east {east:.6f}, "
+        f"north {north:.6f} (WGS 84)"
+    )
+    if record.date is not None:
+        stated = parse_date(record.date)
+        said = record.date_as_stated
+        words = f", as stated: {said!r}" if said and said != record.date else ""
+        print(f"  date: {record.date} ({stated.precision.value}: {stated.describe()}){words}")
+
+
 def _import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     data = _read_bytes(path)
+    if is_image(path.name, data[:16]):
+        return _import_image(args, path, data)
+    _refuse_options(
+        _given(args, [*_fact_options(), *_IMAGE_OPTIONS]),
+        "for an image only (a GeoTIFF, or a JPEG or PNG picture)",
+        file=path.name,
+    )
     layer = args.layer or path.stem
     upload = read_upload(path.name, data, layer=layer, repair=args.repair)
     for warning in upload.warnings:
@@ -423,6 +601,11 @@ def _georef(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.resolve() in (picture.resolve(), points.resolve()):
         raise DataError(Problem("--out would overwrite the picture or its points", file=str(out)))
+    if not args.and_import:
+        _refuse_options(
+            _given(args, _fact_options(but="--date")), "with --import only", file=picture.name
+        )
+    facts = _facts(args, picture) if args.and_import else None
     data = _read_bytes(picture)
     size = picture_size(data, file=str(picture))
     found = read_points(_read_bytes(points), file=str(points), crs=args.crs)
@@ -435,11 +618,22 @@ def _georef(args: argparse.Namespace) -> int:
     tiff = georeferenced_tiff(data, fitted, file=str(picture), date=args.date)
     for warning in tiff.warnings:
         print(f"warning: {picture}: {warning}", file=sys.stderr)
+    imported: tuple[Store, ImportReceipt] | None = None
+    if facts is not None:  # before --out is written: a refused import leaves nothing behind
+        store = Store.open(default_data_dir())
+        imported = (
+            store,
+            import_georeferenced(
+                store, data, fitted, file_name=picture.name, facts=facts, analyst=args.analyst
+            ),
+        )
     out.write_bytes(tiff.data)
     how = "warped onto a north-up grid" if tiff.resampled else "its pixels as released"
     print(
         f"wrote {out}: {tiff.width} by {tiff.height} pixels in {tiff.crs}, {how}", file=sys.stderr
     )
+    if imported is not None:
+        _print_imagery(*imported)
     return 0
 
 

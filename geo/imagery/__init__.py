@@ -6,7 +6,8 @@
   coordinate system, resolution in metres, footprint in WGS84 (RFC 7946), and what the
   file states about its time and origin (`stated`), never turned into a date.
 - `limits`: `RasterLimits`, the declared sizes refused before any pixel is read.
-- `opening`: the formats read (GeoTIFF, JPEG, PNG), told by their first bytes;
+- `opening`: the formats read (GeoTIFF, JPEG, PNG), told by their first bytes
+  (`is_image`: whether a file given to import is an image or a data file);
   `tiff`: whether a TIFF upload is whole.
 - `footprint`: the outline, densified and reprojected by GDAL.
 - `tiles`: `render_tile` (Web Mercator z/x/y as PNG), `preview_png`, `stretch_of`.

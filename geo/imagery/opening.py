@@ -19,13 +19,14 @@ import math
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import rasterio
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
 from geo.errors import DataError, Problem
+from geo.formats.registry import by_extension
 from geo.formats.sniff import binary_kind
 from geo.imagery.tiff import directory_cut_short
 
@@ -47,6 +48,10 @@ DRIVER_WORDS: dict[str, str] = {
 
 FORMATS_IN_WORDS = "a GeoTIFF, or a JPEG or PNG picture with its world file"
 
+# Names an image goes by: a file so named is opened as an image, and refused as one if
+# its bytes are not.
+IMAGE_SUFFIXES = frozenset({".tif", ".tiff", ".jpg", ".jpeg", ".png"})
+
 
 def driver_of(head: bytes) -> str | None:
     """The GDAL driver for a file that starts with `head`, or None if none of ours reads it."""
@@ -54,6 +59,17 @@ def driver_of(head: bytes) -> str | None:
         if head.startswith(magic):
             return driver
     return None
+
+
+def is_image(file_name: str, head: bytes) -> bool:
+    """Whether a file given to import is an image (for `geo.imagery.importing`) rather
+    than a data file (for `geo.formats.read_upload`): named as an image, or starting as
+    one and not named as a data file. A .geojson of PNG bytes is a data file gone wrong,
+    and the data reader says what it holds."""
+    suffix = PurePosixPath(file_name.replace("\\", "/")).suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return True
+    return by_extension(suffix) is None and driver_of(head) is not None
 
 
 def _not_an_image(head: bytes) -> str:
