@@ -140,10 +140,8 @@ def image_tile_layer(
     return folium.raster_layers.TileLayer(
         tiles=image.tile_url,
         name=layer_name(image),
-        attr=(
-            f"{escape_text(short_name(image))} ({escape_text(stated_date(image))}), "
-            f"record {escape_text(shorten(image.record_id, 40))}"
-        ),
+        # short: Leaflet's corner is narrow, and the record is named in the layer control
+        attr=f"{escape_text(short_name(image))} ({escape_text(stated_date(image))})",
         overlay=True,
         control=True,
         show=show,

@@ -22,6 +22,7 @@ from geo.assets import localize_assets
 from geo.compare import CompareMode, Comparison, ImageLayer, image_tile_layer, image_title
 from geo.errors import NO_CRS, NOT_GEOREFERENCED, DataError, GeoError
 from geo.escape import escape_markdown as md
+from geo.formats.registry import IMAGES
 from geo.georef import ControlPoint, Fit, Method, clicked_pixel, fit, picture_size, read_points
 from geo.imagery import describe_raster, preview_png, write_upload
 from geo.imagery.importing import ImageryFacts, import_georeferenced, import_image
@@ -31,7 +32,7 @@ from ui.annotate import require_analyst
 from ui.state import Page, page
 from ui.transfer import problems_table
 
-PICTURE_TYPES = ["tif", "tiff", "jpg", "jpeg", "png"]
+PICTURE_TYPES = [extension.lstrip(".") for extension in IMAGES]
 SIDECAR_TYPES = ["wld", "jgw", "pgw", "tfw", "xml"]
 # Wide enough to place a point to a few of the picture's pixels, small enough to send.
 SHOWN_PICTURE_WIDTH = 900

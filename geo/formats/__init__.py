@@ -40,7 +40,7 @@ from geo.formats._geojson import read_json
 from geo.formats._kml import kml_from_kmz, read_kml, to_kml
 from geo.formats.limits import Limits
 from geo.formats.reader import ORIGINAL_GEOMETRY_KEY, Format, Reader, Upload
-from geo.formats.registry import NOT_READ, by_extension
+from geo.formats.registry import IMAGES, NOT_READ, by_extension
 from geo.formats.sniff import binary_kind, decode_upload
 
 __all__ = [
@@ -87,6 +87,11 @@ def read_upload(
         reader.refuse(
             f"{NOT_READ[extension]} ({extension}) cannot be imported: upload GeoJSON, CSV, "
             "KML or KMZ (GDAL's ogr2ogr converts most GIS formats to GeoJSON)"
+        )
+    if extension in IMAGES:
+        reader.refuse(
+            f"{IMAGES[extension]} ({extension}) is not a layer of records: import it as "
+            "imagery (the Imagery tab, or python -m geo import)"
         )
     named = by_extension(extension)
     if data.startswith(_ZIP) and extension in (".kmz", ".kml", ".zip"):

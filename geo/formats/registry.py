@@ -70,6 +70,10 @@ NOT_READ = {
     ".xlsx": "an Excel workbook",
     ".xls": "an Excel workbook",
     ".ods": "a spreadsheet",
+}
+# Images are imported as imagery records, elsewhere (`geo.imagery.importing`): the
+# refusal of one as a layer says where.
+IMAGES = {
     ".tif": "a raster image",
     ".tiff": "a raster image",
     ".png": "an image",
