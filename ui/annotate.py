@@ -108,7 +108,7 @@ def _observation_widgets(
         "Observed in",
         list(options),
         index=list(options).index(observed_now),
-        format_func=lambda option: md(options[option]),
+        format_func=options.__getitem__,  # plain text in a select box
         help="The imagery record or source this observation is based on",
         key=f"{prefix}_observed_in",
     )

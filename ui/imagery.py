@@ -80,6 +80,9 @@ def image_controls(
     if not images:
         return 1.0, None
     st.sidebar.subheader("Your images")
+    # Read once before the widgets: a widget's first value is its slot's default (a
+    # slider's own would be its minimum, images drawn fully transparent).
+    page.image_opacity, page.divider, page.compare_mode  # noqa: B018
     opacity = st.sidebar.slider(
         "Opacity of your images", 0.0, 1.0, step=0.05, key=Page.image_opacity.key
     )
@@ -97,7 +100,8 @@ def image_controls(
     ids = list(by_id)
 
     def title(record_id: str) -> str:
-        return md(image_title(by_id[record_id]))
+        # a select box shows its options as plain text (a radio's would be Markdown)
+        return image_title(by_id[record_id])
 
     _keep_choice(Page.compare_first.key, ids)
     first = st.sidebar.selectbox("One image", ids, format_func=title, key=Page.compare_first.key)
@@ -387,6 +391,7 @@ def georeference_section(
         "Control points saved by QGIS's georeferencer (.points), if you have them",
         type=["points"],
         key=f"georef_points_{page.imports_done}",
+        help="Its points replace those placed so far.",
     )
     if points_upload is not None and page.georef_points_file != points_upload.file_id:
         page.georef_points_file = points_upload.file_id
@@ -467,6 +472,15 @@ def georeference_section(
         _points_table(points, fitted),
         key=f"georef_table_{upload.file_id}_{len(points)}",
         disabled=["column", "row", "lon", "lat", "residual (m)", "residual (px)", "placed by"],
+        column_config={
+            "use": st.column_config.CheckboxColumn(help="Untick to leave a point out of the fit"),
+            "column": st.column_config.NumberColumn(format="%.1f"),
+            "row": st.column_config.NumberColumn(format="%.1f"),
+            "lon": st.column_config.NumberColumn(format="%.6f"),
+            "lat": st.column_config.NumberColumn(format="%.6f"),
+            "residual (m)": st.column_config.NumberColumn(format="%.2f"),
+            "residual (px)": st.column_config.NumberColumn(format="%.2f"),
+        },
         width="stretch",
     )
     enabled = [bool(v) for v in table["use"]]
@@ -484,7 +498,12 @@ def georeference_section(
         st.rerun()
     if fitted is None:
         return False
-    st.metric("RMS error", f"{fitted.rms_m:.2f} m", help=f"{fitted.rms_px:.2f} pixels")
+    st.metric(
+        "RMS error",
+        f"{fitted.rms_m:.2f} m · {fitted.rms_px:.2f} px",
+        help=f"Over the {fitted.used} points used; kept with the record, with every point "
+        "and its residual.",
+    )
     for warning in fitted.warnings:
         st.warning(md(warning))
     st.download_button(
