@@ -420,7 +420,7 @@ def georeference_section(
         st.markdown("**2. Click the same spot on the map**")
         state = st_folium(
             _points_map(centre, zoom, images, online),
-            height=shown.height if shown.height < 600 else 600,
+            height=min(max(shown.height, 450), 600),  # room for clicks above the attribution
             use_container_width=True,
             feature_group_to_add=_point_markers(points),
             returned_objects=["last_clicked"],
