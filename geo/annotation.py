@@ -7,12 +7,15 @@ shape, or into the changes of an existing annotation.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
 import pandas as pd
 
+from geo.case import Case
+from geo.compare import Comparison, ImageLayer, image_title
 from geo.dates import parse_date
 from geo.errors import DataError, Problem
 from geo.mapview import DrawnShape
@@ -54,6 +57,27 @@ class Observation:
             "analyst": analyst,
             "note": self.note,
         }
+
+
+def observation_sources(
+    case: Case, images: Sequence[ImageLayer] = (), compared: Comparison | None = None
+) -> dict[str, str]:
+    """What an observation can cite, each with its words, the default first: the two
+    images compared when comparing (what is drawn then was seen in them), else nothing
+    stated; then the case's imagery records, the researcher's images, the sources."""
+    imagery = case.records[case.records["kind"] == "imagery"]
+    options: dict[str, str] = {}
+    if compared is not None:
+        pair = f"imagery: {compared.earlier.record_id} + {compared.later.record_id}"
+        options[pair] = (
+            f"Both compared images: {image_title(compared.earlier)} and "
+            f"{image_title(compared.later)}"
+        )
+    options[NOT_STATED] = NOT_STATED
+    options |= {f"imagery: {row.id}": f"Imagery: {row.name}" for row in imagery.itertuples()}
+    options |= {f"imagery: {i.record_id}": f"Your image: {image_title(i)}" for i in images}
+    options |= {f"source: {source.id}": f"Source: {source.title}" for source in case.meta.sources}
+    return options
 
 
 def new_annotation(

@@ -94,3 +94,23 @@ def test_an_edit_keeps_the_author_and_an_empty_label_keeps_the_name():
     assert changes["properties"]["shape"] == "polygon"  # what the form does not show stays
     assert changes["properties"]["note"] == "new"
     assert (changes["date"], changes["date_as_stated"]) == ("2016", "2016")
+
+
+def test_an_observation_made_while_comparing_cites_both_images(tiny_case):
+    from geo.annotation import observation_sources
+    from geo.compare import Comparison, ImageLayer
+
+    def image(record_id, date):
+        tiles = f"/imagery/{'a' * 64}/{{z}}/{{x}}/{{y}}.png"
+        return ImageLayer(record_id, "<b>wing</b>", date, date, tiles, (36.0, 33.0, 36.1, 33.1))
+
+    earlier, later = image("imp-1", "2013"), image("imp-2", "2016")
+    plain = observation_sources(tiny_case, [earlier, later])
+    assert next(iter(plain)) == NOT_STATED
+    assert plain["imagery: imp-1"] == "Your image: 2013 — <b>wing</b>"  # plain text
+    assert "imagery: img-month" in plain and "source: src-text" in plain
+    comparing = observation_sources(tiny_case, [earlier, later], Comparison(earlier, later))
+    assert next(iter(comparing.items())) == (
+        "imagery: imp-1 + imp-2",
+        "Both compared images: 2013 — <b>wing</b> and 2016 — <b>wing</b>",
+    )

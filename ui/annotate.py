@@ -11,13 +11,13 @@ import streamlit as st
 from geo.annotation import (
     CONFIDENCE,
     FORM_KINDS,
-    NOT_STATED,
     Observation,
     annotation_changes,
     new_annotation,
+    observation_sources,
 )
 from geo.case import Case
-from geo.compare import Comparison, ImageLayer, image_title
+from geo.compare import Comparison, ImageLayer
 from geo.errors import GeoError
 from geo.escape import escape_markdown as md
 from geo.mapview import DrawnShape
@@ -37,25 +37,6 @@ def require_analyst() -> str | None:
     if not analyst:
         st.error("Enter your name as analyst in the sidebar: every change is signed.")
     return analyst or None
-
-
-def observed_in_options(
-    case: Case, images: Sequence[ImageLayer] = (), compared: Comparison | None = None
-) -> dict[str, str]:
-    """What an observation can cite, each with its words: the two images compared (first,
-    when comparing), the case's imagery records, the researcher's images, the sources."""
-    imagery = case.records[case.records["kind"] == "imagery"]
-    options = {NOT_STATED: NOT_STATED}
-    if compared is not None:
-        pair = f"imagery: {compared.earlier.record_id} + {compared.later.record_id}"
-        options[pair] = (
-            f"Both compared images: {image_title(compared.earlier)} and "
-            f"{image_title(compared.later)}"
-        )
-    options |= {f"imagery: {row.id}": f"Imagery: {row.name}" for row in imagery.itertuples()}
-    options |= {f"imagery: {i.record_id}": f"Your image: {image_title(i)}" for i in images}
-    options |= {f"source: {source.id}": f"Source: {source.title}" for source in case.meta.sources}
-    return options
 
 
 def _observation_widgets(
@@ -98,9 +79,8 @@ def _observation_widgets(
         index=CONFIDENCE.index(confidence_now) if confidence_now in CONFIDENCE else 3,
         key=f"{prefix}_confidence",
     )
-    options = observed_in_options(case, images, compared)
-    # a new observation made while comparing was made in the two images compared
-    default = next(iter(options)) if compared is None else list(options)[1]
+    options = observation_sources(case, images, compared)
+    default = next(iter(options))
     observed_now = props.get("observed_in", default) if current is not None else default
     if observed_now not in options:
         options[observed_now] = observed_now
