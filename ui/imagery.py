@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from geo.georef import ControlPoint, Fit, Method, clicked_pixel, fit, picture_si
 from geo.imagery import describe_raster, preview_png, write_upload
 from geo.imagery.importing import ImageryFacts, import_georeferenced, import_image
 from geo.imagery.layers import in_date_order
-from geo.store import Store
+from geo.store import ImportReceipt, Store
 from ui.annotate import require_analyst
 from ui.state import Page, page
 from ui.transfer import problems_table
@@ -186,6 +186,31 @@ def facts_form(prefix: str, name: str) -> tuple[ImageryFacts, bool]:
     return facts, store_it
 
 
+def _stored_with_facts(
+    prefix: str,
+    name: str,
+    working: str,
+    store_it: Callable[[ImageryFacts, str], ImportReceipt],
+) -> ImportReceipt | None:
+    """The facts form; once submitted and signed, `store_it(facts, analyst)`, with every
+    problem shown. None until something was stored."""
+    facts, asked = facts_form(prefix, name)
+    if not asked:
+        return None
+    analyst = require_analyst()
+    if not analyst:
+        return None
+    try:
+        with st.spinner(working):
+            return store_it(facts, analyst)
+    except DataError as exc:
+        st.error("Not stored: the form or the image has problems. Nothing was kept.")
+        problems_table(exc)
+    except GeoError as exc:
+        st.error(md(exc))
+    return None
+
+
 def _stored(message: str) -> bool:
     page.imports_done += 1
     page.import_message = message
@@ -253,29 +278,21 @@ def import_image_section(store: Store) -> bool:
             hide_index=True,
             width="stretch",
         )
-    facts, store_it = facts_form(f"image_{page.imports_done}", Path(name).stem)
-    if not store_it:
-        return False
-    analyst = require_analyst()
-    if not analyst:
-        return False
-    try:
-        with st.spinner("Keeping the file and making its display copy…"):
-            receipt = import_image(
-                store,
-                data,
-                file_name=name,
-                facts=facts,
-                analyst=analyst,
-                sidecar=sidecar_bytes,
-                crs=crs,
-            )
-    except DataError as exc:
-        st.error("Not stored: the form or the image has problems.")
-        problems_table(exc)
-        return False
-    except GeoError as exc:
-        st.error(md(exc))
+    receipt = _stored_with_facts(
+        f"image_{page.imports_done}",
+        Path(name).stem,
+        "Keeping the file and making its display copy…",
+        lambda facts, analyst: import_image(
+            store,
+            data,
+            file_name=name,
+            facts=facts,
+            analyst=analyst,
+            sidecar=sidecar_bytes,
+            crs=crs,
+        ),
+    )
+    if receipt is None:
         return False
     return _stored(
         f"Image {receipt.layer} stored; the file is kept as received "
@@ -512,23 +529,15 @@ def georeference_section(
         file_name=f"{Path(upload.name).name}.points",
         mime="text/plain",
     )
-    facts, store_it = facts_form(f"georef_{page.imports_done}", Path(upload.name).stem)
-    if not store_it:
-        return False
-    analyst = require_analyst()
-    if not analyst:
-        return False
-    try:
-        with st.spinner("Georeferencing and keeping the picture…"):
-            receipt = import_georeferenced(
-                store, data, fitted, file_name=upload.name, facts=facts, analyst=analyst
-            )
-    except DataError as exc:
-        st.error("Not stored: the form or the picture has problems.")
-        problems_table(exc)
-        return False
-    except GeoError as exc:
-        st.error(md(exc))
+    receipt = _stored_with_facts(
+        f"georef_{page.imports_done}",
+        Path(upload.name).stem,
+        "Georeferencing and keeping the picture…",
+        lambda facts, analyst: import_georeferenced(
+            store, data, fitted, file_name=upload.name, facts=facts, analyst=analyst
+        ),
+    )
+    if receipt is None:
         return False
     page.georef_picture = None
     return _stored(
