@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo.case import DEFAULT_CASES_DIR, Case, case_folders, fingerprint, load_case
+from geo.compare import ImageLayer
 from geo.details import record_markdown
 from geo.distances import place_distances, stated_distances
 from geo.errors import GeoError
@@ -90,6 +91,13 @@ def cached_records(
     # damaged on disk).
     records, damaged = _store.read_current()
     return combined_records(_case, records), damaged
+
+
+@st.cache_data(max_entries=4)
+def cached_image_layers(case_key: str, _records: pd.DataFrame) -> list[ImageLayer]:
+    # An image's display copy is made with its record: a new one changes the store's
+    # revision, and so the key. A click then costs no look at the disk.
+    return image_layers(_records, default_data_dir())
 
 
 @st.cache_data(max_entries=4)
@@ -545,7 +553,7 @@ def main() -> None:
     if message := page.take_import_message():
         st.success(md(message))
 
-    every_image = image_layers(records, default_data_dir())
+    every_image = cached_image_layers(case_key, records)
     shown_ids = set(shown["id"])
     opacity, comparison = image_controls(
         every_image, dict(zip(records["id"], records["date_start"], strict=True))
