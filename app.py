@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.basemap import basemaps
 from geo.case import DEFAULT_CASES_DIR, Case, case_folders, fingerprint, load_case
 from geo.compare import ImageLayer
 from geo.details import record_markdown
@@ -48,6 +49,7 @@ from geo.workspace import (
     researcher_layers,
 )
 from ui.annotate import annotation_form, edit_controls
+from ui.basemap import basemap_section
 from ui.imagery import (
     MapImages,
     georeference_section,
@@ -278,6 +280,11 @@ def map_panel(
     # Every layer there is, shown or not: switching one off must not change the map's script.
     every_layer = tuple(researcher_layers(records))
     colours = cached_layer_colours(case_key, store)
+    try:
+        offline_bases = basemaps(default_data_dir())
+    except GeoError as exc:  # the map is drawn without them, and says why
+        st.warning(f"The offline basemaps are left out: {md(exc)}")
+        offline_bases = []
     # What the map's script is built from: another one remounts the map (at the view).
     signature = (
         case_version,
@@ -286,6 +293,7 @@ def map_panel(
         every_layer,
         tuple(colours.items()),
         images.signature,
+        tuple(basemap.sha256 for basemap in offline_bases),
     )
     session = page.map_session.for_map(signature)
     collections = cached_layers(case_key, records, colours, view_filter)
@@ -303,6 +311,7 @@ def map_panel(
         images=images.shown,
         image_opacity=images.opacity,
         comparison=images.comparison,
+        basemaps=offline_bases,
     )
     move_center, move_zoom = session.move.component_args() if session.move else (None, None)
     state = st_folium(
@@ -603,10 +612,11 @@ def import_tab(store: Store) -> None:
 def imagery_tab(store: Store, images: MapImages) -> None:
     task = st.radio(
         "Imagery",
-        ["import", "georeference"],
+        ["import", "georeference", "basemap"],
         format_func={
             "import": "Import a georeferenced image",
             "georeference": "Georeference a released picture",
+            "basemap": "Offline basemap",
         }.__getitem__,
         horizontal=True,
         label_visibility="collapsed",
@@ -614,6 +624,8 @@ def imagery_tab(store: Store, images: MapImages) -> None:
     )
     if task == "import":
         stored = import_image_section(store)
+    elif task == "basemap":
+        stored = basemap_section(default_data_dir())
     else:
         session = page.map_session
         stored = georeference_section(

@@ -1,4 +1,4 @@
-"""Command line: ``python -m geo validate|export|import|verify|geocode|extract|georef``.
+"""Command line: ``python -m geo validate|export|import|verify|geocode|extract|georef|basemap``.
 
 Errors are messages, never tracebacks; nothing goes online unless ``--online`` is given.
 """
@@ -19,6 +19,7 @@ from typing import Any
 
 from shapely.geometry import shape
 
+from geo.basemap import Basemap, add_basemap, basemaps, remove_basemap
 from geo.case import (
     CASE_FILE,
     DEFAULT_CASE_DIR,
@@ -270,6 +271,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_analyst(georef)
     _add_facts(georef, "with --import", but="--date")
+
+    basemap = commands.add_parser(
+        "basemap",
+        help="add, list or remove an offline basemap (a GeoTIFF, MBTiles or PMTiles file): "
+        "context for a site, never evidence",
+        description="Offline basemaps are kept in $GEO_DATA_DIR/basemaps, beside the store "
+        "and out of its history: they are context, not evidence, and are in no export. The "
+        "map offers each in its layer control.",
+    )
+    tasks = basemap.add_subparsers(dest="task", required=True)
+    add = tasks.add_parser(
+        "add",
+        help="add a file of picture tiles (PNG, JPEG, WebP) or a GeoTIFF as a basemap",
+        description="For packages larger than the page's upload limit. The file is checked "
+        "whole first (tiles, bounds, zoom levels; vector tiles are refused) and kept under "
+        "its SHA-256.",
+    )
+    add.add_argument("file", help="a .mbtiles, .pmtiles, .tif or .tiff file")
+    add.add_argument("--label", required=True, help="what it shows: 'Saydnaya, 2019 mosaic'")
+    add.add_argument("--source", default="", help="who made it, or where it comes from")
+    add.add_argument("--date", help="its date as the source states it, if known")
+    tasks.add_parser("list", help="the basemaps kept, one a line")
+    remove = tasks.add_parser("remove", help="remove a basemap by its SHA-256")
+    remove.add_argument("sha256", metavar="SHA", help="its SHA-256, in full or its first 12+")
     return parser
 
 
@@ -702,6 +727,45 @@ def _verify(expect: str | None) -> int:
     return 0
 
 
+def _basemap_line(basemap: Basemap) -> str:
+    west, south, east, north = basemap.bounds
+    date = f" ({basemap.date})" if basemap.date else ""
+    source = f", from {basemap.source}" if basemap.source else ""
+    return (
+        f"{basemap.sha256}  {basemap.label!r}{date}{source}: {basemap.kind.value}, zoom "
+        f"{basemap.min_zoom}-{basemap.max_zoom}, west {west:.6f}, south {south:.6f}, "
+        f"east {east:.6f}, north {north:.6f}"
+    )
+
+
+def _basemap(args: argparse.Namespace) -> int:
+    data_dir = default_data_dir()
+    if args.task == "add":
+        path = Path(args.file)
+        added = add_basemap(
+            data_dir, _read_bytes(path), path.name, args.label, args.source, args.date
+        )
+        print(f"basemap kept (not evidence): {_basemap_line(added)}")
+        return 0
+    if args.task == "list":
+        kept = basemaps(data_dir)
+        for basemap in kept:
+            print(_basemap_line(basemap))
+        if not kept:
+            print(f"no offline basemap in {data_dir}", file=sys.stderr)
+        return 0
+    wanted = args.sha256.strip().lower()
+    matches = [b for b in basemaps(data_dir) if len(wanted) >= 12 and b.sha256.startswith(wanted)]
+    if len(matches) != 1:
+        found = "no basemap" if not matches else f"{len(matches)} basemaps"
+        raise DataError(
+            Problem(f"{found} kept with a SHA-256 starting {wanted!r} (give 12 digits or more)")
+        )
+    gone = remove_basemap(data_dir, matches[0].sha256)
+    print(f"removed basemap {gone.label!r} ({gone.sha256})")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -717,6 +781,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _extract(args)
         if args.command == "georef":
             return _georef(args)
+        if args.command == "basemap":
+            return _basemap(args)
         return _export(args)
     except GeoError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -30,6 +30,7 @@ from geo.assets import (
     fetched_geojson,
     localize_assets,
 )
+from geo.basemap import Basemap, basemap_tile_layer
 from geo.case import Case
 from geo.compare import Comparison, ImageLayer, add_comparison, image_tile_layer
 from geo.escape import escape_text, shorten
@@ -323,6 +324,7 @@ def base_map(
     images: Sequence[ImageLayer] = (),
     image_opacity: float = 1.0,
     comparison: Comparison | None = None,
+    basemaps: Sequence[Basemap] = (),
 ) -> folium.Map:
     """The map without the records' layers: base layer, controls, legend, overview, picker.
 
@@ -332,6 +334,8 @@ def base_map(
     `drawing` adds the drawing tools (point, line, polygon, rectangle, circle).
     `images` are drawn under the records at `image_opacity`, from the app's own tiles;
     the two of a `comparison` are drawn as it says instead.
+    `basemaps` are offered as base layers in the layer control, named as context and
+    not evidence; the shipped outlines stay the base the map opens with.
     With `online_tiles` False nothing on the map asks a third party for
     anything: the base layer is the shipped country outlines and every script
     and stylesheet is served by the app.
@@ -377,9 +381,14 @@ def base_map(
             mode=comparison.mode,
             position=comparison.position,
         )
+    # The offline basemaps come right after the outlines, the online ones after them:
+    # the layer control lists base layers in that order.
+    for basemap in basemaps:
+        basemap_tile_layer(basemap).add_to(m)
     if online_tiles:
         for base in ONLINE_BASE_LAYERS:
             folium.TileLayer(base.provider, name=base.name, overlay=False, show=False).add_to(m)
+    if online_tiles or basemaps:
         # base layers only: what is drawn is switched in the sidebar
         folium.LayerControl(collapsed=True).add_to(m)
     if drawing:
