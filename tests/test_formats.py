@@ -1482,7 +1482,7 @@ def test_one_registry_names_every_format(extension, key):
 
 
 def test_the_uploader_the_exports_and_the_command_line_use_the_registry():
-    from geo.cli import _parser
+    from geo.cli.commands import parser
     from geo.formats.registry import FORMATS, export_formats, upload_types
     from geo.transfer import EXPORT_FORMATS
 
@@ -1490,7 +1490,7 @@ def test_the_uploader_the_exports_and_the_command_line_use_the_registry():
     assert export_formats() == EXPORT_FORMATS and "kmz" not in EXPORT_FORMATS
     fmt_action = next(
         a
-        for a in _parser()._subparsers._group_actions[0].choices["export"]._actions
+        for a in parser()._subparsers._group_actions[0].choices["export"]._actions
         if a.dest == "fmt"
     )
     assert list(fmt_action.choices) == list(EXPORT_FORMATS)

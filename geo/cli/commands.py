@@ -1,25 +1,22 @@
-"""Command line: ``python -m geo validate|export|import|verify|geocode|extract|georef|basemap``.
+"""The command line's parser, its data-file commands, and `main`.
 
-Errors are messages, never tracebacks; nothing goes online unless ``--online`` is given.
+`parser` builds every subcommand in the order ``--help`` lists them (``georef`` from
+`geo.cli.imagery`, ``basemap`` from `geo.cli.basemap`); here are validate (a case,
+a folder of cases, or an export and its manifest), export, import (a data file as a
+layer; an image is handed to `geo.cli.imagery`), verify, geocode and extract; `main`
+runs one and says any error as a message with exit code 1, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import math
-import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from shapely.geometry import shape
-
-from geo.basemap import Basemap, add_basemap, basemaps, remove_basemap
+from geo import cli
 from geo.case import (
     CASE_FILE,
     DEFAULT_CASE_DIR,
@@ -28,92 +25,33 @@ from geo.case import (
     load_case,
     read_export,
 )
-from geo.dates import parse_date
-from geo.errors import NO_CRS, NOT_GEOREFERENCED, DataError, DateError, GeoError, Problem
+from geo.cli.basemap import add_basemap_parser, run_basemap
+from geo.cli.imagery import (
+    IMAGE_OPTIONS,
+    add_facts,
+    add_georef_parser,
+    fact_options,
+    import_image_file,
+    run_georef,
+)
+from geo.cli.options import add_analyst, first_day, given, last_day, read_bytes, refuse_options
+from geo.errors import DataError, GeoError, Problem
 from geo.export import ExportView, layer_records
 from geo.extract import candidates_geojson, decode_text, extract_places, mentions_geojson
 from geo.formats import read_upload
 from geo.gazetteer import Gazetteer
 from geo.geocode import GeocodingError, OnlineGeocoder, config_from_env, online_geojson
 from geo.geojson import dumps, read_json_file
-from geo.georef import Fit, Method, fit, georeferenced_tiff, picture_size, read_points
-from geo.imagery.importing import ImageryFacts, import_georeferenced, import_image
 from geo.imagery.opening import is_image
 from geo.manifest import manifest_path, manifest_problems, write_export
 from geo.records import CASE_KINDS, Kind, as_new_records, kind_label, records_in_words
-from geo.store import ImportReceipt, Store, StoreNotFound, default_data_dir
+from geo.store import Store, StoreNotFound, default_data_dir
 from geo.transfer import EXPORT_FORMATS, export, imported_source_files, store_state
 from geo.workspace import combined_records, filter_view
 
 
-def _first_day(text: str) -> date:
-    try:
-        return parse_date(text).start
-    except DateError as exc:  # argparse prints an ArgumentTypeError's own words
-        raise argparse.ArgumentTypeError(str(exc.problems[0])) from exc
-
-
-def _last_day(text: str) -> date:
-    try:
-        return parse_date(text).end
-    except DateError as exc:
-        raise argparse.ArgumentTypeError(str(exc.problems[0])) from exc
-
-
-def _stated_date(text: str) -> str:
-    try:
-        return parse_date(text).text
-    except DateError as exc:
-        raise argparse.ArgumentTypeError(str(exc.problems[0])) from exc
-
-
-# What the researcher states about an image (`ImageryFacts`), as options of `import` and
-# `georef --import`: the option, the field it fills, its help.
-_FACT_OPTIONS: tuple[tuple[str, str, str], ...] = (
-    ("--name", "name", "the imagery record's name (default: the file name without suffix)"),
-    (
-        "--date",
-        "date",
-        "when the image was taken, with the precision the source gives (EDTF): 2015, "
-        "2015-01, 2015-01-18, or an interval such as 2014/2015",
-    ),
-    ("--date-as-stated", "date_as_stated", "the date in the source's words: January 2015"),
-    ("--provider", "provider", "who took it: DigitalGlobe, Airbus"),
-    ("--sensor", "sensor", "the satellite or camera: WorldView-2"),
-    ("--released-by", "released_by", "who released it: US Department of State"),
-    ("--released-on", "released_on", "when it was released (EDTF)"),
-    ("--source", "source_title", "the title of the source it comes from"),
-    ("--source-url", "source_url", "the source's address"),
-    ("--quote", "source_quote", "the source's words about the image"),
-)
-_FACT_METAVARS = {
-    "name": "NAME",
-    "date": "DATE",
-    "released_on": "DATE",
-    "source_title": "TITLE",
-    "source_url": "URL",
-}
-_IMAGE_OPTIONS = (("--world-file", "world_file"), ("--crs", "crs"))
-_LAYER_OPTIONS = (("--layer", "layer"), ("--repair", "repair"))
-
-
-def _add_analyst(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--analyst", default=os.environ.get("GEO_ANALYST") or getpass.getuser(), help="who imports"
-    )
-
-
-def _add_facts(parser: argparse.ArgumentParser, title: str, *, but: str = "") -> None:
-    facts = parser.add_argument_group(title, "what you state about the image, kept in its record")
-    for option, dest, text in _FACT_OPTIONS:
-        if option != but:
-            facts.add_argument(
-                option, dest=dest, metavar=_FACT_METAVARS.get(dest, "TEXT"), help=text
-            )
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m geo", description=__doc__)
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m geo", description=cli.__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     validate = commands.add_parser(
@@ -156,11 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--from",
         dest="start",
-        type=_first_day,
+        type=first_day,
         help="keep records overlapping from this date (YYYY, YYYY-MM or YYYY-MM-DD)",
     )
     export.add_argument(
-        "--to", dest="end", type=_last_day, help="keep records overlapping up to this date"
+        "--to", dest="end", type=last_day, help="keep records overlapping up to this date"
     )
     export.add_argument(
         "--kind",
@@ -179,13 +117,13 @@ def _parser() -> argparse.ArgumentParser:
         "place on Earth is refused: georeference it with python -m geo georef --import.",
     )
     imported.add_argument("file", help="the file to import")
-    _add_analyst(imported)
+    add_analyst(imported)
     layer = imported.add_argument_group("a data file (GeoJSON, CSV, KML/KMZ, STAC)")
     layer.add_argument("--layer", help="layer name (default: the file name without suffix)")
     layer.add_argument(
         "--repair", action="store_true", help="repair invalid geometries with make_valid"
     )
-    _add_facts(imported, "an image (GeoTIFF, JPEG, PNG)")
+    add_facts(imported, "an image (GeoTIFF, JPEG, PNG)")
     image = imported.add_argument_group("an image's place, when the file does not state it")
     image.add_argument(
         "--world-file",
@@ -228,73 +166,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     extract.add_argument("file", help="a UTF-8 .txt or .md file")
 
-    georef = commands.add_parser(
-        "georef",
-        help="georeference a released picture from control points: each point's residual, the "
-        "RMS error, and a GeoTIFF",
-        description="Fit the picture to the map from the control points of a QGIS "
-        "georeferencer .points file, print each point's residual in metres and pixels and the "
-        "RMS error, and write a GeoTIFF that carries the points and the errors. A fit that "
-        "would mislead (too few points, points in a line, a mirrored or meaningless fit) is "
-        "refused with the reason.",
-    )
-    georef.add_argument("picture", help="the released picture, JPEG or PNG")
-    georef.add_argument(
-        "--points",
-        help="the QGIS georeferencer .points file (default: PICTURE.points, where QGIS saves it)",
-    )
-    georef.add_argument(
-        "--method",
-        choices=[m.value for m in Method],
-        default=Method.AFFINE.value,
-        help="affine (3 points or more; keeps the pixels as released) or a second-order "
-        "polynomial (6 or more; warps the picture)",
-    )
-    georef.add_argument(
-        "--crs",
-        help="the CRS of the map coordinates when the .points file has no #CRS line, such as "
-        "EPSG:3857 (default: EPSG:4326, with a warning)",
-    )
-    georef.add_argument(
-        "--date",
-        type=_stated_date,
-        help="the picture's date as stated (YYYY, YYYY-MM, YYYY-MM-DD or an interval), kept "
-        "in the GeoTIFF (and in the imagery record, with --import)",
-    )
-    georef.add_argument("--out", required=True, help="the GeoTIFF to write")
-    georef.add_argument(
-        "--import",
-        dest="and_import",
-        action="store_true",
-        help="also import the picture, as released, as an imagery record placed by this fit, "
-        "its control points and errors kept in the record (needs --date)",
-    )
-    _add_analyst(georef)
-    _add_facts(georef, "with --import", but="--date")
-
-    basemap = commands.add_parser(
-        "basemap",
-        help="add, list or remove an offline basemap (a GeoTIFF, MBTiles or PMTiles file): "
-        "context for a site, never evidence",
-        description="Offline basemaps are kept in $GEO_DATA_DIR/basemaps, beside the store "
-        "and out of its history: they are context, not evidence, and are in no export. The "
-        "map offers each in its layer control.",
-    )
-    tasks = basemap.add_subparsers(dest="task", required=True)
-    add = tasks.add_parser(
-        "add",
-        help="add a file of picture tiles (PNG, JPEG, WebP) or a GeoTIFF as a basemap",
-        description="For packages larger than the page's upload limit. The file is checked "
-        "whole first (tiles, bounds, zoom levels; vector tiles are refused) and kept under "
-        "its SHA-256.",
-    )
-    add.add_argument("file", help="a .mbtiles, .pmtiles, .tif or .tiff file")
-    add.add_argument("--label", required=True, help="what it shows: 'Saydnaya, 2019 mosaic'")
-    add.add_argument("--source", default="", help="who made it, or where it comes from")
-    add.add_argument("--date", help="its date as the source states it, if known")
-    tasks.add_parser("list", help="the basemaps kept, one a line")
-    remove = tasks.add_parser("remove", help="remove a basemap by its SHA-256")
-    remove.add_argument("sha256", metavar="SHA", help="its SHA-256, in full or its first 12+")
+    add_georef_parser(commands)
+    add_basemap_parser(commands)
     return parser
 
 
@@ -440,115 +313,13 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise DataError(Problem(f"cannot read: {exc.strerror}", file=str(path))) from exc
-
-
-def _given(args: argparse.Namespace, options: Sequence[tuple[str, str]]) -> list[str]:
-    """The options of `options` (option, dest) given on this command line."""
-    return [option for option, dest in options if getattr(args, dest) not in (None, False)]
-
-
-def _fact_options(*, but: str = "") -> list[tuple[str, str]]:
-    return [(option, dest) for option, dest, _ in _FACT_OPTIONS if option != but]
-
-
-def _refuse_options(given: list[str], why: str, *, file: str) -> None:
-    if given:
-        raise DataError(Problem(f"{', '.join(given)}: {why}", file=file))
-
-
-def _facts(args: argparse.Namespace, path: Path) -> ImageryFacts:
-    """What the command line states about the image at `path`; --date is needed: an
-    undated image says nothing about when."""
-    if args.date is None:
-        raise DataError(
-            Problem(
-                "--date is needed: when the image was taken, as precisely as the source "
-                "says (2015, 2015-01, 2015-01-18, or an interval such as 2014/2015)",
-                file=path.name,
-                field="date",
-            )
-        )
-    stated = {dest: getattr(args, dest) for _, dest, _ in _FACT_OPTIONS}
-    return ImageryFacts(**(stated | {"name": args.name or path.stem}))
-
-
-def _place_it(problem: Problem, path: Path) -> Problem:
-    """`problem`, saying what to do on the command line about an image that cannot be
-    placed (the library's words name the page's tools)."""
-    if problem.code == NOT_GEOREFERENCED:
-        todo = (
-            "give its world file with --world-file, or georeference it from control points: "
-            f"python -m geo georef {path.name} --points {path.name}.points --date DATE "
-            "--out IMAGE.tif --import"
-        )
-    elif problem.code == NO_CRS:
-        todo = "give it with --crs"
-    else:
-        return problem
-    return replace(problem, message=f"{problem.message} (on the command line: {todo})")
-
-
-def _import_image(args: argparse.Namespace, path: Path, data: bytes) -> int:
-    _refuse_options(
-        _given(args, _LAYER_OPTIONS),
-        "for a data file only: an image is imported as an imagery record in a layer named "
-        "after it (--name)",
-        file=path.name,
-    )
-    facts = _facts(args, path)
-    sidecar = _read_bytes(Path(args.world_file)) if args.world_file else None
-    store = Store.open(default_data_dir())
-    try:
-        receipt = import_image(
-            store,
-            data,
-            file_name=path.name,
-            facts=facts,
-            analyst=args.analyst,
-            sidecar=sidecar,
-            crs=args.crs,
-        )
-    except DataError as exc:
-        raise DataError([_place_it(problem, path) for problem in exc.problems]) from exc
-    _print_imagery(store, receipt)
-    return 0
-
-
-def _print_imagery(store: Store, receipt: ImportReceipt) -> None:
-    """The receipt of an imagery import: what was kept, where the image lies, and when."""
-    [record] = store.records(receipt.layer)
-    raster = record.properties["raster"]
-    west, south, east, north = shape(record.geometry).bounds
-    across, down = raster["resolution_m"]
-    about = "about " if raster["resolution_approximate"] else ""
-    print(
-        f"imported {receipt.file_name} as imagery record {record.name!r} in layer "
-        f"{receipt.layer!r}\n"
-        f"  file kept as received: SHA-256 {receipt.sha256}, {receipt.size:,} bytes\n"
-        f"  image: {raster['width']} by {raster['height']} pixels in {raster['crs']} "
-        f"({raster['crs_name']}), {about}{across:.2f} by {down:.2f} m a pixel\n"
-        f"  footprint: west {west:.6f}, south {south:.6f}, east {east:.6f}, "
-        f"north {north:.6f} (WGS 84)"
-    )
-    if record.date is not None:
-        stated = parse_date(record.date)
-        said = record.date_as_stated
-        words = f", as stated: {said!r}" if said and said != record.date else ""
-        print(f"  date: {record.date} ({stated.precision.value}: {stated.describe()}){words}")
-
-
 def _import(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    data = _read_bytes(path)
+    data = read_bytes(path)
     if is_image(path.name, data[:16]):
-        return _import_image(args, path, data)
-    _refuse_options(
-        _given(args, [*_fact_options(), *_IMAGE_OPTIONS]),
+        return import_image_file(args, path, data)
+    refuse_options(
+        given(args, [*fact_options(), *IMAGE_OPTIONS]),
         "for an image only (a GeoTIFF, or a JPEG or PNG picture)",
         file=path.name,
     )
@@ -608,7 +379,7 @@ def _geocode(args: argparse.Namespace) -> int:
 
 def _extract(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    data = _read_bytes(path)
+    data = read_bytes(path)
     text = decode_text(data, file=str(path))
     mentions = extract_places(text, Gazetteer.load(load_case(DEFAULT_CASE_DIR)))
     for mention in mentions:
@@ -618,68 +389,6 @@ def _extract(args: argparse.Namespace) -> int:
         )
     _print_geojson(mentions_geojson(mentions))
     return 0
-
-
-def _georef(args: argparse.Namespace) -> int:
-    picture = Path(args.picture)
-    points = Path(args.points) if args.points else Path(f"{args.picture}.points")
-    out = Path(args.out)
-    if out.resolve() in (picture.resolve(), points.resolve()):
-        raise DataError(Problem("--out would overwrite the picture or its points", file=str(out)))
-    if not args.and_import:
-        _refuse_options(
-            _given(args, _fact_options(but="--date")), "with --import only", file=picture.name
-        )
-    facts = _facts(args, picture) if args.and_import else None
-    data = _read_bytes(picture)
-    size = picture_size(data, file=str(picture))
-    found = read_points(_read_bytes(points), file=str(points), crs=args.crs)
-    for warning in found.warnings:
-        print(f"warning: {points}: {warning}", file=sys.stderr)
-    fitted = fit(found.points, size=size, method=args.method)
-    _print_residuals(fitted)
-    for warning in fitted.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    tiff = georeferenced_tiff(data, fitted, file=str(picture), date=args.date)
-    for warning in tiff.warnings:
-        print(f"warning: {picture}: {warning}", file=sys.stderr)
-    imported: tuple[Store, ImportReceipt] | None = None
-    if facts is not None:  # before --out is written: a refused import leaves nothing behind
-        store = Store.open(default_data_dir())
-        imported = (
-            store,
-            import_georeferenced(
-                store, data, fitted, file_name=picture.name, facts=facts, analyst=args.analyst
-            ),
-        )
-    out.write_bytes(tiff.data)
-    how = "warped onto a north-up grid" if tiff.resampled else "its pixels as released"
-    print(
-        f"wrote {out}: {tiff.width} by {tiff.height} pixels in {tiff.crs}, {how}", file=sys.stderr
-    )
-    if imported is not None:
-        _print_imagery(*imported)
-    return 0
-
-
-def _number(value: float, width: int) -> str:
-    """A residual, or n/a (as QGIS shows it) where it could not be computed."""
-    return f"{value:{width}.2f}" if math.isfinite(value) else f"{'n/a':>{width}}"
-
-
-def _print_residuals(fitted: Fit) -> None:
-    print(f"{'point':>6} {'column':>10} {'row':>10} {'lon':>11} {'lat':>10} {'m':>9} {'px':>8}")
-    for point, residual in zip(fitted.points, fitted.residuals, strict=True):
-        print(
-            f"{'#' + str(residual.index + 1):>6} {point.column:10.2f} {point.row:10.2f} "
-            f"{point.lon:11.6f} {point.lat:10.6f} {_number(residual.metres, 9)} "
-            f"{_number(residual.pixels, 8)}" + ("" if residual.used else "  (not used)")
-        )
-    print(
-        f"RMS error: {fitted.rms_m:.2f} m, {fitted.rms_px:.2f} pixels, over {fitted.used} of "
-        f"{len(fitted.points)} points ({fitted.method.value} fit in {fitted.crs}; a pixel is "
-        f"{fitted.pixel_size_m:.2f} m on the ground)"
-    )
 
 
 def _verify(expect: str | None) -> int:
@@ -727,47 +436,8 @@ def _verify(expect: str | None) -> int:
     return 0
 
 
-def _basemap_line(basemap: Basemap) -> str:
-    west, south, east, north = basemap.bounds
-    date = f" ({basemap.date})" if basemap.date else ""
-    source = f", from {basemap.source}" if basemap.source else ""
-    return (
-        f"{basemap.sha256}  {basemap.label!r}{date}{source}: {basemap.kind.value}, zoom "
-        f"{basemap.min_zoom}-{basemap.max_zoom}, west {west:.6f}, south {south:.6f}, "
-        f"east {east:.6f}, north {north:.6f}"
-    )
-
-
-def _basemap(args: argparse.Namespace) -> int:
-    data_dir = default_data_dir()
-    if args.task == "add":
-        path = Path(args.file)
-        added = add_basemap(
-            data_dir, _read_bytes(path), path.name, args.label, args.source, args.date
-        )
-        print(f"basemap kept (not evidence): {_basemap_line(added)}")
-        return 0
-    if args.task == "list":
-        kept = basemaps(data_dir)
-        for basemap in kept:
-            print(_basemap_line(basemap))
-        if not kept:
-            print(f"no offline basemap in {data_dir}", file=sys.stderr)
-        return 0
-    wanted = args.sha256.strip().lower()
-    matches = [b for b in basemaps(data_dir) if len(wanted) >= 12 and b.sha256.startswith(wanted)]
-    if len(matches) != 1:
-        found = "no basemap" if not matches else f"{len(matches)} basemaps"
-        raise DataError(
-            Problem(f"{found} kept with a SHA-256 starting {wanted!r} (give 12 digits or more)")
-        )
-    gone = remove_basemap(data_dir, matches[0].sha256)
-    print(f"removed basemap {gone.label!r} ({gone.sha256})")
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         if args.command == "validate":
             return _validate(args.path)
@@ -780,9 +450,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "extract":
             return _extract(args)
         if args.command == "georef":
-            return _georef(args)
+            return run_georef(args)
         if args.command == "basemap":
-            return _basemap(args)
+            return run_basemap(args)
         return _export(args)
     except GeoError as exc:
         print(f"error: {exc}", file=sys.stderr)
