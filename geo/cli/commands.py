@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from geo import cli
 from geo.case import (
     CASE_FILE,
     DEFAULT_CASE_DIR,
@@ -49,9 +48,16 @@ from geo.store import Store, StoreNotFound, default_data_dir
 from geo.transfer import EXPORT_FORMATS, export, imported_source_files, store_state
 from geo.workspace import combined_records, filter_view
 
+# What `python -m geo --help` says first (the package's docstring says the same).
+DESCRIPTION = (
+    "Command line: ``python -m geo validate|export|import|verify|geocode|extract|georef|"
+    "basemap``.\n\nErrors are messages, never tracebacks; nothing goes online unless "
+    "``--online`` is given.\n"
+)
+
 
 def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m geo", description=cli.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m geo", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
 
     validate = commands.add_parser(
