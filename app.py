@@ -1,4 +1,9 @@
-"""Satellite-evidence explorer: the Streamlit page. Widgets and layout only; the work is in geo/."""
+"""Satellite-evidence explorer: the Streamlit page. Widgets and layout only; the work is in geo/.
+
+Why some 600 lines: this is the page as Streamlit runs it, top to bottom, on every
+interaction: its caches, the sidebar, the map and the record beside it, in the order
+they are drawn. The sections below the map are in ui/ (`ui.tabs`).
+"""
 
 from __future__ import annotations
 
@@ -15,10 +20,8 @@ from geo.basemap import basemaps
 from geo.case import DEFAULT_CASES_DIR, Case, case_folders, fingerprint, load_case
 from geo.compare import ImageLayer
 from geo.details import record_markdown
-from geo.distances import place_distances, stated_distances
 from geo.errors import GeoError
 from geo.escape import escape_markdown as md
-from geo.export import ExportView
 from geo.imagery.layers import image_layers
 from geo.mapview import (
     base_map,
@@ -49,17 +52,18 @@ from geo.workspace import (
     researcher_layers,
 )
 from ui.annotate import annotation_form, edit_controls
-from ui.basemap import basemap_section
-from ui.imagery import (
-    MapImages,
-    georeference_section,
-    image_controls,
-    import_image_section,
-)
+from ui.imagery import MapImages, image_controls
 from ui.offline import keep_streamlit_offline
-from ui.places import places_section
 from ui.state import Page, page
-from ui.transfer import export_section, history_section, import_section
+from ui.tabs import (
+    about_tab,
+    distances_tab,
+    export_tab,
+    find_places_tab,
+    history_tab,
+    imagery_tab,
+    import_tab,
+)
 
 CASES_DIR = Path(os.environ.get("GEO_CASES_DIR", DEFAULT_CASES_DIR))
 # Zoom for "zoom to place" and "show on map": a place's streets, a site's buildings.
@@ -597,82 +601,6 @@ def main() -> None:
         if tab.open:
             with tab:
                 tool()
-
-
-def find_places_tab(case_key: str, case: Case, store: Store) -> None:
-    if places_section(case_key, case, store, page.online_search):
-        st.rerun()
-
-
-def import_tab(store: Store) -> None:
-    if import_section(store):
-        st.rerun()
-
-
-def imagery_tab(store: Store, images: MapImages) -> None:
-    task = st.radio(
-        "Imagery",
-        ["import", "georeference", "basemap"],
-        format_func={
-            "import": "Import a georeferenced image",
-            "georeference": "Georeference a released picture",
-            "basemap": "Offline basemap",
-        }.__getitem__,
-        horizontal=True,
-        label_visibility="collapsed",
-        key="imagery_task",
-    )
-    if task == "import":
-        stored = import_image_section(store)
-    elif task == "basemap":
-        stored = basemap_section(default_data_dir())
-    else:
-        session = page.map_session
-        stored = georeference_section(
-            store, images.every, session.center, session.zoom, page.online_tiles
-        )
-    if stored:
-        st.rerun()
-
-
-def history_tab(store: Store, damaged: list[DamagedRow]) -> None:
-    st.caption("Every change, signed by its analyst, in a hash chain; and an integrity check.")
-    history_section(store, damaged)
-
-
-def export_tab(
-    case: Case,
-    case_path: Path,
-    case_key: str,
-    store: Store,
-    shown: pd.DataFrame,
-    records: pd.DataFrame,
-    view_filter: ViewFilter,
-) -> None:
-    st.caption(
-        "GeoJSON (RFC 7946), KML for Google Earth, or CSV; each record carries its dates "
-        "with precision, confidence, claim, claimant and sources with quotes. Opens in "
-        "QGIS and GDAL, and imports back without loss."
-    )
-    view: ExportView = {
-        "from": view_filter.start.isoformat() if view_filter.start else None,
-        "to": view_filter.end.isoformat() if view_filter.end else None,
-        "kinds": [k.value for k in view_filter.kinds],
-        "hidden_layers": list(view_filter.hidden),
-    }
-    export_section(case, case_path, store, shown, records, view, case_key)
-
-
-def distances_tab(case: Case) -> None:
-    st.caption("Geodesic distance on the WGS84 ellipsoid (geopy)")
-    st.dataframe(place_distances(case), hide_index=True, width="stretch")
-    st.caption("What the sources say, beside the geodesic distance between the same places")
-    st.dataframe(stated_distances(case), hide_index=True, width="stretch")
-
-
-def about_tab(case: Case) -> None:
-    if case.meta.summary:
-        st.markdown(md(case.meta.summary))
 
 
 try:
