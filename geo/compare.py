@@ -34,6 +34,7 @@ from folium.template import Template
 
 from geo.assets import is_remote
 from geo.escape import escape_text, shorten
+from geo.geojson import bounds_problems
 
 # Leaflet may zoom this far in; the tile server answers each zoom (folium sets maxNativeZoom
 # to the same value, so Leaflet never stretches tiles itself: the server decides what a tile
@@ -74,7 +75,7 @@ class ImageLayer:
     bounds: tuple[float, float, float, float]
 
     def __post_init__(self) -> None:
-        problems = _url_problems(self.tile_url) + _bounds_problems(self.bounds)
+        problems = _url_problems(self.tile_url) + bounds_problems(self.bounds, "an image")
         if problems:
             raise ValueError(f"image {self.record_id!r}: " + "; ".join(problems))
 
@@ -90,23 +91,6 @@ def _url_problems(url: str) -> list[str]:
         ]
     missing = [part for part in ("{z}", "{x}", "{y}") if part not in url]
     return [f"tile URL {url!r} lacks {', '.join(missing)}"] if missing else []
-
-
-def _bounds_problems(bounds: tuple[float, float, float, float]) -> list[str]:
-    if len(bounds) != 4 or not all(isinstance(v, int | float) and math.isfinite(v) for v in bounds):
-        return [f"bounds {bounds!r} are not four finite numbers (west, south, east, north)"]
-    west, south, east, north = bounds
-    problems = []
-    if not -180 <= west < east <= 180:
-        problems.append(
-            f"bounds west {west} and east {east} are not -180 <= west < east <= 180 "
-            "(an image across the antimeridian is not supported)"
-        )
-    if not -90 <= south < north <= 90:
-        problems.append(
-            f"bounds south {south} and north {north} are not -90 <= south < north <= 90"
-        )
-    return problems
 
 
 def stated_date(image: ImageLayer) -> str:

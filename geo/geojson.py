@@ -196,6 +196,33 @@ def structure_problems(geometry: Any) -> list[str]:
     return []
 
 
+def bounds_problems(bounds: Any, what: str) -> list[str]:
+    """Why `bounds` (west, south, east, north in degrees) cannot place `what` ("an image",
+    "a basemap") on the map: four finite numbers, west below east, south below north.
+    A box across the antimeridian (west above east) is not supported."""
+    if not (
+        isinstance(bounds, list | tuple)
+        and len(bounds) == 4
+        and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in bounds
+        )
+    ):
+        return [f"bounds {bounds!r} are not four finite numbers (west, south, east, north)"]
+    west, south, east, north = bounds
+    problems = []
+    if not -180 <= west < east <= 180:
+        problems.append(
+            f"bounds west {west} and east {east} are not -180 <= west < east <= 180 "
+            f"({what} across the antimeridian is not supported)"
+        )
+    if not -90 <= south < north <= 90:
+        problems.append(
+            f"bounds south {south} and north {north} are not -90 <= south < north <= 90"
+        )
+    return problems
+
+
 def representative_lonlat(geometry: dict[str, Any]) -> tuple[float, float]:
     """A point on the geometry, for labels and zooming."""
     if geometry["type"] == "Point":

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from geo.errors import DataError, Problem
+from geo.geojson import bounds_problems as geojson_bounds_problems
 from geo.store.files import is_sha256
 
 # Leaflet, rio-tiler and the tile packages all count zoom levels from 0 to 24 at most.
@@ -42,27 +42,7 @@ SUFFIXES = {
 
 def bounds_problems(bounds: Any) -> list[str]:
     """Why `bounds` (west, south, east, north in degrees) cannot place a basemap."""
-    if not (
-        isinstance(bounds, list | tuple)
-        and len(bounds) == 4
-        and all(
-            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-            for v in bounds
-        )
-    ):
-        return [f"bounds {bounds!r} are not four finite numbers (west, south, east, north)"]
-    west, south, east, north = bounds
-    problems = []
-    if not -180 <= west < east <= 180:
-        problems.append(
-            f"bounds west {west} and east {east} are not -180 <= west < east <= 180 "
-            "(a basemap across the antimeridian is not supported)"
-        )
-    if not -90 <= south < north <= 90:
-        problems.append(
-            f"bounds south {south} and north {north} are not -90 <= south < north <= 90"
-        )
-    return problems
+    return geojson_bounds_problems(bounds, "a basemap")
 
 
 def zoom_problems(min_zoom: Any, max_zoom: Any) -> list[str]:
