@@ -55,6 +55,7 @@ from ui.imagery import (
 )
 from ui.offline import keep_streamlit_offline
 from ui.places import places_section
+from ui.stac import stac_section
 from ui.state import Page, page
 from ui.transfer import export_section, history_section, import_section
 
@@ -221,7 +222,8 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
         key=Page.online_search.key,
         help="Off: place search uses only the offline gazetteer (the case's places and "
         "GeoNames). On: searches are also sent to OpenStreetMap's Nominatim, which then sees "
-        "what you look for.",
+        "what you look for, and the Imagery tab can search an imagery catalogue (STAC), "
+        "which then sees the position and dates.",
     )
     st.sidebar.caption(
         "Both are off unless you turn them on, and a shared link never turns them on."
@@ -595,10 +597,11 @@ def import_tab(store: Store) -> None:
 def imagery_tab(store: Store, images: MapImages) -> None:
     task = st.radio(
         "Imagery",
-        ["import", "georeference"],
+        ["import", "georeference", "catalogue"],
         format_func={
             "import": "Import a georeferenced image",
             "georeference": "Georeference a released picture",
+            "catalogue": "Search a catalogue (online)",
         }.__getitem__,
         horizontal=True,
         label_visibility="collapsed",
@@ -606,6 +609,8 @@ def imagery_tab(store: Store, images: MapImages) -> None:
     )
     if task == "import":
         stored = import_image_section(store)
+    elif task == "catalogue":
+        stored = stac_section(store, page.map_session.center, page.online_search)
     else:
         session = page.map_session
         stored = georeference_section(

@@ -15,6 +15,7 @@ import streamlit as st
 from geo.compare import MIDDLE, CompareMode
 from geo.georef import ControlPoint
 from geo.mapview import DrawnShape
+from geo.stac import SearchResults
 from geo.viewstate import MapSession
 
 T = TypeVar("T")
@@ -80,6 +81,10 @@ class Page:
     imports_done: Slot[int] = Slot("imports_done", int)
     article: Slot[dict[str, Any] | None] = Slot("article", _none)
     timeline_version: Slot[int] = Slot("timeline_version", int)
+    # The last catalogue search's results (geo.stac.SearchResults), until the next search.
+    stac_results: Slot[SearchResults | None] = Slot("stac_results", _none)
+    # File sizes asked of the server (HEAD) for a download, by the file's address.
+    stac_sizes: Slot[dict[str, int | None]] = Slot("stac_sizes", dict)
     # Widget values (their keys are these slots' keys).
     date_from: Slot[date | None] = Slot("date_from", _none)
     date_to: Slot[date | None] = Slot("date_to", _none)
