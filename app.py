@@ -157,6 +157,7 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
     start = end = None
     if bounds:
         first, last = bounds
+        page.widen_dates(first, last)  # a record just stored is shown
         # Widget values live in session_state (seeded from the link); no second default here.
         for slot, default in ((Page.date_from, first), (Page.date_to, last)):
             wanted = st.session_state.setdefault(slot.key, default)

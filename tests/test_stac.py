@@ -281,7 +281,7 @@ def test_a_file_over_the_maximum_is_refused_and_nothing_is_stored(
     [record] = store.records(receipt.layer)
     layers = len(store.layers())
     small = config_for(fake.url, max_download_bytes=1000)
-    with pytest.raises(CatalogueTooLarge, match=r"more than the 0\.0 MB"):
+    with pytest.raises(CatalogueTooLarge, match=r"more than the 1 kB"):
         fetch_pixels(store, record, "visual", analyst="ana", config=small)
     assert len(store.layers()) == layers
 

@@ -100,8 +100,8 @@ def _search_form(store: Store, centre: tuple[float, float], config: StacConfig) 
     today = date.today()
     with st.form("stac_search"):
         left, middle, right = st.columns(3)
-        start = left.date_input("From", value=today - timedelta(days=60), key="stac_from")
-        end = middle.date_input("To", value=today, key="stac_to")
+        start = left.date_input("Acquired from", value=today - timedelta(days=60), key="stac_from")
+        end = middle.date_input("Acquired to", value=today, key="stac_to")
         cloud = right.slider("Cloud cover at most (%)", 0, 100, 100, key="stac_cloud")
         collection = st.text_input("Collection", value=config.collection, key="stac_collection")
         go = st.form_submit_button("Search the catalogue")
@@ -153,7 +153,7 @@ def _add_results(store: Store, config: StacConfig) -> bool:
         "Add as imagery records (metadata and footprint; no pixels yet)",
         list(items),
         format_func=lambda key: f"{items[key].day} {items[key].platform or ''} {key}",
-        key="stac_chosen",
+        key=f"stac_chosen_{page.imports_done}",  # a new list once these are added
     )
     if not st.button("Add to my records", key="stac_add", disabled=not chosen):
         return False
@@ -169,6 +169,9 @@ def _add_results(store: Store, config: StacConfig) -> bool:
     except GeoError as exc:
         st.error(md(exc))
         return False
+    page.imports_done += 1
+    days = [date.fromisoformat(items[k].day) for k in chosen]
+    page.reveal_later(min(days), max(days))
     page.import_message = (
         f"{len(receipts)} catalogue item{'s' if len(receipts) != 1 else ''} added as imagery "
         "records (footprint and metadata; each item's JSON kept as received)."
@@ -236,6 +239,10 @@ def _fetch_pixels(store: Store, config: StacConfig) -> bool:
         bar.empty()
         st.error(md(exc))
         return False
+    if record.date is not None and len(record.date) == 10:
+        day = date.fromisoformat(record.date)
+        page.reveal_later(day, day)
+    page.imports_done += 1
     page.import_message = (
         f"Layer {receipt.layer}: the pixels of {record.name}, {megabytes(receipt.size)}, kept "
         f"as received (SHA-256 {receipt.sha256[:16]}…)."

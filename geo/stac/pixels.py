@@ -26,8 +26,13 @@ Progress = Callable[[int, int | None], None]  # bytes done, total (None when unk
 
 
 def megabytes(size: int) -> str:
-    """A size as the page writes it: '0.3 MB', '187 MB'."""
-    value = size / 1_000_000
+    """A size as the page writes it, in kB and MB of 1,024 and 1,048,576 bytes: '31 kB',
+    '0.25 MB', '4.2 MB', '187 MB' (so the default maximum reads 500 MB)."""
+    value = size / (1024 * 1024)
+    if value < 0.1:
+        return f"{size / 1024:,.0f} kB"
+    if value < 1:
+        return f"{value:.2f} MB"
     return f"{value:.1f} MB" if value < 10 else f"{value:,.0f} MB"
 
 
