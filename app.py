@@ -170,6 +170,7 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
     start = end = None
     if bounds:
         first, last = bounds
+        page.widen_dates(first, last)  # a record just stored is shown
         # Widget values live in session_state (seeded from the link); no second default here.
         for slot, default in ((Page.date_from, first), (Page.date_to, last)):
             wanted = st.session_state.setdefault(slot.key, default)
@@ -235,7 +236,8 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
         key=Page.online_search.key,
         help="Off: place search uses only the offline gazetteer (the case's places and "
         "GeoNames). On: searches are also sent to OpenStreetMap's Nominatim, which then sees "
-        "what you look for.",
+        "what you look for, and the Imagery tab can search an imagery catalogue (STAC), "
+        "which then sees the position and dates.",
     )
     st.sidebar.caption(
         "Both are off unless you turn them on, and a shared link never turns them on."

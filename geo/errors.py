@@ -121,6 +121,48 @@ class GeocodingBadResponse(GeocodingError):
     """The service answered something the online search cannot read."""
 
 
+# -- the online catalogue search (geo.stac) ---------------------------------------------
+# Each names the catalogue it asked and, when there was one, the HTTP status of the answer.
+
+
+class CatalogueError(GeoError):
+    """The online catalogue search or a download from it failed; the message is meant for
+    the user."""
+
+    def __init__(self, message: str, *, host: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.host = host
+        self.status = status
+
+
+class CatalogueConfigError(CatalogueError, ValueError):
+    """The catalogue search is configured wrongly: refused when the config is built."""
+
+
+class CatalogueOff(CatalogueError, PermissionError):
+    """Online search is turned off: nothing was sent."""
+
+
+class CatalogueUnavailable(CatalogueError, ConnectionError):
+    """The catalogue could not be reached (connection refused, unknown host, no network)."""
+
+
+class CatalogueTimedOut(CatalogueError, TimeoutError):
+    """No answer in time."""
+
+
+class CatalogueRefused(CatalogueError):
+    """The catalogue answered with an HTTP error (4xx or 5xx)."""
+
+
+class CatalogueBadResponse(CatalogueError):
+    """The catalogue answered something that is not the STAC JSON asked for."""
+
+
+class CatalogueTooLarge(CatalogueError):
+    """A file to download is larger than the stated maximum: nothing was downloaded."""
+
+
 # -- a researcher's own imagery (geo.imagery) -------------------------------------------
 
 

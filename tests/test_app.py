@@ -551,3 +551,50 @@ def test_a_damaged_store_row_is_named_and_the_rest_stays_usable(monkeypatch, pri
     _button(at, "Verify the history and the kept files").click().run()
     assert not at.exception
     assert any("integrity problems" in e.value for e in at.error)
+
+
+def test_catalogue_search_is_off_until_online_search_is_on(monkeypatch):
+    at = run_app(monkeypatch)
+    open_tool(at, "Imagery")
+    at.radio(key="imagery_task").set_value("catalogue").run()
+    assert not at.exception
+    assert any("Catalogue search is off" in i.value for i in at.info)
+    assert not [b for b in at.button if b.label == "Search the catalogue"]
+
+
+def test_catalogue_search_add_two_items_and_fetch_pixels(monkeypatch, private_store, tmp_path):
+    from geo.stac import is_catalogue_record
+    from geo.store import Store
+    from tests.fake_stac import FakeStac
+
+    with FakeStac(tmp_path) as fake:
+        monkeypatch.setenv("GEO_STAC_URL", fake.url)
+        monkeypatch.setenv("GEO_STAC_TIMEOUT", "5")
+        at = run_app(monkeypatch, query={"lat": "33.665", "lon": "36.3286", "z": "12"})
+        at.text_input(key="analyst").set_value("A. Analyst")
+        at.toggle(key="online_search").set_value(True)
+        open_tool(at, "Imagery")
+        at.radio(key="imagery_task").set_value("catalogue").run()
+        at.date_input(key="stac_from").set_value(date(2024, 5, 1))
+        at.date_input(key="stac_to").set_value(date(2024, 5, 31))
+        _button(at, "Search the catalogue").click().run()
+        assert not at.exception, at.exception
+        results = next(d for d in at.dataframe if "cloud cover %" in d.value.columns)
+        assert results.value["date"].tolist() == ["2024-05-03", "2024-05-08", "2024-05-13"]
+        at.multiselect(key="stac_chosen_0").set_value(
+            ["S2A_37SBT_20240503_0_L2A", "S2B_37SBT_20240513_0_L2A"]
+        ).run()
+        _button(at, "Add to my records").click().run()
+        assert not at.exception, at.exception
+        store = Store.open(private_store)
+        added = [r for r in store.records() if is_catalogue_record(r)]
+        assert sorted(r.date for r in added) == ["2024-05-03", "2024-05-13"]
+        # the date filter takes the new records in, so the map shows them
+        assert at.date_input(key="date_to").value >= date(2024, 5, 13)
+        assert not at.multiselect(key="stac_chosen_1").value
+        fetch = next(b for b in at.button if b.label.startswith("Fetch the pixels ("))
+        assert fetch.label.endswith(" kB)")  # the fake COG is small
+        fetch.click().run()
+        assert not at.exception, at.exception
+        images = [r for r in store.records() if "sha256" in r.properties]
+        assert len(images) == 1 and images[0].date in ("2024-05-03", "2024-05-13")

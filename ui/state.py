@@ -15,6 +15,7 @@ import streamlit as st
 from geo.compare import MIDDLE, CompareMode
 from geo.georef import ControlPoint
 from geo.mapview import DrawnShape
+from geo.stac import SearchResults
 from geo.viewstate import MapSession
 
 T = TypeVar("T")
@@ -80,6 +81,13 @@ class Page:
     imports_done: Slot[int] = Slot("imports_done", int)
     article: Slot[dict[str, Any] | None] = Slot("article", _none)
     timeline_version: Slot[int] = Slot("timeline_version", int)
+    # Days a new record was stored with, for the date filter to take in on the next run
+    # (its widgets are drawn before the record is stored).
+    reveal_dates: Slot[tuple[date, date] | None] = Slot("reveal_dates", _none)
+    # The last catalogue search's results (geo.stac.SearchResults), until the next search.
+    stac_results: Slot[SearchResults | None] = Slot("stac_results", _none)
+    # File sizes asked of the server (HEAD) for a download, by the file's address.
+    stac_sizes: Slot[dict[str, int | None]] = Slot("stac_sizes", dict)
     # Widget values (their keys are these slots' keys).
     date_from: Slot[date | None] = Slot("date_from", _none)
     date_to: Slot[date | None] = Slot("date_to", _none)
@@ -132,6 +140,26 @@ class Page:
     def selection_shown(self) -> None:
         """The selector was drawn with the requested selection: the request is done."""
         del self.select_next
+
+    def reveal_later(self, start: date, end: date) -> None:
+        """Widen the date filter on the next run to take in `start` to `end`."""
+        known = self.reveal_dates
+        if known is not None:
+            start, end = min(start, known[0]), max(end, known[1])
+        self.reveal_dates = (start, end)
+
+    def widen_dates(self, first: date, last: date) -> None:
+        """Apply `reveal_later` before the date widgets are drawn, within their bounds."""
+        wanted = self.reveal_dates
+        if wanted is None:
+            return
+        del self.reveal_dates
+        start, end = max(wanted[0], first), min(wanted[1], last)
+        current_from, current_to = self.date_from, self.date_to
+        if isinstance(current_from, date) and start < current_from:
+            self.date_from = start
+        if isinstance(current_to, date) and end > current_to:
+            self.date_to = end
 
     def take_import_message(self) -> str | None:
         message = self.import_message

@@ -19,6 +19,7 @@ from ui.basemap import basemap_section
 from ui.georef import georeference_section
 from ui.imagery import MapImages, import_image_section
 from ui.places import places_section
+from ui.stac import stac_section
 from ui.state import page
 from ui.transfer import export_section, history_section, import_section
 
@@ -36,10 +37,11 @@ def import_tab(store: Store) -> None:
 def imagery_tab(store: Store, images: MapImages) -> None:
     task = st.radio(
         "Imagery",
-        ["import", "georeference", "basemap"],
+        ["import", "georeference", "catalogue", "basemap"],
         format_func={
             "import": "Import a georeferenced image",
             "georeference": "Georeference a released picture",
+            "catalogue": "Search a catalogue (online)",
             "basemap": "Offline basemap",
         }.__getitem__,
         horizontal=True,
@@ -48,6 +50,8 @@ def imagery_tab(store: Store, images: MapImages) -> None:
     )
     if task == "import":
         stored = import_image_section(store)
+    elif task == "catalogue":
+        stored = stac_section(store, page.map_session.center, page.online_search)
     elif task == "basemap":
         stored = basemap_section(default_data_dir())
     else:
