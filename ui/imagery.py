@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.compare import CompareMode, Comparison, ImageLayer, image_title
+from geo.dates import parse_date
 from geo.errors import NO_CRS, NOT_GEOREFERENCED, DataError, GeoError
 from geo.escape import escape_markdown as md
 from geo.formats.registry import IMAGES
@@ -188,13 +189,17 @@ def stored_with_facts(
         return None
     try:
         with st.spinner(working):
-            return store_it(facts, analyst)
+            receipt = store_it(facts, analyst)
     except DataError as exc:
         st.error("Not stored: the form or the image has problems. Nothing was kept.")
         problems_table(exc)
     except GeoError as exc:
         st.error(md(exc))
-    return None
+        return None
+    if facts.date is not None:  # a new image outside the date filter is shown, not hidden
+        span = parse_date(facts.date)
+        page.reveal_later(span.start, span.end)
+    return receipt
 
 
 def stored(message: str) -> bool:
