@@ -74,7 +74,7 @@ def test_import_compare_and_georeference(session: Session, tmp_path: Path):
         tmp_path / "site-2013.tif", solid(RED), transform=transform_around(200, 200)
     )
     later = write_raster(
-        tmp_path / "site-2016.tif", solid(BLUE), transform=transform_around(200, 200)
+        tmp_path / "site-2019.tif", solid(BLUE), transform=transform_around(200, 200)
     )
     picture = tmp_path / "released.png"
     Image.new("RGB", (300, 300), GREEN).save(picture)
@@ -90,7 +90,8 @@ def test_import_compare_and_georeference(session: Session, tmp_path: Path):
         analyst.press("Enter")
         session.tab("Imagery")
         import_geotiff(session, earlier, "2013-09", "September 2013")
-        import_geotiff(session, later, "2016", "2016")
+        # after the case's last date (2017): the date filter widens to show it
+        import_geotiff(session, later, "2019", "2019")
 
         # both on the map over the site: the later import is drawn on top
         wait_for_colour(session, lat, lon, BLUE)
@@ -99,7 +100,7 @@ def test_import_compare_and_georeference(session: Session, tmp_path: Path):
         page.locator('[data-testid="stSidebar"]').get_by_text("Compare two dates").click()
         frame = session.map_frame_with(".leaflet-sbs-divider")
         frame.get_by_text("Earlier: September 2013").wait_for(timeout=30_000)
-        frame.get_by_text("Later: 2016").wait_for(timeout=30_000)
+        frame.get_by_text("Later: 2019").wait_for(timeout=30_000)
         step = 30 / (111_320 * np.cos(np.radians(lat)))  # 30 m
         wait_for_colour(session, lat, lon - step, RED)
         wait_for_colour(session, lat, lon + step, BLUE)
