@@ -105,6 +105,26 @@ def test_import_compare_and_georeference(session: Session, tmp_path: Path):
         wait_for_colour(session, lat, lon - step, RED)
         wait_for_colour(session, lat, lon + step, BLUE)
         assert "earlier=" in page.url and "later=" in page.url
+
+        # what is drawn while comparing was seen in the two images compared
+        page.get_by_text("Draw and annotate").click()
+        session.wait_idle()
+        frame = session.map_frame_with(".leaflet-draw-draw-polygon")
+        frame.locator(".leaflet-draw-draw-polygon").click()
+        # south-east of the map's middle: clear of the divider's handle and of the legend
+        south = SAYDNAYA[1] - 0.0002
+        corners = [(south, lon + 0.0004), (south, lon + 0.0007), (south - 0.0004, lon + 0.0005)]
+        points = [session.screen_point(frame, a, b) for a, b in corners]
+        for x, y in [*points, points[0]]:  # closing on the first vertex finishes it
+            page.mouse.click(x, y)
+            page.wait_for_timeout(200)
+        page.get_by_role("textbox", name="Label").first.wait_for(timeout=30_000)
+        observed = page.get_by_role("combobox", name="Observed in")
+        assert observed.input_value().startswith("Both compared images: September 2013")
+        page.get_by_role("textbox", name="Label").first.fill("New stack")
+        page.get_by_role("button", name="Save annotation").click()
+        session.record_panel_with("New stack")
+        page.get_by_text("Draw and annotate").click()
         page.locator('[data-testid="stSidebar"]').get_by_text("Compare two dates").click()
         session.wait_idle()
 
@@ -153,6 +173,9 @@ def test_import_compare_and_georeference(session: Session, tmp_path: Path):
         wait_for_colour(session, PICTURE_CENTRE[1], PICTURE_CENTRE[0], GREEN)
 
         records = Store.open(tmp_path / "store").records()
+        [stack] = [r for r in records if r.name == "New stack"]
+        dated = {r.date: r.id for r in records if r.kind.value == "imagery"}
+        assert stack.properties["observed_in"] == f"imagery: {dated['2013-09']} + {dated['2019']}"
         placed = [r for r in records if "georeferencing" in r.properties]
         assert len(placed) == 1 and placed[0].date == "2017-05"
         georeferencing = placed[0].properties["georeferencing"]
