@@ -35,6 +35,7 @@ from geo.georef import (
     PointsLimits,
     fit,
     georeferenced_tiff,
+    picture_rgb,
     picture_size,
     qgis_number,
     read_points,
@@ -766,6 +767,19 @@ def test_pictures_are_refused_before_they_are_decoded():
     with pytest.raises(DataError, match="over the limit of 10"):
         picture_size(picture(), file="p.png", limits=PictureLimits(max_bytes=10))
     assert picture_size(picture(), file="p.png") == (W, H)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_picture_cut_short_is_refused_when_shown_not_raised(fmt):
+    # The page showed an OSError box for a released picture cut short: its header reads
+    # (so its size is known) but its pixels do not.
+    whole = picture(fmt=fmt)
+    cut = whole[: len(whole) // 2]
+    assert picture_size(cut, file="cut") == (W, H)
+    with pytest.raises(DataError, match="cut: the picture cannot be decoded"):
+        picture_rgb(cut, file="cut")
+    shown = picture_rgb(whole, file="whole")
+    assert shown.mode == "RGB" and shown.size == (W, H)
 
 
 SMALL = (64, 48)
