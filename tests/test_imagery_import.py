@@ -4,6 +4,7 @@ copy, served as tiles from the app's own route; nothing half-stored."""
 import asyncio
 import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import morecantile
 import numpy as np
@@ -169,7 +170,10 @@ def _get(path_params):
         "headers": [],
         "path_params": path_params,
     }
-    return asyncio.run(imagery_tile(Request(scope)))
+    # In a thread of its own: a browser test earlier in the session leaves Playwright's
+    # event loop running in this one, where asyncio.run refuses to start.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, imagery_tile(Request(scope))).result()
 
 
 def test_the_tile_route_answers_from_the_store_of_the_page(tmp_path, monkeypatch):
