@@ -38,9 +38,21 @@ def _label(key: str) -> str:
     return key.replace("_", " ")
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, key: str = "") -> str:
+    """A property's value in words: a mapping as its keys and values (never Python's
+    repr), a web address (a `url`) as a link only when it is http(s)."""
+    if isinstance(value, dict):
+        parts = [
+            f"{md(_label(str(k)))}: "
+            + (f"({_value(v)})" if isinstance(v, dict | list) else _value(v, str(k)))
+            for k, v in value.items()
+        ]
+        return ", ".join(parts) if parts else "none"
     if isinstance(value, list):
-        return ", ".join(md(v) for v in value) if value else "none"
+        between = "; " if any(isinstance(v, dict) for v in value) else ", "
+        return between.join(_value(v) for v in value) if value else "none"
+    if key == "url" and isinstance(value, str):
+        return markdown_link(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None:

@@ -598,3 +598,56 @@ def test_catalogue_search_add_two_items_and_fetch_pixels(monkeypatch, private_st
         assert not at.exception, at.exception
         images = [r for r in store.records() if "sha256" in r.properties]
         assert len(images) == 1 and images[0].date in ("2024-05-03", "2024-05-13")
+
+
+def _two_images(data_dir: Path, tmp_path: Path) -> list[str]:
+    """Two dated images of the site in the store the page opens: their record ids."""
+    import numpy as np
+
+    from geo.imagery.importing import ImageryFacts, import_image
+    from geo.imagery.synthetic import write_raster
+    from geo.store import Store
+
+    store = Store.open(data_dir)
+    ids = []
+    for value, when, stated in ((60, "2013-09", "September 2013"), (200, "2016", "2016")):
+        path = write_raster(tmp_path / f"{when}.tif", np.full((3, 32, 32), value, np.uint8))
+        receipt = import_image(
+            store,
+            path.read_bytes(),
+            file_name=path.name,
+            facts=ImageryFacts(name=f"site {when}", date=when, date_as_stated=stated),
+            analyst="test",
+        )
+        ids.append(store.records(receipt.layer)[0].id)
+    return ids
+
+
+@pytest.mark.parametrize("missing", ["no-such-image", "img-2010-03-03-amnesty-before", "x" * 5_000])
+def test_a_link_comparing_an_image_that_is_not_there_says_so(
+    monkeypatch, private_store, tmp_path, missing
+):
+    # The link named an image that is not one of yours (gone, a case record with no
+    # pixels, made up); the page compared another one in its place and said nothing.
+    earlier, later = _two_images(private_store, tmp_path)
+    at = run_app(monkeypatch, query={"earlier": missing, "later": later})
+    assert not at.exception
+    notes = " ".join(w.value for w in at.warning)
+    assert "no comparison is shown" in notes and len(notes) < 400
+    assert at.toggle(key="comparing").value is False
+    assert "earlier" not in at.query_params and "later" not in at.query_params
+    at.run()  # the map's report reruns the page: the note stays until the next choice
+    assert "no comparison is shown" in " ".join(w.value for w in at.warning)
+    at.toggle(key="comparing").set_value(True).run()
+    assert not at.exception
+    assert "no comparison is shown" not in " ".join(w.value for w in at.warning)
+    assert {at.query_params["earlier"], at.query_params["later"]} == {earlier, later}
+
+
+def test_a_link_comparing_two_images_compares_them(monkeypatch, private_store, tmp_path):
+    earlier, later = _two_images(private_store, tmp_path)
+    at = run_app(monkeypatch, query={"earlier": later, "later": earlier, "mode": "fade"})
+    assert not at.exception and not at.warning
+    assert at.toggle(key="comparing").value is True
+    assert (at.query_params["earlier"], at.query_params["later"]) == (earlier, later)
+    assert at.query_params["mode"] == "fade"

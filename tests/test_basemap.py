@@ -9,6 +9,7 @@ import gzip
 import io
 import math
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -360,7 +361,10 @@ def _get(path_params: dict[str, object]):
         "headers": [],
         "path_params": path_params,
     }
-    return asyncio.run(basemap_tile_route(Request(scope)))
+    # In a thread of its own: a browser test earlier in the session leaves Playwright's
+    # event loop running in this one, where asyncio.run refuses to start.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, basemap_tile_route(Request(scope))).result()
 
 
 def test_the_route_answers_tiles_no_content_and_not_found(tmp_path, monkeypatch):

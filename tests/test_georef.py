@@ -35,6 +35,7 @@ from geo.georef import (
     PointsLimits,
     fit,
     georeferenced_tiff,
+    picture_rgb,
     picture_size,
     qgis_number,
     read_points,
@@ -768,6 +769,19 @@ def test_pictures_are_refused_before_they_are_decoded():
     assert picture_size(picture(), file="p.png") == (W, H)
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_a_picture_cut_short_is_refused_when_shown_not_raised(fmt):
+    # The page showed an OSError box for a released picture cut short: its header reads
+    # (so its size is known) but its pixels do not.
+    whole = picture(fmt=fmt)
+    cut = whole[: len(whole) // 2]
+    assert picture_size(cut, file="cut") == (W, H)
+    with pytest.raises(DataError, match="cut: the picture cannot be decoded"):
+        picture_rgb(cut, file="cut")
+    shown = picture_rgb(whole, file="whole")
+    assert shown.mode == "RGB" and shown.size == (W, H)
+
+
 SMALL = (64, 48)
 SMALL_PICTURES = [
     picture(mode, fmt, size=SMALL, square=(20, 20))
@@ -783,7 +797,9 @@ edits = st.lists(
 def test_a_damaged_picture_raises_nothing_but_data_error(data, changes):
     damaged = bytearray(data)
     for at, value, how in changes:
-        at %= max(len(damaged), 1)
+        if not damaged:  # cut to nothing: no byte left to change
+            break
+        at %= len(damaged)
         if how == 0:
             damaged[at] = value
         elif how == 1:
@@ -791,6 +807,8 @@ def test_a_damaged_picture_raises_nothing_but_data_error(data, changes):
         else:
             damaged[at:at] = bytes([value]) * 7
     pixels = [(5, 5), (60, 4), (30, 40), (10, 44), (55, 45), (33, 20)]
+    with contextlib.suppress(DataError):
+        picture_rgb(bytes(damaged), file="damaged")
     with contextlib.suppress(DataError):
         picture_size(bytes(damaged), file="damaged")
         georeferenced_tiff(bytes(damaged), fit(points_from(pixels), size=SMALL))

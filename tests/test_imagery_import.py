@@ -4,6 +4,7 @@ copy, served as tiles from the app's own route; nothing half-stored."""
 import asyncio
 import hashlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import morecantile
 import numpy as np
@@ -169,7 +170,10 @@ def _get(path_params):
         "headers": [],
         "path_params": path_params,
     }
-    return asyncio.run(imagery_tile(Request(scope)))
+    # In a thread of its own: a browser test earlier in the session leaves Playwright's
+    # event loop running in this one, where asyncio.run refuses to start.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, imagery_tile(Request(scope))).result()
 
 
 def test_the_tile_route_answers_from_the_store_of_the_page(tmp_path, monkeypatch):
@@ -185,3 +189,33 @@ def test_the_tile_route_answers_from_the_store_of_the_page(tmp_path, monkeypatch
     assert _get({"sha256": "0" * 64, "z": z, "x": x, "y": y}).status_code == 404
     assert _get({"sha256": "../../etc/passwd", "z": z, "x": x, "y": y}).status_code == 404
     assert _get({"sha256": receipt.sha256, "z": 40, "x": 0, "y": 0}).status_code == 404
+
+
+def test_the_panel_shows_an_images_source_as_words_and_a_link_not_a_dict(tmp_path, store):
+    # The record panel showed the researcher's source as a Python dict,
+    # "sources: {'quote': '…', 'title': '…', 'url': '…'}", the address not a link.
+    from geo.case import DEFAULT_CASE_DIR, load_case
+    from geo.details import record_markdown
+    from geo.workspace import combined_records
+
+    hostile = ImageryFacts(
+        name="west wing",
+        date="2015",
+        source_title="Press *briefing*",
+        source_url="javascript:alert(1)",
+        source_quote="it's <b>here</b>",
+    )
+    import_image(store, geotiff(tmp_path), file_name="a.tif", facts=FACTS, analyst="test")
+    import_image(store, geotiff(tmp_path, 90), file_name="b.tif", facts=hostile, analyst="test")
+    case = load_case(DEFAULT_CASE_DIR)
+    records = combined_records(case, store.read_current()[0])
+    by_name = {r.name: r.id for r in store.records()}
+    text = record_markdown(case, by_name[FACTS.name], records)
+    assert text is not None
+    assert "{'" not in text.replace("\\", "")
+    assert "Press briefing" in text and "imagery from January 2015" in text
+    assert "](<https://example.org/briefing>)" in text  # a link
+    text = record_markdown(case, by_name["west wing"], records)
+    assert text is not None and "{'" not in text.replace("\\", "")
+    assert "Press \\*briefing\\*" in text and "\\<b\\>here\\</b\\>" in text
+    assert "javascript\\:alert\\(1\\)" in text and "](" not in text

@@ -5,7 +5,6 @@ picture stored as an imagery record placed by the fit. Widgets only: the work is
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +20,16 @@ from geo.assets import localize_assets
 from geo.compare import ImageLayer, image_tile_layer
 from geo.errors import DataError
 from geo.escape import escape_markdown as md
-from geo.georef import ControlPoint, Fit, Method, clicked_pixel, fit, picture_size, read_points
+from geo.georef import (
+    ControlPoint,
+    Fit,
+    Method,
+    clicked_pixel,
+    fit,
+    picture_rgb,
+    picture_size,
+    read_points,
+)
 from geo.imagery.importing import import_georeferenced
 from geo.store import Store
 from ui.annotate import require_analyst
@@ -37,11 +45,11 @@ METHOD_WORDS = {
 }
 
 
-def _shown_picture(data: bytes, points: Sequence[ControlPoint]) -> tuple[Image.Image, float]:
-    """The picture as drawn on the page (at most SHOWN_PICTURE_WIDTH wide), with its
-    control points numbered; and the scale from the picture to the drawing."""
-    with Image.open(io.BytesIO(data)) as opened:
-        picture = opened.convert("RGB")
+def _shown_picture(
+    picture: Image.Image, points: Sequence[ControlPoint]
+) -> tuple[Image.Image, float]:
+    """The picture (decoded, RGB) as drawn on the page (at most SHOWN_PICTURE_WIDTH wide),
+    with its control points numbered; and the scale from the picture to the drawing."""
     scale = min(1.0, SHOWN_PICTURE_WIDTH / picture.width)
     if scale < 1.0:
         picture = picture.resize((round(picture.width * scale), round(picture.height * scale)))
@@ -131,6 +139,7 @@ def georeference_section(
     data = upload.getvalue()
     try:
         size = picture_size(data, file=upload.name)
+        decoded = picture_rgb(data, file=upload.name)
     except DataError as exc:
         st.error(f"{md(upload.name)} cannot be read as a picture.")
         problems_table(exc)
@@ -156,7 +165,7 @@ def georeference_section(
             for warning in read.warnings:
                 st.warning(md(warning))
     points = page.georef_points
-    shown, scale = _shown_picture(data, points)
+    shown, scale = _shown_picture(decoded, points)
     left, right = st.columns(2)
     with left:
         st.markdown("**1. Click a spot on the picture**")

@@ -21,6 +21,7 @@ from geo.imagery import describe_raster, preview_png, write_upload
 from geo.imagery.importing import ImageryFacts, import_image
 from geo.imagery.layers import in_date_order
 from geo.store import ImportReceipt, Store
+from geo.viewstate import quoted
 from ui.annotate import require_analyst
 from ui.state import Page, page
 from ui.transfer import problems_table
@@ -59,11 +60,36 @@ def _keep_choice(key: str, options: Sequence[str]) -> None:
         st.session_state[key] = options[0]
 
 
+def _drop_missing_comparison(drawable: set[str]) -> None:
+    """A comparison of an image that is not one of `drawable` (a link's, or one deleted
+    since) is turned off and said, rather than another image compared in its place.
+    Before the widgets: their values cannot change once drawn."""
+    if page.comparing:
+        gone = [
+            chosen
+            for chosen in (page.compare_first, page.compare_second)
+            if chosen is not None and chosen not in drawable
+        ]
+        if gone:
+            page.comparing = False
+            page.compare_first = page.compare_second = None
+            page.compare_missing = gone[0]
+        else:
+            page.compare_missing = None
+    if page.compare_missing is not None:
+        st.warning(
+            f"No image {md(quoted(page.compare_missing))} of yours to compare (it is not "
+            "there, or has no pixels to draw): no comparison is shown. Turn on 'Compare two "
+            "dates' to choose two images."
+        )
+
+
 def image_controls(
     images: Sequence[ImageLayer], starts: dict[str, pd.Timestamp]
 ) -> tuple[float, Comparison | None]:
     """The sidebar's image switches: the opacity of the images, and two images compared
     (earlier and later by their dates); `images` are those the map can draw."""
+    _drop_missing_comparison({image.record_id for image in images})
     if not images:
         return 1.0, None
     st.sidebar.subheader("Your images")

@@ -103,6 +103,9 @@ class Page:
     compare_second: Slot[str | None] = Slot("compare_second", _none)
     compare_mode: Slot[CompareMode] = Slot("compare_mode", lambda: CompareMode.SWIPE)
     divider: Slot[float] = Slot("divider", lambda: MIDDLE)
+    # An image asked to be compared (by a link, or deleted since) that is not one to draw:
+    # said until the comparison is turned on again.
+    compare_missing: Slot[str | None] = Slot("compare_missing", _none)
     # Georeferencing a released picture: which picture, its control points so far, and
     # the spot last clicked on the picture and on the map, not yet made a point.
     georef_picture: Slot[str | None] = Slot("georef_picture", _none)

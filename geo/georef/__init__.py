@@ -19,7 +19,13 @@ from geo.georef.points import (
     read_points,
     write_points,
 )
-from geo.georef.warp import GeoTiff, PictureLimits, georeferenced_tiff, picture_size
+from geo.georef.warp import (
+    GeoTiff,
+    PictureLimits,
+    georeferenced_tiff,
+    picture_rgb,
+    picture_size,
+)
 
 __all__ = [
     "ControlPoint",
@@ -34,6 +40,7 @@ __all__ = [
     "clicked_pixel",
     "fit",
     "georeferenced_tiff",
+    "picture_rgb",
     "picture_size",
     "qgis_number",
     "read_points",

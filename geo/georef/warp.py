@@ -80,6 +80,18 @@ def picture_size(data: bytes, *, file: str, limits: PictureLimits | None = None)
         return image.size
 
 
+def picture_rgb(data: bytes, *, file: str, limits: PictureLimits | None = None) -> Image.Image:
+    """The picture decoded, in RGB, to be shown: refused past the limits, and DataError
+    for one whose header reads but whose pixels do not (cut short, damaged)."""
+    with _opened(data, file, limits or PictureLimits()) as image:
+        try:
+            return image.convert("RGB")
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise DataError(
+                Problem(f"the picture cannot be decoded ({exc}): it may be cut short", file)
+            ) from None
+
+
 def _opened(data: bytes, file: str, limits: PictureLimits) -> closing[Image.Image]:
     """The picture, opened (its header read, nothing decoded), refused past the limits."""
     if len(data) > limits.max_bytes:
