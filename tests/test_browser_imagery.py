@@ -56,7 +56,9 @@ def wait_for_colour(session: Session, lat, lon, wanted, timeout_ms=30_000):
     raise AssertionError(f"the map shows {found} at {lat}, {lon}, not {wanted}")
 
 
-def import_geotiff(session: Session, path: Path, date: str, as_stated: str) -> None:
+def import_geotiff(
+    session: Session, path: Path, date: str, as_stated: str, *, refused: bool = False
+) -> None:
     page = session.page
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(path)
     page.get_by_text("Pixel size").wait_for(timeout=60_000)
@@ -65,6 +67,13 @@ def import_geotiff(session: Session, path: Path, date: str, as_stated: str) -> N
     page.get_by_role("textbox", name="Date in the source's words", exact=True).fill(as_stated)
     page.get_by_role("textbox", name="Source (title)", exact=True).fill("Synthetic test image")
     page.get_by_role("button", name="Store as an imagery record").click()
+    if refused:
+        page.get_by_text("Not stored: the form or the image has problems").wait_for(timeout=60_000)
+        session.wait_idle()
+        assert page.locator('[data-testid="stException"]').count() == 0
+        # said once, in the form's words: not again by the page's last resort
+        assert page.get_by_text("problem found").count() == 0
+        return
     page.get_by_text("stored; the file is kept as received").wait_for(timeout=60_000)
     session.wait_idle()
 
@@ -89,7 +98,12 @@ def test_import_compare_and_georeference(session: Session, tmp_path: Path):
         analyst.fill("Test Analyst")
         analyst.press("Enter")
         session.tab("Imagery")
-        import_geotiff(session, earlier, "2013-09", "September 2013")
+        # a date in words is refused, the form keeps what was typed, and nothing is stored
+        import_geotiff(session, earlier, "September 2013", "September 2013", refused=True)
+        page.get_by_role("textbox", name="Acquisition date", exact=True).fill("2013-09")
+        page.get_by_role("button", name="Store as an imagery record").click()
+        page.get_by_text("stored; the file is kept as received").wait_for(timeout=60_000)
+        session.wait_idle()
         # after the case's last date (2017): the date filter widens to show it
         import_geotiff(session, later, "2019", "2019")
 

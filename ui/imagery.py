@@ -219,6 +219,7 @@ def stored_with_facts(
     except DataError as exc:
         st.error("Not stored: the form or the image has problems. Nothing was kept.")
         problems_table(exc)
+        return None
     except GeoError as exc:
         st.error(md(exc))
         return None
