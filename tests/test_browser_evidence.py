@@ -60,8 +60,12 @@ def _save_annotation(session: Session, label: str) -> None:
 def _edit_label(session: Session, old: str, new: str) -> None:
     """Rename the selected annotation; it stays selected through the next reruns."""
     page = session.page
+    # The form of the drawing just saved may linger until its rerun ends: wait for it,
+    # and look for the label in the edit section only.
+    session.wait_idle()
     page.get_by_text("Edit this annotation").click()
-    field = page.get_by_role("textbox", name="Label")
+    edit = page.get_by_test_id("stExpander").filter(has_text="Edit this annotation")
+    field = edit.get_by_role("textbox", name="Label")
     field.wait_for(timeout=30_000)
     field.fill(new)
     page.get_by_role("button", name="Save changes").click()
