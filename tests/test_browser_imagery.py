@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 
 from geo.imagery.synthetic import SAYDNAYA, transform_around, write_raster
 from geo.store import Store
@@ -47,9 +48,12 @@ def wait_for_colour(session: Session, lat, lon, wanted, timeout_ms=30_000):
     found = None
     while deadline > 0:
         session.wait_idle()
-        frame = session.map_frame_with(".leaflet-tile-pane img")
-        found = colour_at(session, frame, lat, lon)
-        if nearest(found) == wanted:
+        try:
+            frame = session.map_frame_with(".leaflet-tile-pane img")
+            found = colour_at(session, frame, lat, lon)
+        except PlaywrightError:  # the map was remounted while we looked: look again
+            found = None
+        if found is not None and nearest(found) == wanted:
             return
         session.page.wait_for_timeout(500)
         deadline -= 1000

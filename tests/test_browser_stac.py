@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
 
 from geo.imagery.synthetic import SAYDNAYA
 from geo.stac import is_catalogue_record
 from geo.store import Store
-from tests.browser import MAP_FRAME, Session, start_app
+from tests.browser import Session, start_app
 from tests.fake_stac import FakeStac
 
 pytestmark = pytest.mark.browser
@@ -93,13 +94,20 @@ def test_search_add_and_fetch_pixels(session: Session, tmp_path: Path):
             page.get_by_text("the pixels of").wait_for(timeout=60_000)
             session.wait_idle()
             shot(session, "4-fetched")
-            page.locator(MAP_FRAME).scroll_into_view_if_needed()
+            # the new image remounts the map: wait for the map that draws it
+            session.map_frame_with(".leaflet-tile-pane img")
             page.wait_for_timeout(3000)
             shot(session, "4b-map")
             deadline = 30
             found = None
             while deadline > 0:
-                found = colour_at(session, lat, lon + EAST_80_M)
+                try:
+                    found = colour_at(session, lat, lon + EAST_80_M)
+                except PlaywrightError:  # the map was remounted while we looked: look again
+                    found = None
+                    page.wait_for_timeout(500)
+                    deadline -= 1
+                    continue
                 # the case's translucent circles over the site tint it a little
                 if all(abs(a - b) < 35 for a, b in zip(found, GREY, strict=True)):
                     break
