@@ -6,6 +6,8 @@ fix the data without reading a traceback.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Problem codes: what a caller may act on without reading the message.
@@ -179,3 +181,21 @@ class StoreError(GeoError):
 
 class StoreNotFound(StoreError, FileNotFoundError):
     """There is no store where one was expected; a reading command never creates one."""
+
+
+def error_chain(error: BaseException) -> Iterator[BaseException]:
+    """`error` and every error behind it, nearest first: its cause or context, and the
+    errors it wraps in its args (requests wraps urllib3's that way rather than chaining
+    them); each once. What the online services' failure tables read."""
+    seen: set[int] = set()
+    waiting: deque[BaseException] = deque([error])
+    while waiting:
+        current = waiting.popleft()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        waiting.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        following = current.__cause__ or current.__context__
+        if following is not None:
+            waiting.append(following)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.error import HTTPError, URLError
 
@@ -24,6 +24,7 @@ from geo.errors import (
     GeocodingRefused,
     GeocodingTimedOut,
     GeocodingUnavailable,
+    error_chain,
 )
 from geo.geocode.config import DEFAULT_BACKOFF_SECONDS, GeocoderConfig
 from geo.geocode.results import finite_number
@@ -147,21 +148,8 @@ def seconds(value: float) -> str:
     return f"{value:g} s" if value < 10 else f"{math.ceil(value)} s"
 
 
-def _chain(error: BaseException) -> Iterable[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        # requests wraps urllib3's errors in args rather than chaining them.
-        for arg in current.args:
-            if isinstance(arg, BaseException) and id(arg) not in seen:
-                yield arg
-        current = current.__cause__ or current.__context__
-
-
 def _http_status(error: BaseException) -> int | None:
-    for link in _chain(error):
+    for link in error_chain(error):
         if isinstance(link, AdapterHTTPError) and isinstance(link.status_code, int):
             return link.status_code
     return None
@@ -171,7 +159,7 @@ def _caused_by_timeout(error: BaseException) -> bool:
     # A read timeout while the body is downloading comes out of requests as a
     # ConnectionError, so geopy calls it unavailable; the urllib adapter calls it a service
     # error. Underneath both is the socket's TimeoutError.
-    return any(isinstance(link, TimeoutError) for link in _chain(error))
+    return any(isinstance(link, TimeoutError) for link in error_chain(error))
 
 
 def _caused_by_network(error: BaseException) -> bool:
@@ -181,5 +169,5 @@ def _caused_by_network(error: BaseException) -> bool:
     return any(
         isinstance(link, ConnectionError | socket.gaierror | URLError)
         and not isinstance(link, HTTPError)
-        for link in _chain(error)
+        for link in error_chain(error)
     )

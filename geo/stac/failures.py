@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.error import URLError
 
@@ -21,6 +21,7 @@ from geo.errors import (
     CatalogueRefused,
     CatalogueTimedOut,
     CatalogueUnavailable,
+    error_chain,
 )
 from geo.geocode.failures import seconds
 
@@ -33,7 +34,7 @@ class _Failure:
     status: int | None  # the HTTP status of the answer, if there was one
 
     def caused_by(self, *kinds: type[BaseException]) -> bool:
-        return any(isinstance(link, kinds) for link in _chain(self.error))
+        return any(isinstance(link, kinds) for link in error_chain(self.error))
 
 
 @dataclass(frozen=True)
@@ -114,24 +115,8 @@ def translate(
     return rule.error(f"{message} {STILL_WORKS}", host=host, status=failure.status)
 
 
-def _chain(error: BaseException) -> Iterable[BaseException]:
-    seen: set[int] = set()
-    waiting: list[BaseException] = [error]
-    while waiting:
-        current = waiting.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        # requests wraps urllib3's errors in args rather than chaining them.
-        waiting += [arg for arg in current.args if isinstance(arg, BaseException)]
-        following = current.__cause__ or current.__context__
-        if following is not None:
-            waiting.append(following)
-
-
 def _http_status(error: BaseException) -> int | None:
-    for link in _chain(error):
+    for link in error_chain(error):
         if isinstance(link, APIError):
             status = getattr(link, "status_code", None)
             if isinstance(status, int):
