@@ -4,12 +4,10 @@ files refused, with nothing stored."""
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import io
 import math
 import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +15,6 @@ import pytest
 from PIL import Image
 from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
-from starlette.requests import Request
 
 from geo.assets import localize_assets, remote_references
 from geo.basemap import (
@@ -39,6 +36,7 @@ from geo.escape import escape_text
 from geo.imagery.synthetic import SAYDNAYA, transform_around, write_raster
 from geo.mapview import base_map
 from geo.store import Store
+from tests.routes import answer
 from tests.test_escape import HOSTILE
 
 RED, BLUE, GREEN = (200, 30, 30), (30, 30, 200), (30, 160, 30)
@@ -351,20 +349,10 @@ def test_a_tiles_view_that_never_ends_is_stopped(tmp_path, data_dir):
 # --- the route
 
 
-def _get(path_params: dict[str, object]):
+def _get(path_params):
     from ui.routes import basemap_tile_route
 
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/",
-        "headers": [],
-        "path_params": path_params,
-    }
-    # In a thread of its own: a browser test earlier in the session leaves Playwright's
-    # event loop running in this one, where asyncio.run refuses to start.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, basemap_tile_route(Request(scope))).result()
+    return answer(basemap_tile_route, path_params)
 
 
 def test_the_route_answers_tiles_no_content_and_not_found(tmp_path, monkeypatch):

@@ -1,17 +1,14 @@
 """Imagery records from a researcher's images: kept as received, drawn from a display
 copy, served as tiles from the app's own route; nothing half-stored."""
 
-import asyncio
 import hashlib
 import io
-from concurrent.futures import ThreadPoolExecutor
 
 import morecantile
 import numpy as np
 import pytest
 from affine import Affine
 from PIL import Image
-from starlette.requests import Request
 
 from geo.errors import NOT_GEOREFERENCED, DataError
 from geo.georef import ControlPoint, fit
@@ -26,6 +23,7 @@ from geo.imagery.pixels import display_path, tile_png, tile_url
 from geo.imagery.synthetic import write_picture, write_raster
 from geo.records import Kind
 from geo.store import Store
+from tests.routes import answer
 
 FACTS = ImageryFacts(
     name="Saydnaya, west wing",
@@ -163,17 +161,7 @@ def test_a_georeferenced_picture_carries_its_control_points_and_error(store):
 def _get(path_params):
     from ui.routes import imagery_tile
 
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/",
-        "headers": [],
-        "path_params": path_params,
-    }
-    # In a thread of its own: a browser test earlier in the session leaves Playwright's
-    # event loop running in this one, where asyncio.run refuses to start.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, imagery_tile(Request(scope))).result()
+    return answer(imagery_tile, path_params)
 
 
 def test_the_tile_route_answers_from_the_store_of_the_page(tmp_path, monkeypatch):
