@@ -25,12 +25,12 @@ from geo.escape import escape_markdown as md
 from geo.imagery.layers import image_layers
 from geo.mapview import (
     base_map,
+    drawn_layers,
     drawn_shape,
-    layer_collections,
     layer_colours,
     opening_view,
-    overlay_groups,
     record_click,
+    record_groups,
     reported_view,
 )
 from geo.query import colocated, counts, date_bounds
@@ -110,15 +110,6 @@ def cached_image_layers(case_key: str, _records: pd.DataFrame) -> list[ImageLaye
 def cached_layer_colours(case_key: str, _store: Store) -> dict[str, str]:
     # by the order the layers were created: a layer keeps its colour
     return layer_colours(info.name for info in _store.layers())
-
-
-@st.cache_data(show_spinner="Preparing the map…", max_entries=16)
-def cached_layers(
-    case_key: str, _records: pd.DataFrame, _colours: dict[str, str], view_filter: ViewFilter
-) -> list:
-    # Keyed on the case and store version and the filter; the rest follows from them.
-    shown, researcher = view_filter.shown(_records), view_filter.researcher(_records)
-    return layer_collections(shown, view_filter.kinds, researcher, _colours)
 
 
 def initialise_view(case: Case, case_name: str) -> None:
@@ -302,7 +293,10 @@ def map_panel(
         tuple(basemap.sha256 for basemap in offline_bases),
     )
     session = page.map_session.for_map(signature)
-    collections = cached_layers(case_key, records, colours, view_filter)
+    with st.spinner("Preparing the map's layers…", show_time=True):
+        layers = drawn_layers(
+            records, case_key, view_filter.kinds, view_filter.researcher(records), colours
+        )
     center, zoom = session.opening
     # Built afresh each run: st_folium rewrites element ids in place, so a cached
     # map object renders broken the second time.
@@ -324,7 +318,7 @@ def map_panel(
         folium_map,
         height=MAP_HEIGHT,
         use_container_width=True,
-        feature_group_to_add=overlay_groups(collections),
+        feature_group_to_add=record_groups(layers, view_filter.start, view_filter.end),
         center=move_center,
         zoom=move_zoom,
         returned_objects=["last_active_drawing", "last_object_clicked_count", "center", "zoom"],

@@ -1,10 +1,8 @@
 """Build the case's folium map: pure, it renders nothing and needs no Streamlit.
 
-One GeoJSON layer per kind of record, drawn on canvas, so the map stays fast
-with tens of thousands of records. Every string shown in a tooltip or popup
-goes through `geo.escape.escape_text` here, the only place map text is made.
-
-Why some 500 lines: that promise needs every tooltip and popup built here; the
+One layer per kind of record and per layer of the researcher's, each drawn from
+columns on one canvas (`geo.recordlayer`, `geo.mapdata`): the map's script does
+not grow with the case. A record's text on the map is made in `geo.maplabel`; the
 parts of the map that hold no record text are in `geo.mapparts`.
 """
 
@@ -13,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from datetime import date
+from functools import lru_cache, partial
 from typing import Any, TypeGuard
 
 import folium
@@ -33,16 +32,15 @@ from geo.assets import (
 from geo.basemap import Basemap, basemap_tile_layer
 from geo.case import Case
 from geo.compare import Comparison, ImageLayer, add_comparison, image_tile_layer
-from geo.escape import escape_text, shorten
-from geo.frame import RecordRow, record_rows
 from geo.geojson import geometry_problems, normalise_geometry
+from geo.mapdata import MAP_DATA, LayerData, MapData, layer_data
 from geo.mapmeasure import KeepMeasurements
 from geo.mapparts import DEFAULT_NOTE, Legend, case_places, legend_entries, overview_map
 from geo.measure import circle_polygon
 from geo.model import KIND_COLOURS
 from geo.picker import RecordPicker
-from geo.records import CASE_KINDS, CASE_LAYER, Kind, kind_label
-from geo.simplify import for_drawing, vertex_budget
+from geo.recordlayer import RecordLayer, RecordLayerScript
+from geo.records import CASE_KINDS, CASE_LAYER, Kind
 
 # The researcher's layers' colours, apart from the case's kinds (Okabe-Ito's remaining
 # three, then Paul Tol's muted scheme's darker ones).
@@ -58,9 +56,6 @@ RESEARCHER_COLOURS = (
 )
 
 OFFLINE_BASE_NAME = "Country outlines (offline, Natural Earth)"
-
-# Characters in a line of a record's label on the map (hover text, click list).
-LABEL_LIMIT = 90
 
 
 @dataclass(frozen=True)
@@ -84,82 +79,6 @@ ONLINE_BASE_LAYERS = (
 def country_outlines() -> dict[str, Any]:
     outlines: dict[str, Any] = json.loads(COUNTRY_OUTLINES_PATH.read_text(encoding="utf-8"))
     return outlines
-
-
-def _confidence_text(confidence: Any, as_stated: Any) -> str:
-    if not confidence:
-        return ""
-    if as_stated and as_stated != confidence:
-        return f"{confidence} (source: {as_stated})"
-    return str(confidence)
-
-
-def _is_case(row: RecordRow) -> bool:
-    return row.layer == CASE_LAYER
-
-
-def _uncertainty_text(row: RecordRow) -> str | None:
-    if isinstance(row.uncertainty_m, float) and math.isnan(row.uncertainty_m):
-        return None
-    return f"position ±{row.uncertainty_m:,.0f} m"
-
-
-def label_html(row: RecordRow, drawing_note: str | None = None) -> str:
-    """The short, escaped text of a record on the map (tooltip and click list).
-
-    Name and kind, the date as stated, confidence, and the uncertainty of the position
-    or the researcher's layer, and how the drawing differs from the record if it was
-    simplified. The whole record (claim, claimant, sources and quotes) is in the
-    panel beside the map.
-    """
-    lines = [f"<b>{escape_text(_short(row.name))}</b> · {escape_text(kind_label(row.kind))}"]
-    if row.date:
-        # the words cut, the recorded date (and so its precision) whole
-        lines.append(escape_text(f"{_short(row.date_as_stated or '')} [{row.date}]"))
-    confidence = _confidence_text(row.confidence, row.properties.get("confidence_as_stated"))
-    if confidence:
-        lines.append(f"confidence: {escape_text(_short(confidence))}")
-    if not _is_case(row):
-        lines.append(f"layer: {escape_text(_short(row.layer))}")
-    elif row.kind != Kind.PLACE.value and _uncertainty_text(row):
-        lines.append(escape_text(_uncertainty_text(row)))
-    if drawing_note:
-        lines.append(f"<i>{escape_text(drawing_note)}</i>")
-    return "<br>".join(lines)
-
-
-def _geometry_type(geometry: Any) -> Any:
-    return geometry.get("type") if isinstance(geometry, dict) else None
-
-
-def _short(text: str) -> str:
-    """A line of a label: the panel beside the map has the whole text."""
-    return shorten(text, LABEL_LIMIT)
-
-
-def map_features(records: pd.DataFrame) -> dict[str, Any]:
-    """A slim FeatureCollection for the map: geometry, id and the pre-escaped label.
-
-    `records` are one layer's: its lines and areas share the layer's vertex budget,
-    and those over their share are drawn simplified (`geo.simplify`).
-    """
-    shapes = int((records["geometry"].map(_geometry_type) != "Point").sum()) if len(records) else 0
-    budget = vertex_budget(shapes)
-    features = []
-    for row in record_rows(records):
-        drawing = (
-            None if _geometry_type(row.geometry) == "Point" else for_drawing(row.geometry, budget)
-        )
-        properties = {
-            "id": row.id,
-            "kind": row.kind,
-            "layer": row.layer,
-            "uncertainty_m": None if math.isnan(row.uncertainty_m) else row.uncertainty_m,
-            "label": label_html(row, drawing.note() if drawing else None),
-        }
-        geometry = drawing.geometry if drawing else row.geometry
-        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
-    return {"type": "FeatureCollection", "features": features}
 
 
 @dataclass(frozen=True)
@@ -198,93 +117,75 @@ def map_layers(
     return layers
 
 
-def layer_collections(
-    records: pd.DataFrame,
-    kinds: Iterable[Kind] = CASE_KINDS,
-    researcher: Iterable[str] = (),
-    colours: Mapping[str, str] | None = None,
-) -> list[tuple[MapLayer, dict[str, Any]]]:
-    """The map data of each layer: the costly part of a map, and what is worth caching."""
-    collections = []
-    for layer in map_layers(kinds, researcher, colours):
-        if layer.kind is not None:
-            chosen = (records["layer"] == CASE_LAYER) & (records["kind"] == layer.kind.value)
-        else:
-            chosen = records["layer"] == layer.layer
-        collections.append((layer, map_features(records[chosen])))
-    return collections
+def layer_records(records: pd.DataFrame, layer: MapLayer) -> pd.DataFrame:
+    """The records `layer` draws, of every date: the map filters them by date itself."""
+    if layer.kind is not None:
+        return records[(records["layer"] == CASE_LAYER) & (records["kind"] == layer.kind.value)]
+    return records[records["layer"] == layer.layer]
 
 
-def _overlay(layer: MapLayer, collection: dict[str, Any]) -> folium.GeoJson:
-    colour = layer.colour
+def layer_style(layer: MapLayer) -> dict[str, Any]:
+    """How `layer` is drawn (``static/js/record-layer.js``): one style per layer, no
+    table per record."""
     if layer.kind in (Kind.FEATURE, Kind.IMAGERY):
         # Positions known only to within a radius: draw the radius, not a pin.
         # Imagery outlines only: several records share the site and fills would pile up.
-        marker: folium.Circle | folium.CircleMarker = folium.Circle(
-            radius=100,
-            weight=2,
-            fill=True,
-            fill_opacity=0.06 if layer.kind is Kind.FEATURE else 0.0,
-        )
-
-        def style(feature: dict[str, Any]) -> dict[str, Any]:
-            return {
-                "radius": feature["properties"]["uncertainty_m"],
-                "color": colour,
-                "fillColor": colour,
-                "dashArray": "6 4" if layer.kind is Kind.FEATURE else "2 4",
-            }
-
-        style_function: Callable[[dict[str, Any]], dict[str, Any]] | None = style
-    else:
-        marker = folium.CircleMarker(
-            radius=7 if layer.kind is Kind.PLACE else 5,
-            color="#ffffff",
-            weight=1.5,
-            fill=True,
-            fill_color=colour,
-            fill_opacity=0.95,
-        )
-        # lines and areas of a researcher's layer; points use the marker above
-        # an image's outline is drawn without a fill, which would veil its pixels
-        style_function = (
-            None
-            if layer.kind
-            else (
-                lambda feature: {
-                    "color": colour,
-                    "weight": 2,
-                    "fillOpacity": 0 if feature["properties"]["kind"] == Kind.IMAGERY else 0.2,
-                }
-            )
-        )
-    # folium asserts that tooltip fields exist: an empty layer gets none.
-    tooltip = (
-        folium.GeoJsonTooltip(fields=["label"], labels=False) if collection["features"] else None
-    )
-    return folium.GeoJson(
-        collection,
-        marker=marker,
-        style_function=style_function,
-        tooltip=tooltip,
-        zoom_on_click=False,
-        highlight_function=None,
-        control=False,
-    )
+        return {
+            "colour": layer.colour,
+            "marker": "circle",
+            "dash": "6 4" if layer.kind is Kind.FEATURE else "2 4",
+            "fillOpacity": 0.06 if layer.kind is Kind.FEATURE else 0.0,
+        }
+    return {"colour": layer.colour, "marker": "dot", "radius": 7 if layer.kind is Kind.PLACE else 5}
 
 
-def overlay_groups(collections: list[tuple[MapLayer, dict[str, Any]]]) -> list[folium.FeatureGroup]:
+def map_layer_data(records: pd.DataFrame, layer: MapLayer) -> LayerData:
+    """`layer`'s records (from all of `records`) as the map fetches them."""
+    circles = layer.kind in (Kind.FEATURE, Kind.IMAGERY)
+    return layer_data(layer_records(records, layer), radii=circles)
+
+
+def drawn_layers(
+    records: pd.DataFrame,
+    version: str,
+    kinds: Iterable[Kind] = CASE_KINDS,
+    researcher: Iterable[str] = (),
+    colours: Mapping[str, str] | None = None,
+    cache: MapData = MAP_DATA,
+) -> list[tuple[MapLayer, LayerData]]:
+    """The layers to draw with their data, built once per `version` of `records` (the
+    case's files and the store's revision) and kept in `cache` for the route."""
+    return [
+        (layer, cache.layer((version, layer), partial(map_layer_data, records, layer)))
+        for layer in map_layers(kinds, researcher, colours)
+    ]
+
+
+def record_groups(
+    layers: Sequence[tuple[MapLayer, LayerData]],
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    inline: bool = False,
+) -> list[folium.FeatureGroup]:
     """The records' layers, one group each, for `st_folium(feature_group_to_add=...)`.
 
     Given apart from the map, they change without remounting it: a filter keeps the
-    researcher's view. They are not in the map's layer control: the sidebar's switches
-    are the one control of what is shown (they drive counts, link and export too).
-    Places come last: drawn on top, they stay visible over the circles at their position.
+    researcher's view. Their script holds where to fetch the data, not the data
+    (`geo.recordlayer`), so a filter change re-sends a few bytes a layer. They are not
+    in the map's layer control: the sidebar's switches are the one control of what is
+    shown (they drive counts, link and export too). Places come last: drawn on top,
+    they stay visible over the circles at their position.
     """
     groups = []
-    for layer, collection in sorted(collections, key=lambda item: item[0].kind is Kind.PLACE):
+    for layer, data in sorted(layers, key=lambda item: item[0].kind is Kind.PLACE):
         group = folium.FeatureGroup(name=layer.title, control=False)
-        _overlay(layer, collection).add_to(group)
+        about = {
+            "title": layer.title,
+            "kind": layer.kind.value if layer.kind else None,
+            "layer": layer.layer,
+        }
+        RecordLayer(data, layer_style(layer), start, end, about=about, inline=inline).add_to(group)
         groups.append(group)
     return groups
 
@@ -429,6 +330,7 @@ def base_map(
         position="topright",
     ).add_to(m)
     overview_map(case_places(case.records)).add_to(m)  # after MousePosition: above it
+    RecordLayerScript().add_to(m)
     RecordPicker().add_to(m)
     return localize_assets(m)
 
@@ -447,8 +349,9 @@ def build_map(
     """One self-contained map of `records` (already filtered; default the whole case).
 
     One overlay per kind in `layers`, and the researcher's layers named in `researcher`.
-    The app gives the layers to `st_folium` apart (`base_map`, `overlay_groups`); this is
-    the same map in one piece, for saving as HTML and for measuring.
+    The app gives the layers to `st_folium` apart (`base_map`, `record_groups`), their
+    data fetched from its own route; this is the same map in one piece, the data in
+    its script, for saving as HTML and for measuring.
     """
     researcher = tuple(researcher)
     m = base_map(
@@ -460,7 +363,8 @@ def build_map(
         drawing=drawing,
     )
     chosen = case.records if records is None else records
-    for group in overlay_groups(layer_collections(chosen, layers, researcher)):
+    drawn = [(layer, map_layer_data(chosen, layer)) for layer in map_layers(layers, researcher)]
+    for group in record_groups(drawn, inline=True):
         group.add_to(m)
     return m
 

@@ -4,16 +4,17 @@ Leaflet gives a click on a canvas to the layer drawn last, so a place could open
 neighbour drawn above it, and records that share a position (the prison holds fifteen)
 could never be reached at all. This element replaces that rule in the browser:
 
-- every record under the pointer is found: a dot or a line within a few pixels, an
-  area (a polygon, or an uncertainty circle, whose radius stays true) that holds it;
+- every record under the pointer is found, in every layer of records
+  (``static/js/record-layer.js``'s `recordHits`): a dot or a line within a few pixels,
+  an area (a polygon, or an uncertainty circle, whose radius stays true) that holds it;
 - dots and lines come before areas, the nearest first; areas the smallest first, so the
   most specific thing under the pointer wins; at one spot, the one drawn on top (places);
 - the chosen record is reported to the app as a click on that record (streamlit-folium
   reports the clicked layer's GeoJSON), and a short popup lists every record under the
   pointer, each a button that picks it.
 
-Labels are the records' pre-escaped ``label`` property (see `geo.mapview.map_features`):
-the list never builds HTML from raw text.
+The hover text and the list show the records' labels, escaped by the app
+(`geo.maplabel`) and fetched with the layer: nothing here builds HTML from raw text.
 """
 
 from __future__ import annotations
@@ -72,48 +73,32 @@ class RecordPicker(MacroElement):
   // A filter or a layer switch replaces the records drawn: a list of the old ones
   // would offer records no longer shown. It closes with them.
   map.on("layerremove", (event) => {
-    if (isRecord(event.layer) && map._popup && map._popup.isOpen()) map.closePopup();
+    if (event.layer.recordLayer && map._popup && map._popup.isOpen()) map.closePopup();
   });
 
-  function isRecord(layer) {
-    const props = layer.feature && layer.feature.properties;
-    return !!props && typeof props.id === "string";
-  }
-  // [tier, key]: tier 0 for dots and lines (key: distance), 1 for areas (key: size).
-  // A record in parts (MultiPoint, GeometryCollection) is a group whose parts carry no
-  // feature: give them the record's, so that they can be hovered (folium's tooltip
-  // reads it, and threw, which also swallowed the click) and picked like the rest.
-  map.on("layeradd", (event) => {
-    const group = event.layer;
-    if (group instanceof L.LayerGroup && group.feature) {
-      group.eachLayer((part) => { if (!part.feature) part.feature = group.feature; });
-    }
-  });
-  function hit(layer, point) {
-    if (layer instanceof L.CircleMarker) {
-      const d = point.distanceTo(map.latLngToLayerPoint(layer.getLatLng()));
-      const r = layer._radius || 0;
-      if (d > r + TOLERANCE) return null;
-      return layer instanceof L.Circle ? [1, Math.PI * r * r] : [0, d];
-    }
-    if (!(layer instanceof L.Polyline) || !layer._parts) return null;
-    if (layer instanceof L.Polygon && layer._containsPoint(point)) {
-      const b = layer._pxBounds;
-      return [1, b ? (b.max.x - b.min.x) * (b.max.y - b.min.y) : 0];
-    }
-    let best = Infinity;
-    for (const part of layer._parts) {
-      for (let i = 1; i < part.length; i++) {
-        best = Math.min(best, L.LineUtil.pointToSegmentDistance(point, part[i - 1], part[i]));
+  // Every record under the pointer, of every layer (geo.recordlayer's), best first.
+  function hitsAt(point) {
+    const hits = [];
+    let order = 0;
+    map.eachLayer((layer) => {
+      if (!layer.recordLayer) return;
+      order += 1;
+      for (const [index, tier, key] of layer.recordHits(point, TOLERANCE)) {
+        hits.push({ layer: layer, index: index, tier: tier, key: key, order: order });
       }
-    }
-    return best <= TOLERANCE ? [0, best] : null;
+    });
+    // ties (records at one spot): the layer drawn on top, which the user sees, first
+    hits.sort((a, b) => a.tier - b.tier || a.key - b.key || b.order - a.order);
+    return hits;
   }
-  function choose(layer, latlng) {
-    // streamlit-folium listens to clicks on every layer and reports the clicked one
-    layer.fire("click", { latlng: latlng, layer: layer, sourceTarget: layer, target: layer });
+  function choose(hit, latlng) {
+    // streamlit-folium listens to clicks on every layer and reports the clicked
+    // layer's GeoJSON: the record's, with its id
+    const feature = hit.layer.recordFeature(hit.index);
+    const clicked = { toGeoJSON: () => feature, feature: feature };
+    hit.layer.fire("click", { latlng: latlng, layer: clicked, sourceTarget: hit.layer });
   }
-  function list(hits, latlng) {
+  function list(hits, latlng, labels) {
     const box = document.createElement("div");
     box.className = "record-picker";
     const head = document.createElement("p");
@@ -126,14 +111,14 @@ class RecordPicker(MacroElement):
       const button = document.createElement("button");
       button.type = "button";
       // escaped by the app; one line each where there are several
-      const label = h.layer.feature.properties.label;
+      const label = labels[index] || "";
       button.innerHTML = hits.length === 1 ? label : label.split("<br>")[0];
       button.setAttribute("aria-pressed", index === 0 ? "true" : "false");
       button.addEventListener("click", (event) => {
         L.DomEvent.stop(event);
         buttons.forEach((b) => b.setAttribute("aria-pressed", "false"));
         button.setAttribute("aria-pressed", "true");
-        choose(h.layer, latlng);
+        choose(h, latlng);
       });
       buttons.push(button);
       item.appendChild(button);
@@ -149,35 +134,59 @@ class RecordPicker(MacroElement):
     L.popup({ maxWidth: 320, className: "record-picker-popup" })
       .setLatLng(latlng).setContent(box).openOn(map);
   }
-  map.on("click", (event) => {
-    if (busy) return;
-    // Where the pointer is: Leaflet gives a click on a small marker the marker's own
-    // position as `latlng`, which would make the marker drawn on top the nearest.
-    const point = event.originalEvent
+  function pointerAt(event) {
+    // Where the pointer is, not where Leaflet put the event's latlng
+    return event.originalEvent
       ? map.mouseEventToLayerPoint(event.originalEvent)
       : map.latLngToLayerPoint(event.latlng);
+  }
+  map.on("click", (event) => {
+    if (busy) return;
+    const point = pointerAt(event);
     const latlng = map.layerPointToLatLng(point);
-    const hits = [];
-    let order = 0;
-    map.eachLayer((layer) => {
-      if (!isRecord(layer)) return;
-      const found = hit(layer, point);
-      order += 1;
-      if (found) hits.push({ layer: layer, tier: found[0], key: found[1], order: order });
-    });
-    // ties (records at one spot): the one drawn on top, which the user sees, first
-    hits.sort((a, b) => a.tier - b.tier || a.key - b.key || b.order - a.order);
-    // a record in parts is listed once, by its part nearest the pointer
-    const seen = new Set();
-    hits.splice(0, hits.length, ...hits.filter((h) => {
-      const fresh = !seen.has(h.layer.feature);
-      seen.add(h.layer.feature);
-      return fresh;
-    }));
+    const hits = hitsAt(point);
     if (!hits.length) return;
-    choose(hits[0].layer, latlng);
-    list(hits, latlng);
+    choose(hits[0], latlng);
+    const shown = hits.slice(0, LIMIT);
+    Promise.all(shown.map((h) => h.layer.recordLabel(h.index).catch(() => "")))
+      .then((labels) => list(hits, latlng, labels));
   });
+
+  // The hover text of the record under the pointer, once per frame at most.
+  const hover = L.tooltip({ direction: "top", offset: [0, -8], className: "record-hover" });
+  let pending = null;
+  let scheduled = false;
+  let shownKey = null;
+  map.on("mousemove", (event) => {
+    pending = event;
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(() => {
+      scheduled = false;
+      const last = pending;
+      pending = null;
+      if (!last || busy || (map._popup && map._popup.isOpen())) return;
+      const hits = hitsAt(pointerAt(last));
+      if (!hits.length) {
+        shownKey = null;
+        map.closeTooltip(hover);
+        map.getContainer().style.cursor = "";
+        return;
+      }
+      map.getContainer().style.cursor = "pointer";
+      const top = hits[0];
+      const key = top.layer._leaflet_id + ":" + top.index;
+      hover.setLatLng(last.latlng);
+      if (key === shownKey) return;
+      shownKey = key;
+      top.layer.recordLabel(top.index).then((label) => {
+        if (shownKey !== key) return;
+        hover.setContent(label || "");
+        if (!map.hasLayer(hover)) map.openTooltip(hover);
+      }, () => {});
+    });
+  });
+  map.on("mouseout", () => { shownKey = null; map.closeTooltip(hover); });
 })({{ this._parent.get_name() }});
 {% endmacro %}
 """

@@ -162,16 +162,36 @@ class Session:
         return frame
 
     def drawn(self, frame: Frame, kind: str) -> list[str]:
+        """The ids of the case's records of `kind` the map shows."""
         return frame.evaluate(
-            """kind => {
-                const ids = [];
+            """async kind => {
+                const layers = [];
                 window.map_div.eachLayer(layer => {
-                    const props = layer.feature && layer.feature.properties;
-                    if (props && props.kind === kind) ids.push(props.id);
+                    if (layer.recordLayer && layer.about.kind === kind) layers.push(layer);
                 });
-                return ids.sort();
+                await Promise.all(layers.map(layer => layer.whenReady()));
+                return layers.flatMap(layer => layer.shownIds()).sort();
             }""",
             kind,
+        )
+
+    def drawn_layers(self, frame: Frame) -> dict[str, list[str]]:
+        """The records each layer of the map shows, by layer (the case's by kind), with
+        their labels, once every layer has its records."""
+        return frame.evaluate(
+            """async () => {
+                const layers = [];
+                window.map_div.eachLayer(layer => { if (layer.recordLayer) layers.push(layer); });
+                await Promise.all(layers.map(layer => layer.whenReady()));
+                const drawn = {};
+                for (const layer of layers) {
+                    const shown = [];
+                    for (let i = 0; i < layer._data.n; i++) if (layer._mask[i]) shown.push(i);
+                    const key = layer.about.kind || layer.about.layer;
+                    drawn[key] = await Promise.all(shown.map(i => layer.recordLabel(i)));
+                }
+                return drawn;
+            }"""
         )
 
     def screen_point(self, frame: Frame, lat: float, lon: float) -> tuple[float, float]:

@@ -156,13 +156,11 @@ def test_draw_import_restart_export(browser, tmp_path: Path, data_dir: Path):
     session = Session(browser, tmp_path)
     try:
         frame = session.open(f"{url}/?lat={SAYDNAYA[0]}&lon={SAYDNAYA[1]}&z=15")
-        drawn = frame.evaluate(
-            """() => { const layers = {}; window.map_div.eachLayer(l => {
-                const p = l.feature && l.feature.properties;
-                if (p && p.layer && p.layer !== 'case')
-                    layers[p.layer] = (layers[p.layer] || 0) + 1;
-            }); return layers; }"""
-        )
+        drawn = {
+            layer: len(labels)
+            for layer, labels in session.drawn_layers(frame).items()
+            if layer not in ("place", "imagery", "feature", "event")
+        }
         assert drawn == {"Annotations": 1, "team-sites": 1, "witness-points": 1, "earth-marks": 1}
         # the hostile names of the imported GeoJSON, CSV and KML stay text in their tooltips
         for (lat, lon), shown in (

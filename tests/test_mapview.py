@@ -12,14 +12,15 @@ from geo.mapview import (
     RecordClick,
     base_map,
     build_map,
+    drawn_layers,
     drawn_shape,
-    layer_collections,
     layer_colours,
-    map_features,
+    layer_style,
+    map_layer_data,
     map_layers,
     opening_view,
-    overlay_groups,
     record_click,
+    record_groups,
     reported_view,
 )
 from geo.records import CASE_KINDS, Kind
@@ -29,6 +30,15 @@ from tests.test_escape import HOSTILE
 
 def rendered(m) -> str:
     return m.get_root().render()
+
+
+def labels_by_id(records, kinds=CASE_KINDS, researcher=()) -> dict[str, str]:
+    """Every drawn record's label, as the map's route serves them."""
+    labels = {}
+    for layer in map_layers(kinds, researcher):
+        data = map_layer_data(records, layer)
+        labels |= dict(zip(json.loads(data.body)["ids"], data.labels(), strict=True))
+    return labels
 
 
 def test_the_app_map_references_nothing_remote(shipped_case):
@@ -46,14 +56,12 @@ def test_online_tiles_only_when_asked(shipped_case):
     assert remote_references(html) == []  # tiles are images, never scripts or styles
 
 
-def test_one_geojson_layer_per_kind(shipped_case):
-    m = build_map(shipped_case, shipped_case.records)
-    names = [child.layer_name for child in m._children.values() if hasattr(child, "layer_name")]
-    for kind in CASE_KINDS:
-        assert any(name.startswith(kind.label) for name in names), names
+def test_one_layer_per_kind_places_on_top(shipped_case):
+    groups = record_groups(drawn_layers(shipped_case.records, "v"))
+    names = [group.layer_name for group in groups]
+    assert sorted(names) == sorted(kind.label for kind in CASE_KINDS)
     # places are added last so they take the click where records share a position
-    kinds = [n for n in names if any(n.startswith(k.label) for k in CASE_KINDS)]
-    assert kinds[-1].startswith(Kind.PLACE.label)
+    assert names[-1] == Kind.PLACE.label
 
 
 @pytest.mark.parametrize("hostile", HOSTILE)
@@ -61,29 +69,26 @@ def test_map_text_is_escaped(tmp_path, hostile):
     files = copy.deepcopy(TINY_FILES)
     files["places.geojson"][0]["properties"]["name"] = hostile
     case = load_case(write_case(tmp_path / "c", files=files))
-    collection = map_features(case.records)
-    for feature in collection["features"]:
-        text = feature["properties"]["label"]
+    for text in labels_by_id(case.records).values():
         for char in "`$\\":
             assert char not in text
         assert "<img" not in text and "<script" not in text
-    html = rendered(build_map(case, case.records))
+    html = rendered(build_map(case, case.records))  # the data in the script
     assert hostile not in html
+    assert "</script" not in html.split("L.geoRecords(", 1)[1].split(").addTo(", 1)[0]
 
 
 def test_uncertain_positions_are_drawn_as_radii(shipped_case):
-    html = rendered(build_map(shipped_case, shipped_case.records))
-    assert "new L.circle(" in html  # metres on the ground, not a pin
-    [(layer, features)] = layer_collections(shipped_case.records, [Kind.FEATURE])
+    [(layer, data)] = drawn_layers(shipped_case.records, "v", [Kind.FEATURE])
     assert layer.kind is Kind.FEATURE
-    assert {f["properties"]["uncertainty_m"] for f in features["features"]} == {700.0}
+    assert layer_style(layer)["marker"] == "circle"  # metres on the ground, not a pin
+    assert set(json.loads(data.body)["radius"]) == {700.0}
+    [(places, _)] = drawn_layers(shipped_case.records, "v", [Kind.PLACE])
+    assert layer_style(places)["marker"] == "dot"
 
 
 def test_labels_are_short_and_say_what_the_source_says(shipped_case):
-    features = {
-        f["properties"]["id"]: f["properties"]["label"]
-        for f in map_features(shipped_case.records)["features"]
-    }
+    features = labels_by_id(shipped_case.records)
     firewall = features["feat-firewall"]
     assert firewall.startswith("<b>Probable firewall</b> · facility feature")
     assert "confidence: probable" in firewall
@@ -115,8 +120,7 @@ def test_a_researcher_layer_keeps_its_colour_when_others_come_and_go():
 def test_records_are_switched_in_the_sidebar_not_in_the_map(shipped_case):
     html = rendered(build_map(shipped_case, shipped_case.records))
     assert "L.control.layers" not in html  # offline there is one base layer: no control
-    groups = overlay_groups(layer_collections(shipped_case.records))
-    assert [g.layer_name for g in groups][-1] == "Places"  # drawn on top
+    groups = record_groups(drawn_layers(shipped_case.records, "v"))
     assert all(not g.control for g in groups)
     online = rendered(base_map(shipped_case, online_tiles=True))
     assert "L.control.layers" in online
@@ -124,13 +128,29 @@ def test_records_are_switched_in_the_sidebar_not_in_the_map(shipped_case):
         assert json.dumps(kind.label) not in online  # base layers only
 
 
-def test_an_empty_layer_draws_without_tooltip_fields(shipped_case):
-    # folium asserts that tooltip fields exist in the data: an empty layer has none
+def test_an_empty_layer_draws(shipped_case):
     none = shipped_case.records.iloc[0:0]
     m = base_map(shipped_case)
-    for group in overlay_groups(layer_collections(none)):
+    for group in record_groups(drawn_layers(none, "empty")):
         group.add_to(m)
-    assert "L.geoJson" in rendered(m)
+    html = rendered(m)
+    assert html.count("L.geoRecords(") == len(CASE_KINDS)
+
+
+def test_the_map_script_does_not_grow_with_the_case(tmp_path):
+    """What streamlit-folium re-sends on a rerun is the same few hundred bytes a layer
+    for a hundred records as for thousands: the data is fetched from the app."""
+    from streamlit_folium import generate_leaflet_string
+
+    from geo.synthetic import TINY_META, synthetic_files
+
+    sizes = []
+    for n in (100, 5_000):
+        case = load_case(write_case(tmp_path / str(n), TINY_META, synthetic_files(n)))
+        groups = record_groups(drawn_layers(case.records, str(n)), None, None)
+        m = base_map(case)
+        sizes.append(sum(len(generate_leaflet_string(g.add_to(m))) for g in groups))
+    assert sizes[0] == sizes[1] < 4_000
 
 
 def test_the_map_opens_where_the_case_says(shipped_case, tiny_case):
@@ -218,13 +238,13 @@ def test_researcher_layers_are_drawn_escaped_and_separate(shipped_case):
         )
     ]
     records = combined_records(shipped_case, mine)
-    collections = layer_collections(records, researcher=["Annotations"])
-    titles = [layer.title for layer, _ in collections]
+    layers = drawn_layers(records, "v", researcher=["Annotations"])
+    titles = [layer.title for layer, _ in layers]
     assert titles[-1] == "Annotations"
-    (_, annotations) = collections[-1]
-    [feature] = annotations["features"]
-    assert "<img" not in feature["properties"]["label"]
-    assert "$" not in feature["properties"]["label"]
+    label = labels_by_id(records, (), ["Annotations"])["ann-1"]
+    assert "<img" not in label and "$" not in label
+    [[index, geometry, filled]] = json.loads(layers[-1][1].body)["shapes"]
+    assert (index, geometry["type"], filled) == (0, "Polygon", True)
     html = rendered(build_map(shipped_case, records, researcher=["Annotations"], drawing=True))
     assert remote_references(html) == []
     assert "L.Control.Draw" in html
@@ -247,11 +267,11 @@ def test_a_detailed_area_is_drawn_simplified_and_kept_whole(shipped_case):
         )
     ]
     records = combined_records(shipped_case, mine)
-    [(_, survey)] = layer_collections(records, kinds=(), researcher=["Survey"])
-    [feature] = survey["features"]
-    assert len(feature["geometry"]["coordinates"][0]) <= 5_000
-    assert "drawn simplified" in feature["properties"]["label"]
-    assert "of 50,001 vertices" in feature["properties"]["label"]
+    [(_, survey)] = drawn_layers(records, "v", kinds=(), researcher=["Survey"])
+    [[_, geometry, _]] = json.loads(survey.body)["shapes"]
+    assert len(geometry["coordinates"][0]) <= 5_000
+    [label] = survey.labels()
+    assert "drawn simplified" in label and "of 50,001 vertices" in label
     # the records the panel and the exports read keep every vertex
     kept = records[records["id"] == "big-1"].iloc[0]["geometry"]
     assert len(kept["coordinates"][0]) == 50_001
