@@ -7,6 +7,7 @@ whose properties are the GeoJSON export's, so no format knows less.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypedDict
@@ -14,7 +15,7 @@ from typing import Any, TypedDict
 import pandas as pd
 
 from geo.case import Case
-from geo.export import ExportView, export_text, feature_of
+from geo.export import ExportView, feature_of, write_geojson
 from geo.formats import to_csv, to_kml
 from geo.formats.registry import ZIP_MIME, by_extension, by_key, export_formats
 from geo.frame import record_rows, row_record
@@ -110,7 +111,9 @@ def export(
         raise ValueError(f"format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
     name = f"{base_name or case.meta.id}{'-view' if view else ''}.{by_key(fmt).suffix}"
     if fmt == "geojson":
-        data = export_text(case, records, view=view).encode("utf-8")
+        buffer = io.BytesIO()
+        write_geojson(buffer, case, records, view=view)
+        data = buffer.getvalue()
     elif fmt == "kml":
         data = to_kml(as_layer_records(case, records), document_name=case.meta.title)
     else:
