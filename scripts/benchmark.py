@@ -35,7 +35,6 @@ from streamlit_folium import generate_leaflet_string
 
 from geo.case import Case, load_case
 from geo.export import export_text, feature_collection, write_geojson
-from geo.formats import to_csv, to_kml
 from geo.gazetteer import Gazetteer
 from geo.imagery import (
     cloud_optimized_copy,
@@ -48,7 +47,7 @@ from geo.imagery.synthetic import SAYDNAYA, write_large
 from geo.mapview import build_map
 from geo.query import filter_records
 from geo.synthetic import TINY_META, synthetic_files, write_case
-from geo.transfer import as_layer_records
+from geo.transfer import as_layer_records, export
 
 
 def timed(label: str, action: Callable[[], Any]) -> Any:
@@ -149,30 +148,30 @@ def export_rows(case: Case) -> list[tuple[str, float]]:
     else:
         frame = geopandas.GeoDataFrame.from_features(built, crs="EPSG:4326")
         rows.append(("  geopandas to_json of the same records", seconds(frame.to_json)))
-    title, frame_ = case.meta.title, case.records
-    rows.append(
-        (
-            "export KML (as geo.transfer.export does)",
-            seconds(lambda: to_kml(as_layer_records(case, frame_), document_name=title)),
-        )
-    )
-    records = as_layer_records(case, frame_)
+    records = as_layer_records(case, case.records)
     placemarks = [_placemark_text(record) for record in records]
-    rows.append(
-        (
-            "  floor: join the Placemarks' text, encode",
-            seconds(lambda: "\n".join(placemarks).encode("utf-8")),
-        )
-    )
-    rows.append(
-        (
-            "export CSV (as geo.transfer.export does)",
-            seconds(lambda: to_csv(as_layer_records(case, frame_))),
-        )
-    )
     cells = [_csv_cells(record) for record in records]
-    rows.append(("  floor: csv.writer of the rows", seconds(lambda: _write_rows(cells))))
+    floors = {
+        "kml": ("join the Placemarks' text, encode", lambda: "\n".join(placemarks).encode()),
+        "csv": ("csv.writer of the rows", lambda: _write_rows(cells)),
+    }
+    for fmt, (floor, write_floor) in floors.items():
+        took = seconds(lambda fmt=fmt: _export(case, fmt))
+        rows.append((f"export {fmt.upper()} (geo.transfer.export)", took))
+        rows.append((f"  floor: {floor}", seconds(write_floor)))
     return rows
+
+
+def _export(case: Case, fmt: str) -> bytes:
+    return export(
+        case,
+        case.records,
+        fmt=fmt,
+        view=None,
+        case_dir=None,
+        imported_files=[],
+        with_manifest=False,
+    ).data
 
 
 def _placemark_text(record: Any) -> str:
