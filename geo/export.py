@@ -9,15 +9,24 @@ case's sources and claims travel in a top-level ``case`` member, so
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, TypedDict
+from typing import Any, BinaryIO, NamedTuple, TypedDict
 
+import orjson
 import pandas as pd
 
 from geo.case import Case
 from geo.errors import DataError
-from geo.frame import RecordRow, record_rows
-from geo.geojson import dumps, features_of, normalise_geometry
+from geo.frame import RecordRow
+from geo.geojson import (
+    CHUNK_FEATURES,
+    features_of,
+    gc_paused,
+    normalise_geometry,
+    write_collection,
+)
 from geo.records import CASE_LAYER, RECORD_FIELDS, LayerRecord
 
 # The filters that chose an export's records, written into the file (`view`) and its
@@ -38,6 +47,13 @@ def _iso_day(value: Any) -> str | None:
     return None if pd.isna(value) else pd.Timestamp(value).date().isoformat()
 
 
+def _iso_days(column: pd.Series) -> list[str | None]:
+    """`_iso_day` of each value of a column, computed once per distinct value."""
+    codes, uniques = pd.factorize(column)
+    days = [_iso_day(value) for value in uniques]
+    return [days[code] if code >= 0 else None for code in codes.tolist()]
+
+
 def source_details(case: Case, refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each cited source with its metadata and the quote the record relies on."""
     details = []
@@ -56,31 +72,74 @@ def source_details(case: Case, refs: list[dict[str, Any]]) -> list[dict[str, Any
     return details
 
 
-def feature_of(case: Case, row: RecordRow) -> dict[str, Any]:
-    """One record as a GeoJSON Feature; `row` is a row of a records frame (`record_rows`)."""
-    if row.layer != CASE_LAYER:
-        return _researcher_feature(row)
-    claim = case.claims.get(row.claim) if row.claim else None
-    properties = {
-        "kind": row.kind,
-        **row.properties,
-        "date_start": _iso_day(row.date_start),
-        "date_end": _iso_day(row.date_end),
-        "date_precision": row.date_precision,
-        "claim_statement": claim.statement if claim else None,
-        "claimant": claim.claimant if claim else None,
-        "claim_status": claim.status.value if claim else None,
-        "claim_confidence": claim.confidence.value if claim else None,
-        "source_details": source_details(case, row.properties["sources"]),
-    }
+class _Derived:
+    """The columns a case record's feature derives from the case: its claim's, and its
+    sources' (`source_details`), each worked out once per claim and per list of
+    citations however many records share them. Records given the same list share one
+    `source_details` list: read, never change, what a feature holds."""
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        self._claims: dict[Any, dict[str, Any]] = {}
+        self._sources: dict[bytes, list[dict[str, Any]]] = {}
+
+    def claim(self, claim_id: str | None) -> dict[str, Any]:
+        found = self._claims.get(claim_id)
+        if found is None:
+            claim = self.case.claims.get(claim_id) if claim_id else None
+            found = self._claims[claim_id] = {
+                "claim_statement": claim.statement if claim else None,
+                "claimant": claim.claimant if claim else None,
+                "claim_status": claim.status.value if claim else None,
+                "claim_confidence": claim.confidence.value if claim else None,
+            }
+        return found
+
+    def sources(self, refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        try:
+            key = orjson.dumps(refs)  # equal text, equal citations
+        except TypeError:
+            return source_details(self.case, refs)
+        found = self._sources.get(key)
+        if found is None:
+            found = self._sources[key] = source_details(self.case, refs)
+        return found
+
+
+def _case_feature(
+    derived: _Derived,
+    kind: str,
+    properties: dict[str, Any],
+    geometry: dict[str, Any],
+    days: tuple[str | None, str | None, str | None],
+    claim: str | None,
+) -> dict[str, Any]:
     return {
         "type": "Feature",
-        "geometry": normalise_geometry(row.geometry),
-        "properties": properties,
+        "geometry": normalise_geometry(geometry),
+        "properties": {
+            "kind": kind,
+            **properties,
+            "date_start": days[0],
+            "date_end": days[1],
+            "date_precision": days[2],
+            **derived.claim(claim),
+            "source_details": derived.sources(properties["sources"]),
+        },
     }
 
 
-def _researcher_feature(row: RecordRow) -> dict[str, Any]:
+def feature_of(case: Case, row: RecordRow) -> dict[str, Any]:
+    """One record as a GeoJSON Feature; `row` is a row of a records frame (`record_rows`)."""
+    days = (_iso_day(row.date_start), _iso_day(row.date_end), row.date_precision)
+    if row.layer != CASE_LAYER:
+        return _researcher_feature(row, days)
+    return _case_feature(_Derived(case), row.kind, row.properties, row.geometry, days, row.claim)
+
+
+def _researcher_feature(
+    row: _Row | RecordRow, days: tuple[str | None, str | None, str | None]
+) -> dict[str, Any]:
     # The researcher's properties stay verbatim, nested, so no name of theirs can
     # collide with the explorer's own columns.
     properties = {
@@ -90,9 +149,9 @@ def _researcher_feature(row: RecordRow) -> dict[str, Any]:
         "name": row.name,
         "date": row.date,
         "date_as_stated": row.date_as_stated,
-        "date_start": _iso_day(row.date_start),
-        "date_end": _iso_day(row.date_end),
-        "date_precision": row.date_precision,
+        "date_start": days[0],
+        "date_end": days[1],
+        "date_precision": days[2],
         "properties": row.properties,
     }
     return {
@@ -100,6 +159,45 @@ def _researcher_feature(row: RecordRow) -> dict[str, Any]:
         "geometry": normalise_geometry(row.geometry),
         "properties": properties,
     }
+
+
+class _Row(NamedTuple):
+    """The columns of a records frame a feature is made of (a `RecordRow`'s)."""
+
+    id: str
+    layer: str
+    kind: str
+    name: str
+    date: str | None
+    date_as_stated: str | None
+    date_precision: str | None
+    claim: str | None
+    geometry: dict[str, Any]
+    properties: dict[str, Any]
+
+
+def features(case: Case, records: pd.DataFrame | None = None) -> Iterator[dict[str, Any]]:
+    """The records (all of the case by default) as GeoJSON Features, one at a time, each
+    as `feature_of` makes it: the frame is read a column at a time, the days of the
+    date spans written once per distinct day and the claims' and sources' columns once
+    per claim and per list of citations."""
+    chosen = case.records if records is None else records
+    derived = _Derived(case)
+    columns = {name: chosen[name].tolist() for name in _Row._fields}
+    for index, (layer, kind, geometry, properties, claim, precision, start, end) in enumerate(
+        zip(
+            *(columns[name] for name in ("layer", "kind", "geometry", "properties", "claim")),
+            columns["date_precision"],
+            _iso_days(chosen["date_start"]),
+            _iso_days(chosen["date_end"]),
+            strict=True,
+        )
+    ):
+        days = (start, end, precision)
+        if layer == CASE_LAYER:
+            yield _case_feature(derived, kind, properties, geometry, days, claim)
+        else:
+            yield _researcher_feature(_Row(*(columns[name][index] for name in _Row._fields)), days)
 
 
 def layer_records(data: Any, *, file: str) -> list[LayerRecord]:
@@ -130,6 +228,17 @@ def layer_records(data: Any, *, file: str) -> list[LayerRecord]:
     return records
 
 
+def _members(case: Case, view: ExportView | None) -> dict[str, Any]:
+    """The collection's members before its features."""
+    members: dict[str, Any] = {
+        "type": "FeatureCollection",
+        "case": case.meta.model_dump(mode="json", by_alias=True),
+    }
+    if view is not None:
+        members["view"] = view
+    return members
+
+
 def feature_collection(
     case: Case,
     records: pd.DataFrame | None = None,
@@ -141,18 +250,28 @@ def feature_collection(
     `view` describes the filter that selected the records; it is written as a
     foreign member so a reader of the file knows it is a partial view.
     """
-    chosen = case.records if records is None else records
-    collection: dict[str, Any] = {
-        "type": "FeatureCollection",
-        "case": case.meta.model_dump(mode="json", by_alias=True),
-    }
-    if view is not None:
-        collection["view"] = view
-    collection["features"] = [feature_of(case, row) for row in record_rows(chosen)]
-    return collection
+    with gc_paused():
+        made = list(features(case, records))
+    return {**_members(case, view), "features": made}
+
+
+def write_geojson(
+    out: BinaryIO,
+    case: Case,
+    records: pd.DataFrame | None = None,
+    *,
+    view: ExportView | None = None,
+    chunk: int = CHUNK_FEATURES,
+) -> None:
+    """`export_text`, encoded in UTF-8, written to `out` a chunk of features at a time:
+    the whole text is never held, however many records there are."""
+    write_collection(_members(case, view), features(case, records), out, chunk=chunk)
 
 
 def export_text(
     case: Case, records: pd.DataFrame | None = None, *, view: ExportView | None = None
 ) -> str:
-    return dumps(feature_collection(case, records, view=view))
+    """The records as GeoJSON text: `dumps(feature_collection(case, records, view=view))`."""
+    buffer = io.BytesIO()
+    write_geojson(buffer, case, records, view=view)
+    return buffer.getvalue().decode("utf-8")

@@ -10,14 +10,19 @@ crosses the antimeridian is cut into parts that do not (`cut_at_antimeridian`).
 
 from __future__ import annotations
 
+import gc
 import json
 import math
+import re
 import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import antimeridian
 import numpy as np
+import orjson
 import shapely
 from shapely.geometry import mapping, shape
 
@@ -240,6 +245,10 @@ def _round(coords: Any) -> Any:
 
 def normalise_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
     """RFC 7946 form: outer rings counter-clockwise, holes clockwise, 7 decimals."""
+    coords = geometry["coordinates"]
+    if geometry["type"] == "Point" and coords and _is_number(coords[0]):
+        # Most records are points: rounded at once, without the walk below.
+        return {"type": "Point", "coordinates": [round(float(v), DECIMALS) for v in coords]}
     if geometry["type"] in ("Polygon", "MultiPolygon"):
         geometry = dict(mapping(shapely.orient_polygons(shape(geometry))))
     return {
@@ -387,9 +396,144 @@ def point_feature(lon: float, lat: float, properties: dict[str, Any]) -> dict[st
     }
 
 
+# ---------------------------------------------------------------- writing
+
+# Features serialised at a time by `write_collection`: a few megabytes of text.
+CHUNK_FEATURES = 1_000
+
+# Below 1e-4 Python's repr (so json.dumps) writes an exponent of two digits or more
+# (5e-05, 1e-07) where orjson writes positional digits down to 1e-5 (0.00005) and a bare
+# exponent below (1e-7); every other float is written alike by both (shortest digits
+# that read back). In indented JSON a number is the whole value on its line: after the
+# indentation or ": ", before "," or the line's end, so none inside a string matches.
+_ORJSON_TINY = re.compile(rb"(?<= )-?(?:0\.0000\d*|\d+(?:\.\d+)?e-\d+)(?=,?(?:\n|\Z))")
+_DIGITS = frozenset(b"0123456789")
+
+
+def _stdlib_text(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=1).encode("utf-8")
+
+
+def _may_hold_tiny(compact: bytes) -> bool:
+    """Whether compact orjson output may hold a float written unlike Python's repr."""
+    if b"0.0000" in compact:
+        return True
+    at = compact.find(b"e-")
+    while at > 0:
+        if compact[at - 1] in _DIGITS:
+            return True
+        at = compact.find(b"e-", at + 2)
+    return False
+
+
+def _halved_indentation(text: bytes) -> bytes:
+    """orjson's two-space indentation as one space, line by line: deepest lines first,
+    each marked done with a carriage return (which JSON text never holds raw)."""
+    depth = 0
+    while b"\n" + b"  " * (depth + 1) in text:
+        depth += 1
+    for level in range(depth, 0, -1):
+        text = text.replace(b"\n" + b"  " * level, b"\r" + b" " * level)
+    return text.replace(b"\r", b"\n")
+
+
+def _python_float(match: re.Match[bytes]) -> bytes:
+    return repr(float(match.group())).encode("ascii")
+
+
+def json_bytes(value: Any, depth: int = 0) -> bytes:
+    """`value` exactly as `dumps` writes it, in UTF-8, its lines after the first indented
+    `depth` spaces more: where it sits in a document `depth` levels deep.
+
+    Written by orjson (some 20 times faster than the standard library, which writes
+    indented JSON in pure Python) and made byte-identical to
+    ``json.dumps(value, ensure_ascii=False, allow_nan=False, indent=1)``: orjson indents
+    by two spaces, halved here (one pass, or one per level when a string holds two spaces
+    in a row), and writes floats below 1e-4 its own way, rewritten here as Python does.
+    What orjson refuses (keys that are not text, integers beyond 64 bits, a lone
+    surrogate, a type it does not know) is written by the standard library, which
+    raises where it did. NaN and infinity: orjson would write null, so values must be
+    finite; every record the explorer reads or keeps is checked to be (`geo.case`,
+    `geo.records.json_problem`).
+    """
+    wrapped = value
+    for _ in range(depth):
+        wrapped = [wrapped]  # so orjson indents it as deep as it will sit
+    try:
+        compact = orjson.dumps(wrapped)
+        text = orjson.dumps(wrapped, option=orjson.OPT_INDENT_2)
+    except TypeError:  # orjson.JSONEncodeError is one
+        text = _stdlib_text(value)
+        return text.replace(b"\n", b"\n" + b" " * depth) if depth else text
+    # Compact JSON holds spaces only inside strings: without two in a row, every pair
+    # of spaces in the indented text is indentation.
+    text = _halved_indentation(text) if b"  " in compact else text.replace(b"  ", b" ")
+    if _may_hold_tiny(compact):
+        text = _ORJSON_TINY.sub(_python_float, text)
+    if depth:
+        head = sum(level + 2 for level in range(depth)) + depth  # "[\n", " [\n", ...
+        tail = sum(level + 2 for level in range(depth))  # "\n ]", ..., "\n]"
+        text = text[head:-tail]
+    return text
+
+
 def dumps(collection: dict[str, Any]) -> str:
     """Serialise for files and downloads: UTF-8, no NaN, readable diffs."""
-    return json.dumps(collection, ensure_ascii=False, allow_nan=False, indent=1)
+    return json_bytes(collection).decode("utf-8")
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cycle collector paused while features are made and written.
+
+    A feature is a few small dicts and lists, made and dropped by the thousand: enough
+    to set off the collector again and again, and each full collection walks every
+    object alive, the whole case's records among them, so that an export of 100,000
+    records spent more time collecting than writing. Features hold no reference
+    cycles (reference counting frees them), so nothing is left to collect. A caller
+    that had paused it itself finds it still paused."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def write_collection(
+    members: dict[str, Any],
+    features: Iterable[dict[str, Any]],
+    out: BinaryIO,
+    *,
+    chunk: int = CHUNK_FEATURES,
+) -> None:
+    """A FeatureCollection with `members` (type, foreign members) and then `features`,
+    written to `out` as `dumps` writes it, byte for byte, `chunk` features at a time:
+    however many features there are, the text of one chunk is held at once."""
+    head = json_bytes({**members, "features": []})
+    assert head.endswith(b'"features": []\n}')
+    out.write(head[: -len(b"]\n}")])
+    batch: list[dict[str, Any]] = []
+    written = False
+    with gc_paused():
+        for feature in features:
+            batch.append(feature)
+            if len(batch) >= chunk:
+                written = _write_features(batch, out, written)
+                batch = []
+        if batch:
+            written = _write_features(batch, out, written)
+    out.write(b"\n ]\n}" if written else b"]\n}")
+
+
+def _write_features(batch: list[dict[str, Any]], out: BinaryIO, after: bool) -> bool:
+    # The features as the members of a list one level deep: "[\n  {...},\n  {...}\n ]".
+    text = json_bytes(batch, depth=1)
+    if after:
+        out.write(b",")
+    out.write(text[1:-3])
+    return True
 
 
 def features_of(data: Any, *, file: str) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ whose properties are the GeoJSON export's, so no format knows less.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypedDict
@@ -14,10 +15,11 @@ from typing import Any, TypedDict
 import pandas as pd
 
 from geo.case import Case
-from geo.export import ExportView, export_text, feature_of
+from geo.export import ExportView, features, write_geojson
 from geo.formats import to_csv, to_kml
 from geo.formats.registry import ZIP_MIME, by_extension, by_key, export_formats
 from geo.frame import record_rows, row_record
+from geo.geojson import gc_paused
 from geo.manifest import SourceFile, build_manifest, bundle, case_source_files
 from geo.records import CASE_LAYER, LayerRecord
 from geo.store import Store
@@ -82,12 +84,14 @@ def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
     """Every record as a LayerRecord; a case record carries its exported GeoJSON properties
     (the case's claim, claimant and sources, as the GeoJSON export writes them)."""
     converted = []
-    for row in record_rows(records):
-        record = row_record(row)
-        if row.layer == CASE_LAYER:
-            feature = feature_of(case, row)
-            record = replace(record, geometry=feature["geometry"], properties=feature["properties"])
-        converted.append(record)
+    with gc_paused():
+        for row, feature in zip(record_rows(records), features(case, records), strict=True):
+            record = row_record(row)
+            if row.layer == CASE_LAYER:
+                record = replace(
+                    record, geometry=feature["geometry"], properties=feature["properties"]
+                )
+            converted.append(record)
     return converted
 
 
@@ -110,11 +114,17 @@ def export(
         raise ValueError(f"format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
     name = f"{base_name or case.meta.id}{'-view' if view else ''}.{by_key(fmt).suffix}"
     if fmt == "geojson":
-        data = export_text(case, records, view=view).encode("utf-8")
+        buffer = io.BytesIO()
+        write_geojson(buffer, case, records, view=view)
+        data = buffer.getvalue()
     elif fmt == "kml":
-        data = to_kml(as_layer_records(case, records), document_name=case.meta.title)
+        layer_records = as_layer_records(case, records)
+        with gc_paused():
+            data = to_kml(layer_records, document_name=case.meta.title)
     else:
-        data = to_csv(as_layer_records(case, records)).encode("utf-8")
+        layer_records = as_layer_records(case, records)
+        with gc_paused():
+            data = to_csv(layer_records).encode("utf-8")
     manifest = None
     if with_manifest:
         counts = records.groupby("layer")["kind"].value_counts()

@@ -2,6 +2,7 @@
 """Time the explorer's hot paths on a synthetic case of N records (default 20,000).
 
     .venv/bin/python scripts/benchmark.py [--records N] [--keep DIR] [--raster-size N]
+                                          [--exports-only]
 
 Writes a case of N records (places, imagery, features and events with dates
 of every precision) to a temporary folder, then times loading and validating
@@ -16,6 +17,9 @@ checked here, not in timed tests.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
 import math
 import sys
 import tempfile
@@ -29,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from streamlit_folium import generate_leaflet_string
 
-from geo.case import load_case
-from geo.export import export_text
+from geo.case import Case, load_case
+from geo.export import export_text, feature_collection, write_geojson
 from geo.gazetteer import Gazetteer
 from geo.imagery import (
     cloud_optimized_copy,
@@ -43,6 +47,7 @@ from geo.imagery.synthetic import SAYDNAYA, write_large
 from geo.mapview import build_map
 from geo.query import filter_records
 from geo.synthetic import TINY_META, synthetic_files, write_case
+from geo.transfer import as_layer_records, export
 
 
 def timed(label: str, action: Callable[[], Any]) -> Any:
@@ -57,6 +62,9 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--keep", help="write the synthetic case here and keep it")
     parser.add_argument("--raster-size", type=int, default=10_000, help="0 skips the image")
+    parser.add_argument(
+        "--exports-only", action="store_true", help="time only the exports and their floors"
+    )
     args = parser.parse_args()
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "bench"
@@ -65,6 +73,10 @@ def main() -> int:
         lambda: write_case(folder, TINY_META, synthetic_files(args.records)),
     )
     case = timed("load and validate", lambda: load_case(folder))
+    if args.exports_only:
+        for label, took in export_rows(case):
+            print(f"{label:<44} {took:8.3f} s", flush=True)
+        return 0
     shown = timed(
         "filter by a date range",
         lambda: filter_records(case.records, date(2010, 1, 10), date(2014, 2, 1)),
@@ -80,12 +92,116 @@ def main() -> int:
     )
     text = timed("export the whole case as GeoJSON", lambda: export_text(case))
     print(f"{'':<44} {len(text) / 1e6:8.1f} MB of GeoJSON")
+    for label, took in export_rows(case):
+        print(f"{label:<44} {took:8.3f} s", flush=True)
     timed("load the offline gazetteer (once per app)", Gazetteer.load)
     if args.raster_size:
         # Some 300 MB (the image and its COG copy): never kept.
         with tempfile.TemporaryDirectory() as scratch:
             bench_imagery(Path(scratch), args.raster_size)
     return 0
+
+
+# ---------------------------------------------------------------- exports and floors
+
+
+class _Discard(io.RawIOBase):
+    """A binary file that keeps nothing: a streamed export's cost without the disk's."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return len(data)
+
+
+def seconds(action: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def export_rows(case: Case) -> list[tuple[str, float]]:
+    """(label, seconds) for each export of the whole case and the floor it is measured
+    against: the same output written from values already made, by the fastest writer
+    at hand. GeoJSON: orjson of the built features (compact), and geopandas' to_json
+    of a GeoDataFrame of them (skipped without geopandas). KML: the Placemarks' text
+    already made, only joined and encoded. CSV: the csv module writing rows already made.
+    What a floor is given is made before the clock starts."""
+    import orjson
+
+    rows: list[tuple[str, float]] = []
+    rows.append(
+        (
+            "export GeoJSON, streamed (write_geojson)",
+            seconds(lambda: write_geojson(_Discard(), case)),
+        )
+    )
+    built = feature_collection(case)["features"]
+    rows.append(
+        ("  floor: orjson.dumps of the built features", seconds(lambda: orjson.dumps(built)))
+    )
+    try:
+        import geopandas
+    except ImportError:
+        print("geopandas is not installed: its to_json comparison is skipped", flush=True)
+    else:
+        frame = geopandas.GeoDataFrame.from_features(built, crs="EPSG:4326")
+        rows.append(("  geopandas to_json of the same records", seconds(frame.to_json)))
+    records = as_layer_records(case, case.records)
+    placemarks = [_placemark_text(record) for record in records]
+    cells = [_csv_cells(record) for record in records]
+    floors = {
+        "kml": ("join the Placemarks' text, encode", lambda: "\n".join(placemarks).encode()),
+        "csv": ("csv.writer of the rows", lambda: _write_rows(cells)),
+    }
+    for fmt, (floor, write_floor) in floors.items():
+        took = seconds(lambda fmt=fmt: _export(case, fmt))
+        rows.append((f"export {fmt.upper()} (geo.transfer.export)", took))
+        rows.append((f"  floor: {floor}", seconds(write_floor)))
+    return rows
+
+
+def _export(case: Case, fmt: str) -> bytes:
+    return export(
+        case,
+        case.records,
+        fmt=fmt,
+        view=None,
+        case_dir=None,
+        imported_files=[],
+        with_manifest=False,
+    ).data
+
+
+def _placemark_text(record: Any) -> str:
+    properties = json.dumps(record.properties, ensure_ascii=False)
+    return (
+        f"<Placemark><name>{record.name}</name><ExtendedData>"
+        f'<Data name="properties"><value>{properties}</value></Data></ExtendedData>'
+        f"<Point><coordinates>{record.geometry['coordinates']}</coordinates></Point></Placemark>"
+    )
+
+
+def _csv_cells(record: Any) -> list[str]:
+    return [
+        record.id,
+        record.layer,
+        str(record.kind),
+        record.name,
+        record.date or "",
+        record.date_as_stated or "",
+        "0.0",
+        "0.0",
+        json.dumps(record.geometry),
+        json.dumps(record.properties, ensure_ascii=False),
+    ]
+
+
+def _write_rows(rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    return buffer.getvalue()
 
 
 def tiles_around(z: int, side: int) -> list[tuple[int, int, int]]:

@@ -35,7 +35,7 @@ from geo.cli.imagery import (
 )
 from geo.cli.options import add_analyst, first_day, given, last_day, read_bytes, refuse_options
 from geo.errors import DataError, GeoError, Problem
-from geo.export import ExportView, layer_records
+from geo.export import ExportView, layer_records, write_geojson
 from geo.extract import candidates_geojson, decode_text, extract_places, mentions_geojson
 from geo.formats import read_upload
 from geo.gazetteer import Gazetteer
@@ -291,6 +291,11 @@ def _export(args: argparse.Namespace) -> int:
     }
     filtered = args.start is not None or args.end is not None or args.kinds is not None
     to_stdout = args.out == "-"
+    if to_stdout and args.fmt == "geojson":
+        # No manifest to hash it for: written as it is made, a chunk at a time.
+        write_geojson(sys.stdout.buffer, case, records, view=view if filtered else None)
+        sys.stdout.buffer.write(b"\n")
+        return 0
     result = export(
         case,
         records,
