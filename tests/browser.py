@@ -279,6 +279,16 @@ class Session:
         info.value.save_as(path)
         return path
 
+    def set_date(self, label: str, value: str) -> None:
+        """Type a date as a keyboard user does: year, month and day segments, then leave."""
+        page = self.page
+        segments = page.get_by_label(label, exact=True).get_by_role("spinbutton")
+        for index, part in enumerate(value.split("-")):  # the field's format is YYYY-MM-DD
+            segments.nth(index).focus()
+            page.keyboard.type(part)
+        page.keyboard.press("Escape")
+        page.keyboard.press("Tab")
+
     def wait_idle(self, quiet_ms: int = 1_000) -> None:
         """Until the app has not been running for `quiet_ms` (Streamlit's status widget)."""
         status = self.page.locator('[data-testid="stStatusWidget"]')

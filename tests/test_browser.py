@@ -13,7 +13,6 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page
 
 from geo.case import read_export
 from geo.synthetic import TINY_FILES, TINY_META, write_case
@@ -67,21 +66,11 @@ def test_click_saydnaya_and_read_its_source(session: Session, app_url: str):
     session.page.wait_for_url("**sel=saydnaya**", timeout=10_000)
 
 
-def _set_date(page: Page, label: str, value: str) -> None:
-    """Type a date as a keyboard user does: year, month and day segments, then leave."""
-    segments = page.get_by_label(label, exact=True).get_by_role("spinbutton")
-    for index, part in enumerate(value.split("-")):  # the field's format is YYYY-MM-DD
-        segments.nth(index).focus()
-        page.keyboard.type(part)
-    page.keyboard.press("Escape")
-    page.keyboard.press("Tab")
-
-
 def test_narrowing_the_dates_changes_the_counts(session: Session, app_url: str):
     session.open(app_url)
     assert session.metric("Imagery records") == "5 of 5"
-    _set_date(session.page, "From", "2015-01-10")
-    _set_date(session.page, "To", "2015-02-01")
+    session.set_date("From", "2015-01-10")
+    session.set_date("To", "2015-02-01")
     session.page.wait_for_url("**from=2015-01-10**", timeout=20_000)
     session.page.wait_for_url("**to=2015-02-01**", timeout=20_000)
     session.page.wait_for_function(
