@@ -1,5 +1,7 @@
-"""The record selector (a search, then a choice among its first matches) and the timeline,
-on the page as AppTest runs it: the same size for a large case as for a small one."""
+"""Parts of the page that would grow with the case, on the page as AppTest runs it: the
+record selector (a search, then a choice among its first matches), the timeline (counts
+per bin past a few thousand records), the records at one position, the history (a page
+at a time). Each is the same size for a large case as for a small one."""
 
 from __future__ import annotations
 
@@ -152,3 +154,35 @@ def test_many_records_at_one_position_are_counted_not_all_listed(monkeypatch, tm
     goto[-1].click().run()
     assert not at.exception
     assert at.selectbox(key="selected").value == goto[-1].key.removeprefix("goto_")
+
+
+def test_the_history_is_shown_a_page_at_a_time(monkeypatch, private_store):
+    from geo.records import ANNOTATIONS_LAYER, Kind, LayerRecord
+    from geo.store import Store
+    from ui.transfer import HISTORY_PAGE
+
+    store = Store.open(private_store)
+    for index in range(HISTORY_PAGE + 5):
+        store.add(
+            LayerRecord(
+                id=f"ann-{index}",
+                layer=ANNOTATIONS_LAYER,
+                kind=Kind.OTHER,
+                name=f"Mark {index}",
+                geometry={"type": "Point", "coordinates": [36.3, 33.6]},
+            ),
+            analyst="A. Analyst",
+        )
+    at = run_app(monkeypatch)
+    at.session_state["tool"] = "History"
+    at.run()
+    assert not at.exception
+    history = next(d for d in at.dataframe if "analyst" in d.value.columns)
+    assert len(history.value) == HISTORY_PAGE
+    assert history.value["record"].iloc[0] == f"ann-{HISTORY_PAGE + 4}"  # the latest first
+    assert any(f"Changes 1 to {HISTORY_PAGE} of {HISTORY_PAGE + 5}" in c.value for c in at.caption)
+    at.number_input(key="history_page").set_value(2).run()
+    history = next(d for d in at.dataframe if "analyst" in d.value.columns)
+    assert history.value["record"].tolist() == [f"ann-{i}" for i in range(4, -1, -1)]
+    at.button(key="verify_store").click().run()
+    assert any(f"Intact: {HISTORY_PAGE + 5} history entries" in s.value for s in at.success)
