@@ -186,3 +186,17 @@ def test_the_history_is_shown_a_page_at_a_time(monkeypatch, private_store):
     assert history.value["record"].tolist() == [f"ann-{i}" for i in range(4, -1, -1)]
     at.button(key="verify_store").click().run()
     assert any(f"Intact: {HISTORY_PAGE + 5} history entries" in s.value for s in at.success)
+
+
+def test_many_places_give_distances_from_one(monkeypatch, large_cases):
+    at = run_app(monkeypatch, large_cases)
+    at.session_state["tool"] = "Distances"
+    at.run()
+    assert not at.exception
+    origin = at.selectbox(key="distances_from")
+    assert len(origin.options) == 50  # the synthetic case's places
+    table = next(d for d in at.dataframe if "to" in d.value.columns)
+    assert len(table.value) == 49  # not 50 x 49 / 2 pairs
+    origin.set_value("r7").run()
+    table = next(d for d in at.dataframe if "to" in d.value.columns)
+    assert len(table.value) == 49 and not table.value["to"].str.startswith("Record 7 ").any()
