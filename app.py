@@ -567,7 +567,7 @@ def timeline_tab(records: pd.DataFrame, view_filter: ViewFilter) -> None:
         selection_mode=[PICK, SPAN],
         key=timeline_key(),
         alt=f"Timeline of {int(records['date_start'].notna().sum()):,} dated records; "
-        "the search above the record panel finds each of them.",
+        "the search beside the map finds a record by its name or id.",
     )
     st.caption(timeline_caption(records))
 
@@ -617,9 +617,10 @@ def main() -> None:
         st.success(md(message))
 
     every_image = cached_image_layers(case_key, records)
-    shown_ids = set(shown["id"])
-    # the dates of the images' records only: a dict of every record's would grow with the case
-    imaged = records[records["id"].isin([image.record_id for image in every_image])]
+    # The images' records only: a set or a dict of every record's would grow with the case.
+    image_ids = [image.record_id for image in every_image]
+    imaged = records[records["id"].isin(image_ids)]
+    shown_ids = set(shown.loc[shown["id"].isin(image_ids), "id"])
     opacity, comparison = image_controls(
         every_image, dict(zip(imaged["id"], imaged["date_start"], strict=True))
     )

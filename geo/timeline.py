@@ -81,7 +81,7 @@ def timeline_caption(records: pd.DataFrame, max_bars: int = MAX_RECORD_BARS) -> 
         f"to more than {dated:,}; a bar's tooltip also says how many lie wholly within its "
         f"{unit}. Faded bars are outside "
         "the date filter; the shaded band is the filter. Drag across dates to filter by "
-        "them; find a single record with the search above the record panel."
+        "them; find a single record with the search beside the map."
     )
 
 
