@@ -43,13 +43,16 @@ from geo.records import (
     records_in_words,
 )
 from geo.store import DamagedRow, Store, default_data_dir
-from geo.timeline import PICK, SPAN, read_selection, timeline_chart
+from geo.timeline import PICK, SPAN, read_selection, timeline_caption, timeline_chart
 from geo.viewstate import MapSession, ViewState, from_query, quoted
 from geo.workspace import (
+    SEARCH_LIMIT,
+    Found,
     ViewFilter,
     combined_records,
     record_titles,
     researcher_layers,
+    search_records,
 )
 from ui.annotate import annotation_form, edit_controls
 from ui.imagery import MapImages, image_controls
@@ -70,6 +73,8 @@ CASES_DIR = Path(os.environ.get("GEO_CASES_DIR", DEFAULT_CASES_DIR))
 PLACE_ZOOM = 13
 SITE_ZOOM = 15
 MAP_HEIGHT = 560
+# Buttons for the other records at the selected one's position: the rest are counted.
+MAX_NEIGHBOUR_BUTTONS = 20
 
 # Also when started with `streamlit run app.py` rather than scripts/dev.py.
 keep_streamlit_offline()
@@ -110,6 +115,13 @@ def cached_image_layers(case_key: str, _records: pd.DataFrame) -> list[ImageLaye
 def cached_layer_colours(case_key: str, _store: Store) -> dict[str, str]:
     # by the order the layers were created: a layer keeps its colour
     return layer_colours(info.name for info in _store.layers())
+
+
+@st.cache_data(max_entries=16)
+def cached_search(case_key: str, view_filter: ViewFilter, text: str, _shown: pd.DataFrame) -> Found:
+    # Keyed on what decides the shown records, and the text: a rerun from elsewhere
+    # (a map click) does not search again.
+    return search_records(_shown, text, SEARCH_LIMIT)
 
 
 def initialise_view(case: Case, case_name: str) -> None:
@@ -342,34 +354,26 @@ def map_panel(
 
 
 def record_panel(
-    case: Case, store: Store, records: pd.DataFrame, shown: pd.DataFrame, images: MapImages
+    case: Case,
+    store: Store,
+    records: pd.DataFrame,
+    shown: pd.DataFrame,
+    images: MapImages,
+    case_key: str,
+    view_filter: ViewFilter,
 ) -> None:
-    titles = record_titles(records)
-    # The selector keeps a choice by its title: a choice whose record is gone would
-    # become that title, and the page address with it. Clear it before the selector.
-    if (gone := page.selected) is not None and gone not in titles:
+    # A choice whose record is gone (a link's, or deleted) is cleared before the selector:
+    # it would not be among the selector's options. Said until something is selected.
+    if (gone := page.selected) is not None and not (records["id"] == gone).any():
         page.selected = None
         page.missing_selection = gone
-    # Said until something is selected: the map's next report reruns this panel.
     if page.selected is None and page.missing_selection is not None:
         st.warning(
             f"No record {md(quoted(page.missing_selection))} in this case: nothing is selected."
         )
     elif page.selected is not None:
         page.missing_selection = None
-    options = [None, *shown["id"]]
-    if page.selected not in options:  # chosen, then filtered out of view
-        options.append(page.selected)
-    st.selectbox(
-        "Selected record",
-        options=options,
-        format_func=lambda rid: (
-            "None (click the map or choose)" if rid is None else titles.get(rid, rid)
-        ),
-        key=Page.selected.key,
-        placeholder="Click the map or choose a record",
-    )
-    page.selection_shown()
+    record_selector(records, shown, case_key, view_filter)
     selected = page.selected
     text = record_markdown(case, selected, records) if selected else None
     if text is None:
@@ -390,16 +394,64 @@ def record_panel(
         st.markdown(text)
         neighbours = colocated(shown, selected)
         if not neighbours.empty:
-            st.markdown(f"**{len(neighbours)} more records at this position:**")
-            for other in neighbours.itertuples(index=False):
+            st.markdown(f"**{len(neighbours):,} more records at this position:**")
+            for other in neighbours.head(MAX_NEIGHBOUR_BUTTONS).itertuples(index=False):
                 st.button(
-                    f"{kind_label(other.kind)} · {md(other.name)}",
+                    f"{md(kind_label(other.kind))} · {md(other.name)}",
                     key=f"goto_{other.id}",
                     on_click=select_record,
                     args=(other.id,),
                 )
+            if len(neighbours) > MAX_NEIGHBOUR_BUTTONS:
+                st.caption(
+                    f"…and {len(neighbours) - MAX_NEIGHBOUR_BUTTONS:,} more here, not listed: "
+                    "find them by name or id with the search above."
+                )
     if row["layer"] == ANNOTATIONS_LAYER and edit_controls(case, store, row, images.every):
         st.rerun()
+
+
+def record_selector(
+    records: pd.DataFrame, shown: pd.DataFrame, case_key: str, view_filter: ViewFilter
+) -> None:
+    """A search of the records shown, and a choice among its first matches.
+
+    The choice offers at most SEARCH_LIMIT records (and the selected one, found or
+    not): what the page sends stays the same size however large the case.
+    """
+    text = st.text_input(
+        "Find a record",
+        key=Page.record_search.key,
+        placeholder="Part of a name, an id, a kind or a layer",
+        help="Searches the records the view shows (the filter applies) by name, id, kind or "
+        f"layer, in any case; with several words, a record has them all. The first "
+        f"{SEARCH_LIMIT} matches are offered below, an exact id first.",
+    )
+    found = cached_search(case_key, view_filter, text.strip(), shown)
+    options: list[str | None] = [None, *found.ids]
+    if page.selected not in options:  # the selection, whether the search finds it or not
+        options.append(page.selected)
+    titles = record_titles(records, [rid for rid in options if rid is not None])
+    # Option labels are plain text: the titles are not escaped.
+    st.selectbox(
+        "Selected record",
+        options=options,
+        format_func=lambda rid: (
+            "None (click the map or choose)" if rid is None else titles.get(rid, rid)
+        ),
+        key=Page.selected.key,
+        placeholder="Click the map or choose a record",
+        help="The records the search above finds; the map and the timeline select too.",
+    )
+    page.selection_shown()
+    if text.strip() and found.total == 0:
+        st.caption(f"No record shown matches {md(quoted(text.strip()))}.")
+    elif found.total > len(found.ids):
+        shown_words = "matches" if text.strip() else "records shown"
+        st.caption(
+            f"The first {len(found.ids)} of {found.total:,} {shown_words}: "
+            + ("type more to narrow them." if text.strip() else "type to search them all.")
+        )
 
 
 @st.fragment
@@ -443,7 +495,7 @@ def map_and_details(
             case, store, records, case_key, case_version, view_filter, online, drawing, images
         )
     with detail_col:
-        record_panel(case, store, records, shown, images)
+        record_panel(case, store, records, shown, images, case_key, view_filter)
     view = ViewState(
         start=view_filter.start,
         end=view_filter.end,
@@ -508,14 +560,10 @@ def timeline_tab(records: pd.DataFrame, view_filter: ViewFilter) -> None:
         on_select=partial(follow_timeline, records, timeline_key()),
         selection_mode=[PICK, SPAN],
         key=timeline_key(),
-        alt=f"Timeline of {int(records['date_start'].notna().sum())} dated records; "
-        "the same records are listed in the selector above the record panel.",
+        alt=f"Timeline of {int(records['date_start'].notna().sum()):,} dated records; "
+        "the search beside the map finds a record by its name or id.",
     )
-    st.caption(
-        "Bars span what the source states: a month-dated image covers the whole "
-        "month. Faded bars are outside the date filter; the shaded band is the filter. "
-        "Click a bar to select its record; drag across dates to filter by them."
-    )
+    st.caption(timeline_caption(records))
 
 
 def main() -> None:
@@ -563,9 +611,12 @@ def main() -> None:
         st.success(md(message))
 
     every_image = cached_image_layers(case_key, records)
-    shown_ids = set(shown["id"])
+    # The images' records only: a set or a dict of every record's would grow with the case.
+    image_ids = [image.record_id for image in every_image]
+    imaged = records[records["id"].isin(image_ids)]
+    shown_ids = set(shown.loc[shown["id"].isin(image_ids), "id"])
     opacity, comparison = image_controls(
-        every_image, dict(zip(records["id"], records["date_start"], strict=True))
+        every_image, dict(zip(imaged["id"], imaged["date_start"], strict=True))
     )
     images = MapImages(
         shown=tuple(i for i in every_image if i.record_id in shown_ids),

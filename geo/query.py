@@ -73,10 +73,7 @@ def timeline_rows(records: pd.DataFrame) -> pd.DataFrame:
         {
             "id": dated["id"],
             "label": label,
-            # the case's records by kind; a researcher's all together, beside them
-            "kind": dated["kind"]
-            .map(KIND_LABELS)
-            .where(dated["layer"] == CASE_LAYER, RESEARCHER_LABEL),
+            "kind": timeline_kinds(dated),
             "name": dated["name"],
             "date": dated["date"],
             "date_as_stated": dated["date_as_stated"],
@@ -86,6 +83,12 @@ def timeline_rows(records: pd.DataFrame) -> pd.DataFrame:
             "precision": dated["date_precision"],
         }
     ).reset_index(drop=True)
+
+
+def timeline_kinds(records: pd.DataFrame) -> pd.Series:
+    """What a timeline groups a record by: the case's records by kind, a researcher's
+    all together (as 'Your records'), beside them."""
+    return records["kind"].map(KIND_LABELS).where(records["layer"] == CASE_LAYER, RESEARCHER_LABEL)
 
 
 def colocated(records: pd.DataFrame, record_id: str) -> pd.DataFrame:

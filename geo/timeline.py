@@ -7,6 +7,12 @@ The chart is also a control. Clicking a bar, or a day's diamond, picks that
 record; dragging across the chart brushes a span of dates. Both are Vega-Lite
 selection parameters, ``PICK`` and ``SPAN``, and ``read_selection`` turns what
 Streamlit reports for them into a ``TimelineChoice``.
+
+Past ``MAX_RECORD_BARS`` dated records a bar per record is neither readable nor
+cheap to send (the chart's data was every record): the chart counts records per
+time bin instead (``geo.timebins``), a stacked bar per bin and kind, and its data
+is at most bins x kinds rows. A bin picks no record; brushing still filters.
+``timeline_caption`` says which chart it is and how a bar counts.
 """
 
 from __future__ import annotations
@@ -21,11 +27,14 @@ import altair as alt
 import pandas as pd
 
 from geo.model import KIND_COLOURS
-from geo.query import RESEARCHER_LABEL, date_mask, timeline_rows
+from geo.query import RESEARCHER_LABEL, date_mask, timeline_kinds, timeline_rows
 from geo.records import CASE_KINDS
+from geo.timebins import Binning, BinUnit, choose_binning, count_by_bin
 
 # Past this many records one row per record is unreadable: one row per kind.
 MAX_NAMED_ROWS = 60
+# Past this many dated records, a bar per record is too many: records counted per time bin.
+MAX_RECORD_BARS = 2_000
 
 # The selection parameters, by the names Streamlit's ``selection_mode`` and its
 # event use; and the field each one reports: the record's id, and the x field.
@@ -39,10 +48,52 @@ TIMELINE_COLOURS = {kind.label: KIND_COLOURS[kind] for kind in CASE_KINDS if kin
 }
 
 
+def timeline_binning(records: pd.DataFrame, max_bars: int = MAX_RECORD_BARS) -> Binning | None:
+    """The bins the timeline counts `records` in; None for a bar per record (at most
+    `max_bars` dated records)."""
+    dated = records.dropna(subset=["date_start"])
+    if len(dated) <= max_bars:
+        return None
+    return choose_binning(dated["date_start"].min(), dated["date_end"].max())
+
+
+def timeline_caption(records: pd.DataFrame, max_bars: int = MAX_RECORD_BARS) -> str:
+    """What the chart of `records` shows, and how to use it (Markdown, no record text)."""
+    binning = timeline_binning(records, max_bars)
+    if binning is None:
+        return (
+            "Bars span what the source states: a month-dated image covers the whole "
+            "month. Faded bars are outside the date filter; the shaded band is the filter. "
+            "Click a bar to select its record; drag across dates to filter by them."
+        )
+    dated = int(records["date_start"].notna().sum())
+    unit = binning.words
+    example = {
+        BinUnit.DAY: "a month-dated record in each day of its month",
+        BinUnit.WEEK: "a month-dated record in each week of its month",
+        BinUnit.MONTH: "a year-dated record in each month of its year",
+        BinUnit.YEAR: "a record dated 2013/2016 in each bar those years fall in",
+    }[binning.unit]
+    return (
+        f"Aggregated: {dated:,} dated records are more than {max_bars:,}, so each bar counts "
+        f"the records of one kind whose date overlaps one {unit}, not one record. A record "
+        f"is counted in every {unit} its date overlaps ({example}), so the bars can add up "
+        f"to more than {dated:,}; a bar's tooltip also says how many lie wholly within its "
+        f"{unit}. Faded bars are outside "
+        "the date filter; the shaded band is the filter. Drag across dates to filter by "
+        "them; find a single record with the search beside the map."
+    )
+
+
 def timeline_chart(
-    records: pd.DataFrame, start: date | None, end: date | None, selected: str | None = None
+    records: pd.DataFrame,
+    start: date | None,
+    end: date | None,
+    selected: str | None = None,
+    max_bars: int = MAX_RECORD_BARS,
 ) -> alt.LayerChart:
-    """Bars per record, the filter ``[start, end]`` shaded, with ``PICK`` and ``SPAN``.
+    """Bars per record, the filter ``[start, end]`` shaded, with ``PICK`` and ``SPAN``;
+    past `max_bars` dated records, counts per time bin (``binned_chart``).
 
     The record ``selected`` (the app's selection, from the map, the panel or
     this chart) is outlined. The outline follows the app, not the chart's own
@@ -55,6 +106,9 @@ def timeline_chart(
     Vega-Lite draws the brush's outline above every layer: while a brush is
     shown, the bars under it cannot be clicked.
     """
+    binning = timeline_binning(records, max_bars)
+    if binning is not None:
+        return binned_chart(records, start, end, binning)
     rows = timeline_rows(records)
     rows["in view"] = date_mask(
         records.dropna(subset=["date_start"]).reset_index(drop=True), start, end
@@ -120,15 +174,98 @@ def timeline_chart(
     )
     lo = pd.Timestamp(start) if start else rows["start"].min()
     hi = pd.Timestamp(end) + pd.Timedelta(days=1) if end else rows["end"].max()
-    window = (
-        alt.Chart(pd.DataFrame({"from": _utc(pd.Series([lo])), "to": _utc(pd.Series([hi]))}))
-        .mark_rect(color="#2563eb", opacity=0.08, stroke="#2563eb", strokeDash=[4, 3])
-        .encode(x="from:T", x2="to:T")
-    )
+    window = _window(lo, hi)
     # A step per row, not a fixed height: every record keeps a readable label. A LayerChart
     # itself, not `alt.layer`, which may return a FacetChart (for layers with facets: none here).
     layers = alt.LayerChart(layer=[window, bars, days])
     return layers.properties(height=alt.Step(24) if by_name else 160)
+
+
+def binned_chart(
+    records: pd.DataFrame, start: date | None, end: date | None, binning: Binning
+) -> alt.LayerChart:
+    """Dated records counted per bin of `binning` and kind (see ``geo.timebins``), as
+    stacked bars, with the filter shaded and the same ``PICK`` and ``SPAN``.
+
+    The data is one row per bin and kind that has a record, whatever the number of
+    records. ``PICK`` is declared (the app asks for both parameters) but a bin has
+    no record id: a click picks nothing. ``SPAN`` brushes dates as on the other chart.
+    """
+    dated = records.dropna(subset=["date_start"])
+    counts, _ = count_by_bin(dated["date_start"], dated["date_end"], timeline_kinds(dated), binning)
+    rows = counts.rename(columns={"group": "kind"})
+    rows["when"] = rows["bin"].map({b: binning.label(b) for b in rows["bin"].unique()})
+    rows["in view"] = _bins_in_view(rows["bin"], rows["bin_end"], start, end)
+    rows["start"], rows["end"] = _utc(rows["bin"]), _utc(rows["bin_end"])
+    rows["about"] = (
+        rows["kind"]
+        + ": "
+        + rows["records"].astype(str)
+        + " records whose date overlaps "
+        + rows["when"]
+    )
+    rows = rows.drop(columns=["bin", "bin_end"])
+    bars = (
+        alt.Chart(rows)
+        .mark_bar(cursor="crosshair")
+        .encode(
+            x=alt.X(
+                f"{SPAN_FIELD}:T",
+                title=f"date, in {binning.words} bins; drag to choose dates",
+                scale=alt.Scale(type="utc"),
+                axis=alt.Axis(format="%Y", tickCount="year", labelOverlap=True),
+            ),
+            x2="end:T",
+            y=alt.Y("records:Q", title=f"records whose date overlaps the {binning.words}"),
+            color=alt.Color(
+                "kind:N",
+                scale=alt.Scale(
+                    domain=list(TIMELINE_COLOURS), range=list(TIMELINE_COLOURS.values())
+                ),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            opacity=alt.condition("datum['in view']", alt.value(1.0), alt.value(0.2)),
+            description=alt.Description("about:N"),
+            tooltip=[
+                alt.Tooltip("when:N", title=binning.words),
+                alt.Tooltip("kind:N"),
+                alt.Tooltip("records:Q", title="records whose date overlaps it", format=","),
+                alt.Tooltip("within:Q", title="of them, dated wholly within it", format=","),
+            ],
+        )
+        .add_params(
+            alt.selection_point(name=PICK, fields=[PICK_FIELD], toggle=False),
+            alt.selection_interval(name=SPAN, encodings=["x"]),
+        )
+    )
+    lo = pd.Timestamp(start) if start else counts["bin"].min()
+    hi = pd.Timestamp(end) + pd.Timedelta(days=1) if end else counts["bin_end"].max()
+    layers = alt.LayerChart(layer=[_window(lo, hi), bars])
+    return layers.properties(height=220)
+
+
+def _bins_in_view(
+    first: pd.Series, after: pd.Series, start: date | None, end: date | None
+) -> pd.Series:
+    """Bins `[first, after)` that overlap the filter `[start, end]` (both days included)."""
+    if start is not None and end is not None and end < start:
+        return pd.Series(False, index=first.index)  # an empty range: nothing dated
+    keep = pd.Series(True, index=first.index)
+    if end is not None:
+        keep &= first <= pd.Timestamp(end)
+    if start is not None:
+        keep &= after > pd.Timestamp(start)
+    return keep
+
+
+def _window(lo: pd.Timestamp, hi: pd.Timestamp) -> alt.Chart:
+    """The date filter, shaded."""
+    window: alt.Chart = (
+        alt.Chart(pd.DataFrame({"from": _utc(pd.Series([lo])), "to": _utc(pd.Series([hi]))}))
+        .mark_rect(color="#2563eb", opacity=0.08, stroke="#2563eb", strokeDash=[4, 3])
+        .encode(x="from:T", x2="to:T")
+    )
+    return window
 
 
 def _utc(stamps: pd.Series) -> pd.Series:

@@ -170,6 +170,27 @@ def test_edit_changes_only_the_given_fields_and_keeps_before_and_after(store):
         store.edit("nope", analyst="B", name="x")
 
 
+@pytest.mark.parametrize(
+    ("newest", "skip", "records"),
+    [
+        (None, 0, ["a", "b", "c", "d", "e"]),  # all of it
+        (2, 0, ["d", "e"]),  # the latest two, oldest first
+        (2, 2, ["b", "c"]),  # the page before
+        (2, 4, ["a"]),  # the last page is short
+        (2, 5, []),  # past the start
+        (10, 0, ["a", "b", "c", "d", "e"]),
+        (0, 0, []),
+    ],
+)
+def test_history_a_page_at_a_time(store, newest, skip, records):
+    for name in "abcde":
+        store.add(drawn(name), analyst="A")
+    page = store.history(newest=newest, skip=skip)
+    assert [entry.record_id for entry in page] == records
+    everything = store.history()
+    assert page == [entry for entry in everything if entry.record_id in records]
+
+
 def test_delete_hides_the_record_but_the_history_keeps_it(store):
     kept = store.add(drawn("keep"), analyst="A")
     gone = store.add(drawn("gone", name="Mistaken marker"), analyst="A")

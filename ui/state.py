@@ -67,6 +67,8 @@ class Page:
     url_problems: Slot[list[str]] = Slot("url_problems", list)
     # The record in the panel: the selector's own value (a widget key).
     selected: Slot[str | None] = Slot("selected", _none)
+    # What the record search above the selector holds (a widget key).
+    record_search: Slot[str] = Slot("record_search", str)
     map_session: Slot[MapSession] = Slot("map_session", _seeded_by_the_link)
     hidden_layers: Slot[set[str]] = Slot("hidden_layers", set)
     # Drawings already turned into an annotation or discarded: st_folium repeats

@@ -10,9 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from geo.case import Case
-from geo.distances import place_distances, stated_distances
+from geo.distances import (
+    MAX_PAIRED_PLACES,
+    distances_from,
+    place_distances,
+    stated_distances,
+)
 from geo.escape import escape_markdown as md
 from geo.export import ExportView
+from geo.records import Kind
 from geo.store import DamagedRow, Store, default_data_dir
 from geo.workspace import ViewFilter
 from ui.basemap import basemap_section
@@ -93,7 +99,20 @@ def export_tab(
 
 def distances_tab(case: Case) -> None:
     st.caption("Geodesic distance on the WGS84 ellipsoid (geopy)")
-    st.dataframe(place_distances(case), hide_index=True, width="stretch")
+    places = case.records[case.records["kind"] == Kind.PLACE.value]
+    if len(places) <= MAX_PAIRED_PLACES:
+        st.dataframe(place_distances(case), hide_index=True, width="stretch")
+    else:  # every pair would be too many: from one place at a time
+        names = dict(zip(places["id"], places["name"], strict=True))
+        origin = st.selectbox(
+            "Distances from",
+            options=list(names),
+            format_func=names.__getitem__,  # an option is plain text
+            key="distances_from",
+            help=f"The case has {len(places):,} places: the distances from one of them to "
+            "every other, nearest first.",
+        )
+        st.dataframe(distances_from(case, origin), hide_index=True, width="stretch")
     st.caption("What the sources say, beside the geodesic distance between the same places")
     st.dataframe(stated_distances(case), hide_index=True, width="stretch")
 

@@ -19,6 +19,9 @@ from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files
 from ui.annotate import require_analyst
 from ui.state import page
 
+# Changes shown at a time in the history: the rest are a page away.
+HISTORY_PAGE = 200
+
 
 def problems_table(error: DataError) -> None:
     st.dataframe(
@@ -196,10 +199,32 @@ def history_section(store: Store, damaged: list[DamagedRow]) -> None:
             hide_index=True,
             width="stretch",
         )
-    entries = store.history()
-    if not entries:
+    head = store.latest()
+    if head is None:
         st.caption("No changes yet: what you draw, edit, delete or import is listed here.")
         return
+    # A page at a time: the history grows with every change, the page does not.
+    pages = -(-head.entries // HISTORY_PAGE)
+    number = 1
+    if pages > 1:
+        number = int(
+            st.number_input(
+                "Page of the history, newest first",
+                min_value=1,
+                max_value=pages,
+                value=1,
+                step=1,
+                key="history_page",
+                help=f"{HISTORY_PAGE} changes a page; page 1 holds the latest.",
+            )
+        )
+    skip = (number - 1) * HISTORY_PAGE
+    entries = store.history(newest=HISTORY_PAGE, skip=skip)
+    if pages > 1:
+        st.caption(
+            f"Changes {skip + 1:,} to {skip + len(entries):,} of {head.entries:,}, counted "
+            "from the latest."
+        )
     st.dataframe(
         pd.DataFrame(
             {
@@ -223,10 +248,10 @@ def history_section(store: Store, damaged: list[DamagedRow]) -> None:
             st.dataframe(pd.DataFrame({"problem": problems}), hide_index=True, width="stretch")
         else:
             st.success(
-                f"Intact: {len(entries)} history entries chain to the latest hash below, "
+                f"Intact: {head.entries} history entries chain to the latest hash below, "
                 "and every kept file matches its SHA-256."
             )
         # The chain cannot tell that its last entries were removed: a hash noted
         # outside the store (in a report) can, with `python -m geo verify --expect`.
         st.caption("Latest hash: note it in your report to check this store against later.")
-        st.code(entries[-1].hash, language=None)
+        st.code(head.hash, language=None)

@@ -165,10 +165,13 @@ class Store:
             last = tables.last_entry(conn)
         return f"{last[0]}:{last[1][:16]}" if last else "0"
 
-    def history(self) -> list[HistoryEntry]:
-        """Every change ever made, oldest first, including those to deleted records."""
+    def history(self, newest: int | None = None, skip: int = 0) -> list[HistoryEntry]:
+        """Every change ever made, oldest first, including those to deleted records.
+
+        With `newest`, a page of it: the `newest` entries before the latest `skip`
+        (still oldest first), read without reading the rest."""
         with self._session() as conn:
-            rows = tables.history_rows(conn)
+            rows = tables.history_rows(conn, newest, skip)
         return [history_entry(row) for row in rows]
 
     def latest(self) -> HistoryHead | None:

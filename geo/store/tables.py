@@ -107,8 +107,18 @@ def append_entry(
     )
 
 
-def history_rows(conn: sqlite3.Connection) -> list[HistoryRow]:
-    rows = conn.execute(f"SELECT {HISTORY_COLUMNS} FROM history ORDER BY seq").fetchall()
+def history_rows(
+    conn: sqlite3.Connection, newest: int | None = None, skip: int = 0
+) -> list[HistoryRow]:
+    """Every entry, oldest first; with `newest`, only the `newest` entries that come
+    before the latest `skip` (still oldest first)."""
+    if newest is None:
+        rows = conn.execute(f"SELECT {HISTORY_COLUMNS} FROM history ORDER BY seq").fetchall()
+    else:
+        rows = conn.execute(
+            f"SELECT {HISTORY_COLUMNS} FROM history ORDER BY seq DESC LIMIT ? OFFSET ?",
+            (max(newest, 0), max(skip, 0)),
+        ).fetchall()[::-1]
     return [HistoryRow._make(row) for row in rows]
 
 
