@@ -160,7 +160,8 @@ def _is_number(value: Any) -> bool:
 def _position_problem(position: Any) -> str | None:
     if not isinstance(position, list) or len(position) not in (2, 3):
         return f"a position is [longitude, latitude] (optionally elevation), got {position!r}"
-    if not all(_is_number(v) and math.isfinite(v) for v in position):
+    # an integer is finite, however large (and too large for math.isfinite)
+    if not all(_is_number(v) and (isinstance(v, int) or math.isfinite(v)) for v in position):
         return f"a position holds finite numbers, got {position!r}"
     lon, lat = position[0], position[1]
     if not -180 <= lon <= 180:
