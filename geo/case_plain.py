@@ -20,41 +20,15 @@ from typing import Any, Final
 
 from geo.dates import parse_date
 from geo.errors import DateError
+from geo.geojson import LARGEST_PLAIN_INT, plain_point
 from geo.model import Confidence
-from geo.records import MAX_NAME_LENGTH
+from geo.records import CONTROL_OR_SURROGATE, MAX_NAME_LENGTH
 
-# A record's id may hold neither (`geo.records.name_problem`): Unicode's control
-# characters (category Cc is exactly these 65) and lone surrogates.
-_CONTROL_OR_SURROGATE: Final = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # No text pydantic reads may hold a lone surrogate (it cannot be read as Unicode).
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 _CONFIDENCES: Final = frozenset(c.value for c in Confidence)
 _SOURCE_REF_KEYS: Final = frozenset({"id", "quote"})
 _INFINITY: Final = float("inf")
-# A radius given as an integer is read as a float (`RecordProperties`): one this
-# small always can be.
-_LARGEST_PLAIN_INT: Final = 2**63
-
-
-def _plain_number(value: object) -> bool:
-    return type(value) is float or (type(value) is int and abs(value) < _LARGEST_PLAIN_INT)
-
-
-def plain_point(geometry: object) -> bool:
-    """A Point that `geo.geojson.geometry_problems` finds nothing wrong with: finite
-    numbers (no flags), longitude and latitude in range, no 'crs' member."""
-    if type(geometry) is not dict or geometry.get("type") != "Point" or "crs" in geometry:
-        return False
-    position = geometry.get("coordinates")
-    if type(position) is not list or not 2 <= len(position) <= 3:
-        return False
-    if not all(_plain_number(v) for v in position):
-        return False
-    # a comparison with NaN or an infinity is false: in range means finite
-    lon, lat = position[0], position[1]
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        return False
-    return len(position) == 2 or abs(position[2]) < _INFINITY
 
 
 def _plain_date(value: object) -> bool:
@@ -89,7 +63,7 @@ def plain_record(feature: dict[str, Any], *, dated: bool) -> bool:
     # an id is a name (`geo.records.name_problem`): not blank, not too long, no control
     if len(record_id) > MAX_NAME_LENGTH or not record_id.strip():
         return False
-    if _CONTROL_OR_SURROGATE.search(record_id):
+    if CONTROL_OR_SURROGATE.search(record_id):
         return False
     # text pydantic reads, looked at once for lone surrogates: the names of the
     # properties too (those it keeps as they are)
@@ -116,7 +90,7 @@ def plain_record(feature: dict[str, Any], *, dated: bool) -> bool:
     if type(radius) is float:
         if not 0 < radius < _INFINITY:
             return False
-    elif type(radius) is not int or not 0 < radius < _LARGEST_PLAIN_INT:
+    elif type(radius) is not int or not 0 < radius < LARGEST_PLAIN_INT:
         return False
     sources = get("sources")
     if type(sources) is not list or not sources:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from geo.bulk import collection_paused
 from geo.dates import parse_date
 from geo.geojson import representative_lonlat
 from geo.records import CASE_LAYER, Kind, LayerRecord
@@ -192,6 +193,11 @@ def fields_frame(
     """`records_frame` of records given as their fields (`RecordFields`), checked as a
     record's are: a case's records, without a `LayerRecord` made for each. `records`
     is read once, so a generator's need not all be held at once."""
+    with collection_paused():  # tens of thousands of records, none garbage
+        return _fields_frame(records, files)
+
+
+def _fields_frame(records: Iterable[RecordFields], files: Sequence[str] | None) -> pd.DataFrame:
     # One pass makes a row of values per record; zip turns the rows into columns.
     rows = [_row_values(fields) for fields in records]
     if not rows:

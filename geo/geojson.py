@@ -14,6 +14,7 @@ import codecs
 import json
 import math
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,15 @@ def _parsed_quickly(text: str | bytes) -> Any:
         return _UNSURE
 
 
+def json_loads(text: str, *, parse_constant: Callable[[str], Any]) -> Any:
+    """`json.loads(text, parse_constant=parse_constant)`, by orjson where it reads alike
+    (`_parsed_quickly`): the same values, and the same exceptions with the same words."""
+    parsed = _parsed_quickly(text)
+    if parsed is not _UNSURE:
+        return parsed
+    return json.loads(text, parse_constant=parse_constant)
+
+
 def parse_json_text(text: str | bytes, *, file: str) -> Any:
     """Parse JSON, refusing NaN/Infinity and turning every failure into a `DataError`.
 
@@ -183,8 +193,36 @@ def _walk_positions(coords: Any, depth: int) -> str | None:
     return None
 
 
+# An integer position this small is a float exactly enough to compare with one.
+LARGEST_PLAIN_INT = 2**63
+
+
+def _plain_number(value: object) -> bool:
+    return type(value) is float or (type(value) is int and abs(value) < LARGEST_PLAIN_INT)
+
+
+def plain_point(geometry: object) -> bool:
+    """Whether `geometry` is a Point that `geometry_problems` finds nothing wrong with,
+    told at once: finite numbers (no flags), longitude and latitude in range, no 'crs'
+    member. False says nothing: `geometry_problems` then looks, and says what is wrong."""
+    if type(geometry) is not dict or geometry.get("type") != "Point" or "crs" in geometry:
+        return False
+    position = geometry.get("coordinates")
+    if type(position) is not list or not 2 <= len(position) <= 3:
+        return False
+    if not all(_plain_number(v) for v in position):
+        return False
+    # a comparison with NaN or an infinity is false: in range means finite
+    lon, lat = position[0], position[1]
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return False
+    return len(position) == 2 or abs(position[2]) < math.inf
+
+
 def geometry_problems(geometry: Any) -> list[str]:
     """What is wrong with a GeoJSON geometry object (empty list if nothing)."""
+    if plain_point(geometry):  # most records: nothing, seen at once
+        return []
     return structure_problems(geometry) or validity_problems(geometry)
 
 

@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from geo import geojson
 from geo.case import _kind_problems
 from geo.case_checks import RawFeature, _source_refs
-from geo.case_plain import _CONTROL_OR_SURROGATE, plain_point, plain_record
+from geo.case_plain import plain_record
 from geo.errors import DataError
-from geo.geojson import parse_json_text
-from geo.records import CASE_KINDS, Kind
+from geo.geojson import parse_json_text, plain_point
+from geo.records import CASE_KINDS, CONTROL_OR_SURROGATE, Kind
 from geo.synthetic import dated, record
 
 MISSING = object()  # the property is left out
@@ -251,7 +251,7 @@ def test_the_control_characters_are_unicodes_category_cc():
     for code in range(0x110000):
         char = chr(code)
         expected = unicodedata.category(char) in ("Cc", "Cs")
-        assert bool(_CONTROL_OR_SURROGATE.search(char)) is expected, hex(code)
+        assert bool(CONTROL_OR_SURROGATE.search(char)) is expected, hex(code)
 
 
 # ---------------------------------------------------------------- parsing
