@@ -43,7 +43,7 @@ class CaseView:
     note: str | None = None  # why this view, in words
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one for every record of a case
 class RawFeature:
     """A feature as a case's file gives it, before it is checked: of which kind, from where."""
 
