@@ -154,7 +154,7 @@ def _row_values(fields: RecordFields) -> tuple[Any, ...]:
     return (
         record_id,
         layer,
-        _KIND_VALUES[kind],
+        _KIND_VALUES.get(kind) or Kind(kind).value,
         name,
         lon,
         lat,
