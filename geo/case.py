@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from geo.bulk import collection_paused
 from geo.case_checks import (
     CaseView,
     RawFeature,
@@ -24,8 +25,9 @@ from geo.case_checks import (
     check_view,
     pydantic_problems,
 )
+from geo.case_plain import plain_record
 from geo.errors import DataError, Problem
-from geo.frame import records_frame
+from geo.frame import RecordFields, fields_frame
 from geo.geojson import features_of, geometry_problems, read_json_file
 from geo.model import (
     KIND_FILES,
@@ -36,7 +38,7 @@ from geo.model import (
     Source,
     properties_model,
 )
-from geo.records import CASE_KINDS, CASE_LAYER, Kind, LayerRecord, fields_problems
+from geo.records import CASE_KINDS, CASE_LAYER, Kind, fields_problems
 from geo.text import decode_text
 
 CASE_FILE = "case.yaml"
@@ -118,50 +120,19 @@ def build_case(
     problems += view_problems
 
     validated: list[RawFeature] = []
-    records: list[LayerRecord] = []
     for kind in CASE_KINDS:
         of_kind = [item for item in raw if item.kind is kind]
         if not of_kind:
             continue
-        properties = [item.feature.get("properties") for item in of_kind]
-
-        def record_of(index: int, _props: list[Any] = properties) -> str:
-            props = _props[index]
-            record_id = props.get("id") if isinstance(props, dict) else None
-            return record_id if isinstance(record_id, str) else f"#{index + 1}"
-
-        try:
-            _PROPERTIES_LISTS[properties_model(kind)].validate_python(properties)
-            evidence_problems: list[Problem] = []
-        except ValidationError as exc:
-            evidence_problems = pydantic_problems(exc, file=of_kind[0].file, record_of=record_of)
-        problems += evidence_problems
-        for index, item in enumerate(of_kind):
-            fields = _record_fields(item)
-            label = record_of(index)
-            # a field the evidence rules found wrong is told once, in their words
-            told = {
-                (problem.field or "").partition(".")[0].partition("[")[0]
-                for problem in evidence_problems
-                if problem.record == label
-            }
-            # the geometry in the words of a GeoJSON file's checks (`geometry_problems`),
-            # which the record's own check quotes after "the geometry is not valid GeoJSON"
-            found = [
-                Problem(message, item.file, label, "geometry")
-                for message in geometry_problems(fields["geometry"])
-            ]
-            if "" not in told:  # the properties are an object, so the fields can be read
-                found += [
-                    replace(problem, record=label)
-                    for problem in fields_problems(
-                        fields, file=item.file, fields=_FIELDS_CHECKED_AS_A_RECORD
-                    )
-                    if problem.field not in told
-                ]
-            problems += found
-            if not found:
-                records.append(LayerRecord.from_checked(fields))
+        # The rules are asked about the records `plain_record` cannot vouch for; the
+        # others would pass them all.
+        unsure = [
+            index
+            for index, item in enumerate(of_kind)
+            if not plain_record(item.feature, dated=kind.dated)
+        ]
+        if unsure:
+            problems += _kind_problems(kind, of_kind, unsure)
         validated += of_kind
 
     if not problems:
@@ -169,8 +140,68 @@ def build_case(
     if problems:
         raise DataError(problems)
     assert meta is not None
-    frame = records_frame(records, files=[item.file for item in validated])
+    frame = fields_frame(
+        (_case_record_fields(item) for item in validated),
+        files=[item.file for item in validated],
+    )
     return Case(meta=meta, records=frame, origin=origin, texts=texts, view=view)
+
+
+def _kind_problems(kind: Kind, of_kind: list[RawFeature], which: list[int]) -> list[Problem]:
+    """Every problem of the records `which` (indices into `of_kind`, all of one kind)."""
+    properties = [of_kind[index].feature.get("properties") for index in which]
+
+    def record_of(position: int) -> str:
+        props = properties[position]
+        record_id = props.get("id") if isinstance(props, dict) else None
+        return record_id if isinstance(record_id, str) else f"#{which[position] + 1}"
+
+    try:
+        _PROPERTIES_LISTS[properties_model(kind)].validate_python(properties)
+        evidence_problems: list[Problem] = []
+    except ValidationError as exc:
+        evidence_problems = pydantic_problems(exc, file=of_kind[0].file, record_of=record_of)
+    problems = list(evidence_problems)
+    for position, index in enumerate(which):
+        item = of_kind[index]
+        fields = _record_fields(item)
+        label = record_of(position)
+        # a field the evidence rules found wrong is told once, in their words
+        told = {
+            (problem.field or "").partition(".")[0].partition("[")[0]
+            for problem in evidence_problems
+            if problem.record == label
+        }
+        # the geometry in the words of a GeoJSON file's checks (`geometry_problems`),
+        # which the record's own check quotes after "the geometry is not valid GeoJSON"
+        problems += [
+            Problem(message, item.file, label, "geometry")
+            for message in geometry_problems(fields["geometry"])
+        ]
+        if "" not in told:  # the properties are an object, so the fields can be read
+            problems += [
+                replace(problem, record=label)
+                for problem in fields_problems(
+                    fields, file=item.file, fields=_FIELDS_CHECKED_AS_A_RECORD
+                )
+                if problem.field not in told
+            ]
+    return problems
+
+
+def _case_record_fields(item: RawFeature) -> RecordFields:
+    """A checked feature as the fields of the record it is, in `RECORD_FIELDS` order."""
+    props = item.feature["properties"]
+    return (
+        props["id"],
+        CASE_LAYER,
+        props["name"],
+        item.kind.value,
+        item.feature["geometry"],
+        props,
+        props.get("date"),
+        props.get("date_as_stated"),
+    )
 
 
 def _record_fields(item: RawFeature) -> dict[str, Any]:
@@ -273,9 +304,10 @@ def load_case(path: str | Path) -> Case:
     path = Path(path)
     if not path.exists():
         raise DataError(Problem("no such case folder or export file", file=str(path)))
-    if path.is_dir():
-        return load_case_folder(path)
-    return read_export(read_json_file(path), file=str(path))
+    with collection_paused():  # a large case is millions of objects, none garbage
+        if path.is_dir():
+            return load_case_folder(path)
+        return read_export(read_json_file(path), file=str(path))
 
 
 def read_export(data: Any, *, file: str) -> Case:

@@ -43,7 +43,7 @@ class CaseView:
     note: str | None = None  # why this view, in words
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one for every record of a case
 class RawFeature:
     """A feature as a case's file gives it, before it is checked: of which kind, from where."""
 
@@ -78,19 +78,37 @@ def pydantic_problems(
 
 
 def _source_refs(value: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every {id, quote} pointer to a source, found under keys ending in 'sources'."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            sub = f"{path}.{key}" if path else key
-            if key.endswith("sources") and isinstance(item, list):
-                for index, ref in enumerate(item):
-                    if isinstance(ref, dict):
-                        yield f"{sub}[{index}]", ref
-            else:
-                yield from _source_refs(item, sub)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _source_refs(item, f"{path}[{index}]")
+    """Every {id, quote} pointer to a source, found under keys ending in 'sources'.
+
+    Depth first, in the order the value holds them; walked with a list of what is left
+    to see rather than by recursion, so that no depth of nesting is too deep, and past
+    what is neither a list nor an object (a case's record is mostly text and numbers)."""
+    # (where, what, whether it is a list of pointers), the next to see last
+    left: list[tuple[str, Any, bool]] = [(path, value, False)]
+    while left:
+        where, item, pointers = left.pop()
+        if pointers:
+            for index, ref in enumerate(item):
+                if isinstance(ref, dict):
+                    yield f"{where}[{index}]", ref
+        elif isinstance(item, dict):
+            inside = [
+                (
+                    f"{where}.{key}" if where else key,
+                    child,
+                    isinstance(child, list) and key.endswith("sources"),
+                )
+                for key, child in item.items()
+                if isinstance(child, dict | list)
+            ]
+            left += reversed(inside)
+        elif isinstance(item, list):
+            inside = [
+                (f"{where}[{index}]", child, False)
+                for index, child in enumerate(item)
+                if isinstance(child, dict | list)
+            ]
+            left += reversed(inside)
 
 
 def _collapse(text: str) -> str:

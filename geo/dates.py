@@ -91,9 +91,9 @@ def parse_date(text: object) -> StatedDate:
     return _parse_text(text)
 
 
-# A case repeats a few hundred dates across its records, and each is checked by the
+# A case repeats a few thousand dates at most across its records, and each is checked by the
 # case's rules, the record's and the frame's: parse each once (a StatedDate is frozen).
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=16384)
 def _parse_text(text: str) -> StatedDate:
     cleaned = text.strip()
     try:

@@ -17,13 +17,13 @@ from typing import Any, BinaryIO, NamedTuple, TypedDict
 import orjson
 import pandas as pd
 
+from geo.bulk import collection_paused
 from geo.case import Case
 from geo.errors import DataError
 from geo.frame import RecordRow
 from geo.geojson import (
     CHUNK_FEATURES,
     features_of,
-    gc_paused,
     normalise_geometry,
     write_collection,
 )
@@ -250,7 +250,7 @@ def feature_collection(
     `view` describes the filter that selected the records; it is written as a
     foreign member so a reader of the file knows it is a partial view.
     """
-    with gc_paused():
+    with collection_paused():
         made = list(features(case, records))
     return {**_members(case, view), "features": made}
 

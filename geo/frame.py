@@ -10,11 +10,13 @@ in milliseconds as columns, where a list of objects would be walked one by one.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
+from geo.bulk import collection_paused
 from geo.dates import parse_date
 from geo.geojson import representative_lonlat
 from geo.records import CASE_LAYER, Kind, LayerRecord
@@ -114,8 +116,60 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# The columns `_row_values` gives, in its order; the dates' spans are added after.
+_BUILT_COLUMNS = (
+    "id",
+    "layer",
+    "kind",
+    "name",
+    "lon",
+    "lat",
+    "uncertainty_m",
+    "date",
+    "date_as_stated",
+    "confidence",
+    "claim",
+    "geometry",
+    "properties",
+)
+# Columns of the built frame that hold None where they hold no text, or JSON values.
+_OBJECT_COLUMNS = frozenset(
+    ("date", "date_as_stated", "confidence", "claim", "geometry", "properties")
+)
+# A kind's value by the kind or its value (a Kind is equal to its value, and hashes so).
+_KIND_VALUES: dict[str, str] = {kind.value: kind.value for kind in Kind}
+
+# A record as its fields, in `geo.records.RECORD_FIELDS` order: id, layer, name, kind,
+# geometry, properties, date, date_as_stated.
+RecordFields = tuple[str, str, str, str, dict[str, Any], dict[str, Any], str | None, str | None]
+
+
+def _row_values(fields: RecordFields) -> tuple[Any, ...]:
+    """A record's values in `_BUILT_COLUMNS` order."""
+    record_id, layer, name, kind, geometry, properties, date, date_as_stated = fields
+    if geometry["type"] == "Point":  # most records: their position, without shapely
+        lon, lat = float(geometry["coordinates"][0]), float(geometry["coordinates"][1])
+    else:
+        lon, lat = representative_lonlat(geometry)
+    return (
+        record_id,
+        layer,
+        _KIND_VALUES.get(kind) or Kind(kind).value,
+        name,
+        lon,
+        lat,
+        _radius(properties.get("uncertainty_m")),
+        date,
+        date_as_stated,
+        _text(properties.get("confidence")),
+        _text(properties.get("claim")) if layer == CASE_LAYER else None,
+        geometry,
+        properties,
+    )
+
+
 def records_frame(
-    records: Sequence[LayerRecord], files: Sequence[str] | None = None
+    records: Iterable[LayerRecord], files: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Records as a frame in `RECORD_COLUMNS`; `files[i]` is where record i was read
     from (STORE_FILE for each when not given).
@@ -124,47 +178,56 @@ def records_frame(
     number and a text; a claim only for the case's records, whose claims the case
     declares (a researcher's file may use the word for anything).
     """
-    if not records:
+    return fields_frame(
+        (
+            (r.id, r.layer, r.name, r.kind, r.geometry, r.properties, r.date, r.date_as_stated)
+            for r in records
+        ),
+        files,
+    )
+
+
+def fields_frame(
+    records: Iterable[RecordFields], files: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """`records_frame` of records given as their fields (`RecordFields`), checked as a
+    record's are: a case's records, without a `LayerRecord` made for each. `records`
+    is read once, so a generator's need not all be held at once."""
+    with collection_paused():  # tens of thousands of records, none garbage
+        return _fields_frame(records, files)
+
+
+def _fields_frame(records: Iterable[RecordFields], files: Sequence[str] | None) -> pd.DataFrame:
+    # One pass makes a row of values per record; zip turns the rows into columns.
+    rows = [_row_values(fields) for fields in records]
+    if not rows:
         return (
             pd.DataFrame({column: [] for column in RECORD_COLUMNS})
             .astype({"lon": float, "lat": float, "uncertainty_m": float})
             .pipe(with_date_spans)[RECORD_COLUMNS]
         )
-    lonlat = [representative_lonlat(r.geometry) for r in records]
-    frame = pd.DataFrame(
-        {
-            "id": [r.id for r in records],
-            "layer": [r.layer for r in records],
-            "kind": [Kind(r.kind).value for r in records],
-            "name": [r.name for r in records],
-            "lon": [ll[0] for ll in lonlat],
-            "lat": [ll[1] for ll in lonlat],
-            "uncertainty_m": [_radius(r.properties.get("uncertainty_m")) for r in records],
-            "date": [r.date for r in records],
-            "date_as_stated": [r.date_as_stated for r in records],
-            "confidence": [_text(r.properties.get("confidence")) for r in records],
-            "claim": [
-                _text(r.properties.get("claim")) if r.layer == CASE_LAYER else None for r in records
-            ],
-            "file": list(files) if files is not None else STORE_FILE,
-            "geometry": [r.geometry for r in records],
-            "properties": [r.properties for r in records],
-        }
-    )
+    columns: dict[str, Any] = dict(zip(_BUILT_COLUMNS, zip(*rows, strict=True), strict=True))
+    del rows
+    for name, values in columns.items():
+        # text read as text (pandas' own type); optional text and the JSON as objects
+        columns[name] = pd.Series(values, dtype=object) if name in _OBJECT_COLUMNS else values
+    columns["file"] = list(files) if files is not None else [STORE_FILE] * len(columns["id"])
+    frame = pd.DataFrame(columns)
     return with_date_spans(frame)[RECORD_COLUMNS]
 
 
 def with_date_spans(frame: pd.DataFrame) -> pd.DataFrame:
     """Add the span of days each record's date covers; optional text stays None, not NaN."""
-    # Parse each distinct date once: cases repeat dates far more than records.
-    spans = {text: parse_date(text) for text in frame["date"].dropna().unique()}
-    frame["date_start"] = pd.to_datetime(
-        frame["date"].map({t: s.start for t, s in spans.items()})
-    ).astype("datetime64[s]")
-    frame["date_end"] = pd.to_datetime(
-        frame["date"].map({t: s.end for t, s in spans.items()})
-    ).astype("datetime64[s]")
-    frame["date_precision"] = frame["date"].map({t: s.precision.value for t, s in spans.items()})
+    # Parse each distinct date once: cases repeat dates far more than records. A record
+    # without a date has code -1, which picks the last value: none.
+    codes, dates = pd.factorize(frame["date"])
+    spans = [parse_date(text) for text in dates]
+    frame["date_start"] = np.array([s.start for s in spans] + [None], "datetime64[s]")[codes]
+    frame["date_end"] = np.array([s.end for s in spans] + [None], "datetime64[s]")[codes]
+    frame["date_precision"] = np.array([s.precision.value for s in spans] + [None], object)[codes]
     for column in ("date", "date_as_stated", "date_precision", "confidence", "claim"):
-        frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+        values = frame[column]
+        missing = values.isna()
+        if values.dtype != object or not all(value is None for value in values[missing]):
+            frame[column] = values.astype(object).where(~missing, None)
     return frame

@@ -147,7 +147,12 @@ class RecordProperties(BaseModel):
     @classmethod
     def _int_is_a_number(cls, value: Any) -> Any:
         # strict mode refuses int for float; 700 is a fine radius.
-        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                return float(value)
+            except OverflowError:  # JSON's integers have no limit; floats have
+                raise ValueError(f"a number of {len(str(value))} digits is too large") from None
+        return value
 
 
 class DatedRecordProperties(RecordProperties):

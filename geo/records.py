@@ -9,6 +9,7 @@ or the form gave them, and the few fields the explorer derives to show it
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -218,6 +219,11 @@ EDITABLE_FIELDS: Final = ("name", "kind", "geometry", "properties", "date", "dat
 RECORD_FIELDS: Final = ("id", "layer", *EDITABLE_FIELDS)
 
 
+# What a name may not hold: Unicode's control characters (category Cc is exactly
+# these 65) and lone surrogates (text, to Python, but not Unicode that can be written).
+CONTROL_OR_SURROGATE: Final = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def is_unicode(text: str) -> bool:
     # Lone surrogates pass as str but cannot be written to SQLite or hashed as UTF-8.
     try:
@@ -244,7 +250,7 @@ def name_problem(
         return problem("is empty")
     if len(value) > limit:
         return problem(f"is {len(value)} characters long; at most {limit} are allowed")
-    if not is_unicode(value) or any(unicodedata.category(c) == "Cc" for c in value):
+    if CONTROL_OR_SURROGATE.search(value):
         return problem("contains control characters or invalid Unicode")
     return None
 

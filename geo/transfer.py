@@ -14,12 +14,12 @@ from typing import Any, TypedDict
 
 import pandas as pd
 
+from geo.bulk import collection_paused
 from geo.case import Case
 from geo.export import ExportView, features, write_geojson
 from geo.formats import to_csv, to_kml
 from geo.formats.registry import ZIP_MIME, by_extension, by_key, export_formats
 from geo.frame import record_rows, row_record
-from geo.geojson import gc_paused
 from geo.manifest import SourceFile, build_manifest, bundle, case_source_files
 from geo.records import CASE_LAYER, LayerRecord
 from geo.store import Store
@@ -84,7 +84,7 @@ def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
     """Every record as a LayerRecord; a case record carries its exported GeoJSON properties
     (the case's claim, claimant and sources, as the GeoJSON export writes them)."""
     converted = []
-    with gc_paused():
+    with collection_paused():
         for row, feature in zip(record_rows(records), features(case, records), strict=True):
             record = row_record(row)
             if row.layer == CASE_LAYER:
@@ -119,11 +119,11 @@ def export(
         data = buffer.getvalue()
     elif fmt == "kml":
         layer_records = as_layer_records(case, records)
-        with gc_paused():
+        with collection_paused():
             data = to_kml(layer_records, document_name=case.meta.title)
     else:
         layer_records = as_layer_records(case, records)
-        with gc_paused():
+        with collection_paused():
             data = to_csv(layer_records).encode("utf-8")
     manifest = None
     if with_manifest:

@@ -6,9 +6,10 @@
 
 Writes a case of N records (places, imagery, features and events with dates
 of every precision) to a temporary folder, then times loading and validating
-it, filtering by date, building the map, rendering it as st_folium does, and
-exporting GeoJSON. Then it writes a researcher's image, a tiled, compressed
-GeoTIFF of N x N pixels (default 10,000; 0 skips it) with no overviews, and
+it (and, in fresh processes, that load against a plain parse of its files, time
+and peak memory: `load_rows`), filtering by date, building the map, rendering
+it as st_folium does, and exporting GeoJSON. Then it writes a researcher's image,
+a tiled, compressed GeoTIFF of N x N pixels (default 10,000; 0 skips it) with no overviews, and
 times describing it, drawing map tiles and a preview of it, and making its
 Cloud-Optimized copy (and drawing the same tiles from that). Speed goals are
 checked here, not in timed tests.
@@ -21,13 +22,16 @@ import csv
 import io
 import json
 import math
+import multiprocessing
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -45,6 +49,7 @@ from geo.imagery import (
 )
 from geo.imagery.synthetic import SAYDNAYA, write_large
 from geo.mapview import build_map
+from geo.model import KIND_FILES
 from geo.query import filter_records
 from geo.synthetic import TINY_META, synthetic_files, write_case
 from geo.transfer import as_layer_records, export
@@ -77,6 +82,7 @@ def main() -> int:
         for label, took in export_rows(case):
             print(f"{label:<44} {took:8.3f} s", flush=True)
         return 0
+    print_load_rows(load_rows(folder))
     shown = timed(
         "filter by a date range",
         lambda: filter_records(case.records, date(2010, 1, 10), date(2014, 2, 1)),
@@ -202,6 +208,87 @@ def _write_rows(rows: list[list[str]]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
     return buffer.getvalue()
+
+
+# --- loading a case against parsing its files
+
+
+class LoadRow(NamedTuple):
+    label: str
+    seconds: float  # wall-clock
+    cpu_seconds: float  # this process's CPU time: steadier when other work shares the machine
+    memory: float  # peak growth of resident memory, as a multiple of the files' size
+
+
+# What `load_rows` measures, each in a process of its own.
+LOAD_STEPS = {
+    "orjson": "parse the files with orjson (the floor)",
+    "json": "parse the files with the standard json",
+    "load": "load_case: parse, validate, build the frame",
+}
+
+
+def case_files(folder: Path) -> list[Path]:
+    """The GeoJSON files of the case at `folder`."""
+    return [folder / name for name in KIND_FILES.values() if (folder / name).exists()]
+
+
+def _resident_bytes(field: str) -> int:
+    """VmRSS (resident now) or VmHWM (its peak) from /proc (Linux)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _measure_load(step: str, folder: Path, results: Any) -> None:
+    """One of `LOAD_STEPS`, in a fresh process: its seconds, wall and CPU, and how far
+    its resident memory grew at its peak, in bytes. (Not ru_maxrss: a child keeps
+    its parent's, which has a case loaded.)"""
+    files = case_files(folder)
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")  # the peak starts again from what is resident now
+    before = _resident_bytes("VmRSS")
+    start, cpu = time.perf_counter(), time.process_time()
+    if step == "orjson":
+        kept: Any = [orjson.loads(path.read_bytes()) for path in files]
+    elif step == "json":
+        kept = [json.loads(path.read_bytes()) for path in files]
+    else:
+        kept = load_case(folder)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    peak = _resident_bytes("VmHWM") - before
+    del kept
+    results.put((seconds, cpu, peak))
+
+
+def load_rows(folder: Path) -> list[LoadRow]:
+    """Loading the case at `folder` (`load_case`) against parsing its GeoJSON files,
+    orjson's parse being the floor: each step in a fresh process, so that none finds
+    the memory or the collector's state another left. The goal (issue 11): a load in
+    at most twice the floor's time."""
+    size = sum(path.stat().st_size for path in case_files(folder))
+    context = multiprocessing.get_context("spawn")
+    rows = []
+    for step, label in LOAD_STEPS.items():
+        results = context.Queue()
+        process = context.Process(target=_measure_load, args=(step, folder, results))
+        process.start()
+        seconds, cpu, peak = results.get()
+        process.join()
+        rows.append(LoadRow(label, seconds, cpu, peak / size))
+    return rows
+
+
+def print_load_rows(rows: list[LoadRow]) -> None:
+    floor = rows[0].cpu_seconds
+    for row in rows:
+        print(
+            f"{row.label:<44} {row.seconds:8.3f} s  (CPU {row.cpu_seconds:.3f} s, "
+            f"{row.cpu_seconds / floor:.1f}x the floor; peak memory {row.memory:.1f}x the files)",
+            flush=True,
+        )
 
 
 def tiles_around(z: int, side: int) -> list[tuple[int, int, int]]:

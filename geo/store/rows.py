@@ -9,11 +9,11 @@ be read back as a record becomes a `DamagedRow`, never an exception.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from geo.geojson import json_loads
 from geo.records import LayerRecord, field_problems, geometry_problems
 from geo.store.chain import canonical_json
 
@@ -77,7 +77,7 @@ def _read_json(text: object) -> Any:
         raise TypeError(f"it is stored as {type(text).__name__}, not as text")
     try:
         # json.loads accepts NaN and Infinity, which the store never writes.
-        return json.loads(text, parse_constant=_refuse_constant)
+        return json_loads(text, parse_constant=_refuse_constant)
     except RecursionError as exc:
         raise ValueError("it is nested too deeply") from exc
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, cast
 
+from geo.bulk import collection_paused
 from geo.errors import DataError, Problem, StoreError, StoreNotFound
 from geo.records import EDITABLE_FIELDS, Kind, LayerRecord
 from geo.store import changes, connection, schema, tables
@@ -235,9 +236,10 @@ class Store:
 
     def read_current(self, layer: str | None = None) -> tuple[list[LayerRecord], list[DamagedRow]]:
         """`records` and `damaged` from one read of the table."""
-        with self._session() as conn:
-            rows = tables.current_rows(conn, layer)
-        return current_records(rows)
+        with collection_paused():  # tens of thousands of records, none garbage
+            with self._session() as conn:
+                rows = tables.current_rows(conn, layer)
+            return current_records(rows)
 
     def get(self, record_id: str) -> LayerRecord:
         """The current state of one record; StoreError if unknown or deleted."""
