@@ -76,9 +76,7 @@ def measure_page(cases_dir: Path, data_dir: Path, *, timeout_s: int = 600) -> di
                 "websocket",
                 lambda socket: socket.on(
                     "framereceived",
-                    lambda payload: received.__setitem__(
-                        "bytes", received["bytes"] + len(payload)
-                    ),
+                    lambda payload: received.__setitem__("bytes", received["bytes"] + len(payload)),
                 ),
             )
             start = time.perf_counter()
@@ -97,7 +95,9 @@ def measure_page(cases_dir: Path, data_dir: Path, *, timeout_s: int = 600) -> di
             redraw_ms = min(handle.evaluate(REDRAW) for _ in range(3))
             pick_ms, _ = handle.evaluate(PICK)
             pan_fps = handle.evaluate(PAN)
-            heap = handle.evaluate("() => performance.memory ? performance.memory.usedJSHeapSize : 0")
+            heap = handle.evaluate(
+                "() => performance.memory ? performance.memory.usedJSHeapSize : 0"
+            )
             _settle(page)
             received["bytes"] = 0
             events = page.get_by_test_id("stSidebarUserContent").get_by_text("Events", exact=True)

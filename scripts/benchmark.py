@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/benchmark.py [--records N] [--keep DIR] [--raster-size N]
                                           [--exports-only]
+    .venv/bin/python scripts/benchmark.py --scale 1000,10000,100000,1000000 [--out DIR]
 
 Writes a case of N records (places, imagery, features and events with dates
 of every precision) to a temporary folder, then times loading and validating
@@ -12,7 +13,8 @@ it as st_folium does, and exporting GeoJSON. Then it writes a researcher's image
 a tiled, compressed GeoTIFF of N x N pixels (default 10,000; 0 skips it) with no overviews, and
 times describing it, drawing map tiles and a preview of it, and making its
 Cloud-Optimized copy (and drawing the same tiles from that). Speed goals are
-checked here, not in timed tests.
+checked here, not in timed tests. ``--scale`` writes the table of issue 11's goals at
+several sizes, with a plot (`bench_scale`).
 """
 
 from __future__ import annotations
@@ -70,7 +72,19 @@ def main() -> int:
     parser.add_argument(
         "--exports-only", action="store_true", help="time only the exports and their floors"
     )
+    parser.add_argument(
+        "--scale",
+        help="the scale table instead (bench_scale.py): case sizes, e.g. 1000,10000,100000",
+    )
+    parser.add_argument("--out", default="bench", help="where --scale writes its table and plot")
+    parser.add_argument("--no-browser", action="store_true", help="--scale without Chromium")
     args = parser.parse_args()
+    if args.scale:
+        from bench_scale import run
+
+        sizes = [int(size) for size in args.scale.split(",")]
+        print(run(sizes, Path(args.out), browser=not args.no_browser))
+        return 0
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "bench"
     timed(
