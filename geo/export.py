@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, BinaryIO, NamedTuple, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 import orjson
 import pandas as pd
@@ -28,6 +28,9 @@ from geo.geojson import (
     write_collection,
 )
 from geo.records import CASE_LAYER, RECORD_FIELDS, LayerRecord
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 # The filters that chose an export's records, written into the file (`view`) and its
 # manifest (`filters`); all of it optional. Functional syntax: "from" is a keyword.
@@ -256,7 +259,7 @@ def feature_collection(
 
 
 def write_geojson(
-    out: BinaryIO,
+    out: SupportsWrite[bytes],
     case: Case,
     records: pd.DataFrame | None = None,
     *,

@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any
 
 import antimeridian
 import numpy as np
@@ -28,6 +28,9 @@ from shapely.geometry import mapping, shape
 
 from geo.errors import DataError, Problem
 from geo.text import decode_text
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 DECIMALS = 7
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -504,7 +507,7 @@ def gc_paused() -> Iterator[None]:
 def write_collection(
     members: dict[str, Any],
     features: Iterable[dict[str, Any]],
-    out: BinaryIO,
+    out: SupportsWrite[bytes],
     *,
     chunk: int = CHUNK_FEATURES,
 ) -> None:
@@ -527,7 +530,7 @@ def write_collection(
     out.write(b"\n ]\n}" if written else b"]\n}")
 
 
-def _write_features(batch: list[dict[str, Any]], out: BinaryIO, after: bool) -> bool:
+def _write_features(batch: list[dict[str, Any]], out: SupportsWrite[bytes], after: bool) -> bool:
     # The features as the members of a list one level deep: "[\n  {...},\n  {...}\n ]".
     text = json_bytes(batch, depth=1)
     if after:
