@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 import orjson
 import pandas as pd
@@ -22,15 +22,13 @@ from geo.errors import DataError
 from geo.frame import RecordRow
 from geo.geojson import (
     CHUNK_FEATURES,
+    BinaryOut,
     features_of,
     gc_paused,
     normalise_geometry,
     write_collection,
 )
 from geo.records import CASE_LAYER, RECORD_FIELDS, LayerRecord
-
-if TYPE_CHECKING:
-    from _typeshed import SupportsWrite
 
 # The filters that chose an export's records, written into the file (`view`) and its
 # manifest (`filters`); all of it optional. Functional syntax: "from" is a keyword.
@@ -259,7 +257,7 @@ def feature_collection(
 
 
 def write_geojson(
-    out: SupportsWrite[bytes],
+    out: BinaryOut,
     case: Case,
     records: pd.DataFrame | None = None,
     *,

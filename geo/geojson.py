@@ -18,7 +18,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import antimeridian
 import numpy as np
@@ -28,9 +28,6 @@ from shapely.geometry import mapping, shape
 
 from geo.errors import DataError, Problem
 from geo.text import decode_text
-
-if TYPE_CHECKING:
-    from _typeshed import SupportsWrite
 
 DECIMALS = 7
 MAX_FILE_BYTES = 200 * 1024 * 1024
@@ -401,6 +398,14 @@ def point_feature(lon: float, lat: float, properties: dict[str, Any]) -> dict[st
 
 # ---------------------------------------------------------------- writing
 
+
+class BinaryOut(Protocol):
+    """Where the streaming writers write: a binary file, or anything that writes bytes
+    as one does (`geo.manifest.HashingWriter`)."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
 # Features serialised at a time by `write_collection`: a few megabytes of text.
 CHUNK_FEATURES = 1_000
 
@@ -507,7 +512,7 @@ def gc_paused() -> Iterator[None]:
 def write_collection(
     members: dict[str, Any],
     features: Iterable[dict[str, Any]],
-    out: SupportsWrite[bytes],
+    out: BinaryOut,
     *,
     chunk: int = CHUNK_FEATURES,
 ) -> None:
@@ -530,7 +535,7 @@ def write_collection(
     out.write(b"\n ]\n}" if written else b"]\n}")
 
 
-def _write_features(batch: list[dict[str, Any]], out: SupportsWrite[bytes], after: bool) -> bool:
+def _write_features(batch: list[dict[str, Any]], out: BinaryOut, after: bool) -> bool:
     # The features as the members of a list one level deep: "[\n  {...},\n  {...}\n ]".
     text = json_bytes(batch, depth=1)
     if after:

@@ -11,7 +11,7 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
 
 import pandas as pd
 
@@ -20,13 +20,10 @@ from geo.export import ExportView, features, write_geojson
 from geo.formats import write_csv, write_kml
 from geo.formats.registry import ZIP_MIME, by_extension, by_key, export_formats
 from geo.frame import record_rows, row_record
-from geo.geojson import gc_paused
+from geo.geojson import BinaryOut, gc_paused
 from geo.manifest import Digest, SourceFile, build_manifest, bundle, case_source_files
 from geo.records import CASE_LAYER, LayerRecord
 from geo.store import Store
-
-if TYPE_CHECKING:
-    from _typeshed import SupportsWrite
 
 EXPORT_FORMATS = export_formats()
 
@@ -105,7 +102,7 @@ def _check_format(fmt: str) -> None:
 
 
 def write_records(
-    out: SupportsWrite[bytes],
+    out: BinaryOut,
     case: Case,
     records: pd.DataFrame,
     *,

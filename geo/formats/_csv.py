@@ -24,7 +24,7 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import shapely
@@ -34,11 +34,8 @@ from geo.formats.limits import check_json_depth
 from geo.formats.reader import GEOMETRY_COLLECTION, Reader, Upload, lookup, number
 from geo.formats.repair import shapely_to_geojson
 from geo.formats.writing import CHUNK_RECORDS, Prepared, prepared
-from geo.geojson import DECIMALS, parse_json_text, representative_lonlat
+from geo.geojson import DECIMALS, BinaryOut, parse_json_text, representative_lonlat
 from geo.records import Kind, LayerRecord
-
-if TYPE_CHECKING:
-    from _typeshed import SupportsWrite
 
 CSV_COLUMNS = (
     "id",
@@ -102,9 +99,7 @@ def _cells(item: Prepared) -> list[str]:
     return [defused(cell) for cell in cells]
 
 
-def write_csv(
-    out: SupportsWrite[bytes], records: list[LayerRecord], *, chunk: int = CHUNK_RECORDS
-) -> None:
+def write_csv(out: BinaryOut, records: list[LayerRecord], *, chunk: int = CHUNK_RECORDS) -> None:
     """`to_csv` in UTF-8, written to `out` `chunk` rows at a time. Every record is
     checked before the first byte is written: a record that cannot be written raises a
     `DataError` and nothing is."""

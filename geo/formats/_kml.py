@@ -25,7 +25,7 @@ import struct
 import zipfile
 import zlib
 from collections import Counter
-from typing import TYPE_CHECKING, Any, TypeGuard
+from typing import Any, TypeGuard
 from xml.etree import ElementTree as ET
 
 import numpy as np
@@ -46,11 +46,8 @@ from geo.formats.limits import (
 from geo.formats.reader import UNREAD_DATE, Reader, Upload, lookup, number
 from geo.formats.sniff import decode_upload
 from geo.formats.writing import CHUNK_RECORDS, Prepared, prepared
-from geo.geojson import parse_json_text
+from geo.geojson import BinaryOut, parse_json_text
 from geo.records import Kind, LayerRecord
-
-if TYPE_CHECKING:
-    from _typeshed import SupportsWrite
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 OWN_DATA = ("id", "layer", "kind", "date", "date_as_stated", "properties")
@@ -183,7 +180,7 @@ def _placemark_text(item: Prepared) -> str:
 
 
 def write_kml(
-    out: SupportsWrite[bytes],
+    out: BinaryOut,
     records: list[LayerRecord],
     *,
     document_name: str,
