@@ -222,6 +222,7 @@ def test_nothing_is_written_when_a_record_cannot_be(shipped_case):
     records = hostile_records()
     records[5] = replace(records[5], name="bell \x07")
     records[9] = replace(records[9], properties={"x": [1, float("nan")]})
+    records[11] = replace(records[11], properties={"ok": "\\f \\u0001", "y": {"z": "\f"}})
     for write in (
         lambda out: write_kml(out, records, document_name="d"),
         lambda out: write_csv(out, records),
@@ -233,6 +234,7 @@ def test_nothing_is_written_when_a_record_cannot_be(shipped_case):
         assert [(p.record, p.field) for p in raised.value.problems] == [
             (f"#6 ({records[5].id})", "name"),
             (f"#10 ({records[9].id})", "properties.x[1]"),
+            (f"#12 ({records[11].id})", "properties.y.z"),
         ]
 
 
