@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any, BinaryIO, NamedTuple, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 import orjson
 import pandas as pd
@@ -23,6 +23,7 @@ from geo.errors import DataError
 from geo.frame import RecordRow
 from geo.geojson import (
     CHUNK_FEATURES,
+    BinaryOut,
     features_of,
     normalise_geometry,
     write_collection,
@@ -256,7 +257,7 @@ def feature_collection(
 
 
 def write_geojson(
-    out: BinaryIO,
+    out: BinaryOut,
     case: Case,
     records: pd.DataFrame | None = None,
     *,

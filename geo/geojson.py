@@ -17,7 +17,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 import antimeridian
 import numpy as np
@@ -476,6 +476,14 @@ def point_feature(lon: float, lat: float, properties: dict[str, Any]) -> dict[st
 
 # ---------------------------------------------------------------- writing
 
+
+class BinaryOut(Protocol):
+    """Where the streaming writers write: a binary file, or anything that writes bytes
+    as one does (`geo.manifest.HashingWriter`)."""
+
+    def write(self, data: bytes, /) -> object: ...
+
+
 # Features serialised at a time by `write_collection`: a few megabytes of text.
 CHUNK_FEATURES = 1_000
 
@@ -563,7 +571,7 @@ def dumps(collection: dict[str, Any]) -> str:
 def write_collection(
     members: dict[str, Any],
     features: Iterable[dict[str, Any]],
-    out: BinaryIO,
+    out: BinaryOut,
     *,
     chunk: int = CHUNK_FEATURES,
 ) -> None:
@@ -586,7 +594,7 @@ def write_collection(
     out.write(b"\n ]\n}" if written else b"]\n}")
 
 
-def _write_features(batch: list[dict[str, Any]], out: BinaryIO, after: bool) -> bool:
+def _write_features(batch: list[dict[str, Any]], out: BinaryOut, after: bool) -> bool:
     # The features as the members of a list one level deep: "[\n  {...},\n  {...}\n ]".
     text = json_bytes(batch, depth=1)
     if after:

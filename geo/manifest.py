@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from geo import __version__
 from geo.durable import fsync_dir
@@ -39,6 +39,37 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+@dataclass(frozen=True)
+class Digest:
+    """What a manifest says of an exported file's bytes: their SHA-256 and size."""
+
+    sha256: str
+    size: int
+
+    @classmethod
+    def of(cls, data: bytes) -> Digest:
+        return cls(sha256_hex(data), len(data))
+
+
+class HashingWriter:
+    """A binary file that passes what is written to `out`, hashing it on the way: the
+    digest of a file written a chunk at a time, without reading it back."""
+
+    def __init__(self, out: IO[bytes]) -> None:
+        self._out = out
+        self._hash = hashlib.sha256()
+        self._size = 0
+
+    def write(self, data: bytes) -> int:
+        self._hash.update(data)
+        self._size += len(data)
+        self._out.write(data)
+        return len(data)
+
+    def digest(self) -> Digest:
+        return Digest(self._hash.hexdigest(), self._size)
+
+
 def case_source_files(case_dir: Path) -> list[SourceFile]:
     """Every file of a case folder, with its hash, in a stable order."""
     files = sorted(p for p in case_dir.rglob("*") if p.is_file())
@@ -54,7 +85,7 @@ def case_source_files(case_dir: Path) -> list[SourceFile]:
 
 
 def build_manifest(
-    exported: Mapping[str, bytes],
+    exported: Mapping[str, bytes | Digest],
     *,
     case_id: str,
     view: Mapping[str, Any] | None,
@@ -63,7 +94,7 @@ def build_manifest(
     store: Mapping[str, Any] | None = None,
     exported_at: datetime | None = None,
 ) -> dict[str, Any]:
-    """The manifest of `exported` (file name -> exact bytes written).
+    """The manifest of `exported` (file name -> exact bytes written, or their `Digest`).
 
     `store` says what the export read from the researcher's store, above all its
     latest history hash (geo.transfer.store_state): kept with a report, that hash
@@ -77,8 +108,11 @@ def build_manifest(
         "filters": dict(view) if view else None,
         "record_counts": dict(counts),
         "files": [
-            {"name": name, "sha256": sha256_hex(data), "size": len(data)}
-            for name, data in exported.items()
+            {"name": name, "sha256": digest.sha256, "size": digest.size}
+            for name, digest in (
+                (name, data if isinstance(data, Digest) else Digest.of(data))
+                for name, data in exported.items()
+            )
         ],
         "derived_from": [
             {"name": s.name, "sha256": s.sha256, "size": s.size, "role": s.role} for s in sources
@@ -154,23 +188,48 @@ def write_export(
     rename: Callable[[Path, Path], object] = os.replace,
 ) -> None:
     """Write an export and, if given, its manifest beside it (`manifest_path`), such
+    that the manifest beside an export always matches it, whenever the writing stops
+    (`write_export_streamed`, which this is with the bytes already made)."""
+
+    def write(out: HashingWriter) -> None:
+        out.write(data)
+
+    write_export_streamed(path, write, lambda _digest: manifest, rename=rename)
+
+
+def write_export_streamed(
+    path: Path,
+    write: Callable[[HashingWriter], object],
+    manifest_of: Callable[[Digest], Mapping[str, Any] | None],
+    *,
+    rename: Callable[[Path, Path], object] = os.replace,
+) -> None:
+    """Write an export with `write` (given the file, a chunk at a time if it likes:
+    however large, the export is never held whole) and then, if `manifest_of` the
+    written file's `Digest` gives one, its manifest beside it (`manifest_path`), such
     that the manifest beside an export always matches it, whenever the writing stops.
 
     Two files cannot appear at once: a rename moves one name (Linux's
     RENAME_EXCHANGE swaps one pair, not two), and writing both into a fresh folder
     renamed into place would change where the export is. So the order does it. Both
-    files are first written in full and flushed to disk under temporary names; then
-    the old manifest is removed (even if no new one is written: it would not match),
-    then the export takes its name, then the manifest. Stopped at any point, the
-    folder holds the old pair, the old export alone, the new export alone, or the new
-    pair; never an export beside a manifest that does not match it, and `validate`
-    says "no manifest" for an export alone. `rename` is a seam for tests."""
+    files are first written in full and flushed to disk under temporary names (the
+    export hashed as it is written); then the old manifest is removed (even if no new
+    one is written: it would not match), then the export takes its name, then the
+    manifest. Stopped at any point, the folder holds the old pair, the old export
+    alone, the new export alone, or the new pair; never an export beside a manifest
+    that does not match it, and `validate` says "no manifest" for an export alone.
+    `rename` is a seam for tests."""
     target = manifest_path(path)
     token = uuid.uuid4().hex[:8]
     temporary = path.with_name(f".{path.name}.{token}.partial")
     temporary_manifest = target.with_name(f".{target.name}.{token}.partial")
     try:
-        _write_synced(temporary, data)
+        with temporary.open("wb") as fh:
+            hashing = HashingWriter(fh)
+            write(hashing)
+            fh.flush()
+            os.fsync(fh.fileno())
+        manifest = manifest_of(hashing.digest())
         if manifest is not None:
             _write_synced(temporary_manifest, manifest_text(manifest).encode("utf-8"))
         target.unlink(missing_ok=True)

@@ -8,6 +8,7 @@ whose properties are the GeoJSON export's, so no format knows less.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypedDict
@@ -17,10 +18,11 @@ import pandas as pd
 from geo.bulk import collection_paused
 from geo.case import Case
 from geo.export import ExportView, features, write_geojson
-from geo.formats import to_csv, to_kml
+from geo.formats import write_csv, write_kml
 from geo.formats.registry import ZIP_MIME, by_extension, by_key, export_formats
 from geo.frame import record_rows, row_record
-from geo.manifest import SourceFile, build_manifest, bundle, case_source_files
+from geo.geojson import BinaryOut
+from geo.manifest import Digest, SourceFile, build_manifest, bundle, case_source_files
 from geo.records import CASE_LAYER, LayerRecord
 from geo.store import Store
 
@@ -95,6 +97,61 @@ def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
     return converted
 
 
+def _check_format(fmt: str) -> None:
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+
+
+def write_records(
+    out: BinaryOut,
+    case: Case,
+    records: pd.DataFrame,
+    *,
+    fmt: str,
+    view: ExportView | None,
+) -> None:
+    """The records in `fmt`, written to `out` a chunk at a time (`export`'s data)."""
+    _check_format(fmt)
+    if fmt == "geojson":
+        write_geojson(out, case, records, view=view)
+        return
+    layer_records = as_layer_records(case, records)
+    with collection_paused():
+        if fmt == "kml":
+            write_kml(out, layer_records, document_name=case.meta.title)
+        else:
+            write_csv(out, layer_records)
+
+
+def export_name(case: Case, fmt: str, view: ExportView | None, base_name: str | None) -> str:
+    """What an export is named: after the case (or `base_name`), its view and format."""
+    return f"{base_name or case.meta.id}{'-view' if view else ''}.{by_key(fmt).suffix}"
+
+
+def export_manifest(
+    case: Case,
+    records: pd.DataFrame,
+    written: Mapping[str, bytes | Digest],
+    *,
+    view: ExportView | None,
+    case_dir: Path | None,
+    imported_files: list[SourceFile],
+    store: StoreState | None = None,
+) -> dict[str, Any]:
+    """The manifest of an export of `records`: `written` names each file with its bytes or
+    their `Digest` (as `write_export_streamed` hashes a file while writing it)."""
+    counts = records.groupby("layer")["kind"].value_counts()
+    return build_manifest(
+        written,
+        case_id=case.meta.id,
+        view=view,
+        counts={f"{layer}/{kind}": int(n) for (layer, kind), n in counts.items()}
+        | {"total": len(records)},
+        sources=(case_source_files(case_dir) if case_dir else []) + imported_files,
+        store=store,
+    )
+
+
 def export(
     case: Case,
     records: pd.DataFrame,
@@ -107,34 +164,24 @@ def export(
     base_name: str | None = None,
     store: StoreState | None = None,
 ) -> Export:
-    """The records in `fmt`, and (optionally) the manifest that describes the export.
+    """The records in `fmt` as bytes (a download needs them whole; a file is better
+    written by `write_records`), and (optionally) the manifest that describes the export.
 
     `store` is `store_state` of the store the records were read from, None if none."""
-    if fmt not in EXPORT_FORMATS:
-        raise ValueError(f"format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
-    name = f"{base_name or case.meta.id}{'-view' if view else ''}.{by_key(fmt).suffix}"
-    if fmt == "geojson":
-        buffer = io.BytesIO()
-        write_geojson(buffer, case, records, view=view)
-        data = buffer.getvalue()
-    elif fmt == "kml":
-        layer_records = as_layer_records(case, records)
-        with collection_paused():
-            data = to_kml(layer_records, document_name=case.meta.title)
-    else:
-        layer_records = as_layer_records(case, records)
-        with collection_paused():
-            data = to_csv(layer_records).encode("utf-8")
+    _check_format(fmt)
+    name = export_name(case, fmt, view, base_name)
+    buffer = io.BytesIO()
+    write_records(buffer, case, records, fmt=fmt, view=view)
+    data = buffer.getvalue()
     manifest = None
     if with_manifest:
-        counts = records.groupby("layer")["kind"].value_counts()
-        manifest = build_manifest(
+        manifest = export_manifest(
+            case,
+            records,
             {name: data},
-            case_id=case.meta.id,
             view=view,
-            counts={f"{layer}/{kind}": int(n) for (layer, kind), n in counts.items()}
-            | {"total": len(records)},
-            sources=(case_source_files(case_dir) if case_dir else []) + imported_files,
+            case_dir=case_dir,
+            imported_files=imported_files,
             store=store,
         )
     return Export(file_name=name, data=data, manifest=manifest)

@@ -35,17 +35,23 @@ from geo.cli.imagery import (
 )
 from geo.cli.options import add_analyst, first_day, given, last_day, read_bytes, refuse_options
 from geo.errors import DataError, GeoError, Problem
-from geo.export import ExportView, layer_records, write_geojson
+from geo.export import ExportView, layer_records
 from geo.extract import candidates_geojson, decode_text, extract_places, mentions_geojson
 from geo.formats import read_upload
 from geo.gazetteer import Gazetteer
 from geo.geocode import GeocodingError, OnlineGeocoder, config_from_env, online_geojson
 from geo.geojson import dumps, read_json_file
 from geo.imagery.opening import is_image
-from geo.manifest import manifest_path, manifest_problems, write_export
+from geo.manifest import Digest, manifest_path, manifest_problems, write_export_streamed
 from geo.records import CASE_KINDS, Kind, as_new_records, kind_label, records_in_words
 from geo.store import Store, StoreNotFound, default_data_dir
-from geo.transfer import EXPORT_FORMATS, export, imported_source_files, store_state
+from geo.transfer import (
+    EXPORT_FORMATS,
+    export_manifest,
+    imported_source_files,
+    store_state,
+    write_records,
+)
 from geo.workspace import combined_records, filter_view
 
 # What `python -m geo --help` says first (the package's docstring says the same).
@@ -290,31 +296,33 @@ def _export(args: argparse.Namespace) -> int:
         "kinds": kinds,
     }
     filtered = args.start is not None or args.end is not None or args.kinds is not None
-    to_stdout = args.out == "-"
-    if to_stdout and args.fmt == "geojson":
+    shown = view if filtered else None
+    if args.out == "-":
         # No manifest to hash it for: written as it is made, a chunk at a time.
-        write_geojson(sys.stdout.buffer, case, records, view=view if filtered else None)
+        write_records(sys.stdout.buffer, case, records, fmt=args.fmt, view=shown)
         sys.stdout.buffer.write(b"\n")
         return 0
-    result = export(
-        case,
-        records,
-        fmt=args.fmt,
-        view=view if filtered else None,
-        case_dir=Path(args.case) if Path(args.case).is_dir() else None,
-        imported_files=imported_source_files(store) if store and layers else [],
-        with_manifest=args.manifest and not to_stdout,
-        base_name=None if to_stdout else Path(args.out).stem,
-        store=store_state(store) if store else None,
-    )
-    if to_stdout:
-        sys.stdout.buffer.write(result.data + b"\n")
-        return 0
     out = Path(args.out)
-    if result.manifest is not None:
-        # the manifest names the file as written
-        result.manifest["files"][0]["name"] = out.name
-    write_export(out, result.data, result.manifest)
+
+    def manifest_of(digest: Digest) -> dict[str, Any] | None:
+        if not args.manifest:
+            return None
+        return export_manifest(
+            case,
+            records,
+            {out.name: digest},  # the manifest names the file as written
+            view=shown,
+            case_dir=Path(args.case) if Path(args.case).is_dir() else None,
+            imported_files=imported_source_files(store) if store and layers else [],
+            store=store_state(store) if store else None,
+        )
+
+    # Written and hashed a chunk at a time: the export is never held whole.
+    write_export_streamed(
+        out,
+        lambda file: write_records(file, case, records, fmt=args.fmt, view=shown),
+        manifest_of,
+    )
     left_out = (
         f"; {records_in_words(len(damaged))} of the store damaged and left out (see the warnings)"
         if damaged

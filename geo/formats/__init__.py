@@ -12,7 +12,8 @@ is refused quickly instead of exhausting memory. Text must be UTF-8. A
 geometry that crosses the antimeridian is cut there (RFC 7946 §3.1.9), its
 original kept like a repaired one's.
 
-`to_kml` and `to_csv` write records so that `read_upload` gives them back
+`to_kml` and `to_csv` (and `write_kml` and `write_csv`, which stream the same
+bytes to a file a chunk at a time) write records so that `read_upload` gives them back
 equal: same id, layer, kind, name, date, date_as_stated, geometry (normalised
 with `geo.geojson.normalise_geometry` on both sides) and properties. Two
 limits of the formats: a CSV cell cannot tell an empty ``date_as_stated``
@@ -35,9 +36,9 @@ import time
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from geo.formats._csv import CSV_COLUMNS, read_csv, to_csv
+from geo.formats._csv import CSV_COLUMNS, read_csv, to_csv, write_csv
 from geo.formats._geojson import read_json
-from geo.formats._kml import kml_from_kmz, read_kml, to_kml
+from geo.formats._kml import kml_from_kmz, read_kml, to_kml, write_kml
 from geo.formats.limits import Limits
 from geo.formats.reader import ORIGINAL_GEOMETRY_KEY, Format, Reader, Upload
 from geo.formats.registry import IMAGES, NOT_READ, by_extension
@@ -53,6 +54,8 @@ __all__ = [
     "read_upload",
     "to_csv",
     "to_kml",
+    "write_csv",
+    "write_kml",
 ]
 
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")

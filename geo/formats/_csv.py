@@ -33,8 +33,8 @@ from geo.errors import DataError
 from geo.formats.limits import check_json_depth
 from geo.formats.reader import GEOMETRY_COLLECTION, Reader, Upload, lookup, number
 from geo.formats.repair import shapely_to_geojson
-from geo.formats.writing import prepared
-from geo.geojson import DECIMALS, parse_json_text, representative_lonlat
+from geo.formats.writing import CHUNK_RECORDS, Prepared, prepared
+from geo.geojson import DECIMALS, BinaryOut, parse_json_text, representative_lonlat
 from geo.records import Kind, LayerRecord
 
 CSV_COLUMNS = (
@@ -81,31 +81,48 @@ def restored(cell: str) -> str:
     return cell.removeprefix(TEXT_MARK)
 
 
+def _cells(item: Prepared) -> list[str]:
+    record, geometry = item.record, item.geometry
+    lon, lat = representative_lonlat(geometry)
+    cells = [
+        record.id,
+        record.layer,
+        Kind(record.kind).value,
+        record.name,
+        record.date or "",
+        record.date_as_stated or "",
+        repr(round(lon, DECIMALS)),
+        repr(round(lat, DECIMALS)),
+        json.dumps(geometry, allow_nan=False),
+        item.properties,
+    ]
+    return [defused(cell) for cell in cells]
+
+
+def write_csv(out: BinaryOut, records: list[LayerRecord], *, chunk: int = CHUNK_RECORDS) -> None:
+    """`to_csv` in UTF-8, written to `out` `chunk` rows at a time. Every record is
+    checked before the first byte is written: a record that cannot be written raises a
+    `DataError` and nothing is."""
+    items = prepared(records, what="CSV export")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for start in range(0, max(len(items), 1), chunk):
+        writer.writerows(map(_cells, items[start : start + chunk]))
+        out.write(buffer.getvalue().encode("utf-8"))
+        buffer.seek(0)
+        buffer.truncate()
+
+
 def to_csv(records: list[LayerRecord]) -> str:
     """The records as CSV text (RFC 4180, CRLF), every cell `defused` against formula
     injection; `read_csv` gives the records back as they were.
 
     Encode it as ``utf-8-sig`` for Excel to see UTF-8 (the reader accepts the BOM).
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for record, geometry in prepared(records, what="CSV export"):
-        lon, lat = representative_lonlat(geometry)
-        cells = [
-            record.id,
-            record.layer,
-            Kind(record.kind).value,
-            record.name,
-            record.date or "",
-            record.date_as_stated or "",
-            repr(round(lon, DECIMALS)),
-            repr(round(lat, DECIMALS)),
-            json.dumps(geometry, allow_nan=False),
-            json.dumps(record.properties, ensure_ascii=False, allow_nan=False),
-        ]
-        writer.writerow([defused(cell) for cell in cells])
-    return buffer.getvalue()
+    out = io.BytesIO()
+    write_csv(out, records)
+    return out.getvalue().decode("utf-8")
 
 
 def _delimiter(header_line: str) -> str:

@@ -85,11 +85,51 @@ def key_too_long(length: int, limit: int) -> str:
     )
 
 
+def _gathered(value: Any, strings: list[str], limits: Limits | None) -> bool:
+    """False if `value` holds a number that is not finite or is over `limits`; its
+    strings and keys, whose text is left to check, appended to `strings`."""
+    if isinstance(value, str):
+        strings.append(value)
+        return limits is None or len(value) <= limits.max_string
+    if isinstance(value, dict):
+        if limits is not None and len(value) > limits.max_properties:
+            return False
+        for key, item in value.items():
+            if isinstance(key, str):
+                strings.append(key)
+            if limits is not None and len(str(key)) > limits.max_key_length:
+                return False
+            if not _gathered(item, strings, limits):
+                return False
+        return True
+    if isinstance(value, list):
+        return all(_gathered(item, strings, limits) for item in value)
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def values_pass(value: Any, limits: Limits | None = None) -> bool:
+    """Whether `value_problems` finds nothing, told without building a field's path for
+    every value: one walk, and one search of all the text at once."""
+    strings: list[str] = []
+    # A newline between strings is text, so the joined text holds what is not text
+    # exactly when one of them does.
+    return _gathered(value, strings, limits) and _NOT_TEXT.search("\n".join(strings)) is None
+
+
 def value_problems(
     value: Any, path: str, limits: Limits | None = None
 ) -> Iterator[tuple[str, str]]:
     """(field, message) for every string too long or not text, every non-finite number,
-    and (with `limits`) every object with too many keys and every key too long."""
+    and (with `limits`) every object with too many keys and every key too long.
+
+    Values that pass (most of them) are told so at once (`values_pass`); the paths of
+    fields are only made for values that do not."""
+    if values_pass(value, limits):
+        return
+    yield from _value_problems(value, path, limits)
+
+
+def _value_problems(value: Any, path: str, limits: Limits | None) -> Iterator[tuple[str, str]]:
     if isinstance(value, str):
         if limits is not None and len(value) > limits.max_string:
             yield (
@@ -111,10 +151,10 @@ def value_problems(
                 continue
             if isinstance(key, str) and (problem := text_problem(key)) is not None:
                 yield sub, f"the key {problem}"
-            yield from value_problems(item, sub, limits)
+            yield from _value_problems(item, sub, limits)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from value_problems(item, f"{path}[{index}]", limits)
+            yield from _value_problems(item, f"{path}[{index}]", limits)
 
 
 _ESCAPED = re.compile(r"\\.", re.DOTALL)
