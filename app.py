@@ -12,6 +12,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -94,12 +95,13 @@ def cached_store(data_dir: str) -> Store:
     return Store.open(Path(data_dir))
 
 
-@st.cache_data(show_spinner="Reading your layers…", max_entries=4)
+@st.cache_resource(show_spinner="Reading your layers…", max_entries=4)
 def cached_records(
     case_key: str, _case: Case, _store: Store
 ) -> tuple[pd.DataFrame, list[DamagedRow]]:
     # One read gives the records, and the rows left out (changed outside the app, or
-    # damaged on disk).
+    # damaged on disk). A resource, not data: every rerun would otherwise unpickle a
+    # copy of the whole frame (1.9 s at 100,000 records). Nothing changes it in place.
     records, damaged = _store.read_current()
     return combined_records(_case, records), damaged
 
@@ -471,14 +473,14 @@ def map_and_details(
     page.apply_selection_request()
     # the case's files, not the store: the map's script holds the case's places
     case_version = case_key.rsplit("@", 1)[0]
-    places = case.records[case.records["kind"] == Kind.PLACE.value]
+    place_names = case.place_names()
     zoom_col, draw_col = st.columns([3, 2], vertical_alignment="bottom")
     zoom_col.selectbox(
         "Zoom to place",
-        options=list(places["id"]),
+        options=list(place_names),
         index=None,
         placeholder="Choose a place…",
-        format_func=lambda pid: case.record(pid)["name"],
+        format_func=place_names.__getitem__,
         key=Page.zoom_place.key,
         on_change=zoom_to_place,
         args=(case,),
@@ -549,21 +551,39 @@ def follow_timeline(records: pd.DataFrame, key: str) -> None:
     page.timeline_version += 1
 
 
-def timeline_tab(records: pd.DataFrame, view_filter: ViewFilter) -> None:
-    if not records["date_start"].notna().any():
+@st.cache_resource(max_entries=8)
+def cached_timeline(
+    case_key: str,
+    _records: pd.DataFrame,
+    start: date | None,
+    end: date | None,
+    selected: str | None,
+) -> tuple[alt.TopLevelMixin, int, str]:
+    # A rerun from elsewhere (a map click, a pan) draws the same chart: built once.
+    dated = int(_records["date_start"].notna().sum())
+    if not dated:
+        return alt.Chart(), 0, ""
+    chart = timeline_chart(_records, start, end, selected=selected)
+    return chart, dated, timeline_caption(_records)
+
+
+def timeline_tab(case_key: str, records: pd.DataFrame, view_filter: ViewFilter) -> None:
+    chart, dated, caption = cached_timeline(
+        case_key, records, view_filter.start, view_filter.end, page.selected
+    )
+    if not dated:
         st.info("No record of this case is dated.")
         return
-    chart = timeline_chart(records, view_filter.start, view_filter.end, selected=page.selected)
     st.altair_chart(
         chart,
         width="stretch",
         on_select=partial(follow_timeline, records, timeline_key()),
         selection_mode=[PICK, SPAN],
         key=timeline_key(),
-        alt=f"Timeline of {int(records['date_start'].notna().sum()):,} dated records; "
+        alt=f"Timeline of {dated:,} dated records; "
         "the search beside the map finds a record by its name or id.",
     )
-    st.caption(timeline_caption(records))
+    st.caption(caption)
 
 
 def main() -> None:
@@ -631,7 +651,7 @@ def main() -> None:
     )
 
     tools = {
-        "Timeline": lambda: timeline_tab(records, view_filter),
+        "Timeline": lambda: timeline_tab(case_key, records, view_filter),
         "Find places": lambda: find_places_tab(case_key, case, store),
         "Import": lambda: import_tab(store),
         "Imagery": lambda: imagery_tab(store, images),

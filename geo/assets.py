@@ -21,6 +21,7 @@ from typing import Any
 import folium
 from branca.element import Element, MacroElement
 from folium.template import Template
+from folium.utilities import get_bounds
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 VENDOR_DIR = STATIC_DIR / "vendor"
@@ -226,19 +227,41 @@ def localize_assets(m: folium.Map) -> folium.Map:
     return m
 
 
-def fetched_geojson(data: dict[str, Any], url: str, **kwargs: Any) -> folium.GeoJson:
+# [[south, west], [north, east]], as folium gives them (None where it has none)
+Bounds = list[list[float | None]]
+
+
+class FetchedGeoJson(folium.GeoJson):
+    """A `folium.GeoJson` loaded by the browser from a URL, with its bounds given."""
+
+    def __init__(self, data: Any, bounds: Bounds, **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self._bounds = bounds
+
+    def _get_self_bounds(self) -> Bounds:
+        # folium would walk every vertex for them, and st_folium asks on every rerun
+        return self._bounds
+
+
+def fetched_geojson(
+    data: dict[str, Any], url: str, bounds: Bounds | None = None, **kwargs: Any
+) -> folium.GeoJson:
     """A `folium.GeoJson` whose features the browser loads from `url` instead of the page.
 
     st_folium sends the whole map script on every rerun and hashes it for the component key,
     so embedding the 1.9 MB outlines costs that on each rerun; fetched, the script carries only
     the URL. `data` (the same features, e.g. from an lru_cache) still serves folium on the
-    server for bounds and for `style_function`, which it evaluates per feature there.
+    server for `style_function`, which it evaluates per feature there. `bounds`
+    ([[south, west], [north, east]], e.g. cached with the data) spares walking every
+    vertex of `data` for them; by default they are computed here.
     """
     if is_remote(url) or not url.startswith("/"):
         raise ValueError(
             f"fetched_geojson needs an app-absolute URL such as /app/static/..., got {url!r}"
         )
-    layer = folium.GeoJson(data, **kwargs)
+    if bounds is None:
+        bounds = get_bounds(data, lonlat=True)
+    layer = FetchedGeoJson(data, bounds, **kwargs)
     # folium then emits $.ajax(url, {async: false}): synchronous, so the layer exists before
     # the scripts after it (layer control, fitBounds) run, as with embedded data.
     layer.embed = False

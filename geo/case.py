@@ -95,8 +95,17 @@ class Case:
         return None if rows.empty else rows.iloc[0]
 
     def place_ids(self) -> list[str]:
-        ids: list[str] = self.records.loc[self.records["kind"] == Kind.PLACE.value, "id"].tolist()
-        return ids
+        return list(self.place_names())
+
+    def place_names(self) -> dict[str, str]:
+        """The case's places' names by id, in the case's order."""
+        return dict(self._place_names)
+
+    @cached_property
+    def _place_names(self) -> dict[str, str]:
+        # looked up once per case: the page names the places on every rerun
+        places = self.records[self.records["kind"] == Kind.PLACE.value]
+        return dict(zip(places["id"], places["name"], strict=True))
 
 
 def build_case(

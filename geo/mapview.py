@@ -21,11 +21,13 @@ import folium
 import pandas as pd
 import xyzservices.providers as xyz
 from folium.plugins import Draw, Fullscreen, MeasureControl, MousePosition
+from folium.utilities import get_bounds
 from xyzservices import TileProvider
 
 from geo.assets import (
     COUNTRY_OUTLINES_PATH,
     COUNTRY_OUTLINES_URL,
+    Bounds,
     fetched_geojson,
     localize_assets,
 )
@@ -79,6 +81,11 @@ ONLINE_BASE_LAYERS = (
 def country_outlines() -> dict[str, Any]:
     outlines: dict[str, Any] = json.loads(COUNTRY_OUTLINES_PATH.read_text(encoding="utf-8"))
     return outlines
+
+
+@lru_cache(maxsize=1)
+def country_outline_bounds() -> Bounds:
+    return get_bounds(country_outlines(), lonlat=True)
 
 
 @dataclass(frozen=True)
@@ -256,6 +263,7 @@ def base_map(
     fetched_geojson(
         country_outlines(),
         COUNTRY_OUTLINES_URL,
+        country_outline_bounds(),
         name="outlines",
         pane=BASE_PANE,
         style_function=lambda _: {

@@ -12,6 +12,7 @@ Writes ``scale.md`` (the table, with each goal and whether it is met) and
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ from geo.case import Case, load_case
 from geo.mapdata import MapData
 from geo.mapview import base_map, drawn_layers, record_groups
 from geo.synthetic import TINY_META, synthetic_files, write_case
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -60,6 +63,25 @@ def map_rows(case: Case) -> dict[str, float]:
     }
 
 
+def page_rows(cases: Path, data: Path) -> dict[str, float]:
+    """The whole page's Python (Streamlit's AppTest): its first run (the case loaded)
+    and a rerun after a layer is switched off, as a researcher's click causes."""
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["GEO_CASES_DIR"], os.environ["GEO_DATA_DIR"] = str(cases), str(data)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=1800)
+    start = time.perf_counter()
+    app.run()
+    first = time.perf_counter() - start
+    events = next(box for box in app.sidebar.checkbox if box.label == "Events")
+    reruns = []
+    for _ in range(2):
+        start = time.perf_counter()
+        events.set_value(not events.value).run()
+        reruns.append(time.perf_counter() - start)
+    return {"page_first_run_s": first, "page_rerun_s": min(reruns)}
+
+
 def measure(records: int, scratch: Path, *, browser: bool) -> Column:
     from benchmark import export_rows, load_rows
 
@@ -92,6 +114,7 @@ def measure(records: int, scratch: Path, *, browser: bool) -> Column:
             exports["  geopandas to_json of the same records"] / geojson
         )
     del case
+    column.values |= page_rows(cases, scratch / f"page-data-{records}")
     if browser:
         from bench_browser import measure_page
 
@@ -115,6 +138,8 @@ ROWS: list[tuple[str, str, str, Any]] = [
     ("load_s", "load and validate (s)", "", None),
     ("load_x_parse", "load ÷ orjson parse (CPU)", "≤ 2 at 100k", lambda v: v <= 2),
     ("load_memory_x_files", "load's peak memory ÷ files", "≤ 3 at 100k", lambda v: v <= 3),
+    ("page_first_run_s", "page's first run, the case loaded (s)", "", None),
+    ("page_rerun_s", "page's Python per rerun, a layer switched (s)", "", None),
     ("map_layers_built_s", "map layers built, once per version (s)", "", None),
     ("map_rerun_s", "map's Python per rerun (s)", "≤ 0.3 at 100k", lambda v: v <= 0.3),
     ("map_script_kb", "map script per rerun (kB)", "", None),
@@ -157,6 +182,7 @@ PLOTTED = {
     "load_s": "load and validate",
     "map_layers_built_s": "map layers built (once)",
     "map_rerun_s": "map's Python per rerun",
+    "page_rerun_s": "page's Python per rerun",
     "records_drawn_s": "browser: records drawn",
     "export_geojson_s": "export GeoJSON",
 }
