@@ -8,8 +8,9 @@
  * in view after each move; panning moves the canvas, as Leaflet's own renderer does
  * (this extends L.Canvas for its placement and zoom animation).
  *
- * - The body is fetched once per address (its SHA-256 is in the address) and kept
- *   for every layer made from it: a filter change makes a new layer of the same body.
+ * - The body is fetched once per address (its SHA-256 is in the address) and kept,
+ *   prepared, by the page for every layer made from it: a filter change makes a new
+ *   layer of the same body, and a remounted map finds it still there.
  * - The date filter is applied here, by the rule of geo.query.date_mask: a record is
  *   shown if its days overlap the range; an undated one always; a range that ends
  *   before it starts shows nothing dated.
@@ -22,8 +23,31 @@
 (function () {
   "use strict";
   var LABEL_CHUNK = 1000;
-  var bodies = (window.__geoRecordBodies = window.__geoRecordBodies || {});
-  var chunks = (window.__geoRecordLabels = window.__geoRecordLabels || {});
+  // Kept bodies and label chunks: a few versions of every layer, a few hundred chunks.
+  var KEEP_BODIES = 16, KEEP_CHUNKS = 200;
+  // The map's frame is replaced when the map is remounted (another basemap, an image
+  // shown): what was fetched is kept by the page around it, which stays.
+  function home() {
+    try {
+      if (window.parent && window.parent !== window && window.parent.document) return window.parent;
+    } catch (error) { /* another origin: keep to this frame */ }
+    return window;
+  }
+  var kept = home();
+  var bodies = (kept.__geoRecordBodies = kept.__geoRecordBodies || new Map());
+  var chunks = (kept.__geoRecordLabels = kept.__geoRecordLabels || new Map());
+  var fetching = {};
+  function remember(cache, key, value, limit) {
+    cache.delete(key);
+    cache.set(key, value);
+    while (cache.size > limit) cache.delete(cache.keys().next().value);
+  }
+  function fetchJson(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error("The map's records could not be fetched (" + response.status + "): reload the page.");
+      return response.json();
+    });
+  }
   var DEG = Math.PI / 180;
   var MAX_LAT = 85.0511287798;
   var EARTH_CIRCUMFERENCE = 40075016.686;
@@ -81,15 +105,32 @@
              labels: body.labels || null };
   }
 
+  // A layer's records, prepared once per address (the address holds their SHA-256).
   function load(url) {
-    if (!bodies[url]) {
-      bodies[url] = fetch(url, { credentials: "same-origin" }).then(function (response) {
-        if (!response.ok) throw new Error("The map's records could not be fetched (" + response.status + "): reload the page.");
-        return response.json();
-      }).then(prepare);
-      bodies[url].catch(function () { delete bodies[url]; });
+    if (bodies.has(url)) {
+      var data = bodies.get(url);
+      remember(bodies, url, data, KEEP_BODIES);
+      return Promise.resolve(data);
     }
-    return bodies[url];
+    if (!fetching[url]) {
+      fetching[url] = fetchJson(url).then(prepare).then(function (data) {
+        remember(bodies, url, data, KEEP_BODIES);
+        delete fetching[url];
+        return data;
+      }, function (error) { delete fetching[url]; throw error; });
+    }
+    return fetching[url];
+  }
+  function labelChunk(url) {
+    if (chunks.has(url)) return Promise.resolve(chunks.get(url));
+    if (!fetching[url]) {
+      fetching[url] = fetchJson(url).then(function (labels) {
+        remember(chunks, url, labels, KEEP_CHUNKS);
+        delete fetching[url];
+        return labels;
+      }, function (error) { delete fetching[url]; throw error; });
+    }
+    return fetching[url];
   }
 
   // geo.query.date_mask, on days since 1970-01-01
@@ -342,15 +383,9 @@
       var data = this._data;
       if (data.labels) return Promise.resolve(data.labels[index]);
       var chunk = Math.floor(index / LABEL_CHUNK);
-      var url = this._source.labels + "/" + chunk + ".json";
-      if (!chunks[url]) {
-        chunks[url] = fetch(url, { credentials: "same-origin" }).then(function (response) {
-          if (!response.ok) throw new Error(response.status);
-          return response.json();
-        });
-        chunks[url].catch(function () { delete chunks[url]; });
-      }
-      return chunks[url].then(function (labels) { return labels[index - chunk * LABEL_CHUNK]; });
+      return labelChunk(this._source.labels + "/" + chunk + ".json").then(function (labels) {
+        return labels[index - chunk * LABEL_CHUNK];
+      });
     }
   });
   L.geoRecords = function (source, style, filter, about) {
