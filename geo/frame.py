@@ -117,20 +117,10 @@ def _text(value: object) -> str | None:
 
 
 # The columns `_row_values` gives, in its order; the dates' spans are added after.
-_BUILT_COLUMNS = (
-    "id",
-    "layer",
-    "kind",
-    "name",
-    "lon",
-    "lat",
-    "uncertainty_m",
-    "date",
-    "date_as_stated",
-    "confidence",
-    "claim",
-    "geometry",
-    "properties",
+_BUILT_COLUMNS = tuple(
+    column
+    for column in RECORD_COLUMNS
+    if column not in ("date_start", "date_end", "date_precision", "file")
 )
 # Columns of the built frame that hold None where they hold no text, or JSON values.
 _OBJECT_COLUMNS = frozenset(

@@ -40,17 +40,6 @@ def colour_at(session: Session, lat: float, lon: float) -> tuple[int, int, int]:
     return picture.getpixel((round(x), round(y)))
 
 
-def set_date(session: Session, label: str, value: str) -> None:
-    """Type a date as a keyboard user does: year, month and day segments, then leave."""
-    page = session.page
-    segments = page.get_by_label(label, exact=True).get_by_role("spinbutton")
-    for index, part in enumerate(value.split("-")):  # the field's format is YYYY-MM-DD
-        segments.nth(index).focus()
-        page.keyboard.type(part)
-    page.keyboard.press("Escape")
-    page.keyboard.press("Tab")
-
-
 def test_search_add_and_fetch_pixels(session: Session, tmp_path: Path):
     with FakeStac(tmp_path) as fake:
         server = start_app(None, tmp_path / "store", {"GEO_STAC_URL": fake.url})
@@ -69,8 +58,8 @@ def test_search_add_and_fetch_pixels(session: Session, tmp_path: Path):
             page.locator('[data-testid="stSidebar"]').get_by_text("Online place search").click()
             page.get_by_role("button", name="Search the catalogue").wait_for(timeout=30_000)
             session.wait_idle()
-            set_date(session, "Acquired from", "2024-05-01")
-            set_date(session, "Acquired to", "2024-05-31")
+            session.set_date("Acquired from", "2024-05-01")
+            session.set_date("Acquired to", "2024-05-31")
             session.wait_idle()
             page.get_by_role("button", name="Search the catalogue").click()
             page.get_by_text("3 acquisitions").wait_for(timeout=30_000)
