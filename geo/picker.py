@@ -36,13 +36,15 @@ class RecordPicker(MacroElement):
 {% macro header(this, kwargs) %}
 <style>
   /* long names wrap, but the box stays as wide as its text up to the limit */
-  .leaflet-tooltip { white-space: normal; width: max-content; max-width: 260px; }
+  .leaflet-tooltip { white-space: normal; width: max-content; max-width: 260px;
+    overflow-wrap: anywhere; }
+  .record-hover { font: 12px/1.35 system-ui, sans-serif; }
   .record-picker { font: 12px/1.35 system-ui, sans-serif; max-height: 220px; overflow-y: auto; }
   .record-picker p { margin: 0 0 4px; font-weight: 600; }
   .record-picker ol { margin: 0; padding: 0; list-style: none; }
   .record-picker button { display: block; width: 100%; text-align: left; margin: 2px 0;
     padding: 3px 6px; border: 1px solid #d1d5db; border-radius: 4px; background: #fff;
-    cursor: pointer; font: inherit; color: #111827; }
+    cursor: pointer; font: inherit; color: #111827; overflow-wrap: anywhere; }
   .record-picker button[aria-pressed="true"] { border-color: #2563eb; background: #eff6ff; }
   .record-picker button:focus-visible { outline: 2px solid #2563eb; outline-offset: 1px; }
 </style>
@@ -152,8 +154,9 @@ class RecordPicker(MacroElement):
       .then((labels) => list(hits, latlng, labels));
   });
 
-  // The hover text of the record under the pointer, once per frame at most.
-  const hover = L.tooltip({ direction: "top", offset: [0, -8], className: "record-hover" });
+  // The hover text of the record under the pointer, once per frame at most, beside the
+  // pointer on the side with more room.
+  const hover = L.tooltip({ direction: "auto", offset: [12, 0], className: "record-hover" });
   let pending = null;
   let scheduled = false;
   let shownKey = null;
