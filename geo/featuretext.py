@@ -67,7 +67,6 @@ _LIST_TAIL = b"\n  }\n]"
 # The types of the values written here; any other is nested (or the citations, which
 # are written apart, by `_lists_texts`, and given as fragments), and left to `json_bytes`.
 _SCALARS = frozenset({str, int, float, bool, type(None), orjson.Fragment})
-_SOURCES = ("sources",)
 _sources_of = operator.itemgetter("sources")
 _type_of = operator.itemgetter("type")
 _coordinates_of = operator.itemgetter("coordinates")
@@ -77,9 +76,24 @@ _is_float = float.__instancecheck__
 def members_texts(dicts: list[dict[str, Any]]) -> list[bytes]:
     """Each dict (none empty) as the members of a feature's properties (four spaces
     deep), as ``json.dumps(..., indent=1)`` writes them, one a line, with no comma after
-    the last: all written by one `json_bytes` call, as a list's dicts, and cut apart."""
+    the last: all written at once, as a list's dicts, and cut apart. Dicts of scalars
+    by orjson (a list's dicts' members are four spaces deep), others by `json_bytes`."""
     if not dicts:
         return []
+    values = list(chain.from_iterable(map(dict.values, dicts)))
+    types = set(map(type, values))
+    if _SCALARS.issuperset(types) and orjson.Fragment not in types:
+        try:
+            text = orjson.dumps(dicts, option=orjson.OPT_INDENT_2)
+        except TypeError:  # a key that is not text, an integer beyond 64 bits
+            pass
+        else:
+            if float in types and _any_tiny(values):
+                text = fix_tiny_floats(text)
+            texts = text.split(_BETWEEN_DICTS)
+            texts[0] = texts[0][len(_LIST_HEAD) :]
+            texts[-1] = texts[-1][: -len(_LIST_TAIL)]
+            return texts
     # The list two levels deep: its dicts three spaces deep, their members four.
     texts = json_bytes(dicts, depth=2).split(b"\n   },\n   {\n")
     texts[0] = texts[0][len(b"[\n   {\n") :]
@@ -106,7 +120,9 @@ class CaseText:
         self._claim_columns = claim_columns
         self._source_details = source_details
         self._details_kept = details_kept
-        # By a list of citations' text: its details member, and the feature's end.
+        # By a list of citations' text (`_cite`): the list as written, as the member
+        # that replaces it in a copy of the properties; the details, and the feature's end.
+        self._sources: dict[bytes, dict[str, orjson.Fragment]] = {}
         self._details: dict[bytes, bytes] = {}
 
     @staticmethod
@@ -152,22 +168,17 @@ class CaseText:
         if positions is None:
             return None
         try:
-            citations = list(map(_sources_of, properties))
-            sources = _lists_texts(citations)
-            if sources is None or not DERIVED_NAMES.isdisjoint(chain.from_iterable(properties)):
+            keys = self._cite(list(map(_sources_of, properties)))
+            if keys is None or not DERIVED_NAMES.isdisjoint(chain.from_iterable(properties)):
                 return None
             # Each record's properties with its citations as written: a copy, in order.
-            fragments = map(dict.fromkeys, repeat(_SOURCES), map(orjson.Fragment, sources))
-            members = list(map(dict.__or__, properties, fragments))
+            members = list(map(dict.__or__, properties, map(self._sources.__getitem__, keys)))
             values = list(chain.from_iterable(map(dict.values, members)))
             types = set(map(type, values))
             if not _SCALARS.issuperset(types):  # a nested value
                 return None
             text = orjson.dumps(members, option=orjson.OPT_INDENT_2)
-            details = self._details_texts(sources, citations)
         except (TypeError, KeyError):  # not dicts, no "sources", what orjson refuses
-            return None
-        if details is None:
             return None
         if float in types and _any_tiny(values):
             text = fix_tiny_floats(text)
@@ -176,28 +187,42 @@ class CaseText:
             return None
         pieces[0] = pieces[0][len(_LIST_HEAD) :]
         pieces[-1] = pieces[-1][: -len(_LIST_TAIL)]
+        details = map(self._details.__getitem__, keys)
         return b"".join(
             chain.from_iterable(
                 zip(repeat(_NEXT_POINT), positions, kinds, pieces, dates, claims, details)
             )
         )
 
-    def _details_texts(self, sources: list[bytes], citations: list[Any]) -> list[bytes] | None:
-        """Each record's details member and its feature's end, by the text of its
-        citations: those not kept yet are written together (`_lists_texts`), and kept,
-        up to `details_kept` of them."""
-        kept = self._details
-        cited = dict(zip(sources, citations, strict=True))
-        missing = [(source, cited[source]) for source in cited.keys() - kept.keys()]
-        if missing:
-            if len(kept) + len(missing) > self._details_kept:
-                kept.clear()
-            texts = _lists_texts([self._source_details(refs) for _, refs in missing])
-            if texts is None:
+    def _cite(self, citations: list[Any]) -> list[bytes] | None:
+        """A key for each record's list of citations (its compact JSON), with the list
+        as written (`_sources`) and its details (`_details`) kept by it: those not kept
+        yet are written together (`_lists_texts`), up to `details_kept` kept at once.
+        None if a list is not one of flat dicts."""
+        # Compact JSON of the lists, "[[...],[...]]": cut apart where one ends and the
+        # next begins, unless a string holds those bytes too (then all are cut here).
+        text = orjson.dumps(citations)
+        if text.count(b"],[") == len(citations) - 1:
+            keys = text[2:-2].split(b"],[")
+        else:  # the lists as written, after a line break (no compact JSON holds one)
+            written = _lists_texts(citations)
+            if written is None:
                 return None
-            for (source, _), text in zip(missing, texts, strict=True):
-                kept[source] = b',\n    "source_details": ' + text + b"\n   }\n  }"
-        return list(map(kept.__getitem__, sources))
+            keys = list(map(b"\n".__add__, written))
+        cited = dict(zip(keys, citations, strict=True))
+        missing = list(cited.keys() - self._sources.keys())
+        if missing:
+            written = _lists_texts([cited[key] for key in missing])
+            details = _lists_texts([self._source_details(cited[key]) for key in missing])
+            if written is None or details is None:
+                return None
+            if len(self._sources) + len(missing) > self._details_kept:
+                self._sources.clear()
+                self._details.clear()
+            for key, value, detail in zip(missing, written, details, strict=True):
+                self._sources[key] = {"sources": orjson.Fragment(value)}
+                self._details[key] = b',\n    "source_details": ' + detail + b"\n   }\n  }"
+        return keys
 
 
 def _lists_texts(lists: list[Any]) -> list[bytes] | None:

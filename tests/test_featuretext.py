@@ -29,6 +29,8 @@ ODD_TEXT = [
     "\u2028\u2029",
     '"\\',
     "😀 صيدنايا",
+    "a],[b",
+    '"],["',
 ]
 
 texts = st.one_of(st.text(max_size=12), st.sampled_from(ODD_TEXT))
@@ -212,6 +214,24 @@ def test_details_kept_are_bounded(case):
         chunk = records[start : start + 2]
         assert assembled(case, chunk, assembler) == stdlib_features(case, chunk)
         assert len(assembler._details) <= 3
+
+
+def test_citations_alike_as_text_are_told_apart(case):
+    # A quote holding "],[" (cut apart otherwise), an empty list and a list in a list.
+    assembler = CaseText(_Derived(case).claim, partial(source_details, case))
+    point = {"type": "Point", "coordinates": [1.5, 2.5]}
+
+    def chunk(*citations):
+        return [
+            ("place", {"id": "p", "sources": refs}, point, None, (None, None, None))
+            for refs in citations
+        ]
+
+    quoted = chunk([{"id": "src-a", "quote": "],["}], [], [{"id": "src-a", "quote": "x"}])
+    assert assembled(case, quoted, assembler) == stdlib_features(case, quoted)
+    assert assembled(case, chunk([[]]), assembler) is None
+    again = chunk([], [{"id": "src-a", "quote": "],["}])
+    assert assembled(case, again, assembler) == stdlib_features(case, again)
 
 
 def test_a_case_of_plain_records_is_written_by_the_pieces(tmp_path, monkeypatch):
