@@ -12,21 +12,25 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from typing import Any, NamedTuple, TypedDict
 
+import numpy as np
 import orjson
 import pandas as pd
 
 from geo.bulk import collection_paused
 from geo.case import Case
 from geo.errors import DataError
+from geo.featuretext import CaseText
 from geo.frame import RecordRow
 from geo.geojson import (
     CHUNK_FEATURES,
     BinaryOut,
     features_of,
+    features_text,
     normalise_geometry,
-    write_collection,
+    write_collection_text,
 )
 from geo.records import CASE_LAYER, RECORD_FIELDS, LayerRecord
 
@@ -44,15 +48,39 @@ ExportView = TypedDict(
 )
 
 
-def _iso_day(value: Any) -> str | None:
-    return None if pd.isna(value) else pd.Timestamp(value).date().isoformat()
+Span = tuple[str | None, str | None, str | None]  # date_start, date_end, date_precision
 
 
-def _iso_days(column: pd.Series) -> list[str | None]:
-    """`_iso_day` of each value of a column, computed once per distinct value."""
+def _day_codes(column: pd.Series) -> tuple[np.ndarray, list[str | None]]:
+    """A code for each value of a column of days, and the ISO days the codes stand
+    for, with None (the code of a missing day, -1) last: each day written once."""
     codes, uniques = pd.factorize(column)
-    days = [_iso_day(value) for value in uniques]
-    return [days[code] if code >= 0 else None for code in codes.tolist()]
+    days: list[str | None] = list(
+        np.datetime_as_string(np.asarray(uniques).astype("datetime64[D]"))
+    )
+    return codes, [*days, None]
+
+
+def date_spans(frame: pd.DataFrame) -> tuple[list[int], list[Span]]:
+    """A code for each record's date span (date_start, date_end, date_precision, the
+    days as ISO text), and the distinct spans the codes stand for, in order: records
+    share far fewer spans than there are records."""
+    start_codes, starts = _day_codes(frame["date_start"])
+    end_codes, ends = _day_codes(frame["date_end"])
+    precision_codes, found = pd.factorize(frame["date_precision"])
+    precisions: list[str | None] = [*found.tolist(), None]
+    # One integer for each (start, end, precision) of codes, each shifted past -1.
+    ends_count, precisions_count = len(ends), len(precisions)
+    combined = (
+        (start_codes.astype(np.int64) + 1) * ends_count + (end_codes + 1)
+    ) * precisions_count + (precision_codes + 1)
+    codes, spans = pd.factorize(combined)
+    rest, precision = np.divmod(spans, precisions_count)
+    start, end = np.divmod(rest, ends_count)
+    return codes.tolist(), [
+        (starts[a - 1], ends[b - 1], precisions[c - 1])
+        for a, b, c in zip(start.tolist(), end.tolist(), precision.tolist(), strict=True)
+    ]
 
 
 def source_details(case: Case, refs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -130,6 +158,10 @@ def _case_feature(
     }
 
 
+def _iso_day(value: Any) -> str | None:
+    return None if pd.isna(value) else pd.Timestamp(value).date().isoformat()
+
+
 def feature_of(case: Case, row: RecordRow) -> dict[str, Any]:
     """One record as a GeoJSON Feature; `row` is a row of a records frame (`record_rows`)."""
     days = (_iso_day(row.date_start), _iso_day(row.date_end), row.date_precision)
@@ -182,23 +214,77 @@ def features(case: Case, records: pd.DataFrame | None = None) -> Iterator[dict[s
     as `feature_of` makes it: the frame is read a column at a time, the days of the
     date spans written once per distinct day and the claims' and sources' columns once
     per claim and per list of citations."""
-    chosen = case.records if records is None else records
-    derived = _Derived(case)
-    columns = {name: chosen[name].tolist() for name in _Row._fields}
-    for index, (layer, kind, geometry, properties, claim, precision, start, end) in enumerate(
-        zip(
-            *(columns[name] for name in ("layer", "kind", "geometry", "properties", "claim")),
-            columns["date_precision"],
-            _iso_days(chosen["date_start"]),
-            _iso_days(chosen["date_end"]),
-            strict=True,
-        )
-    ):
-        days = (start, end, precision)
-        if layer == CASE_LAYER:
-            yield _case_feature(derived, kind, properties, geometry, days, claim)
-        else:
-            yield _researcher_feature(_Row(*(columns[name][index] for name in _Row._fields)), days)
+    columns = _Columns(case.records if records is None else records)
+    return columns.features(_Derived(case), 0, columns.count)
+
+
+class _Columns:
+    """A records frame's columns, each read into a list when first wanted, and the
+    values records share (kind, claim, date span) as codes, each value written once."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.count = len(frame)
+        self._lists: dict[str, list[Any]] = {}
+        self.span_codes, self.spans = date_spans(frame)
+
+    def column(self, name: str) -> list[Any]:
+        found = self._lists.get(name)
+        if found is None:
+            found = self._lists[name] = self.frame[name].tolist()
+        return found
+
+    def codes(self, name: str) -> tuple[list[int], list[Any]]:
+        """A code for each value of a column, and the values they stand for, with None
+        (the code of a missing value, -1) last."""
+        codes, values = pd.factorize(self.frame[name])
+        return codes.tolist(), [*values, None]
+
+    def days(self, start: int, stop: int) -> list[Span]:
+        return list(map(self.spans.__getitem__, self.span_codes[start:stop]))
+
+    def features(self, derived: _Derived, start: int, stop: int) -> Iterator[dict[str, Any]]:
+        """The features of records `start` to `stop`, as `feature_of` makes them."""
+        columns = {name: self.column(name)[start:stop] for name in _Row._fields}
+        for index, (layer, kind, geometry, properties, claim, days) in enumerate(
+            zip(
+                *(columns[name] for name in ("layer", "kind", "geometry", "properties", "claim")),
+                self.days(start, stop),
+                strict=True,
+            )
+        ):
+            if layer == CASE_LAYER:
+                yield _case_feature(derived, kind, properties, geometry, days, claim)
+            else:
+                row = _Row(*(columns[name][index] for name in _Row._fields))
+                yield _researcher_feature(row, days)
+
+    def texts(self, case: Case, chunk: int) -> Iterator[bytes]:
+        """The features' text, `chunk` records at a time, as
+        `geo.geojson.features_text` writes them: case records assembled from pieces
+        (`geo.featuretext`) where they can be, the others as their features are built."""
+        derived = _Derived(case)
+        assembler = CaseText(derived.claim, partial(source_details, case))
+        cased = (self.frame["layer"] == CASE_LAYER).to_numpy(dtype=bool, na_value=False)
+        kind_codes, kinds = self.codes("kind")
+        claim_codes, claims = self.codes("claim")
+        kind_texts = assembler.kinds_texts(kinds)
+        claim_texts = assembler.claims_texts(claims)
+        date_texts = assembler.dates_texts(self.spans)
+        for start in range(0, self.count, chunk):
+            stop = start + chunk
+            text = None
+            if cased[start:stop].all():
+                text = assembler.case_chunk(
+                    self.column("properties")[start:stop],
+                    self.column("geometry")[start:stop],
+                    list(map(kind_texts.__getitem__, kind_codes[start:stop])),
+                    list(map(date_texts.__getitem__, self.span_codes[start:stop])),
+                    list(map(claim_texts.__getitem__, claim_codes[start:stop])),
+                )
+            if text is None:
+                text = features_text(list(self.features(derived, start, stop)))
+            yield text
 
 
 def layer_records(data: Any, *, file: str) -> list[LayerRecord]:
@@ -266,7 +352,9 @@ def write_geojson(
 ) -> None:
     """`export_text`, encoded in UTF-8, written to `out` a chunk of features at a time:
     the whole text is never held, however many records there are."""
-    write_collection(_members(case, view), features(case, records), out, chunk=chunk)
+    columns = _Columns(case.records if records is None else records)
+    with collection_paused():
+        write_collection_text(_members(case, view), columns.texts(case, chunk), out)
 
 
 def export_text(

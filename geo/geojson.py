@@ -15,7 +15,7 @@ import json
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -500,16 +500,22 @@ def _stdlib_text(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=1).encode("utf-8")
 
 
-def _may_hold_tiny(compact: bytes) -> bool:
-    """Whether compact orjson output may hold a float written unlike Python's repr."""
-    if b"0.0000" in compact:
+def may_hold_tiny(text: bytes) -> bool:
+    """Whether orjson's output (compact or indented) may hold a float written unlike
+    Python's repr."""
+    if b"0.0000" in text:
         return True
-    at = compact.find(b"e-")
+    at = text.find(b"e-")
     while at > 0:
-        if compact[at - 1] in _DIGITS:
+        if text[at - 1] in _DIGITS:
             return True
-        at = compact.find(b"e-", at + 2)
+        at = text.find(b"e-", at + 2)
     return False
+
+
+def fix_tiny_floats(indented: bytes) -> bytes:
+    """orjson's indented output with its floats below 1e-4 written as Python writes them."""
+    return _ORJSON_TINY.sub(_python_float, indented) if may_hold_tiny(indented) else indented
 
 
 def _halved_indentation(text: bytes) -> bytes:
@@ -554,7 +560,7 @@ def json_bytes(value: Any, depth: int = 0) -> bytes:
     # Compact JSON holds spaces only inside strings: without two in a row, every pair
     # of spaces in the indented text is indentation.
     text = _halved_indentation(text) if b"  " in compact else text.replace(b"  ", b" ")
-    if _may_hold_tiny(compact):
+    if may_hold_tiny(compact):
         text = _ORJSON_TINY.sub(_python_float, text)
     if depth:
         head = sum(level + 2 for level in range(depth)) + depth  # "[\n", " [\n", ...
@@ -578,29 +584,43 @@ def write_collection(
     """A FeatureCollection with `members` (type, foreign members) and then `features`,
     written to `out` as `dumps` writes it, byte for byte, `chunk` features at a time:
     however many features there are, the text of one chunk is held at once."""
+    with collection_paused():
+        write_collection_text(members, features_texts(features, chunk), out)
+
+
+def features_texts(features: Iterable[dict[str, Any]], chunk: int) -> Iterator[bytes]:
+    """`features`, `chunk` at a time, as `features_text` writes them."""
+    batch: list[dict[str, Any]] = []
+    for feature in features:
+        batch.append(feature)
+        if len(batch) >= chunk:
+            yield features_text(batch)
+            batch = []
+    if batch:
+        yield features_text(batch)
+
+
+def features_text(features: list[dict[str, Any]]) -> bytes:
+    """Features as `dumps` writes them in a collection's list (two spaces deep), each
+    after a comma and its line break: ``,\n  {...},\n  {...}``."""
+    if not features:
+        return b""
+    # "[\n  {...},\n  {...}\n ]": the list one level deep
+    return b"," + json_bytes(features, depth=1)[1:-3]
+
+
+def write_collection_text(members: dict[str, Any], texts: Iterable[bytes], out: BinaryOut) -> None:
+    """A FeatureCollection with `members` and then features already written, a chunk at
+    a time, as `features_text` writes them."""
     head = json_bytes({**members, "features": []})
     assert head.endswith(b'"features": []\n}')
     out.write(head[: -len(b"]\n}")])
-    batch: list[dict[str, Any]] = []
     written = False
-    with collection_paused():
-        for feature in features:
-            batch.append(feature)
-            if len(batch) >= chunk:
-                written = _write_features(batch, out, written)
-                batch = []
-        if batch:
-            written = _write_features(batch, out, written)
+    for text in texts:
+        if text:
+            out.write(text if written else text[1:])  # no comma before the first
+            written = True
     out.write(b"\n ]\n}" if written else b"]\n}")
-
-
-def _write_features(batch: list[dict[str, Any]], out: BinaryOut, after: bool) -> bool:
-    # The features as the members of a list one level deep: "[\n  {...},\n  {...}\n ]".
-    text = json_bytes(batch, depth=1)
-    if after:
-        out.write(b",")
-    out.write(text[1:-3])
-    return True
 
 
 def features_of(data: Any, *, file: str) -> list[dict[str, Any]]:
