@@ -24,14 +24,8 @@ from geo.case import Case
 from geo.errors import DataError
 from geo.featuretext import CaseText
 from geo.frame import RecordRow
-from geo.geojson import (
-    CHUNK_FEATURES,
-    BinaryOut,
-    features_of,
-    features_text,
-    normalise_geometry,
-    write_collection_text,
-)
+from geo.geojson import features_of, normalise_geometry
+from geo.jsontext import CHUNK_FEATURES, BinaryOut, features_text, write_collection_text
 from geo.records import CASE_LAYER, RECORD_FIELDS, LayerRecord
 
 # The filters that chose an export's records, written into the file (`view`) and its
@@ -261,7 +255,7 @@ class _Columns:
 
     def texts(self, case: Case, chunk: int) -> Iterator[bytes]:
         """The features' text, `chunk` records at a time, as
-        `geo.geojson.features_text` writes them: case records assembled from pieces
+        `geo.jsontext.features_text` writes them: case records assembled from pieces
         (`geo.featuretext`) where they can be, the others as their features are built."""
         derived = _Derived(case)
         assembler = CaseText(derived.claim, partial(source_details, case))

@@ -1,6 +1,6 @@
 """An export's case records as GeoJSON text, assembled from pieces written once.
 
-`geo.geojson.json_bytes` writes any value as ``json.dumps(value, ensure_ascii=False,
+`geo.jsontext.json_bytes` writes any value as ``json.dumps(value, ensure_ascii=False,
 indent=1)`` does, by orjson and a pass or more over the text to halve orjson's
 indentation: over the whole of every feature, where most of an export's text is the
 same for many records (a kind, the days of a date, a claim's columns, the details of
@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import orjson
 
-from geo.geojson import DECIMALS, fix_tiny_floats, json_bytes
+from geo.geojson import DECIMALS
+from geo.jsontext import fix_tiny_floats, json_bytes
 
 # The columns a case record's feature adds to its properties (`geo.export`): a
 # property of the same name takes the column's value, which the pieces cannot write.
@@ -259,7 +260,7 @@ def _lists_texts(lists: list[Any]) -> list[bytes] | None:
 
 def _tiny(floats: np.ndarray) -> np.ndarray:
     """Which floats orjson writes unlike Python (which ``json.dumps`` follows): those
-    below 1e-4, but for zero (`geo.geojson.fix_tiny_floats` rewrites them)."""
+    below 1e-4, but for zero (`geo.jsontext.fix_tiny_floats` rewrites them)."""
     tiny: np.ndarray = (floats != 0) & (np.abs(floats) < 1e-4)  # numpy's stubs say Any
     return tiny
 

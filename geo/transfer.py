@@ -21,7 +21,7 @@ from geo.export import ExportView, features, write_geojson
 from geo.formats import write_csv, write_kml
 from geo.formats.registry import ZIP_MIME, by_extension, by_key, export_formats
 from geo.frame import record_rows, row_record
-from geo.geojson import BinaryOut
+from geo.jsontext import BinaryOut
 from geo.manifest import Digest, SourceFile, build_manifest, bundle, case_source_files
 from geo.records import CASE_LAYER, LayerRecord
 from geo.store import Store

@@ -11,14 +11,14 @@ import pytest
 
 from geo.case import load_case, read_export
 from geo.export import export_text, feature_collection, write_geojson
-from geo.geojson import json_bytes, write_collection
+from geo.jsontext import json_bytes, write_collection
 from geo.synthetic import TINY_META, dated, record, synthetic_files, write_case
 
 GOLDEN = Path(__file__).parent / "data" / "saydnaya-export.geojson"
 
 
 def stdlib(value):
-    """What `geo.geojson.dumps` wrote before orjson: the reference for every byte."""
+    """What `geo.jsontext.dumps` wrote before orjson: the reference for every byte."""
     return json.dumps(value, ensure_ascii=False, allow_nan=False, indent=1)
 
 

@@ -40,8 +40,9 @@ from geo.extract import candidates_geojson, decode_text, extract_places, mention
 from geo.formats import read_upload
 from geo.gazetteer import Gazetteer
 from geo.geocode import GeocodingError, OnlineGeocoder, config_from_env, online_geojson
-from geo.geojson import dumps, read_json_file
+from geo.geojson import read_json_file
 from geo.imagery.opening import is_image
+from geo.jsontext import dumps
 from geo.manifest import Digest, manifest_path, manifest_problems, write_export_streamed
 from geo.records import CASE_KINDS, Kind, as_new_records, kind_label, records_in_words
 from geo.store import Store, StoreNotFound, default_data_dir

@@ -34,7 +34,8 @@ from geo.formats.limits import check_json_depth
 from geo.formats.reader import GEOMETRY_COLLECTION, Reader, Upload, lookup, number
 from geo.formats.repair import shapely_to_geojson
 from geo.formats.writing import CHUNK_RECORDS, Prepared, prepared
-from geo.geojson import DECIMALS, BinaryOut, parse_json_text, representative_lonlat
+from geo.geojson import DECIMALS, parse_json_text, representative_lonlat
+from geo.jsontext import BinaryOut
 from geo.records import Kind, LayerRecord
 
 CSV_COLUMNS = (

@@ -46,7 +46,8 @@ from geo.formats.limits import (
 from geo.formats.reader import UNREAD_DATE, Reader, Upload, lookup, number
 from geo.formats.sniff import decode_upload
 from geo.formats.writing import CHUNK_RECORDS, Prepared, prepared
-from geo.geojson import BinaryOut, parse_json_text
+from geo.geojson import parse_json_text
+from geo.jsontext import BinaryOut
 from geo.records import Kind, LayerRecord
 
 KML_NS = "http://www.opengis.net/kml/2.2"
