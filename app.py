@@ -309,7 +309,12 @@ def map_panel(
     session = page.map_session.for_map(signature)
     with st.spinner("Preparing the map's layers…", show_time=True):
         layers = drawn_layers(
-            records, case_key, view_filter.kinds, view_filter.researcher(records), colours
+            records,
+            case_version,
+            case_key,
+            view_filter.kinds,
+            view_filter.researcher(records),
+            colours,
         )
     center, zoom = session.opening
     # Built afresh each run: st_folium rewrites element ids in place, so a cached

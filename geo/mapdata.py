@@ -46,6 +46,18 @@ LABEL_CHUNK = 1_000
 KEPT_LAYERS = 64
 # Decimal places of a drawn position: 6 is about 0.1 m, below any position a case holds.
 DRAWN_DECIMALS = 6
+# What a label is made of (`label_html`): all a kept layer holds of its records.
+LABEL_COLUMNS = [
+    "id",
+    "layer",
+    "kind",
+    "name",
+    "uncertainty_m",
+    "date",
+    "date_as_stated",
+    "confidence",
+    "properties",
+]
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -69,7 +81,7 @@ class LayerData:
 
     body: bytes
     sha256: str
-    records: pd.DataFrame = field(repr=False)  # the layer's, in the body's order
+    records: pd.DataFrame = field(repr=False)  # `LABEL_COLUMNS` of the layer's, in order
     notes: dict[int, str] = field(repr=False)  # index -> how the drawing differs
 
     @property
@@ -115,7 +127,7 @@ def layer_data(records: pd.DataFrame, *, radii: bool) -> LayerData:
         "shapes": shapes,
     }
     data = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
-    return LayerData(data, hashlib.sha256(data).hexdigest(), records, notes)
+    return LayerData(data, hashlib.sha256(data).hexdigest(), records[LABEL_COLUMNS], notes)
 
 
 def _geometry_type(geometry: Any) -> Any:

@@ -154,16 +154,25 @@ def map_layer_data(records: pd.DataFrame, layer: MapLayer) -> LayerData:
 
 def drawn_layers(
     records: pd.DataFrame,
-    version: str,
+    case_version: str,
+    store_version: str,
     kinds: Iterable[Kind] = CASE_KINDS,
     researcher: Iterable[str] = (),
     colours: Mapping[str, str] | None = None,
     cache: MapData = MAP_DATA,
 ) -> list[tuple[MapLayer, LayerData]]:
-    """The layers to draw with their data, built once per `version` of `records` (the
-    case's files and the store's revision) and kept in `cache` for the route."""
+    """The layers to draw with their data, kept in `cache` for the route: the case's
+    built once per `case_version` (its files), the researcher's once per
+    `store_version` (the store's revision). An annotation saved rebuilds no layer of
+    the case, which at a million records would take seconds."""
     return [
-        (layer, cache.layer((version, layer), partial(map_layer_data, records, layer)))
+        (
+            layer,
+            cache.layer(
+                (case_version if layer.kind else store_version, layer),
+                partial(map_layer_data, records, layer),
+            ),
+        )
         for layer in map_layers(kinds, researcher, colours)
     ]
 

@@ -43,12 +43,12 @@ def map_rows(case: Case) -> dict[str, float]:
     script a rerun sends."""
     cache = MapData()
     start = time.perf_counter()
-    drawn_layers(case.records, "bench", cache=cache)
+    drawn_layers(case.records, "bench", "bench", cache=cache)
     first = time.perf_counter() - start
     reruns = []
     for _ in range(3):
         start = time.perf_counter()
-        layers = drawn_layers(case.records, "bench", cache=cache)
+        layers = drawn_layers(case.records, "bench", "bench", cache=cache)
         folium_map = base_map(case)
         groups = record_groups(layers, None, None)
         script = generate_leaflet_string(folium_map) + "".join(

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.mapdata import LABEL_CHUNK, MAP_DATA, MapData, epoch_day, layer_data
+from geo.mapdata import LABEL_CHUNK, LABEL_COLUMNS, MAP_DATA, MapData, epoch_day, layer_data
 from geo.mapview import map_layer_data, map_layers
 from geo.query import date_mask
 from geo.records import Kind
@@ -138,3 +138,35 @@ def test_the_route_serves_what_the_page_built(shipped_case):
     assert json.loads(labels.body) == data.labels()
     assert answer(map_layer, {"sha256": "f" * 64}).status_code == 404
     assert answer(map_labels, {"sha256": data.sha256, "chunk": 9}).status_code == 404
+
+
+def test_a_change_to_the_store_rebuilds_only_the_researchers_layers(shipped_case):
+    from geo.mapview import drawn_layers
+    from geo.records import LayerRecord
+    from geo.workspace import combined_records
+
+    mine = [
+        LayerRecord(
+            id="ann-1",
+            layer="Annotations",
+            kind=Kind.OTHER,
+            name="A point",
+            geometry={"type": "Point", "coordinates": [36.3, 33.6]},
+            properties={},
+        )
+    ]
+    records = combined_records(shipped_case, mine)
+    cache = MapData()
+    before = dict(
+        drawn_layers(records, "case-1", "store-1", researcher=["Annotations"], cache=cache)
+    )
+    after = dict(
+        drawn_layers(records, "case-1", "store-2", researcher=["Annotations"], cache=cache)
+    )
+    for layer, data in before.items():
+        if layer.kind is None:
+            assert after[layer] is not data  # built again for the store's new revision
+        else:
+            assert after[layer] is data  # the case's layers are kept as they were
+    # what a kept layer holds of its records is what its labels need
+    assert list(next(iter(after.values())).records.columns) == LABEL_COLUMNS

@@ -57,7 +57,7 @@ def test_online_tiles_only_when_asked(shipped_case):
 
 
 def test_one_layer_per_kind_places_on_top(shipped_case):
-    groups = record_groups(drawn_layers(shipped_case.records, "v"))
+    groups = record_groups(drawn_layers(shipped_case.records, "v", "s"))
     names = [group.layer_name for group in groups]
     assert sorted(names) == sorted(kind.label for kind in CASE_KINDS)
     # places are added last so they take the click where records share a position
@@ -79,11 +79,11 @@ def test_map_text_is_escaped(tmp_path, hostile):
 
 
 def test_uncertain_positions_are_drawn_as_radii(shipped_case):
-    [(layer, data)] = drawn_layers(shipped_case.records, "v", [Kind.FEATURE])
+    [(layer, data)] = drawn_layers(shipped_case.records, "v", "s", [Kind.FEATURE])
     assert layer.kind is Kind.FEATURE
     assert layer_style(layer)["marker"] == "circle"  # metres on the ground, not a pin
     assert set(json.loads(data.body)["radius"]) == {700.0}
-    [(places, _)] = drawn_layers(shipped_case.records, "v", [Kind.PLACE])
+    [(places, _)] = drawn_layers(shipped_case.records, "v", "s", [Kind.PLACE])
     assert layer_style(places)["marker"] == "dot"
 
 
@@ -120,7 +120,7 @@ def test_a_researcher_layer_keeps_its_colour_when_others_come_and_go():
 def test_records_are_switched_in_the_sidebar_not_in_the_map(shipped_case):
     html = rendered(build_map(shipped_case, shipped_case.records))
     assert "L.control.layers" not in html  # offline there is one base layer: no control
-    groups = record_groups(drawn_layers(shipped_case.records, "v"))
+    groups = record_groups(drawn_layers(shipped_case.records, "v", "s"))
     assert all(not g.control for g in groups)
     online = rendered(base_map(shipped_case, online_tiles=True))
     assert "L.control.layers" in online
@@ -131,7 +131,7 @@ def test_records_are_switched_in_the_sidebar_not_in_the_map(shipped_case):
 def test_an_empty_layer_draws(shipped_case):
     none = shipped_case.records.iloc[0:0]
     m = base_map(shipped_case)
-    for group in record_groups(drawn_layers(none, "empty")):
+    for group in record_groups(drawn_layers(none, "empty", "empty")):
         group.add_to(m)
     html = rendered(m)
     assert html.count("L.geoRecords(") == len(CASE_KINDS)
@@ -147,7 +147,7 @@ def test_the_map_script_does_not_grow_with_the_case(tmp_path):
     sizes = []
     for n in (100, 5_000):
         case = load_case(write_case(tmp_path / str(n), TINY_META, synthetic_files(n)))
-        groups = record_groups(drawn_layers(case.records, str(n)), None, None)
+        groups = record_groups(drawn_layers(case.records, str(n), str(n)), None, None)
         m = base_map(case)
         sizes.append(sum(len(generate_leaflet_string(g.add_to(m))) for g in groups))
     assert sizes[0] == sizes[1] < 4_000
@@ -238,7 +238,7 @@ def test_researcher_layers_are_drawn_escaped_and_separate(shipped_case):
         )
     ]
     records = combined_records(shipped_case, mine)
-    layers = drawn_layers(records, "v", researcher=["Annotations"])
+    layers = drawn_layers(records, "v", "s", researcher=["Annotations"])
     titles = [layer.title for layer, _ in layers]
     assert titles[-1] == "Annotations"
     label = labels_by_id(records, (), ["Annotations"])["ann-1"]
@@ -267,7 +267,7 @@ def test_a_detailed_area_is_drawn_simplified_and_kept_whole(shipped_case):
         )
     ]
     records = combined_records(shipped_case, mine)
-    [(_, survey)] = drawn_layers(records, "v", kinds=(), researcher=["Survey"])
+    [(_, survey)] = drawn_layers(records, "v", "s", kinds=(), researcher=["Survey"])
     [[_, geometry, _]] = json.loads(survey.body)["shapes"]
     assert len(geometry["coordinates"][0]) <= 5_000
     [label] = survey.labels()
