@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -20,10 +20,9 @@ from geo.case import Case
 from geo.export import ExportView, features, write_geojson
 from geo.formats import write_csv, write_kml
 from geo.formats.registry import ZIP_MIME, by_extension, by_key, export_formats
-from geo.frame import record_rows, row_record
 from geo.jsontext import BinaryOut
 from geo.manifest import Digest, SourceFile, build_manifest, bundle, case_source_files
-from geo.records import CASE_LAYER, LayerRecord
+from geo.records import CASE_LAYER, Kind, LayerRecord
 from geo.store import Store
 
 EXPORT_FORMATS = export_formats()
@@ -83,17 +82,25 @@ def store_state(store: Store) -> StoreState:
 
 
 def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
-    """Every record as a LayerRecord; a case record carries its exported GeoJSON properties
-    (the case's claim, claimant and sources, as the GeoJSON export writes them)."""
+    """Every record as a LayerRecord (`geo.frame.row_record`); a case record carries its
+    exported GeoJSON geometry and properties (the case's claim, claimant and sources,
+    as the GeoJSON export writes them). The frame is read a column at a time."""
+    columns = [
+        records[name].tolist()
+        for name in ("id", "layer", "kind", "name", "geometry", "properties", "date")
+    ]
+    stated = records["date_as_stated"].tolist()
+    kinds = {kind: Kind(kind) for kind in set(columns[2])}
     converted = []
     with collection_paused():
-        for row, feature in zip(record_rows(records), features(case, records), strict=True):
-            record = row_record(row)
-            if row.layer == CASE_LAYER:
-                record = replace(
-                    record, geometry=feature["geometry"], properties=feature["properties"]
-                )
-            converted.append(record)
+        for (id_, layer, kind, name, geometry, properties, date), feature, as_stated in zip(
+            zip(*columns, strict=True), features(case, records), stated, strict=True
+        ):
+            if layer == CASE_LAYER:
+                geometry, properties = feature["geometry"], feature["properties"]
+            converted.append(
+                LayerRecord(id_, layer, kinds[kind], name, geometry, properties, date, as_stated)
+            )
     return converted
 
 

@@ -23,6 +23,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +101,60 @@ def _cells(item: Prepared) -> list[str]:
     return [defused(cell) for cell in cells]
 
 
+# A cell `defused` changes starts with one of these (after the start of the text or
+# the NUL between two cells: no cell written holds one, `prepared` refuses it).
+_MAY_CHANGE = re.compile("(?:\\A|\x00)['=+\\-@\t\r\uff1d\uff0b\uff0d\uff20]")
+
+
+def _defused_column(cells: list[str]) -> list[str]:
+    """`defused` of every cell: the column searched at once, most of them unchanged."""
+    if _MAY_CHANGE.search("\x00".join(cells)) is None:
+        return cells
+    return list(map(defused, cells))
+
+
+def _point_cells(items: list[Prepared]) -> tuple[list[str], list[str], list[str]] | None:
+    """The longitude, latitude and geometry cells of Points already normal (as
+    `prepared` gives them), as `_cells` writes them; None if a geometry is another."""
+    positions = [item.geometry["coordinates"] for item in items]
+    if {item.geometry["type"] for item in items} != {"Point"} or set(map(len, positions)) != {2}:
+        return None
+    lons = [repr(position[0]) for position in positions]
+    lats = [repr(position[1]) for position in positions]
+    geometries = [
+        f'{{"type": "Point", "coordinates": [{lon}, {lat}]}}'
+        for lon, lat in zip(lons, lats, strict=True)
+    ]
+    return lons, lats, geometries
+
+
+def _written_rows(items: list[Prepared]) -> Iterable[Iterable[str]]:
+    """The rows of `items`, as `_cells` writes them, a column at a time."""
+    points = _point_cells(items)
+    if points is None:
+        return map(_cells, items)
+    records = [item.record for item in items]
+    kinds = {kind: Kind(kind).value for kind in {record.kind for record in records}}
+    columns = [
+        [record.id for record in records],
+        [record.layer for record in records],
+        [kinds[record.kind] for record in records],
+        [record.name for record in records],
+        [record.date or "" for record in records],
+        [record.date_as_stated or "" for record in records],
+    ]
+    lons, lats, geometries = points
+    # Numbers and JSON objects are never changed by `defused`.
+    return zip(
+        *map(_defused_column, columns),
+        lons,
+        lats,
+        geometries,
+        [item.properties for item in items],
+        strict=True,
+    )
+
+
 def write_csv(out: BinaryOut, records: list[LayerRecord], *, chunk: int = CHUNK_RECORDS) -> None:
     """`to_csv` in UTF-8, written to `out` `chunk` rows at a time. Every record is
     checked before the first byte is written: a record that cannot be written raises a
@@ -109,7 +164,7 @@ def write_csv(out: BinaryOut, records: list[LayerRecord], *, chunk: int = CHUNK_
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for start in range(0, max(len(items), 1), chunk):
-        writer.writerows(map(_cells, items[start : start + chunk]))
+        writer.writerows(_written_rows(items[start : start + chunk]))
         out.write(buffer.getvalue().encode("utf-8"))
         buffer.seek(0)
         buffer.truncate()

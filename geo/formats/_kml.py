@@ -155,29 +155,81 @@ _IN_PLACEMARK = " " * 4
 _IN_DATA = " " * 6
 
 
-def _placemark_text(item: Prepared) -> str:
-    """One record's Placemark, as ElementTree indented by one space writes it."""
-    record = item.record
-    values = (
-        ("id", record.id),
-        ("layer", record.layer),
-        ("kind", Kind(record.kind).value),
-        ("date", record.date),
-        ("date_as_stated", record.date_as_stated),
-        ("properties", item.properties),
+def _all_escaped(texts: list[str]) -> list[str]:
+    """`_escaped` of each text: all of them at once, joined by a NUL (which no text
+    written holds: `prepared` refuses it), or one by one if one does."""
+    escaped = _escaped("\x00".join(texts)).split("\x00")
+    return escaped if len(escaped) == len(texts) else list(map(_escaped, texts))
+
+
+def _data_text(key: str, text: str | None) -> str:
+    """A Data element of ExtendedData holding `text`, already escaped; none for None."""
+    if text is None:
+        return ""  # absent reads back as None; an empty value as ""
+    value = f"      <value>{text}</value>\n" if text else "      <value />\n"
+    return f'     <Data name="{key}">\n{value}     </Data>\n'
+
+
+def _point_geometry_text(geometry: dict[str, Any]) -> str:
+    """`_geometry_text` of a Placemark's geometry, a Point of two numbers at once."""
+    coords = geometry["coordinates"]
+    if geometry["type"] == "Point" and len(coords) == 2:
+        position = f"{float(coords[0])!r},{float(coords[1])!r}"
+        if "e" not in position:
+            return f"    <Point>\n     <coordinates>{position}</coordinates>\n    </Point>\n"
+    return _geometry_text(_IN_PLACEMARK, geometry)
+
+
+def _placemarks_text(items: list[Prepared], dated: dict[str | None, tuple[str, str]]) -> str:
+    """Every item's Placemark, as ElementTree indented by one space writes it, joined:
+    their text escaped at once, the pieces records share (layer, kind, date) written
+    once (a date's kept in `dated`, for the chunks after)."""
+    records = [item.record for item in items]
+    count = len(records)
+    stated = [record.date_as_stated for record in records]
+    given = [text for text in stated if text is not None]
+    # a name of None is written as an empty one; an id of None not at all
+    escaped = _all_escaped(
+        [record.name or "" for record in records]
+        + [record.id or "" for record in records]
+        + given
+        + [item.properties for item in items]
     )
-    data = "".join(
-        # absent reads back as None; an empty value as ""
-        f'     <Data name="{key}">\n{_leaf(_IN_DATA, "value", value)}     </Data>\n'
-        for key, value in values
-        if value is not None
-    )
-    return (
-        f"   <Placemark>\n{_leaf(_IN_PLACEMARK, 'name', record.name)}"
-        f"{_time_text(_IN_PLACEMARK, record.date) if record.date else ''}"
-        f"    <ExtendedData>\n{data}    </ExtendedData>\n"
-        f"{_geometry_text(_IN_PLACEMARK, item.geometry)}   </Placemark>\n"
-    )
+    names = escaped[:count]
+    ids = [
+        None if record.id is None else text
+        for record, text in zip(records, escaped[count : 2 * count], strict=True)
+    ]
+    stated_texts = iter(escaped[2 * count : 2 * count + len(given)])
+    properties = escaped[2 * count + len(given) :]
+    shared: dict[tuple[str, str], str] = {}
+    for record in records:
+        key = (record.layer, record.kind)
+        if key not in shared:
+            shared[key] = _data_text("layer", _escaped(record.layer)) + _data_text(
+                "kind", _escaped(Kind(record.kind).value)
+            )
+    for record in records:
+        if record.date not in dated:
+            date = record.date
+            dated[date] = (
+                _time_text(_IN_PLACEMARK, date) if date else "",
+                _data_text("date", None if date is None else _escaped(date)),
+            )
+    texts = []
+    for record, item, name, id_text, as_stated, properties_text in zip(
+        records, items, names, ids, stated, properties, strict=True
+    ):
+        time, date_data = dated[record.date]
+        texts.append(
+            f"   <Placemark>\n{f'    <name>{name}</name>' if name else '    <name />'}\n"
+            f"{time}    <ExtendedData>\n{_data_text('id', id_text)}"
+            f"{shared[record.layer, record.kind]}{date_data}"
+            f"{_data_text('date_as_stated', None if as_stated is None else next(stated_texts))}"
+            f"{_data_text('properties', properties_text)}    </ExtendedData>\n"
+            f"{_point_geometry_text(item.geometry)}   </Placemark>\n"
+        )
+    return "".join(texts)
 
 
 def write_kml(
@@ -205,8 +257,9 @@ def write_kml(
     )
     for layer, members in folders.items():
         out.write(f"  <Folder>\n{_leaf('   ', 'name', layer)}".encode())
+        dated: dict[str | None, tuple[str, str]] = {}
         for start in range(0, len(members), chunk):
-            text = "".join(map(_placemark_text, members[start : start + chunk]))
+            text = _placemarks_text(members[start : start + chunk], dated)
             out.write(text.encode("utf-8"))
         out.write(b"  </Folder>\n")
     out.write(b" </Document>\n</kml>")
