@@ -30,24 +30,14 @@ from typing import Any
 import numpy as np
 import orjson
 
+from geo.case import DERIVED_PROPERTIES
 from geo.geojson import DECIMALS
 from geo.jsontext import fix_tiny_floats, json_bytes
 
 # The columns a case record's feature adds to its properties (`geo.export`): a
 # property of the same name takes the column's value, which the pieces cannot write.
-DERIVED_NAMES = frozenset(
-    {
-        "kind",
-        "date_start",
-        "date_end",
-        "date_precision",
-        "claim_statement",
-        "claimant",
-        "claim_status",
-        "claim_confidence",
-        "source_details",
-    }
-)
+# (all an export derives but "layer", which only a researcher's feature carries)
+DERIVED_NAMES = DERIVED_PROPERTIES - {"layer"}
 # How many lists of citations' details are kept at most (some 500 bytes each): the
 # memory an export holds stays bounded, however many records cite alike or not.
 DETAILS_KEPT = 10_000

@@ -15,10 +15,15 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 60
 
 
-def run_app(monkeypatch, cases_dir: Path | None = None, query: dict | None = None) -> AppTest:
+def run_app(
+    monkeypatch,
+    cases_dir: Path | None = None,
+    query: dict | None = None,
+    timeout: float = TIMEOUT,
+) -> AppTest:
     if cases_dir is not None:
         monkeypatch.setenv("GEO_CASES_DIR", str(cases_dir))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at = AppTest.from_file(APP, default_timeout=timeout)
     for key, value in (query or {}).items():
         at.query_params[key] = value
     return at.run()

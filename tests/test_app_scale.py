@@ -16,20 +16,15 @@ from geo.escape import escape_markdown as md
 from geo.synthetic import TINY_FILES, TINY_META, dated, synthetic_files, write_case
 from geo.viewstate import quoted
 from geo.workspace import SEARCH_LIMIT
+from tests.test_app import run_app as run_app_with
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 120
 LARGE = 5_000
 HOSTILE = "**bold** [link](http://t.example/x) ![i](http://t.example/i.png) <b>x</b>"
 
 
 def run_app(monkeypatch, cases_dir: Path | None = None, query: dict | None = None) -> AppTest:
-    if cases_dir is not None:
-        monkeypatch.setenv("GEO_CASES_DIR", str(cases_dir))
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
+    return run_app_with(monkeypatch, cases_dir, query, timeout=TIMEOUT)
 
 
 def search(at: AppTest, text: str) -> AppTest:
