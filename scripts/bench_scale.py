@@ -109,7 +109,7 @@ def measure(records: int, scratch: Path, *, browser: bool) -> Column:
     column.values |= {
         "export_geojson_s": geojson,
         "export_x_orjson": geojson / cpu("floor: orjson"),
-        "kml_x_floor": cpu("export KML") / cpu("floor: join the Placemarks"),
+        "kml_x_floor": cpu("export KML") / cpu("floor: Placemarks"),
         "csv_x_floor": cpu("export CSV") / cpu("floor: csv.writer"),
     }
     if any(label.startswith("geopandas") for label in exports):
