@@ -25,7 +25,7 @@ from geo.case_checks import (
     check_view,
     pydantic_problems,
 )
-from geo.case_plain import plain_record
+from geo.case_plain import ValuePool, plain_record
 from geo.errors import DataError, Problem
 from geo.frame import RecordFields, fields_frame
 from geo.geojson import features_of, geometry_problems, read_json_file
@@ -129,6 +129,7 @@ def build_case(
     problems += view_problems
 
     validated: list[RawFeature] = []
+    pool = ValuePool()  # the case's repeated values kept once (`plain_record`)
     for kind in CASE_KINDS:
         of_kind = [item for item in raw if item.kind is kind]
         if not of_kind:
@@ -138,11 +139,16 @@ def build_case(
         unsure = [
             index
             for index, item in enumerate(of_kind)
-            if not plain_record(item.feature, dated=kind.dated)
+            if not (
+                item.plain
+                if item.plain is not None
+                else plain_record(item.feature, dated=kind.dated, pool=pool)
+            )
         ]
         if unsure:
             problems += _kind_problems(kind, of_kind, unsure)
         validated += of_kind
+    del pool
 
     if not problems:
         problems += check_references(meta, validated, meta_file, texts)
@@ -279,6 +285,9 @@ def load_case_folder(folder: Path) -> Case:
     meta_data = _load_yaml(meta_path)
     raw: list[RawFeature] = []
     problems: list[Problem] = []
+    # Each file's records are asked of `plain_record` as it is read, so that their
+    # repeated values are shared (`ValuePool`) before the next file is parsed.
+    pool = ValuePool()
     for kind, name in KIND_FILES.items():
         path = folder / name
         if not path.exists():
@@ -288,7 +297,13 @@ def load_case_folder(folder: Path) -> Case:
         except DataError as exc:
             problems += exc.problems
             continue
-        raw += [RawFeature(kind, str(path), feature) for feature in features]
+        file = str(path)  # one text for all the file's records (the frame's `file` column)
+        dated = kind.dated
+        raw += [
+            RawFeature(kind, file, feature, plain_record(feature, dated=dated, pool=pool))
+            for feature in features
+        ]
+    del pool
     if problems:
         raise DataError(problems)
     texts = _load_texts(meta_data, folder, str(meta_path))

@@ -50,6 +50,8 @@ class RawFeature:
     kind: Kind
     file: str
     feature: dict[str, Any]
+    # what `geo.case_plain.plain_record` said of it as its file was read; None: not asked
+    plain: bool | None = None
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:

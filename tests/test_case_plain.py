@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from geo import geojson
 from geo.case import _kind_problems
 from geo.case_checks import RawFeature, _source_refs
-from geo.case_plain import plain_record
+from geo.case_plain import ValuePool, plain_record
 from geo.errors import DataError
 from geo.geojson import parse_json_text, plain_point
 from geo.records import CASE_KINDS, CONTROL_OR_SURROGATE, Kind
@@ -227,6 +227,27 @@ def test_the_synthetic_records_are_plain():
 
     for name, found in synthetic_files(200).items():
         assert all(plain_record(f, dated=name != "places.geojson") for f in found)
+
+
+def test_a_pool_shares_records_repeated_values_and_changes_none():
+    """Records read with one `ValuePool` hold one copy of each repeated value, equal in
+    type and value to what they held: their ids, names and positions their own."""
+    from geo.synthetic import synthetic_files
+
+    found = synthetic_files(300)["events.geojson"]
+    before = copy.deepcopy(found)
+    pool = ValuePool()
+    assert all(plain_record(json.loads(json.dumps(f)), dated=True) for f in found)
+    parsed = [json.loads(json.dumps(f)) for f in found]  # each value a copy of its own
+    assert all(plain_record(f, dated=True, pool=pool) for f in parsed)
+    assert parsed == before
+    assert json.dumps(parsed) == json.dumps(before)  # 50.0 is still not 50
+    first, second = parsed[0]["properties"], parsed[1]["properties"]
+    assert first["sources"][0]["quote"] is second["sources"][0]["quote"]
+    assert first["position_basis"] is second["position_basis"]
+    assert first["uncertainty_m"] is pool.numbers[first["uncertainty_m"]]
+    assert parsed[0]["geometry"]["type"] is parsed[1]["geometry"]["type"]
+    assert first["id"] not in pool.texts and first["name"] not in pool.texts
 
 
 @pytest.mark.parametrize(
