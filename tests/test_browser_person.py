@@ -140,9 +140,14 @@ def test_a_researchers_first_minutes(person: Session, app_url: str):
     chart.scroll_into_view_if_needed()
     for name in ("Discharge stack", "Probable air intake"):
         mark = chart.locator(f'svg [role="graphics-symbol"][aria-label^="{name}"]').first
-        # on a busy machine the chart may be between two drawings: wait for its mark
-        mark.wait_for(timeout=30_000)
-        box = mark.bounding_box()
+        # on a busy machine the chart may be between two drawings: find its mark again
+        box = None
+        for _ in range(50):
+            mark.wait_for(timeout=30_000)
+            box = mark.bounding_box()
+            if box is not None:
+                break
+            page.wait_for_timeout(100)
         assert box is not None
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
         page.wait_for_timeout(150)
