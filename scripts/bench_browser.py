@@ -25,7 +25,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-from tests.browser import MAP_FRAME, launch, start_app
+from tests.browser import MAP_FRAME, launch, start_app, wait_idle, websocket_bytes
 
 READY = """async () => {
     const layers = [];
@@ -71,14 +71,7 @@ def measure_page(cases_dir: Path, data_dir: Path, *, timeout_s: int = 600) -> di
         with sync_playwright() as playwright:
             browser = launch(playwright)
             page = browser.new_page(viewport={"width": 1440, "height": 900})
-            received = {"bytes": 0}
-            page.on(
-                "websocket",
-                lambda socket: socket.on(
-                    "framereceived",
-                    lambda payload: received.__setitem__("bytes", received["bytes"] + len(payload)),
-                ),
-            )
+            received = websocket_bytes(page)
             start = time.perf_counter()
             page.goto(url, timeout=timeout_s * 1000)
             page.wait_for_selector(MAP_FRAME, timeout=timeout_s * 1000)
@@ -98,12 +91,12 @@ def measure_page(cases_dir: Path, data_dir: Path, *, timeout_s: int = 600) -> di
             heap = handle.evaluate(
                 "() => performance.memory ? performance.memory.usedJSHeapSize : 0"
             )
-            _settle(page)
+            wait_idle(page, 1_500, 300)
             received["bytes"] = 0
             events = page.get_by_test_id("stSidebarUserContent").get_by_text("Events", exact=True)
             for _ in range(2):
                 events.click()
-                _settle(page)
+                wait_idle(page, 1_500, 300)
             browser.close()
         return {
             "page_s": page_s,
@@ -116,18 +109,3 @@ def measure_page(cases_dir: Path, data_dir: Path, *, timeout_s: int = 600) -> di
         }
     finally:
         server.close()
-
-
-def _settle(page: Any, quiet_s: float = 1.5, limit_s: float = 300) -> None:
-    """Until the app has not been running for `quiet_s` (Streamlit's status widget)."""
-    status = page.get_by_test_id("stStatusWidget")
-    deadline = time.monotonic() + limit_s
-    quiet_since = None
-    while time.monotonic() < deadline:
-        if status.count() == 0:
-            quiet_since = quiet_since or time.monotonic()
-            if time.monotonic() - quiet_since >= quiet_s:
-                return
-        else:
-            quiet_since = None
-        page.wait_for_timeout(100)

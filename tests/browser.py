@@ -97,6 +97,34 @@ def start_app(
             process.kill()
 
 
+def wait_idle(page: Page, quiet_ms: int = 1_000, limit_s: float = 60) -> None:
+    """Until the app in `page` has not been running for `quiet_ms` (Streamlit's status
+    widget), or `limit_s` has passed."""
+    status = page.locator('[data-testid="stStatusWidget"]')
+    deadline = time.monotonic() + limit_s
+    quiet_since = None
+    while time.monotonic() < deadline:
+        if status.count() == 0:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= quiet_ms / 1000:
+                return
+        else:
+            quiet_since = None
+        page.wait_for_timeout(100)
+
+
+def websocket_bytes(page: Page) -> dict[str, int]:
+    """A counter of the bytes `page` receives over its websockets from now on, kept in
+    its "bytes" entry (set it to 0 to count afresh)."""
+    received = {"bytes": 0}
+
+    def count(payload: str | bytes) -> None:
+        received["bytes"] += len(payload)
+
+    page.on("websocket", lambda socket: socket.on("framereceived", count))
+    return received
+
+
 class Session:
     """A page whose every request off this machine is refused and recorded."""
 
@@ -291,17 +319,7 @@ class Session:
 
     def wait_idle(self, quiet_ms: int = 1_000) -> None:
         """Until the app has not been running for `quiet_ms` (Streamlit's status widget)."""
-        status = self.page.locator('[data-testid="stStatusWidget"]')
-        deadline = time.monotonic() + 60
-        quiet_since = None
-        while time.monotonic() < deadline:
-            if status.count() == 0:
-                quiet_since = quiet_since or time.monotonic()
-                if time.monotonic() - quiet_since >= quiet_ms / 1000:
-                    return
-            else:
-                quiet_since = None
-            self.page.wait_for_timeout(100)
+        wait_idle(self.page, quiet_ms)
 
     def map_view(self) -> tuple[float, float, int]:
         """Where the map is now: (lat, lon, zoom), read from Leaflet itself."""

@@ -18,7 +18,7 @@ from geo.imagery.importing import ImageryFacts, import_image
 from geo.imagery.synthetic import SAYDNAYA, transform_around, write_raster
 from geo.store import Store
 from geo.synthetic import TINY_META, synthetic_files, write_case
-from tests.browser import Session, start_app
+from tests.browser import Session, start_app, websocket_bytes
 from tests.test_browser_imagery import BLUE, RED, solid, wait_for_colour
 
 pytestmark = pytest.mark.browser
@@ -83,14 +83,7 @@ def test_a_case_of_100k_records_is_drawn_picked_filtered_and_annotated(
             else None
         ),
     )
-    received = {"bytes": 0}
-    page.on(
-        "websocket",
-        lambda socket: socket.on(
-            "framereceived",
-            lambda payload: received.__setitem__("bytes", received["bytes"] + len(payload)),
-        ),
-    )
+    received = websocket_bytes(page)
     place = big_case[1]
     lon, lat = place["geometry"]["coordinates"]
     try:
