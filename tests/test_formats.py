@@ -1471,6 +1471,10 @@ def test_files_written_by_gdal_are_read(
         (".tsv", "csv"),
         (".txt", "csv"),
         (".shp", None),
+        (".gpx", "gpx"),
+        (".GPKG", "gpkg"),
+        (".zip", "shapefile"),
+        (".fgb", "fgb"),
         ("", None),
     ],
 )
@@ -1486,7 +1490,17 @@ def test_the_uploader_the_exports_and_the_command_line_use_the_registry():
     from geo.formats.registry import FORMATS, export_formats, upload_types
     from geo.transfer import EXPORT_FORMATS
 
-    assert set(upload_types()) >= {"geojson", "json", "kml", "kmz", "csv"}
+    assert set(upload_types()) >= {
+        "geojson",
+        "json",
+        "kml",
+        "kmz",
+        "csv",
+        "gpx",
+        "gpkg",
+        "zip",
+        "fgb",
+    }
     assert export_formats() == EXPORT_FORMATS and "kmz" not in EXPORT_FORMATS
     fmt_action = next(
         a
@@ -1495,4 +1509,4 @@ def test_the_uploader_the_exports_and_the_command_line_use_the_registry():
     )
     assert list(fmt_action.choices) == list(EXPORT_FORMATS)
     # every format read announces itself as the importer expects
-    assert {fmt.holds for fmt in FORMATS} == {"json", "xml", "zip", "text"}
+    assert {fmt.holds for fmt in FORMATS} == {"json", "xml", "zip", "text", "binary"}

@@ -13,7 +13,7 @@ from typing import Any
 
 from geo.dates import day_of_datetime
 from geo.formats.limits import check_json_shape
-from geo.formats.reader import Reader, Upload, lookup
+from geo.formats.reader import Format, Reader, Upload, lookup
 from geo.geojson import COORDINATE_DEPTH, features_of, parse_json_text
 from geo.records import Kind
 
@@ -60,12 +60,12 @@ def read_json(text: str, reader: Reader) -> Upload:
         features = features_of(data, file=reader.file)
         if _is_stac_collection(data, features):
             return _read_stac(features, reader)
-        return _read_features(features, reader)
+        return read_features(features, reader)
     if kind == "Feature":
         reader.check_feature_count(1)
         if "stac_version" in data:
             return _read_stac([data], reader)
-        return _read_features([data], reader)
+        return read_features([data], reader)
     if kind in COORDINATE_DEPTH or kind == "GeometryCollection":
         reader.check_feature_count(1)
         reader.add_derived(number=1, record_id=None, properties={}, geometry=data)
@@ -89,7 +89,10 @@ def _is_stac_collection(data: dict[str, Any], features: list[dict[str, Any]]) ->
     return bool(features) and all("stac_version" in feature for feature in features)
 
 
-def _read_features(features: list[dict[str, Any]], reader: Reader) -> Upload:
+def read_features(
+    features: list[dict[str, Any]], reader: Reader, fmt: Format = "geojson"
+) -> Upload:
+    """The records of GeoJSON features (checked by `geo.geojson.features_of`), read as `fmt`."""
     for number, feature in enumerate(features, start=1):
         record = f"#{number}"
         if "crs" in feature:
@@ -117,7 +120,7 @@ def _read_features(features: list[dict[str, Any]], reader: Reader) -> Upload:
             properties=properties,
             geometry=feature.get("geometry"),
         )
-    return reader.upload("geojson")
+    return reader.upload(fmt)
 
 
 def _stac_date(properties: dict[str, Any], reader: Reader, record: str) -> tuple[str, str] | None:

@@ -36,19 +36,23 @@ def _limit_self(memory: int, cpu_seconds: int, output_bytes: int) -> None:
 
 
 class _Over(Exception):
-    def __init__(self, what: str, count: int) -> None:
+    def __init__(self, what: str, count: int, record: str | None = None) -> None:
         super().__init__(what)
-        self.what, self.count = what, count
+        self.what, self.count, self.record = what, count, record
 
 
 class _Refused(Exception):
     pass
 
 
-def _plain(value: Any) -> Any:
-    """A field value as JSON carries it: NaN (GDAL's null number) as null, bytes left out."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+def _plain(value: Any, integer: bool) -> Any:
+    """A field value as JSON carries it: NaN (GDAL's null number) as null, and a whole
+    number of an integer field (read as a float when the column has nulls) as an int."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        if integer and value.is_integer():
+            return int(value)
     return value
 
 
@@ -122,6 +126,7 @@ def _gpx_track_times(path: str, max_points: int) -> dict[int, tuple[str, str]]:
 def _layer_features(
     path: str, layer: str, driver: str, budget: dict[str, int], notes: list[str]
 ) -> list[dict[str, Any]]:
+    import pyogrio
     import shapely
     from pyogrio.raw import read
 
@@ -131,6 +136,12 @@ def _layer_features(
     count = len(columns[0]) if columns else (0 if wkb is None else len(wkb))
     if count > budget["features"]:
         raise _Over("features", budget["features_limit"] + 1)
+    stated = int(pyogrio.read_info(path, layer=layer)["features"])  # -1: not stated
+    if count < stated:
+        raise _Refused(
+            f"layer {layer!r} is cut short: it says it holds {stated:,} features, and "
+            f"{count:,} could be read"
+        )
     budget["features"] -= count
     if wkb is None:
         notes.append(f"layer {layer!r} has no geometry column and was left out")
@@ -144,8 +155,10 @@ def _layer_features(
         ) from exc
     vertices = shapely.get_num_coordinates(geometries)
     if len(vertices):
-        if int(vertices.max()) > budget["vertices"]:
-            raise _Over("vertices", int(vertices.max()))
+        most = int(vertices.argmax())
+        if int(vertices[most]) > budget["vertices"]:
+            number = budget["features_limit"] - budget["features"] - count + most + 1
+            raise _Over("vertices", int(vertices[most]), f"#{number}")
         budget["coordinates"] -= int(vertices.sum())
         if budget["coordinates"] < 0:
             raise _Over("coordinates", budget["coordinates_limit"] - budget["coordinates"])
@@ -155,11 +168,14 @@ def _layer_features(
     if binary:
         notes.append(f"layer {layer!r}: binary fields left out ({', '.join(binary)})")
     values = [column.tolist() for column in columns]
+    integers = {
+        name for name, kind in zip(names, meta["ogr_types"], strict=True) if "Integer" in kind
+    }
     spans = _gpx_track_times(path, budget["coordinates_limit"]) if layer == "tracks" else {}
     features = []
     for index, geometry in enumerate(geometries):
         properties = {
-            name: _plain(column[index])
+            name: _plain(column[index], name in integers)
             for name, column in zip(names, values, strict=True)
             if name not in binary
         }
@@ -186,10 +202,13 @@ def read_all(request: dict[str, Any]) -> dict[str, Any]:
     }
     layers = []
     for path in request["paths"]:
-        info = pyogrio.read_info(path)
-        if info["driver"] != request["driver"]:
-            raise _Refused(f"GDAL read it as {info['driver']}, not {request['driver']}")
-        for name, _ in pyogrio.list_layers(path).tolist():
+        found = [str(name) for name, _ in pyogrio.list_layers(path).tolist()]
+        if not found:
+            raise _Refused("it holds no layer GDAL can find (is it damaged, or cut short?)")
+        driver = pyogrio.read_info(path, layer=found[0])["driver"]
+        if driver != request["driver"]:
+            raise _Refused(f"GDAL read it as {driver}, not {request['driver']}")
+        for name in found:
             if request["driver"] == "GPX" and name in _GPX_POINT_LAYERS:
                 continue
             features = _layer_features(path, name, request["driver"], budget, notes)
@@ -205,7 +224,7 @@ def main() -> int:
     try:
         answer = read_all(request)
     except _Over as over:
-        answer = {"over": over.what, "count": over.count}
+        answer = {"over": over.what, "count": over.count, "record": over.record}
     except _Refused as refused:
         answer = {"refused": str(refused)}
     except MemoryError:
