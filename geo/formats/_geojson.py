@@ -19,19 +19,6 @@ from geo.records import Kind
 
 _CRS = "a 'crs' member is not allowed (RFC 7946: coordinates are WGS84 longitude, latitude)"
 
-# STAC properties an investigator needs to judge an image; the rest of a STAC
-# Item (links, projection and view metadata, ...) is left out.
-STAC_PROPERTIES = (
-    "datetime",
-    "start_datetime",
-    "end_datetime",
-    "title",
-    "platform",
-    "constellation",
-    "instruments",
-    "gsd",
-    "eo:cloud_cover",
-)
 STAC_ASSET_FIELDS = ("href", "type", "title")
 
 
@@ -206,10 +193,21 @@ def _read_stac(items: list[dict[str, Any]], reader: Reader) -> Upload:
         assets = _stac_assets(item.get("assets"), reader, record)
         if date is None or assets is None:
             continue
-        kept = {key: copy.deepcopy(properties[key]) for key in STAC_PROPERTIES if key in properties}
+        # Every property as the catalogue wrote it (view angles, sun elevation, proj:epsg,
+        # providers, licence, ...); the date, name and kind are read into their fields.
+        reader.check_keys(properties, record=record, field="properties")
+        kept = copy.deepcopy(properties)
+        own = {"assets": assets}
         if isinstance(item.get("collection"), str):
-            kept["collection"] = item["collection"]
-        kept["assets"] = assets
+            own["collection"] = item["collection"]
+        for key, value in own.items():
+            if key in kept and kept[key] != value:
+                reader.note(
+                    "properties named like a part of the STAC Item were replaced by that part "
+                    "(the item's own collection or assets)",
+                    f"{record} {key}",
+                )
+            kept[key] = value
         reader.add_derived(
             number=number,
             record_id=item_id,
