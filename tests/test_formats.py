@@ -208,18 +208,17 @@ def test_good_inputs(name: str, fmt: str, count: int, expected: dict[int, dict[s
             assert field(upload.records[index], path) == value, (index, path)
 
 
-def test_stac_keeps_what_an_investigator_needs_and_fetches_nothing() -> None:
+def test_stac_keeps_every_property_of_an_item_and_fetches_nothing() -> None:
     (record,) = read("stac-item.json").records
-    assert set(record.properties) == {
-        "datetime",
-        "platform",
-        "constellation",
-        "instruments",
-        "gsd",
-        "eo:cloud_cover",
-        "collection",
-        "assets",
+    item = json.loads((IMPORTS / "stac-item.json").read_text(encoding="utf-8"))
+    assert record.properties == {
+        **item["properties"],
+        "collection": "sentinel-2-l2a",
+        "assets": record.properties["assets"],
     }
+    assert record.properties["view:sun_elevation"] == 64.9
+    assert record.properties["providers"][0]["roles"] == ["producer", "licensor"]
+    assert (record.date, record.name) == ("2017-05-15", "S2B_37SBT_20170515_0_L2A")
     assert record.properties["assets"]["visual"] == {
         "href": "https://example.org/S2B/TCI.tif",
         "type": "image/tiff; application=geotiff; profile=cloud-optimized",
@@ -1471,6 +1470,10 @@ def test_files_written_by_gdal_are_read(
         (".tsv", "csv"),
         (".txt", "csv"),
         (".shp", None),
+        (".gpx", "gpx"),
+        (".GPKG", "gpkg"),
+        (".zip", "shapefile"),
+        (".fgb", "fgb"),
         ("", None),
     ],
 )
@@ -1486,7 +1489,17 @@ def test_the_uploader_the_exports_and_the_command_line_use_the_registry():
     from geo.formats.registry import FORMATS, export_formats, upload_types
     from geo.transfer import EXPORT_FORMATS
 
-    assert set(upload_types()) >= {"geojson", "json", "kml", "kmz", "csv"}
+    assert set(upload_types()) >= {
+        "geojson",
+        "json",
+        "kml",
+        "kmz",
+        "csv",
+        "gpx",
+        "gpkg",
+        "zip",
+        "fgb",
+    }
     assert export_formats() == EXPORT_FORMATS and "kmz" not in EXPORT_FORMATS
     fmt_action = next(
         a
@@ -1495,4 +1508,4 @@ def test_the_uploader_the_exports_and_the_command_line_use_the_registry():
     )
     assert list(fmt_action.choices) == list(EXPORT_FORMATS)
     # every format read announces itself as the importer expects
-    assert {fmt.holds for fmt in FORMATS} == {"json", "xml", "zip", "text"}
+    assert {fmt.holds for fmt in FORMATS} == {"json", "xml", "zip", "text", "binary"}

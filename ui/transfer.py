@@ -40,7 +40,8 @@ def problems_table(error: DataError) -> None:
 def import_section(store: Store) -> bool:
     """The import form; True once a layer was stored."""
     upload = st.file_uploader(
-        "GeoJSON, CSV with coordinates, KML/KMZ, or STAC items (JSON)",
+        "GeoJSON, CSV with coordinates, KML/KMZ, GPX, GeoPackage, zipped shapefile, "
+        "FlatGeobuf, or STAC items (JSON)",
         type=upload_types(),
         # a new key after each import empties the uploader for the next file
         key=f"upload_{page.imports_done}",

@@ -1,9 +1,11 @@
 """Researchers' uploads in, KML and CSV out: all or nothing, and nothing lost.
 
 `read_upload` reads a GeoJSON (FeatureCollection, Feature or bare geometry),
-STAC Item or ItemCollection, CSV, KML or KMZ file into `LayerRecord`s. It
-either returns every record or raises one `DataError` listing every problem
-(record ``#N``, field, what was expected); it never returns part of a file.
+STAC Item or ItemCollection, CSV, KML or KMZ file into `LayerRecord`s; a GPX,
+GeoPackage, zipped shapefile or FlatGeobuf file is read by GDAL in a child
+process with limits of its own (`geo.formats._ogr`). It either returns every
+record or raises one `DataError` listing every problem (record ``#N``, field,
+what was expected); it never returns part of a file.
 Limits (`Limits`) on size (of a file, and of the KML a KMZ unpacks to),
 features, nesting, coordinates (per file and per geometry), properties per
 feature, the length of property names and values, the KMZ compression ratio
@@ -39,9 +41,17 @@ from pathlib import PurePosixPath
 from geo.formats._csv import CSV_COLUMNS, read_csv, to_csv, write_csv
 from geo.formats._geojson import read_json
 from geo.formats._kml import kml_from_kmz, read_kml, to_kml, write_kml
+from geo.formats._ogr import is_kmz, read_with_gdal
 from geo.formats.limits import Limits
 from geo.formats.reader import ORIGINAL_GEOMETRY_KEY, Format, Reader, Upload
-from geo.formats.registry import IMAGES, NOT_READ, by_extension
+from geo.formats.registry import (
+    IMAGES,
+    NOT_READ,
+    READ_BY_GDAL,
+    SHAPEFILE,
+    by_extension,
+    read_labels,
+)
 from geo.formats.sniff import binary_kind, decode_upload
 
 __all__ = [
@@ -88,8 +98,8 @@ def read_upload(
     extension = PurePosixPath(file_name.replace("\\", "/")).suffix.lower()
     if extension in NOT_READ:
         reader.refuse(
-            f"{NOT_READ[extension]} ({extension}) cannot be imported: upload GeoJSON, CSV, "
-            "KML or KMZ (GDAL's ogr2ogr converts most GIS formats to GeoJSON)"
+            f"{extension} is {NOT_READ[extension]} (files read: {read_labels()}; GDAL's "
+            "ogr2ogr converts most GIS formats to GeoJSON)"
         )
     if extension in IMAGES:
         reader.refuse(
@@ -97,6 +107,8 @@ def read_upload(
             "imagery (the Imagery tab, or python -m geo import)"
         )
     named = by_extension(extension)
+    if named in READ_BY_GDAL and (named is not SHAPEFILE or not is_kmz(data)):
+        return read_with_gdal(data, named, reader)
     if data.startswith(_ZIP) and extension in (".kmz", ".kml", ".zip"):
         if extension != ".kmz":
             reader.note(f"the file is named {extension} but is a zip archive: read as KMZ")

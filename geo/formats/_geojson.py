@@ -13,25 +13,12 @@ from typing import Any
 
 from geo.dates import day_of_datetime
 from geo.formats.limits import check_json_shape
-from geo.formats.reader import Reader, Upload, lookup
+from geo.formats.reader import Format, Reader, Upload, lookup
 from geo.geojson import COORDINATE_DEPTH, features_of, parse_json_text
 from geo.records import Kind
 
 _CRS = "a 'crs' member is not allowed (RFC 7946: coordinates are WGS84 longitude, latitude)"
 
-# STAC properties an investigator needs to judge an image; the rest of a STAC
-# Item (links, projection and view metadata, ...) is left out.
-STAC_PROPERTIES = (
-    "datetime",
-    "start_datetime",
-    "end_datetime",
-    "title",
-    "platform",
-    "constellation",
-    "instruments",
-    "gsd",
-    "eo:cloud_cover",
-)
 STAC_ASSET_FIELDS = ("href", "type", "title")
 
 
@@ -60,12 +47,12 @@ def read_json(text: str, reader: Reader) -> Upload:
         features = features_of(data, file=reader.file)
         if _is_stac_collection(data, features):
             return _read_stac(features, reader)
-        return _read_features(features, reader)
+        return read_features(features, reader)
     if kind == "Feature":
         reader.check_feature_count(1)
         if "stac_version" in data:
             return _read_stac([data], reader)
-        return _read_features([data], reader)
+        return read_features([data], reader)
     if kind in COORDINATE_DEPTH or kind == "GeometryCollection":
         reader.check_feature_count(1)
         reader.add_derived(number=1, record_id=None, properties={}, geometry=data)
@@ -89,7 +76,10 @@ def _is_stac_collection(data: dict[str, Any], features: list[dict[str, Any]]) ->
     return bool(features) and all("stac_version" in feature for feature in features)
 
 
-def _read_features(features: list[dict[str, Any]], reader: Reader) -> Upload:
+def read_features(
+    features: list[dict[str, Any]], reader: Reader, fmt: Format = "geojson"
+) -> Upload:
+    """The records of GeoJSON features (checked by `geo.geojson.features_of`), read as `fmt`."""
     for number, feature in enumerate(features, start=1):
         record = f"#{number}"
         if "crs" in feature:
@@ -117,7 +107,7 @@ def _read_features(features: list[dict[str, Any]], reader: Reader) -> Upload:
             properties=properties,
             geometry=feature.get("geometry"),
         )
-    return reader.upload("geojson")
+    return reader.upload(fmt)
 
 
 def _stac_date(properties: dict[str, Any], reader: Reader, record: str) -> tuple[str, str] | None:
@@ -203,10 +193,21 @@ def _read_stac(items: list[dict[str, Any]], reader: Reader) -> Upload:
         assets = _stac_assets(item.get("assets"), reader, record)
         if date is None or assets is None:
             continue
-        kept = {key: copy.deepcopy(properties[key]) for key in STAC_PROPERTIES if key in properties}
+        # Every property as the catalogue wrote it (view angles, sun elevation, proj:epsg,
+        # providers, licence, ...); the date, name and kind are read into their fields.
+        reader.check_keys(properties, record=record, field="properties")
+        kept = copy.deepcopy(properties)
+        own = {"assets": assets}
         if isinstance(item.get("collection"), str):
-            kept["collection"] = item["collection"]
-        kept["assets"] = assets
+            own["collection"] = item["collection"]
+        for key, value in own.items():
+            if key in kept and kept[key] != value:
+                reader.note(
+                    "properties named like a part of the STAC Item were replaced by that part "
+                    "(the item's own collection or assets)",
+                    f"{record} {key}",
+                )
+            kept[key] = value
         reader.add_derived(
             number=number,
             record_id=item_id,

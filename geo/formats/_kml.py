@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import io
 import re
-import struct
-import zipfile
-import zlib
 from collections import Counter
 from typing import Any, TypeGuard
 from xml.etree import ElementTree as ET
@@ -34,8 +31,8 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from geo.dates import edtf_of
 from geo.errors import DataError, Problem
+from geo.formats.archive import open_zip, unpack
 from geo.formats.limits import (
-    MB,
     Limits,
     check_json_depth,
     key_path,
@@ -54,26 +51,12 @@ KML_NS = "http://www.opengis.net/kml/2.2"
 OWN_DATA = ("id", "layer", "kind", "date", "date_as_stated", "properties")
 _OWN_REQUIRED = frozenset({"id", "layer", "kind", "properties"})
 
-# Below this size a KML cannot exhaust memory, whatever its compression ratio.
-_RATIO_FLOOR = 1 * MB
-_CHUNK = 1 * MB
 # Characters of XML given to the parser at a time (pyexpat cuts at 1 MiB anyway).
 _FEED_CHUNK = 1024 * 1024
 
 _SKIPPED = ("NetworkLink", "GroundOverlay", "ScreenOverlay", "PhotoOverlay", "Tour")
 _UNSUPPORTED = ("Model", "Track", "MultiTrack")
 _GEOMETRIES = ("Point", "LineString", "LinearRing", "Polygon", "MultiGeometry", *_UNSUPPORTED)
-# A damaged, encrypted or exotic archive fails in many ways inside zipfile.
-_ZIP_ERRORS = (
-    zipfile.BadZipFile,
-    ValueError,
-    RuntimeError,
-    NotImplementedError,
-    zlib.error,
-    EOFError,
-    OSError,
-    struct.error,
-)
 _COMMA_SPACE = re.compile(r"\s*,\s*")
 _PLACEMARK_TAG = re.compile(r"<(?:[\w.-]+:)?Placemark\b")
 _ENTITY = re.compile(r"<!ENTITY\s+(?:%\s+)?([^\s>]+)(?:\s+(?:SYSTEM|PUBLIC)\s+[\"']([^\"']*))?")
@@ -657,41 +640,19 @@ def _own_placemark(
 
 def kml_from_kmz(data: bytes, reader: Reader) -> str:
     """The text of the KMZ's main KML (doc.kml, else the first .kml), decompressed in bounds."""
-    limits = reader.limits
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except _ZIP_ERRORS:
-        reader.refuse("not a zip archive: a KMZ file is a zip holding a doc.kml")
-    with archive:
+    with open_zip(data, reader, "a KMZ file is a zip holding a doc.kml") as archive:
         entries = [info for info in archive.infolist() if info.filename.lower().endswith(".kml")]
         if not entries:
             names = [info.filename for info in archive.infolist()][:10]
             listed = ", ".join(repr(name) for name in names) or "nothing"
             reader.refuse(f"no .kml file inside the KMZ (it holds {listed})")
         chosen = next((info for info in entries if info.filename.lower() == "doc.kml"), entries[0])
-        size, packed = chosen.file_size, chosen.compress_size
-        bomb = f"{chosen.filename!r} in the KMZ"
-        if size > limits.max_bytes:
-            reader.refuse(
-                f"{bomb} unpacks to {size:,} bytes, over the {limits.max_bytes:,}-byte limit "
-                "of a KML file"
-            )
-        if size > _RATIO_FLOOR and size > limits.max_kmz_ratio * max(packed, 1):
-            reader.refuse(
-                f"{bomb} is compressed {size // max(packed, 1):,} to 1, over the limit of "
-                f"{limits.max_kmz_ratio} to 1 (a zip bomb?)"
-            )
-        # The sizes above are the archive's own word; count what really comes out.
-        allowed = min(limits.max_bytes, max(_RATIO_FLOOR, limits.max_kmz_ratio * packed))
-        chunks, total = [], 0
-        try:
-            with archive.open(chosen) as stream:
-                while total <= allowed and (chunk := stream.read(_CHUNK)):
-                    reader.check_time()
-                    total += len(chunk)
-                    chunks.append(chunk)
-        except _ZIP_ERRORS as exc:
-            reader.refuse(f"cannot read {chosen.filename!r} from the KMZ: {exc}")
-        if total > allowed:
-            reader.refuse(f"{bomb} unpacks to more than its limit (a zip bomb?)")
-    return decode_upload(b"".join(chunks), file=f"{reader.file}: {chosen.filename}", expected="KML")
+        unpacked = unpack(
+            archive,
+            chosen,
+            reader,
+            budget=reader.limits.max_bytes,
+            inside="the KMZ",
+            budget_of="of a KML file",
+        )
+    return decode_upload(unpacked, file=f"{reader.file}: {chosen.filename}", expected="KML")

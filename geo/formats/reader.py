@@ -37,7 +37,7 @@ from geo.geojson import (
 )
 from geo.records import Kind, LayerRecord, field_problems
 
-Format = Literal["geojson", "csv", "kml", "kmz", "stac"]
+Format = Literal["geojson", "csv", "kml", "kmz", "stac", "gpx", "gpkg", "shapefile", "fgb"]
 
 # Where a repaired or cut record keeps the geometry the file gave (verbatim), so
 # the change can be checked and undone.
