@@ -640,7 +640,7 @@ CORPUS: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
     "utf-16.geojson": (("UTF-16", "FF FE", "save the file as UTF-8"), None, None),
     "utf-16-no-bom.csv": (("looks like UTF-16",), None, None),
     "latin-1.csv": (("not UTF-8", "byte 0xE9", "line 2"), None, None),
-    "crs-member.geojson": (("'crs' member is not allowed",), None, "crs"),
+    "crs-unknown.geojson": (("'EPSG:999999' is unknown to PROJ", "ogr2ogr -t_srs"), None, "crs"),
     "geometry-collection.geojson": (("GeometryCollection is not supported",), "#1", "geometry"),
     "xxe.kml": (("DOCTYPE", "'xxe'", "file:///etc/passwd (not read)", "XXE"), None, None),
     "billion-laughs.kml": (("DOCTYPE", "'lol'", "billion laughs"), None, None),
@@ -648,7 +648,7 @@ CORPUS: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
     "no-kml-inside.kmz": (("no .kml file inside the KMZ", "readme.txt"), None, None),
     "not-a-zip.kmz": (("not a zip archive",), None, None),
     "no-coordinate-columns.csv": (
-        ("no coordinate columns found", "'name', 'place', 'date'"),
+        ("no coordinate columns found", "'name', 'place', 'date'", "--lat-column"),
         None,
         None,
     ),

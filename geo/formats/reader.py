@@ -161,10 +161,15 @@ class Reader:
         )
 
     def refuse(
-        self, message: str, *, record: str | None = None, field: str | None = None
+        self,
+        message: str,
+        *,
+        record: str | None = None,
+        field: str | None = None,
+        code: str | None = None,
     ) -> NoReturn:
         """Stop at once: for limits, and for files that cannot be read at all."""
-        raise DataError(Problem(message, file=self.file, record=record, field=field))
+        raise DataError(Problem(message, file=self.file, record=record, field=field, code=code))
 
     def note(self, topic: str, example: str | None = None) -> None:
         examples = self._notes.setdefault(topic, [])
