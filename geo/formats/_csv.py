@@ -63,6 +63,7 @@ TEXT_MARK = "'"
 # A number as a spreadsheet reads it, and as it is: ASCII digits only, nothing around.
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
+NO_ROWS = "a header and no rows"
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+\s*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SRID = re.compile(r"\s*SRID=(\d+);", re.IGNORECASE)
@@ -309,7 +310,7 @@ def _read_own(rows: Any, reader: Reader) -> Upload:
             date_as_stated=values["date_as_stated"] or None,
             layer=values["layer"],
         )
-    return reader.upload("csv")
+    return reader.upload("csv", found=NO_ROWS)
 
 
 def _too_long(cell: str, reader: Reader, record: str, field: str) -> bool:
@@ -510,7 +511,7 @@ def _read_foreign(
             geometry = _geometry_cell(row.cells[geometry_column], reader, f"#{row.number}", field)
             if geometry is not None:
                 _add(reader, row, properties_of(row), geometry)
-        return reader.upload("csv")
+        return reader.upload("csv", found=NO_ROWS)
 
     assert lat_column is not None and lon_column is not None
     lat_name, lon_name = headers[lat_column], headers[lon_column]
@@ -521,16 +522,16 @@ def _read_foreign(
         if lat is not None and lon is not None:
             points.append((row, lat, lon))
     if _implausible(points, lat_name, lon_name, reader):
-        return reader.upload("csv")
+        return reader.upload("csv", found=NO_ROWS)
     for row, lat, lon in points:
         _add(reader, row, properties_of(row), {"type": "Point", "coordinates": [lon, lat]})
-    return reader.upload("csv")
+    return reader.upload("csv", found=NO_ROWS)
 
 
 def _add(reader: Reader, row: _Row, properties: dict[str, Any], geometry: Any) -> None:
     reader.add_derived(
         number=row.number,
-        record_id=found[1] if (found := lookup(properties, ("id",))) else None,
+        record_id=found[1] if (found := lookup(properties, ("id", "stop_id"))) else None,
         properties=properties,
         geometry=geometry,
     )

@@ -143,6 +143,12 @@ def _is_stac_collection(data: dict[str, Any], features: list[dict[str, Any]]) ->
 def _read_features(
     features: list[dict[str, Any]], reader: Reader, declared: DeclaredCrs | None
 ) -> Upload:
+    if features and all(feature.get("geometry") is None for feature in features):
+        reader.refuse(
+            f"the file holds nothing to import: its {len(features):,} feature(s) have no "
+            "geometry (null), only properties. Export them again with their geometry, or "
+            "add latitude and longitude columns and import the table as CSV"
+        )
     for number, feature in enumerate(features, start=1):
         record = f"#{number}"
         crs = declared
@@ -176,7 +182,11 @@ def _read_features(
             properties=properties,
             geometry=geometry,
         )
-    return reader.upload("geojson")
+    return reader.upload(
+        "geojson",
+        found="an empty FeatureCollection (no features): if it was exported from a "
+        "selection or a filter, check that it was not empty",
+    )
 
 
 def _stac_date(properties: dict[str, Any], reader: Reader, record: str) -> tuple[str, str] | None:
