@@ -53,6 +53,8 @@ _ASK = (
     "out.geojson in.geojson; QGIS: Export > Save Features As, CRS EPSG:4326)"
 )
 
+_NAMED = '{"type": "name", "properties": {"name": ...}}'
+
 Transform = Callable[[list[float], list[float]], tuple[list[float], list[float]]]
 
 
@@ -70,7 +72,7 @@ def crs_name(member: Any) -> str:
     """The name a ``crs`` member gives (``{"type": "name", "properties": {"name": ...}}``),
     or a `DataError` saying why it cannot be read."""
     if not isinstance(member, dict):
-        raise DataError('\'crs\' must be an object such as {"type": "name", ...}')
+        raise DataError(f"'crs' must be an object such as {_NAMED}; {_ASK}")
     kind = member.get("type")
     properties = member.get("properties")
     if kind == "link" or kind in ("EPSG", "OGC"):
@@ -80,12 +82,10 @@ def crs_name(member: Any) -> str:
             '"urn:ogc:def:crs:EPSG::3857"}}, or ' + _ASK
         )
     if kind != "name" or not isinstance(properties, dict):
-        raise DataError(
-            '\'crs\' must be {"type": "name", "properties": {"name": ...}} (GeoJSON 2008)'
-        )
+        raise DataError(f"'crs' must be {_NAMED} (GeoJSON 2008); {_ASK}")
     name = properties.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise DataError("the 'crs' has no name (properties.name must be text)")
+        raise DataError(f"the 'crs' has no name (properties.name must be text); {_ASK}")
     return name.strip()
 
 
