@@ -135,12 +135,14 @@ def test_unreadable_crs_is_refused_with_what_to_do(member: Any, words: str) -> N
 
 
 def test_a_feature_may_declare_its_own_crs() -> None:
-    data = (
-        b'{"type": "FeatureCollection", "features": [{"type": "Feature", "crs": {"type": '
-        b'"name", "properties": {"name": "EPSG:3857"}}, "properties": {}, "geometry": '
-        b'{"type": "Point", "coordinates": [4040897.5158, 3975217.4293]}}]}'
-    )
-    (record,) = read_upload("x.geojson", data, layer="L").records
+    feature = {
+        "type": "Feature",
+        "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
+        "properties": {},
+        "geometry": {"type": "Point", "coordinates": [4040897.5158, 3975217.4293]},
+    }
+    collection = {"type": "FeatureCollection", "features": [feature]}
+    (record,) = read_upload("x.geojson", json.dumps(collection).encode(), layer="L").records
     assert record.geometry["coordinates"] == pytest.approx([36.3, 33.6], abs=1e-6)
 
 

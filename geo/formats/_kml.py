@@ -13,7 +13,7 @@ Our KML has one Folder per layer and one Placemark per record; its
 ExtendedData carries id, layer, kind, date, date_as_stated and the properties
 as JSON text, so a Placemark with that data reads back as the same record.
 
-Why one module of some 600 lines: the reader and the writer of our own KML are kept
+Why one module of some 850 lines: the reader and the writer of our own KML are kept
 side by side so that what one writes the other reads; split, they drift apart.
 """
 
@@ -486,14 +486,27 @@ def _positions(element: ET.Element, reader: Reader, record: str) -> list[list[fl
         reader.problem(f"a {kind} without coordinates", record=record, field="coordinates")
         return None
     tokens = _COMMA_SPACE.sub(",", text.strip()).split()
+    return _numbers(tokens, ",", f"a {kind}", "longitude,latitude[,altitude]", reader, record)
+
+
+def _numbers(
+    tokens: list[str],
+    separator: str | None,
+    what: str,
+    expected: str,
+    reader: Reader,
+    record: str,
+) -> list[list[float]] | None:
+    """The positions written as `tokens` (each numbers split at `separator`), counted
+    against the limits first; None after a problem."""
     reader.add_coordinates(len(tokens))
-    reader.check_vertices(len(tokens), f"a {kind}", record=record, field="coordinates")
+    reader.check_vertices(len(tokens), what, record=record, field="coordinates")
     positions: list[list[float]] = []
     for token in tokens:
-        values = [number(part) for part in token.split(",")]
+        values = [number(part) for part in token.split(separator)]
         if len(values) not in (2, 3) or not _all_numbers(values):
             reader.problem(
-                f"{token[:60]!r} in a {kind} is not longitude,latitude[,altitude]",
+                f"{token[:60]!r} in {what} is not {expected}",
                 record=record,
                 field="coordinates",
             )
@@ -618,20 +631,10 @@ def _track(element: ET.Element, reader: Reader, record: str) -> dict[str, Any] |
     if not coords:
         reader.problem("a gx:Track without gx:coord", record=record, field="coordinates")
         return None
-    reader.add_coordinates(len(coords))
-    reader.check_vertices(len(coords), "a gx:Track", record=record, field="coordinates")
-    positions: list[list[float]] = []
-    for coord in coords:
-        text = (_text_of(coord) or "").strip()
-        values = [number(part) for part in text.split()]
-        if len(values) not in (2, 3) or not _all_numbers(values):
-            reader.problem(
-                f"{text[:60]!r} in a gx:Track is not longitude latitude [altitude]",
-                record=record,
-                field="coordinates",
-            )
-            return None
-        positions.append(values)
+    texts = [(_text_of(coord) or "").strip() for coord in coords]
+    positions = _numbers(texts, None, "a gx:Track", "longitude latitude [altitude]", reader, record)
+    if positions is None:
+        return None
     whens = [child for child in element if _local(child.tag) == "when"]
     if whens and len(whens) != len(coords):
         reader.note("gx:Tracks with not as many <when> as <gx:coord>", record)
@@ -737,28 +740,25 @@ def _placemark(placemark: ET.Element, number: int, reader: Reader) -> None:
     # Placemarks (read above) keep theirs verbatim.
     stated_name = name.strip() if name and name.strip() else None
     date = _kml_date(placemark, reader, record) or _track_date(found[0], reader, record)
-    if geometry["type"] != "GeometryCollection":
+    pieces = [(stated_id, stated_name, geometry)]
+    if geometry["type"] == "GeometryCollection":
+        reader.note(SPLIT, record)
+        parts = geometry["geometries"]
+        base_id = stated_id if stated_id is not None and str(stated_id).strip() else None
+        base_id = base_id or f"{reader.layer}#{number}"
+        base_name = stated_name or reader.default_name(number)
+        pieces = [
+            (f"{base_id} ({of})", f"{base_name} ({of})", part)
+            for index, part in enumerate(parts, start=1)
+            if (of := f"part {index} of {len(parts)}")
+        ]
+    for piece_id, piece_name, piece in pieces:
         reader.add_derived(
             number=number,
-            record_id=stated_id,
-            properties=properties,
-            geometry=geometry,
-            name=stated_name,
-            date=date,
-            counted=True,
-        )
-        return
-    parts = geometry["geometries"]
-    reader.note(SPLIT, record)
-    base_id = stated_id if stated_id is not None and str(stated_id).strip() else None
-    for index, part in enumerate(parts, start=1):
-        of = f"part {index} of {len(parts)}"
-        reader.add_derived(
-            number=number,
-            record_id=f"{base_id or f'{reader.layer}#{number}'} ({of})",
-            properties=dict(properties),
-            geometry=part,
-            name=f"{stated_name or reader.default_name(number)} ({of})",
+            record_id=piece_id,
+            properties=dict(properties),  # each record its own
+            geometry=piece,
+            name=piece_name,
             date=date,
             counted=True,
         )
