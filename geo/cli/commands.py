@@ -136,6 +136,16 @@ def parser() -> argparse.ArgumentParser:
     layer.add_argument(
         "--repair", action="store_true", help="repair invalid geometries with make_valid"
     )
+    layer.add_argument(
+        "--lat-column",
+        metavar="NAME",
+        help="a CSV's latitude column, when its name does not say so (with --lon-column)",
+    )
+    layer.add_argument(
+        "--lon-column",
+        metavar="NAME",
+        help="a CSV's longitude column, when its name does not say so (with --lat-column)",
+    )
     add_facts(imported, "an image (GeoTIFF, JPEG, PNG)")
     image = imported.add_argument_group("an image's place, when the file does not state it")
     image.add_argument(
@@ -344,7 +354,14 @@ def _import(args: argparse.Namespace) -> int:
         file=path.name,
     )
     layer = args.layer or path.stem
-    upload = read_upload(path.name, data, layer=layer, repair=args.repair)
+    upload = read_upload(
+        path.name,
+        data,
+        layer=layer,
+        repair=args.repair,
+        lat_column=args.lat_column,
+        lon_column=args.lon_column,
+    )
     for warning in upload.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     receipt = Store.open(default_data_dir()).import_layer(

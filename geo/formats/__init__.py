@@ -38,7 +38,8 @@ import time
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from geo.formats._csv import CSV_COLUMNS, read_csv, to_csv, write_csv
+from geo.errors import NO_COORDINATE_COLUMNS
+from geo.formats._csv import CSV_COLUMNS, csv_header, read_csv, to_csv, write_csv
 from geo.formats._geojson import read_json
 from geo.formats._kml import kml_from_kmz, read_kml, to_kml, write_kml
 from geo.formats._ogr import is_kmz, read_with_gdal
@@ -61,6 +62,7 @@ __all__ = [
     "Format",
     "Limits",
     "Upload",
+    "csv_columns",
     "read_upload",
     "to_csv",
     "to_kml",
@@ -79,6 +81,8 @@ def read_upload(
     layer: str,
     limits: Limits = DEFAULT_LIMITS,
     repair: bool = False,
+    lat_column: str | None = None,
+    lon_column: str | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Upload:
     """Every record of an uploaded file, or a `DataError` with every problem in it.
@@ -89,8 +93,16 @@ def read_upload(
     the original is kept in the property `ORIGINAL_GEOMETRY_KEY` and a warning
     lists them; so is it for geometries cut at the antimeridian. Reading stops
     past `limits.max_seconds` by `clock` (tests pass one they move themselves).
+    `lat_column` and `lon_column` name a CSV's coordinate columns when their names do
+    not say so (a refusal with the code `NO_COORDINATE_COLUMNS` asks for them).
     """
     reader = Reader(file=file_name, layer=layer, limits=limits, repair=repair, clock=clock)
+    if (lat_column is None) != (lon_column is None):
+        reader.refuse(
+            "name both the latitude and the longitude column, or neither",
+            code=NO_COORDINATE_COLUMNS,
+        )
+    columns = (lat_column, lon_column) if lat_column and lon_column else None
     if len(data) > limits.max_bytes:
         reader.refuse(f"{len(data):,} bytes is over the {limits.max_bytes:,}-byte limit")
     if not data or data.isspace():
@@ -134,6 +146,15 @@ def read_upload(
     chosen = looks if looks != "text" else said
     if chosen == "json":
         return read_json(text, reader)
+    if columns is not None and chosen != "text":
+        reader.note("the coordinate columns chosen were not used: only a CSV has columns")
     if chosen == "xml":
         return read_kml(text, reader)
-    return read_csv(text, reader)
+    return read_csv(text, reader, columns)
+
+
+def csv_columns(file_name: str, data: bytes) -> list[str]:
+    """The names of the columns of a CSV upload (to choose coordinate columns from), as
+    `read_upload` reads them; a `DataError` if it has none."""
+    reader = Reader(file=file_name, layer="", limits=DEFAULT_LIMITS, repair=False)
+    return csv_header(decode_upload(data, file=file_name, expected="a CSV file"), reader)

@@ -293,4 +293,4 @@ def _read_answer(answer: dict[str, Any], fmt: FileFormat, reader: Reader) -> Upl
         features.extend(found)
     reader.check_feature_count(len(features))
     collection = {"type": "FeatureCollection", "features": features}
-    return read_features(features_of(collection, file=reader.file), reader, _FORMATS[fmt.key])
+    return read_features(features_of(collection, file=reader.file), reader, fmt=_FORMATS[fmt.key])

@@ -52,7 +52,7 @@ UNREAD_DATE = (
     "dates that are not EDTF or ISO 8601 were kept as stated, and these records have no date"
 )
 GEOMETRY_COLLECTION = "GeometryCollection is not supported: split it into one feature per geometry"
-NAME_KEYS = ("name", "title", "label", "id")
+NAME_KEYS = ("name", "title", "label", "stop_name", "id")  # stop_name: GTFS
 DATE_KEYS = ("date", "datetime", "time", "observed", "start")
 
 # Past this many problems a message is no longer read; the rest are counted.
@@ -161,10 +161,15 @@ class Reader:
         )
 
     def refuse(
-        self, message: str, *, record: str | None = None, field: str | None = None
+        self,
+        message: str,
+        *,
+        record: str | None = None,
+        field: str | None = None,
+        code: str | None = None,
     ) -> NoReturn:
         """Stop at once: for limits, and for files that cannot be read at all."""
-        raise DataError(Problem(message, file=self.file, record=record, field=field))
+        raise DataError(Problem(message, file=self.file, record=record, field=field, code=code))
 
     def note(self, topic: str, example: str | None = None) -> None:
         examples = self._notes.setdefault(topic, [])
@@ -514,8 +519,10 @@ class Reader:
             date_as_stated=stated[1],
         )
 
-    def upload(self, fmt: Format) -> Upload:
+    def upload(self, fmt: Format, *, found: str = "no features") -> Upload:
+        """Every record read, or the problems; `found` says what the file held instead,
+        when it held no record, and what to do with it."""
         self.raise_problems()
         if not self.records:
-            self.refuse("no features: the file holds nothing to import")
+            self.refuse(f"the file holds nothing to import: {found}")
         return Upload(records=self.records, format=fmt, warnings=self.warnings())
