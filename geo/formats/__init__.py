@@ -39,6 +39,7 @@ from pathlib import PurePosixPath
 from geo.formats._csv import CSV_COLUMNS, read_csv, to_csv, write_csv
 from geo.formats._geojson import read_json
 from geo.formats._kml import kml_from_kmz, read_kml, to_kml, write_kml
+from geo.formats.datecols import DateChoice, DateFormat, DateOptions
 from geo.formats.limits import Limits
 from geo.formats.reader import ORIGINAL_GEOMETRY_KEY, Format, Reader, Upload
 from geo.formats.registry import IMAGES, NOT_READ, by_extension
@@ -48,6 +49,9 @@ __all__ = [
     "CSV_COLUMNS",
     "DEFAULT_LIMITS",
     "ORIGINAL_GEOMETRY_KEY",
+    "DateChoice",
+    "DateFormat",
+    "DateOptions",
     "Format",
     "Limits",
     "Upload",
@@ -69,6 +73,7 @@ def read_upload(
     layer: str,
     limits: Limits = DEFAULT_LIMITS,
     repair: bool = False,
+    dates: DateOptions | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Upload:
     """Every record of an uploaded file, or a `DataError` with every problem in it.
@@ -79,8 +84,14 @@ def read_upload(
     the original is kept in the property `ORIGINAL_GEOMETRY_KEY` and a warning
     lists them; so is it for geometries cut at the antimeridian. Reading stops
     past `limits.max_seconds` by `clock` (tests pass one they move themselves).
+
+    A foreign file's records get their dates from `dates.column` in `dates.format`, or
+    from the well-known date column found (`geo.formats.datecols`); `Upload.dates` says
+    which, and a warning names other columns that look like dates.
     """
-    reader = Reader(file=file_name, layer=layer, limits=limits, repair=repair, clock=clock)
+    reader = Reader(
+        file=file_name, layer=layer, limits=limits, repair=repair, dates=dates, clock=clock
+    )
     if len(data) > limits.max_bytes:
         reader.refuse(f"{len(data):,} bytes is over the {limits.max_bytes:,}-byte limit")
     if not data or data.isspace():
