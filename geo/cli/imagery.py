@@ -52,7 +52,13 @@ _FACT_METAVARS = {
     "source_url": "URL",
 }
 IMAGE_OPTIONS = (("--world-file", "world_file"), ("--crs", "crs"))
-_LAYER_OPTIONS = (("--layer", "layer"), ("--repair", "repair"))
+_LAYER_OPTIONS = (
+    ("--layer", "layer"),
+    ("--repair", "repair"),
+    ("--date-column", "date_column"),
+    ("--date-end-column", "date_end_column"),
+    ("--date-format", "date_format"),
+)
 
 
 def add_facts(parser: argparse.ArgumentParser, title: str, *, but: str = "") -> None:

@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from geo.dates import edtf_of
+from geo.dates import edtf_of, parse_date
 
 
 class DateFormat(StrEnum):
@@ -466,7 +466,7 @@ def date_rows(rows: Sequence[Mapping[str, Any]], options: DateOptions) -> DatedR
         unread,
         ambiguous,
         _approximate(rows, columns, pairs, dates),
-        _unused(rows, columns, used_columns),
+        _unused(rows, columns, used_columns, dates),
     )
 
 
@@ -511,14 +511,44 @@ EXPORT_DATE_COLUMNS = ("date_as_stated", "date_start", "date_end", "date_precisi
 
 
 def _unused(
-    rows: Sequence[Mapping[str, Any]], columns: Sequence[str], used: set[str | None]
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[str],
+    used: set[str | None],
+    dates: Sequence[tuple[str | None, str | None]],
 ) -> list[str]:
+    """Columns that look like dates, other than those used, and other than one that only
+    restates the date used less precisely (ACLED's and UCDP's year beside the day)."""
     found: list[str] = []
     restated = any(column and column.casefold() == "date" for column in used)
     for column in columns:
         if column in used or (restated and column.casefold() in EXPORT_DATE_COLUMNS):
             continue
         texts = _texts(rows, column, SAMPLE)
-        if looks_like_dates(column, texts):
+        if looks_like_dates(column, texts) and not _covers(rows, column, texts, dates):
             found.append(f"{column!r} ({texts[0][:40]!r})")
     return found
+
+
+def _covers(
+    rows: Sequence[Mapping[str, Any]],
+    column: str,
+    texts: Sequence[str],
+    dates: Sequence[tuple[str | None, str | None]],
+) -> bool:
+    """Whether `column`'s date covers the date used, in every row (sampled) that has both."""
+    formats = column_formats(texts).formats
+    compared = 0
+    for row, (date, _) in zip(rows, dates, strict=True):
+        text = _stated_text(row.get(column))
+        if date is None or text is None:
+            continue
+        other = _read_text(text, formats)
+        if other is None:
+            return False
+        outer, inner = parse_date(other[0]), parse_date(date)
+        if not (outer.start <= inner.start and inner.end <= outer.end):
+            return False
+        compared += 1
+        if compared >= SAMPLE:
+            break
+    return compared > 0
