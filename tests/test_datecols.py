@@ -127,7 +127,7 @@ def test_day_month_name_reads_back_as_the_day(day: date, short: bool) -> None:
     )
     assert (
         read_value(f"{calendar.month_name[day.month]} {day.year:04d}")[0]
-        == (  # type: ignore[index]
+        == (
             day.isoformat()[:7]  # a month, never its first day
         )
     )
@@ -137,8 +137,8 @@ def test_day_month_name_reads_back_as_the_day(day: date, short: bool) -> None:
 def test_slash_dates_read_in_the_order_asked(day: date) -> None:
     dmy = f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
     mdy = f"{day.month:02d}/{day.day:02d}/{day.year:04d}"
-    assert read_value(dmy, F.DAY_MONTH_YEAR)[0] == day.isoformat()  # type: ignore[index]
-    assert read_value(mdy, F.MONTH_DAY_YEAR)[0] == day.isoformat()  # type: ignore[index]
+    assert read_value(dmy, F.DAY_MONTH_YEAR)[0] == day.isoformat()
+    assert read_value(mdy, F.MONTH_DAY_YEAR)[0] == day.isoformat()
 
 
 @given(
@@ -149,7 +149,7 @@ def test_slash_dates_read_in_the_order_asked(day: date) -> None:
 def test_epoch_milliseconds_keep_the_utc_day_and_the_instant(moment: datetime) -> None:
     instant = moment.replace(tzinfo=UTC)
     milliseconds = (instant - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
-    day, stated = read_value(milliseconds, F.EPOCH_MILLISECONDS)  # type: ignore[misc]
+    day, stated = read_value(milliseconds, F.EPOCH_MILLISECONDS)
     assert day == instant.date().isoformat()
     assert datetime.fromisoformat(stated) == instant
 

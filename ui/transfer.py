@@ -11,7 +11,7 @@ from geo.case import Case
 from geo.errors import REPAIRABLE, DataError, GeoError
 from geo.escape import escape_markdown as md
 from geo.export import ExportView
-from geo.formats import Limits, read_upload
+from geo.formats import DateChoice, DateFormat, DateOptions, Limits, read_upload
 from geo.formats.registry import upload_types
 from geo.records import as_new_records, records_in_words
 from geo.store import DamagedRow, Store
@@ -63,6 +63,12 @@ def import_section(store: Store) -> bool:
     try:
         with st.spinner("Checking the file…"):
             parsed = read_upload(upload.name, data, layer=layer.strip(), repair=repair)
+            # The date column and format are offered once the file has been read once.
+            dates = date_picker(parsed.dates, upload.file_id)
+            if dates is not None:
+                parsed = read_upload(
+                    upload.name, data, layer=layer.strip(), repair=repair, dates=dates
+                )
     except DataError as exc:
         st.error(
             f"{md(upload.name)} was not imported: {len(exc.problems)} "
@@ -101,6 +107,43 @@ def import_section(store: Store) -> bool:
         f"received (SHA-256 {receipt.sha256[:16]}…)."
     )
     return True
+
+
+def date_picker(detected: DateChoice, key: str) -> DateOptions | None:
+    """The date column, end column and format, the detected ones chosen at first; the
+    options to read the file with again, or None while they are the ones detected."""
+    if not detected.columns:  # a format that dates its records itself (STAC, our own)
+        return None
+    st.caption(
+        "Each record's date comes from the column below (detected when the file was read): "
+        "choose another, or the format its dates are written in, if it is wrong."
+    )
+    columns = ["", *detected.columns]
+    left, middle, right = st.columns(3)
+    column = left.selectbox(
+        "Date column",
+        columns,
+        index=columns.index(detected.column or ""),
+        format_func=lambda name: md(name) if name else "(none: the records stay undated)",
+        key=f"import_date_column_{key}",
+    )
+    end = middle.selectbox(
+        "Interval ends in",
+        columns,
+        index=columns.index(detected.end_column or ""),
+        format_func=lambda name: md(name) if name else "(no end: one date)",
+        key=f"import_date_end_{key}",
+        help="For sources that give a span, such as UCDP's date_start and date_end.",
+    )
+    fmt = right.selectbox(
+        "Date format",
+        list(DateFormat),
+        format_func=lambda f: DateFormat(f).label,
+        key=f"import_date_format_{key}",
+    )
+    if (column, end, fmt) == (detected.column or "", detected.end_column or "", detected.format):
+        return None
+    return DateOptions(column=column, end_column=end, format=DateFormat(fmt))
 
 
 def export_section(
