@@ -124,14 +124,15 @@ def date_picker(detected: DateChoice, key: str) -> DateOptions | None:
         "Date column",
         columns,
         index=columns.index(detected.column or ""),
-        format_func=lambda name: md(name) if name else "(none: the records stay undated)",
+        # plain text in a select box: the file's column names are shown as they are
+        format_func=lambda name: name or "(none: the records stay undated)",
         key=f"import_date_column_{key}",
     )
     end = middle.selectbox(
         "Interval ends in",
         columns,
         index=columns.index(detected.end_column or ""),
-        format_func=lambda name: md(name) if name else "(no end: one date)",
+        format_func=lambda name: name or "(no end: one date)",
         key=f"import_date_end_{key}",
         help="For sources that give a span, such as UCDP's date_start and date_end.",
     )
