@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -120,21 +121,24 @@ def date_picker(detected: DateChoice, key: str) -> DateOptions | None:
     )
     columns = ["", *detected.columns]
     left, middle, right = st.columns(3)
-    column = left.selectbox(
-        "Date column",
-        columns,
-        index=columns.index(detected.column or ""),
-        # plain text in a select box: the file's column names are shown as they are
-        format_func=lambda name: name or "(none: the records stay undated)",
-        key=f"import_date_column_{key}",
+
+    def column_box(where: Any, label: str, chosen: str | None, none: str, name: str) -> str:
+        return str(
+            where.selectbox(
+                label,
+                columns,
+                index=columns.index(chosen or ""),
+                # plain text in a select box: the file's column names are shown as they are
+                format_func=lambda column: column or none,
+                key=f"import_date_{name}_{key}",
+            )
+        )
+
+    column = column_box(
+        left, "Date column", detected.column, "(none: the records stay undated)", "column"
     )
-    end = middle.selectbox(
-        "Interval ends in",
-        columns,
-        index=columns.index(detected.end_column or ""),
-        format_func=lambda name: name or "(no end: one date)",
-        key=f"import_date_end_{key}",
-        help="For sources that give a span, such as UCDP's date_start and date_end.",
+    end = column_box(
+        middle, "Interval ends in (for a span)", detected.end_column, "(no end: one date)", "end"
     )
     fmt = right.selectbox(
         "Date format",
