@@ -43,6 +43,7 @@ from geo.formats._csv import CSV_COLUMNS, csv_header, read_csv, to_csv, write_cs
 from geo.formats._geojson import read_json
 from geo.formats._kml import kml_from_kmz, read_kml, to_kml, write_kml
 from geo.formats._ogr import is_kmz, read_with_gdal
+from geo.formats.datecols import DateChoice, DateFormat, DateOptions
 from geo.formats.limits import Limits
 from geo.formats.reader import ORIGINAL_GEOMETRY_KEY, Format, Reader, Upload
 from geo.formats.registry import (
@@ -59,6 +60,9 @@ __all__ = [
     "CSV_COLUMNS",
     "DEFAULT_LIMITS",
     "ORIGINAL_GEOMETRY_KEY",
+    "DateChoice",
+    "DateFormat",
+    "DateOptions",
     "Format",
     "Limits",
     "Upload",
@@ -83,6 +87,7 @@ def read_upload(
     repair: bool = False,
     lat_column: str | None = None,
     lon_column: str | None = None,
+    dates: DateOptions | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Upload:
     """Every record of an uploaded file, or a `DataError` with every problem in it.
@@ -95,8 +100,14 @@ def read_upload(
     past `limits.max_seconds` by `clock` (tests pass one they move themselves).
     `lat_column` and `lon_column` name a CSV's coordinate columns when their names do
     not say so (a refusal with the code `NO_COORDINATE_COLUMNS` asks for them).
+
+    A foreign file's records get their dates from `dates.column` in `dates.format`, or
+    from the well-known date column found (`geo.formats.datecols`); `Upload.dates` says
+    which, and a warning names other columns that look like dates.
     """
-    reader = Reader(file=file_name, layer=layer, limits=limits, repair=repair, clock=clock)
+    reader = Reader(
+        file=file_name, layer=layer, limits=limits, repair=repair, dates=dates, clock=clock
+    )
     if (lat_column is None) != (lon_column is None):
         reader.refuse(
             "name both the latitude and the longitude column, or neither",

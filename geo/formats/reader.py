@@ -15,14 +15,14 @@ import copy
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NoReturn
 
 import shapely
 from shapely.geometry import shape
 
-from geo.dates import edtf_of
 from geo.errors import REPAIRABLE, DataError, Problem
+from geo.formats.datecols import DateChoice, DateOptions, date_rows
 from geo.formats.limits import Limits, key_path, key_too_long, too_many_keys, value_problems
 from geo.formats.repair import make_valid_one, repairable_reason
 from geo.geojson import (
@@ -48,12 +48,24 @@ CUT_AT_ANTIMERIDIAN = (
     f"'{ORIGINAL_GEOMETRY_KEY}')"
 )
 
-UNREAD_DATE = (
-    "dates that are not EDTF or ISO 8601 were kept as stated, and these records have no date"
+CHOOSE_DATE = (
+    "choose the date column and format in the import dialog, or --date-column/--date-format"
 )
+UNREAD_DATE = (
+    "dates that could not be read were kept as stated, and these records have no date "
+    f"({CHOOSE_DATE})"
+)
+AMBIGUOUS_DATE = (
+    "dates that could be day/month/year or month/day/year (no value in the column tells "
+    f"which) were kept as stated, and these records have no date ({CHOOSE_DATE})"
+)
+APPROXIMATE_DATE = (
+    "the file marks these dates as less certain than the day given (ACLED's time_precision "
+    "2 or 3); each keeps the day as stated: check what the source says"
+)
+UNUSED_DATES = f"columns that look like dates were not used for the records' dates ({CHOOSE_DATE})"
 GEOMETRY_COLLECTION = "GeometryCollection is not supported: split it into one feature per geometry"
 NAME_KEYS = ("name", "title", "label", "stop_name", "id")  # stop_name: GTFS
-DATE_KEYS = ("date", "datetime", "time", "observed", "start")
 
 # Past this many problems a message is no longer read; the rest are counted.
 MAX_PROBLEMS = 1000
@@ -75,6 +87,8 @@ class Upload:
     records: list[LayerRecord]
     format: Format
     warnings: list[str] = field(default_factory=list)
+    # The columns (property names) the records have, and which gave their dates.
+    dates: DateChoice = field(default_factory=DateChoice)
 
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -84,15 +98,6 @@ def number(text: str) -> float | None:
     """A decimal number as written in a file; None for anything else (no 'nan', no '1_0')."""
     text = text.strip()
     return float(text) if _NUMBER.fullmatch(text) else None
-
-
-def stated_text(value: Any) -> str | None:
-    """A property value as the text a date could be read from (numbers count: 2015)."""
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
 
 
 def lookup(properties: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any] | None:
@@ -125,6 +130,7 @@ class Reader:
         layer: str,
         limits: Limits,
         repair: bool,
+        dates: DateOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.file = file
@@ -142,6 +148,11 @@ class Reader:
         self._coordinates = 0
         self.records: list[LayerRecord] = []
         self._ids: set[str] = set()
+        self.dates = dates or DateOptions()
+        # Records whose date comes from their properties (`add_derived`): (index, label),
+        # and whether the format itself gave the date (a KML TimeStamp, a STAC datetime).
+        self._derived: list[tuple[int, str, bool]] = []
+        self._dates = DateChoice()
 
     # -- problems and warnings
 
@@ -413,24 +424,33 @@ class Reader:
                 return str(value)
         return self.default_name(number)
 
-    def date_of(self, properties: dict[str, Any], record: str) -> tuple[str | None, str | None]:
-        """(EDTF date, date as stated) from the first date-like property that has a value."""
-        found = lookup(properties, DATE_KEYS)
-        as_stated = properties.get("date_as_stated")
-        as_stated = as_stated if isinstance(as_stated, str) and as_stated.strip() else None
-        if found is None:
-            return None, as_stated
-        key, value = found
-        text = stated_text(value)
-        if key.casefold() == "start":
-            end = lookup(properties, ("end",))
-            end_text = stated_text(end[1]) if end else None
-            if text is not None and end_text is not None:
-                text = f"{text.strip()}/{end_text.strip()}"
-        date = edtf_of(text) if text is not None else None
-        if date is None:
-            self.note(UNREAD_DATE, f"{record} {key}={value!r}"[:120])
-        return date, as_stated if as_stated is not None else text
+    def _assign_dates(self) -> None:
+        """Give records read from a foreign file the dates of their date column, chosen
+        or detected over the whole file (`geo.formats.datecols`), and say what was odd."""
+        if not self._derived:
+            return
+        rows = [self.records[index].properties for index, _, _ in self._derived]
+        dated = date_rows(rows, self.dates)
+        self._dates = dated.choice
+        if dated.problem is not None:
+            self.problem(dated.problem, field=self.dates.column)
+            return
+        labels = [label for _, label, _ in self._derived]
+        for (index, _, native), (date, as_stated) in zip(self._derived, dated.dates, strict=True):
+            if not native and (date is not None or as_stated is not None):
+                record = self.records[index]
+                self.records[index] = replace(record, date=date, date_as_stated=as_stated)
+        for row, text in dated.unread:
+            if not self._derived[row][2]:
+                self.note(UNREAD_DATE, f"{labels[row]} {text}"[:120])
+        for row, text in dated.ambiguous:
+            if not self._derived[row][2]:
+                self.note(AMBIGUOUS_DATE, f"{labels[row]} {text!r}"[:120])
+        for row, text in dated.approximate:
+            if not self._derived[row][2]:
+                self.note(APPROXIMATE_DATE, f"{labels[row]} {text}"[:120])
+        for column in dated.unused:
+            self.note(UNUSED_DATES, column[:120])
 
     @staticmethod
     def kind_of(properties: dict[str, Any]) -> Kind:
@@ -507,7 +527,8 @@ class Reader:
         if kept is None:
             return
         properties = kept
-        stated = date if date is not None else self.date_of(properties, record)
+        stated = date if date is not None else (None, None)
+        before = len(self.records)
         self.add(
             number=number,
             record_id=record_id,
@@ -518,11 +539,14 @@ class Reader:
             date=stated[0],
             date_as_stated=stated[1],
         )
+        if len(self.records) > before:
+            self._derived.append((before, record, date is not None))
 
     def upload(self, fmt: Format, *, found: str = "no features") -> Upload:
-        """Every record read, or the problems; `found` says what the file held instead,
-        when it held no record, and what to do with it."""
+        """Every record read, dated (`geo.formats.datecols`), or the problems; `found`
+        says what the file held instead, when it held no record, and what to do with it."""
+        self._assign_dates()
         self.raise_problems()
         if not self.records:
             self.refuse(f"the file holds nothing to import: {found}")
-        return Upload(records=self.records, format=fmt, warnings=self.warnings())
+        return Upload(records=self.records, format=fmt, warnings=self.warnings(), dates=self._dates)
