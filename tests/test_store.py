@@ -1145,3 +1145,137 @@ def test_a_truncated_import_leaves_its_kept_file_and_verify_says_so(store):
     )
     assert store.verify() == []  # a failed import leaves its file too: not a fault alone
     assert store.unnamed_files() == [sha256]
+
+
+# --- the layout's migrations ---------------------------------------------------------------
+
+
+def old_store(folder: Path, docs: list[dict[str, Any]]) -> str:
+    """A store as the explorer made it before the migrations (the old schema, kept in
+    tests/data), holding `docs` drawn by hand; returns its latest hash."""
+    from geo.store.chain import canonical_json, entry_content
+    from geo.store.rows import to_row
+
+    (folder / "files").mkdir(parents=True)
+    previous = GENESIS_HASH
+    with sqlite3.connect(folder / "store.sqlite3", isolation_level=None) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.executescript((ROOT / "tests" / "data" / "store-schema-1.sql").read_text())
+        for seq, doc in enumerate(docs, start=1):
+            time = f"2024-01-0{seq}T00:00:00.000000Z"
+            if seq == 1:
+                conn.execute(
+                    "INSERT INTO layers (name, name_key, created_at) VALUES (?, ?, ?)",
+                    (doc["layer"], doc["layer"].casefold(), time),
+                )
+            conn.execute(
+                "INSERT INTO records (id, layer, kind, name, geometry, properties, date,"
+                " date_as_stated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                to_row(doc),
+            )
+            change = {"record": doc}
+            content = entry_content(seq, time, "Old", "create", doc["id"], doc["layer"], change)
+            hash_ = entry_hash(previous, content)
+            written = (canonical_json(change), previous, hash_)
+            conn.execute(
+                "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, time, "Old", "create", doc["id"], doc["layer"], *written),
+            )
+            previous = hash_
+    return previous
+
+
+def test_a_store_made_before_the_migrations_opens_with_its_history_intact(tmp_path):
+    from geo.store.migrate import head
+
+    folder = tmp_path / "old"
+    docs = [drawn(f"old-{i}").to_dict() for i in range(3)]
+    latest = old_store(folder, docs)
+    # Read without writing first: the old layout is read as it is.
+    read_only = Store.open_existing(folder, read_only=True)
+    assert read_only.verify() == [] and read_only.latest() == (3, latest, 3)
+
+    store = Store.open(folder)
+    assert [record.to_dict() for record in store.records()] == docs
+    assert [entry.analyst for entry in store.history()] == ["Old"] * 3
+    assert store.latest() == (3, latest, 3) and store.verify() == []
+    with sqlite3.connect(store.db_path) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head(),)]
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1  # older explorers open it
+    store.add(drawn("new"), analyst="New")
+    assert store.history()[-1].prev_hash == latest and store.verify() == []
+    assert Store.open(folder).latest() == store.latest()  # opening again changes nothing
+
+
+def test_a_store_of_a_newer_revision_is_refused(store):
+    with raw(store) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    for opening in (Store.open, Store.open_existing):
+        with pytest.raises(StoreError, match=r"newer version of the explorer \(revision 9999"):
+            opening(store.data_dir)
+
+
+def test_two_processes_opening_a_new_store_at_once_make_it_once(database_url, tmp_path):
+    go = tmp_path / "go"
+    started = []
+    for n in range(2):
+        ready = tmp_path / f"ready-{n}"
+        process = worker("add", str(tmp_path / "data"), f"p{n}", "1", str(ready), str(go))
+        started.append((process, ready))
+    for process, ready in started:
+        wait_for(ready, process)
+    go.touch()
+    for process, _ in started:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    store = Store.open(tmp_path / "data")
+    assert {r.id for r in store.records()} == {"p0-0", "p1-0"} and store.verify() == []
+
+
+# --- records in a view ------------------------------------------------------------------
+
+
+def test_records_in_a_box(store):
+    store.add(drawn("inside"), analyst="A")  # a polygon near 36.3, 33.6
+    store.add(drawn("beside", geometry=point(36.0, 33.0)), analyst="A")
+    store.add(drawn("edge", geometry=point(36.5, 33.6)), analyst="A")
+    store.add(drawn("far", geometry=point(-70.0, 10.0)), analyst="A")
+    store.add(
+        drawn(
+            "across",
+            geometry={"type": "LineString", "coordinates": [[36.0, 33.6], [37.0, 33.65]]},
+        ),
+        analyst="A",
+    )
+    store.add(drawn("gone", geometry=point(36.35, 33.65)), analyst="A")
+    store.delete("gone", analyst="A")
+    store.edit("far", analyst="A", geometry=point(36.4, 33.61))  # moved into the box
+    found = store.records_in(36.25, 33.55, 36.5, 33.7)
+    assert [record.id for record in found] == ["inside", "edge", "far", "across"]
+    assert store.records_in(0, 0, 1, 1) == []
+    with pytest.raises(DataError, match="antimeridian"):
+        store.records_in(170, 0, -170, 1)
+
+
+def test_on_postgresql_positions_are_postgis_geometries_with_a_spatial_index(
+    postgres_server, tmp_path
+):
+    if postgres_server is None:
+        pytest.skip(
+            "PostgreSQL with PostGIS is not installed (apt-get install postgresql-15-postgis-3)"
+        )
+    store = Store.open(tmp_path / "data", database_url=postgres_server.new_database())
+    store.import_layer("Imported", imported(5), analyst="B", file_name="f", file_bytes=b"f")
+    store.add(drawn("r1"), analyst="A")
+    with raw(store) as conn:
+        # As a team would ask it from QGIS or psql.
+        found = conn.execute(
+            "SELECT id, ST_SRID(position), GeometryType(position) FROM records"
+            " WHERE ST_Intersects(position, ST_MakeEnvelope(36.0005, 33.4, 36.0025, 33.6, 4326))"
+            " ORDER BY pk"
+        ).fetchall()
+        index = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'records_by_position'"
+        ).fetchone()
+    assert found == [("pm1", 4326, "POINT"), ("pm2", 4326, "POINT")]
+    assert 'USING gist ("position")' in index[0] or "USING gist (position)" in index[0]
