@@ -67,7 +67,10 @@ class Server:
 
     def start(self) -> None:
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", self.user, "-E", "UTF8")
-        options = f"-k {self.folder} -p {PORT} -c listen_addresses='' -c fsync=off"
+        # The store keeps a pool of connections per database, and every test has its own.
+        options = (
+            f"-k {self.folder} -p {PORT} -c listen_addresses='' -c fsync=off -c max_connections=400"
+        )
         self._run(
             "pg_ctl",
             "-D",
