@@ -17,7 +17,36 @@ def private_store(tmp_path_factory, monkeypatch) -> Path:
     """Every test gets its own store: tests never touch the researcher's real one."""
     data_dir = tmp_path_factory.mktemp("geo-data")
     monkeypatch.setenv("GEO_DATA_DIR", str(data_dir))
+    # nor a team's database named in the environment
+    monkeypatch.delenv("GEO_DATABASE_URL", raising=False)
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throw-away PostgreSQL server with PostGIS for this test run (tests/postgres.py);
+    None where it is not installed, outside CI."""
+    from tests.postgres import running_server
+
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, monkeypatch) -> str:
+    """Each store test on both databases: "" for SQLite in the data folder, or a fresh
+    PostgreSQL database, which GEO_DATABASE_URL names for the test and its workers."""
+    if request.param == "sqlite":
+        monkeypatch.delenv("GEO_DATABASE_URL", raising=False)
+        return ""
+    server = request.getfixturevalue("postgres_server")
+    if server is None:
+        pytest.skip(
+            "PostgreSQL with PostGIS is not installed (apt-get install postgresql-15-postgis-3)"
+        )
+    url = server.new_database()
+    monkeypatch.setenv("GEO_DATABASE_URL", url)
+    return url
 
 
 @pytest.fixture

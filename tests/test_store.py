@@ -1,4 +1,8 @@
-"""The evidence store: faithful records, a history that shows tampering, no half saves."""
+"""The evidence store: faithful records, a history that shows tampering, no half saves.
+
+Each test taking the `store` fixture runs on SQLite and on PostgreSQL (a throw-away
+server, tests/postgres.py); `sqlite_store` marks what only SQLite has (its files,
+WAL, read-only opening, values of another type in a column)."""
 
 from __future__ import annotations
 
@@ -12,11 +16,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
+from sqlalchemy import make_url
 
 from geo.errors import DataError, GeoError
 from geo.records import ANNOTATIONS_LAYER, Kind, LayerRecord
@@ -80,13 +88,32 @@ def snapshot(store: Store) -> tuple[Any, ...]:
     )
 
 
-def raw(store: Store) -> sqlite3.Connection:
-    """A plain connection, as someone tampering with the file would use."""
-    return sqlite3.connect(store.db_path, isolation_level=None)
+@contextmanager
+def raw(store: Store, *, constraints: bool = True) -> Iterator[Any]:
+    """A plain connection, as someone tampering with the database would use: sqlite3 on
+    the file (foreign keys off, as SQLite's default), or psycopg on the server, where
+    `constraints=False` switches off foreign keys and triggers (replica mode) as a
+    superuser can."""
+    if not store.database_url:
+        with sqlite3.connect(store.db_path, isolation_level=None) as conn:
+            yield conn
+        return
+    url = make_url(store.database_url).set(drivername="postgresql")
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as conn:
+        if not constraints:
+            conn.execute("SET session_replication_role = replica")
+        yield conn
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path, database_url: str) -> Store:
+    opened = Store.open(tmp_path / "data")
+    assert bool(opened.database_url) == bool(database_url)
+    return opened
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Store:
     return Store.open(tmp_path / "data")
 
 
@@ -425,7 +452,7 @@ class FailingStore(Store):
 def test_a_failure_inside_an_operation_leaves_the_store_as_before(store):
     store.add(drawn("r1"), analyst="A")
     before = snapshot(store)
-    failing = FailingStore(store.data_dir)
+    failing = FailingStore(store.data_dir, database_url=store.database_url)
     operations = [
         lambda: failing.add(drawn("r2"), analyst="A"),
         lambda: failing.add(drawn("r3", layer="A new layer"), analyst="A"),
@@ -454,7 +481,8 @@ def test_operations_on_a_missing_store_fail_instead_of_starting_an_empty_one(tmp
     assert isinstance(StoreError("x"), GeoError) and store.records() == []
 
 
-def test_a_newer_schema_is_refused(store):
+def test_a_newer_schema_is_refused(sqlite_store):
+    store = sqlite_store
     with raw(store) as conn:
         conn.execute("PRAGMA user_version = 99")
     with pytest.raises(StoreError, match="newer version"):
@@ -501,19 +529,43 @@ def test_the_history_chain_can_be_recomputed_by_anyone(store):
 
 def test_the_history_refuses_updates_and_deletes(store):
     busy_store(store)
-    with raw(store) as conn:
-        for statement in ("UPDATE history SET analyst = 'X'", "DELETE FROM history"):
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-                conn.execute(statement)
+    for statement in ("UPDATE history SET analyst = 'X'", "DELETE FROM history"):
+        with raw(store) as conn, pytest.raises(Exception, match="append-only") as caught:
+            conn.execute(statement)
+        assert isinstance(caught.value, sqlite3.IntegrityError | psycopg.errors.RaiseException)
     assert store.verify() == []
 
 
 def tamper(store: Store, *statements: str) -> None:
+    on = " ON history" if store.database_url else ""
     with raw(store) as conn:
-        conn.execute("DROP TRIGGER history_no_update")
-        conn.execute("DROP TRIGGER history_no_delete")
+        conn.execute(f"DROP TRIGGER history_no_update{on}")
+        conn.execute(f"DROP TRIGGER history_no_delete{on}")
         for statement in statements:
             conn.execute(statement)
+
+
+def set_highest_written(store: Store, seq: int) -> str:
+    """The statement that sets the highest history entry the database says was written."""
+    if store.database_url:
+        return f"UPDATE history_written SET seq = {seq}"
+    return f"UPDATE sqlite_sequence SET seq = {seq} WHERE name = 'history'"
+
+
+def restore_guards(store: Store) -> tuple[str, ...]:
+    """The statements that put the history's guards back, as a careful tamperer would."""
+    if store.database_url:
+        return tuple(
+            f"CREATE TRIGGER {guard} BEFORE {event} ON history"
+            " FOR EACH ROW EXECUTE FUNCTION history_append_only()"
+            for guard, event in (("history_no_update", "UPDATE"), ("history_no_delete", "DELETE"))
+        )
+    return (
+        "CREATE TRIGGER history_no_update BEFORE UPDATE ON history"
+        " BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+        "CREATE TRIGGER history_no_delete BEFORE DELETE ON history"
+        " BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+    )
 
 
 GUARDS_GONE = [
@@ -679,8 +731,9 @@ def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 60) ->
         time.sleep(0.01)
 
 
-def test_four_processes_adding_at_once(store, tmp_path):
-    per_process, processes = 100, 4
+def test_processes_adding_at_once(store, tmp_path):
+    # SQLite: 4 processes on 2 cores; PostgreSQL, a team's server: 8 sessions x 200.
+    per_process, processes = (200, 8) if store.database_url else (100, 4)
     go = tmp_path / "go"
     started = []
     for n in range(processes):
@@ -695,6 +748,9 @@ def test_four_processes_adding_at_once(store, tmp_path):
         assert process.returncode == 0, err
         assert "locked" not in err
     assert len(store.records()) == per_process * processes
+    history = store.history()
+    assert [e.seq for e in history] == list(range(1, per_process * processes + 1))
+    assert [e.time for e in history] == sorted(e.time for e in history)
     assert {r.id for r in store.records()} == {
         f"p{n}-{i}" for n in range(processes) for i in range(per_process)
     }
@@ -713,8 +769,10 @@ def test_a_process_killed_inside_an_import_leaves_the_store_as_before(store, tmp
     try:
         wait_for(ready, process)
         # The worker is now between its last INSERT and COMMIT, holding the write lock,
-        # with uncommitted pages spilled to the WAL; readers still see the store as before.
-        assert (store.data_dir / "store.sqlite3-wal").stat().st_size > 100_000
+        # (SQLite: with uncommitted pages spilled to the WAL); readers still see the
+        # store as before.
+        if not store.database_url:
+            assert (store.data_dir / "store.sqlite3-wal").stat().st_size > 100_000
         assert store.records("Crashed import") == [] and store.history() == before[1]
         os.kill(process.pid, signal.SIGKILL)
     finally:
@@ -734,7 +792,8 @@ def test_a_process_killed_inside_an_import_leaves_the_store_as_before(store, tmp
 # --- backup and configuration ------------------------------------------------------------
 
 
-def test_backup_is_a_complete_store(store, tmp_path):
+def test_backup_is_a_complete_store(sqlite_store, tmp_path):
+    store = sqlite_store
     busy_store(store)
     copy_dir = tmp_path / "restored"
     copy_dir.mkdir()
@@ -778,7 +837,9 @@ DEEP = "[" * 100_000 + "]" * 100_000
 def test_a_damaged_row_is_left_out_and_named(store, column, value, words):
     busy_store(store)
     intact = [r for r in store.records() if r.id != "r0"]
-    with raw(store) as conn:  # foreign keys are off in a plain connection
+    if store.database_url and "BLOB" in value:
+        pytest.skip("a PostgreSQL text column holds only text")
+    with raw(store, constraints=False) as conn:  # no foreign keys: the layer may be a ghost
         conn.execute(f"UPDATE records SET {column} = {value} WHERE id = 'r0'")
     assert store.records() == intact  # never raises; the others are all there
     assert store.records(ANNOTATIONS_LAYER) == [r for r in intact if r.layer == ANNOTATIONS_LAYER]
@@ -868,7 +929,8 @@ def file_states(folder: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-def test_a_store_opened_read_only_writes_nothing(store):
+def test_a_store_opened_read_only_writes_nothing(sqlite_store):
+    store = sqlite_store
     # Meaningful as root too, where chmod stops nothing: the read-only store must not
     # write a byte, not even SQLite's -wal and -shm files.
     busy_store(store)
@@ -899,7 +961,8 @@ def test_a_store_opened_read_only_writes_nothing(store):
     assert file_states(store.data_dir) == before
 
 
-def test_a_store_opened_read_only_reads_what_a_crashed_writer_left_in_the_wal(store):
+def test_a_store_opened_read_only_reads_what_a_crashed_writer_left_in_the_wal(sqlite_store):
+    store = sqlite_store
     busy_store(store)
     process = worker("add-and-die", str(store.data_dir), "crashed")
     _, err = process.communicate(timeout=60)
@@ -960,7 +1023,7 @@ def test_a_store_opened_read_only_reads_what_a_crashed_writer_left_in_the_wal(st
 )
 def test_tables_changed_around_the_store_are_detected(store, statement, expected):
     busy_store(store)
-    with raw(store) as conn:
+    with raw(store, constraints=False) as conn:  # renaming a layer breaks a foreign key
         conn.execute(statement)
     problems = store.verify()
     assert any(expected in problem for problem in problems), problems
@@ -1002,11 +1065,8 @@ def test_a_careful_truncation_passes_verify_but_not_the_noted_hash(store):
         store,
         "DELETE FROM history WHERE seq > 6",
         "DELETE FROM records WHERE id LIKE 'late-%'",
-        "UPDATE sqlite_sequence SET seq = 6 WHERE name = 'history'",
-        "CREATE TRIGGER history_no_update BEFORE UPDATE ON history"
-        " BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
-        "CREATE TRIGGER history_no_delete BEFORE DELETE ON history"
-        " BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+        set_highest_written(store, 6),
+        *restore_guards(store),
     )
     assert store.verify() == []  # what the chain alone cannot see
     assert store.latest() == kept
@@ -1050,7 +1110,10 @@ def test_a_free_layer_name_is_one_the_store_takes(store, taken, expected):
         "UPDATE sqlite_sequence SET seq = 'x' WHERE name = 'history'",
     ],
 )
-def test_a_value_of_another_type_written_outside_the_store_is_reported_not_raised(store, tamper):
+def test_a_value_of_another_type_written_outside_the_store_is_reported_not_raised(
+    sqlite_store, tamper
+):
+    store = sqlite_store
     store.import_layer("L", imported(1), analyst="A", file_name="f.geojson", file_bytes=b"{}")
     store.add(replace(imported(1, "ann")[0], id="", layer=ANNOTATIONS_LAYER), analyst="A")
     with sqlite3.connect(store.db_path) as conn:
@@ -1077,11 +1140,142 @@ def test_a_truncated_import_leaves_its_kept_file_and_verify_says_so(store):
         "DELETE FROM records WHERE layer = 'late'",
         "DELETE FROM layers WHERE name = 'late'",
         "DELETE FROM files",
-        "UPDATE sqlite_sequence SET seq = 1 WHERE name = 'history'",
-        "CREATE TRIGGER history_no_update BEFORE UPDATE ON history"
-        " BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
-        "CREATE TRIGGER history_no_delete BEFORE DELETE ON history"
-        " BEGIN SELECT RAISE(ABORT, 'the history is append-only'); END",
+        set_highest_written(store, 1),
+        *restore_guards(store),
     )
     assert store.verify() == []  # a failed import leaves its file too: not a fault alone
     assert store.unnamed_files() == [sha256]
+
+
+# --- the layout's migrations ---------------------------------------------------------------
+
+
+def old_store(folder: Path, docs: list[dict[str, Any]]) -> str:
+    """A store as the explorer made it before the migrations (the old schema, kept in
+    tests/data), holding `docs` drawn by hand; returns its latest hash."""
+    from geo.store.chain import canonical_json, entry_content
+    from geo.store.rows import to_row
+
+    (folder / "files").mkdir(parents=True)
+    previous = GENESIS_HASH
+    with sqlite3.connect(folder / "store.sqlite3", isolation_level=None) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.executescript((ROOT / "tests" / "data" / "store-schema-1.sql").read_text())
+        for seq, doc in enumerate(docs, start=1):
+            time = f"2024-01-0{seq}T00:00:00.000000Z"
+            if seq == 1:
+                conn.execute(
+                    "INSERT INTO layers (name, name_key, created_at) VALUES (?, ?, ?)",
+                    (doc["layer"], doc["layer"].casefold(), time),
+                )
+            conn.execute(
+                "INSERT INTO records (id, layer, kind, name, geometry, properties, date,"
+                " date_as_stated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                to_row(doc),
+            )
+            change = {"record": doc}
+            content = entry_content(seq, time, "Old", "create", doc["id"], doc["layer"], change)
+            hash_ = entry_hash(previous, content)
+            written = (canonical_json(change), previous, hash_)
+            conn.execute(
+                "INSERT INTO history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (seq, time, "Old", "create", doc["id"], doc["layer"], *written),
+            )
+            previous = hash_
+    return previous
+
+
+def test_a_store_made_before_the_migrations_opens_with_its_history_intact(tmp_path):
+    from geo.store.migrate import head
+
+    folder = tmp_path / "old"
+    docs = [drawn(f"old-{i}").to_dict() for i in range(3)]
+    latest = old_store(folder, docs)
+    # Read without writing first: the old layout is read as it is.
+    read_only = Store.open_existing(folder, read_only=True)
+    assert read_only.verify() == [] and read_only.latest() == (3, latest, 3)
+
+    store = Store.open(folder)
+    assert [record.to_dict() for record in store.records()] == docs
+    assert [entry.analyst for entry in store.history()] == ["Old"] * 3
+    assert store.latest() == (3, latest, 3) and store.verify() == []
+    with sqlite3.connect(store.db_path) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [(head(),)]
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1  # older explorers open it
+    store.add(drawn("new"), analyst="New")
+    assert store.history()[-1].prev_hash == latest and store.verify() == []
+    assert Store.open(folder).latest() == store.latest()  # opening again changes nothing
+
+
+def test_a_store_of_a_newer_revision_is_refused(store):
+    with raw(store) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    for opening in (Store.open, Store.open_existing):
+        with pytest.raises(StoreError, match=r"newer version of the explorer \(revision 9999"):
+            opening(store.data_dir)
+
+
+def test_two_processes_opening_a_new_store_at_once_make_it_once(database_url, tmp_path):
+    go = tmp_path / "go"
+    started = []
+    for n in range(2):
+        ready = tmp_path / f"ready-{n}"
+        process = worker("add", str(tmp_path / "data"), f"p{n}", "1", str(ready), str(go))
+        started.append((process, ready))
+    for process, ready in started:
+        wait_for(ready, process)
+    go.touch()
+    for process, _ in started:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+    store = Store.open(tmp_path / "data")
+    assert {r.id for r in store.records()} == {"p0-0", "p1-0"} and store.verify() == []
+
+
+# --- records in a view ------------------------------------------------------------------
+
+
+def test_records_in_a_box(store):
+    store.add(drawn("inside"), analyst="A")  # a polygon near 36.3, 33.6
+    store.add(drawn("beside", geometry=point(36.0, 33.0)), analyst="A")
+    store.add(drawn("edge", geometry=point(36.5, 33.6)), analyst="A")
+    store.add(drawn("far", geometry=point(-70.0, 10.0)), analyst="A")
+    store.add(
+        drawn(
+            "across",
+            geometry={"type": "LineString", "coordinates": [[36.0, 33.6], [37.0, 33.65]]},
+        ),
+        analyst="A",
+    )
+    store.add(drawn("gone", geometry=point(36.35, 33.65)), analyst="A")
+    store.delete("gone", analyst="A")
+    store.edit("far", analyst="A", geometry=point(36.4, 33.61))  # moved into the box
+    found = store.records_in(36.25, 33.55, 36.5, 33.7)
+    assert [record.id for record in found] == ["inside", "edge", "far", "across"]
+    assert store.records_in(0, 0, 1, 1) == []
+    with pytest.raises(DataError, match="antimeridian"):
+        store.records_in(170, 0, -170, 1)
+
+
+def test_on_postgresql_positions_are_postgis_geometries_with_a_spatial_index(
+    postgres_server, tmp_path
+):
+    if postgres_server is None:
+        pytest.skip(
+            "PostgreSQL with PostGIS is not installed (apt-get install postgresql-15-postgis-3)"
+        )
+    store = Store.open(tmp_path / "data", database_url=postgres_server.new_database())
+    store.import_layer("Imported", imported(5), analyst="B", file_name="f", file_bytes=b"f")
+    store.add(drawn("r1"), analyst="A")
+    with raw(store) as conn:
+        # As a team would ask it from QGIS or psql.
+        found = conn.execute(
+            "SELECT id, ST_SRID(position), GeometryType(position) FROM records"
+            " WHERE ST_Intersects(position, ST_MakeEnvelope(36.0005, 33.4, 36.0025, 33.6, 4326))"
+            " ORDER BY pk"
+        ).fetchall()
+        index = conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'records_by_position'"
+        ).fetchone()
+    assert found == [("pm1", 4326, "POINT"), ("pm2", 4326, "POINT")]
+    assert 'USING gist ("position")' in index[0] or "USING gist (position)" in index[0]

@@ -1,4 +1,6 @@
-"""The researcher's own evidence: drawn annotations and imported layers, in SQLite.
+"""The researcher's own evidence: drawn annotations and imported layers, in SQLite
+(the default, a file in the data folder) or in a team's PostgreSQL database with
+PostGIS (``GEO_DATABASE_URL``), with the same behaviour on both.
 
 What the store keeps, and why:
 
@@ -36,7 +38,8 @@ The modules, one concern each:
 - `chain`: hashing, reading and checking the history chain (pure).
 - `verify`: the integrity check over the tables' rows (pure).
 - `files`: kept copies of imported files, named by SHA-256.
-- `tables`, `schema`, `connection`: all that speaks SQLite.
+- `tables`, `schema`, `migrate`, `connection`: all that speaks SQL (SQLAlchemy
+  Core); `migrations/`: the layout's Alembic revisions, run when a store opens.
 - `folder`: where a store lives; `errors`: what it raises.
 """
 
@@ -52,10 +55,10 @@ from geo.store.chain import (
     canonical_json,
     entry_hash,
 )
-from geo.store.connection import BUSY_TIMEOUT_S
+from geo.store.connection import BUSY_TIMEOUT_S, ENV_DATABASE_URL
 from geo.store.folder import DB_NAME, ENV_DATA_DIR, FILES_DIR, default_data_dir
+from geo.store.migrate import SCHEMA_VERSION
 from geo.store.rows import DamagedRow
-from geo.store.schema import SCHEMA_VERSION
 from geo.store.store import ImportReceipt, Store
 from geo.store.tables import FileInfo, LayerInfo
 from geo.store.validate import MAX_FILE_NAME_LENGTH
@@ -64,6 +67,7 @@ __all__ = [
     "BUSY_TIMEOUT_S",
     "DB_NAME",
     "EDITABLE_FIELDS",
+    "ENV_DATABASE_URL",
     "ENV_DATA_DIR",
     "FILES_DIR",
     "GENESIS_HASH",

@@ -6,10 +6,11 @@ The time is read here, holding the write lock, so history order is time order.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import Connection
 
 from geo.store import tables
 from geo.store.chain import Action, canonical_json
@@ -21,12 +22,12 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def create(conn: sqlite3.Connection, doc: dict[str, Any], *, analyst: str) -> None:
+def create(conn: Connection, doc: dict[str, Any], *, analyst: str) -> None:
     """Keep the new record `doc`, making its layer if it is the first drawn there."""
     time = now()
     tables.refuse_taken_id(conn, doc["id"])
     tables.ensure_layer(conn, doc["layer"], time)
-    tables.insert_records(conn, [to_row(doc)])
+    tables.insert_records(conn, [to_row(doc)], doc["layer"])
     tables.append_entry(
         conn,
         time=time,
@@ -39,7 +40,7 @@ def create(conn: sqlite3.Connection, doc: dict[str, Any], *, analyst: str) -> No
 
 
 def edit(
-    conn: sqlite3.Connection, record_id: str, given: dict[str, Any], *, analyst: str
+    conn: Connection, record_id: str, given: dict[str, Any], *, analyst: str
 ) -> dict[str, Any]:
     """Set the fields `given` on the record `record_id`; returns it as it then is.
     Fields given their current value are not changes; if none is, nothing is written."""
@@ -66,7 +67,7 @@ def edit(
     return after
 
 
-def delete(conn: sqlite3.Connection, record_id: str, *, analyst: str) -> None:
+def delete(conn: Connection, record_id: str, *, analyst: str) -> None:
     """Mark the record `record_id` deleted; its history entry keeps it as it was."""
     time = now()
     doc = tables.current_doc(conn, record_id)
@@ -83,7 +84,7 @@ def delete(conn: sqlite3.Connection, record_id: str, *, analyst: str) -> None:
 
 
 def import_layer(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     layer: str,
     docs: Sequence[dict[str, Any]],
@@ -108,7 +109,7 @@ def import_layer(
         received_at=received_at,
         analyst=analyst,
     )
-    tables.insert_records(conn, rows)
+    tables.insert_records(conn, rows, layer)
     tables.append_entry(
         conn,
         time=received_at,

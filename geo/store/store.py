@@ -1,23 +1,31 @@
 """The `Store` facade: each public operation checks its input, opens a connection
 and a transaction, and calls the modules that know the tables, the chain, the
-rows and the kept files."""
+rows and the kept files.
+
+The database is SQLite in the data folder, or PostgreSQL with PostGIS when
+``GEO_DATABASE_URL`` names one (a team's shared store); kept files stay in the
+data folder either way."""
 
 from __future__ import annotations
 
 import contextlib
 import enum
 import hashlib
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, cast
 
+import shapely
+from shapely.geometry import shape
+from sqlalchemy import Connection
+
 from geo.bulk import collection_paused
 from geo.errors import DataError, Problem, StoreError, StoreNotFound
+from geo.geojson import bounds_problems
 from geo.records import EDITABLE_FIELDS, Kind, LayerRecord
-from geo.store import changes, connection, schema, tables
+from geo.store import changes, connection, migrate, tables
 from geo.store.chain import (
     FoundEntry,
     HistoryEntry,
@@ -57,57 +65,87 @@ class _Unset(enum.Enum):
 _UNSET: Final = _Unset.UNSET
 
 
+def _database_url(given: str | None) -> str:
+    """The PostgreSQL URL to use, as SQLAlchemy takes it; "" for SQLite."""
+    url = connection.database_url_from_env() if given is None else given.strip()
+    return connection.server_url(url) if url else ""
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 @dataclass(frozen=True)
 class Store:
-    """A folder holding ``store.sqlite3`` and ``files/``. Safe to share between threads
-    and processes: it holds no connection, each operation opens its own."""
+    """A folder holding ``store.sqlite3`` and ``files/``, or a PostgreSQL database and
+    the folder's ``files/``. Safe to share between threads and processes: it holds no
+    connection, each operation takes its own (from a pool on PostgreSQL)."""
 
     data_dir: Path
     # Reads only, and writes nothing at all, not even SQLite's -wal and -shm files: for a
     # store on read-only media or in a folder this user may not write. See
     # geo.store.connection.read_only_uri.
     read_only: bool = False
+    # A PostgreSQL database's URL (GEO_DATABASE_URL); "" for SQLite in `data_dir`.
+    database_url: str = ""
 
     @classmethod
-    def open(cls, data_dir: Path) -> Store:
-        """Open the store in `data_dir`, creating the folder, database and schema if new.
+    def open(cls, data_dir: Path, *, database_url: str | None = None) -> Store:
+        """Open the store in `data_dir`, creating the folder, database and schema if new,
+        and bringing an existing store's tables to the newest layout.
 
-        An existing store that this user may not write is opened read-only: it can be
-        read and verified, and every write raises StoreError."""
+        `database_url` (default: ``$GEO_DATABASE_URL``) names a PostgreSQL database to
+        hold the tables instead of SQLite in `data_dir`. An existing SQLite store that
+        this user may not write is opened read-only: it can be read and verified, and
+        every write raises StoreError."""
         folder = Path(data_dir).expanduser().resolve()
-        if (folder / DB_NAME).is_file() and not can_write(folder):
+        url = _database_url(database_url)
+        if not url and (folder / DB_NAME).is_file() and not can_write(folder):
             return cls.open_existing(folder)
-        store = cls(folder)
+        store = cls(folder, database_url=url)
         try:
             # Private by default: the evidence may name witnesses and places to protect.
             store.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             store.files_dir.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the store folder {store.data_dir}: {exc}") from exc
-        with store._session(create=True) as conn:
-            schema.create_or_check(conn, store.db_path)
+        with store._session(create=True) as conn, connection.write_transaction(conn):
+            migrate.upgrade(conn, store.where)
         return store
 
     @classmethod
-    def open_existing(cls, data_dir: Path, *, read_only: bool = False) -> Store:
-        """Open the store in `data_dir` without creating anything: for reading commands,
-        which must not answer "intact" about an empty store they just made.
+    def open_existing(
+        cls, data_dir: Path, *, read_only: bool = False, database_url: str | None = None
+    ) -> Store:
+        """Open the store in `data_dir` (or in the database `database_url`, default
+        ``$GEO_DATABASE_URL``) without creating anything: for reading commands, which
+        must not answer "intact" about an empty store they just made.
 
-        Raises StoreNotFound if there is no database there. The store is read-only if
+        Raises StoreNotFound if there is no store there. A SQLite store is read-only if
         `read_only` is given or this user may not write its folder or database."""
         folder = Path(data_dir).expanduser().resolve()
-        db_path = folder / DB_NAME
-        if not db_path.is_file():
+        url = _database_url(database_url)
+        if url:
+            store = cls(folder, read_only=read_only, database_url=url)
+            with store._read() as conn:
+                if migrate.revision(conn, store.where) is None:
+                    raise StoreNotFound(
+                        f"no store in the database {store.where}: nothing has been imported "
+                        f"there, or {connection.ENV_DATABASE_URL} is mistyped (nothing was "
+                        "created)"
+                    )
+            return store
+        if not (folder / DB_NAME).is_file():
             raise StoreNotFound(no_store_message(folder))
         store = cls(folder, read_only=read_only or not can_write(folder))
-        with store._session() as conn:
-            version = schema.schema_version(conn)
-        schema.check_existing(db_path, version)
+        with store._read() as conn:
+            migrate.check_existing(conn, store.where)
         return store
+
+    @property
+    def where(self) -> str:
+        """The database, for messages: its file, or its URL without the password."""
+        return connection.shown_url(self.database_url) if self.database_url else str(self.db_path)
 
     @property
     def db_path(self) -> Path:
@@ -129,20 +167,20 @@ class Store:
 
     # --- connections and transactions ---
 
-    def _session(
-        self, *, create: bool = False
-    ) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        return connection.session(self.db_path, create=create, read_only=self.read_only)
+    def _session(self, *, create: bool = False) -> contextlib.AbstractContextManager[Connection]:
+        return connection.session(
+            self.db_path, self.database_url, create=create, read_only=self.read_only
+        )
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[Connection]:
         """One atomic write: everything inside commits together or not at all."""
         self._refuse_if_read_only()
         with self._session() as conn, connection.write_transaction(conn, self._before_commit):
             yield conn
 
     @contextlib.contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def _read(self) -> Iterator[Connection]:
         """Several reads from one snapshot, unaffected by writers meanwhile."""
         with self._session() as conn, connection.read_transaction(conn):
             yield conn
@@ -229,6 +267,23 @@ class Store:
         damaged row must not hide the others or the integrity check. `damaged` lists
         those rows."""
         return self.read_current(layer)[0]
+
+    def records_in(self, west: float, south: float, east: float, north: float) -> list[LayerRecord]:
+        """Current records whose geometry meets the box (degrees, EPSG:4326), in the
+        order added: on PostgreSQL the spatial index on their positions answers; on
+        SQLite each record's geometry is tested. DataError for a box that is not one
+        (a box across the antimeridian is not supported)."""
+        problems = bounds_problems([west, south, east, north], "a box")
+        if problems:
+            raise DataError([Problem(problem, field="bbox") for problem in problems])
+        bbox = (float(west), float(south), float(east), float(north))
+        with collection_paused(), self._session() as conn:
+            rows = tables.current_rows(conn, None, bbox)
+        found = current_records(rows)[0]
+        if self.database_url:
+            return found
+        box = shapely.box(*bbox)
+        return [record for record in found if shape(record.geometry).intersects(box)]
 
     def damaged(self, layer: str | None = None) -> list[DamagedRow]:
         """The current (not deleted) rows that `records` leaves out, and why."""
@@ -367,6 +422,11 @@ class Store:
     def backup(self, path: Path) -> None:
         """A consistent copy of the database (not of files/, whose copies never change),
         taken with SQLite's online backup while others may be writing."""
+        if self.database_url:
+            raise StoreError(
+                f"the store {self.where} is on a PostgreSQL server: back it up with the "
+                "server's tools (pg_dump), and the files folder with it"
+            )
         connection.backup(self.db_path, Path(path), read_only=self.read_only)
 
     def verify(self) -> list[str]:

@@ -1,16 +1,30 @@
 """The SQL that reads and writes the store's tables, each function on an open
-connection inside the caller's transaction.
+connection inside the caller's transaction, in SQLAlchemy Core: the same code for
+SQLite and PostgreSQL, with the few differences (`geo.store.schema`) named where
+they are.
 
-This and `schema` and `connection` are all that speak SQLite; the rest of the
-store works on the rows they return.
+This and `schema`, `migrate` and `connection` are all that speak SQL; the rest of
+the store works on the rows they return.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
 
 from geo.errors import DataError, Problem, StoreError
 from geo.store.chain import (
@@ -22,14 +36,29 @@ from geo.store.chain import (
     entry_hash,
 )
 from geo.store.rows import COLUMN_ORDER, NO_LAYER_ROW, damaged, read_row
+from geo.store.schema import (
+    SRID,
+    files,
+    history,
+    history_written,
+    layers,
+    records,
+    records_position,
+)
 from geo.store.verify import FileRow, LayerRow, Snapshot
 
-HISTORY_COLUMNS: Final = ", ".join(HistoryRow._fields)
-RECORD_COLUMNS: Final = ", ".join(COLUMN_ORDER)
-_RECORD_MARKS: Final = ", ".join("?" * len(COLUMN_ORDER))
-# A records query's last column: whether the record's layer has its row.
-_LAYER_KNOWN: Final = "layer IN (SELECT name FROM layers)"
+_HISTORY_COLUMNS: Final = [history.c[name] for name in HistoryRow._fields]
+_RECORD_COLUMNS: Final = [records.c[name] for name in COLUMN_ORDER]
 _IDS_PER_QUERY: Final = 500  # under SQLite's limit on the parameters of one statement
+
+
+def _on_postgresql(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _layer_known() -> ColumnElement[bool]:
+    """A records query's last column: whether the record's layer has its row."""
+    return exists().where(layers.c.name == records.c.layer)
 
 
 @dataclass(frozen=True)
@@ -54,29 +83,36 @@ class FileInfo:
 # --- history ---
 
 
-def last_entry(conn: sqlite3.Connection) -> tuple[int, str] | None:
+def last_entry(conn: Connection) -> tuple[int, str] | None:
     """The latest history entry's seq and hash; None while the history is empty."""
-    row = conn.execute("SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1").fetchone()
+    row = conn.execute(
+        select(history.c.seq, history.c.hash).order_by(history.c.seq.desc()).limit(1)
+    ).first()
     return (row[0], row[1]) if row else None
 
 
-def _highest_seq_written(conn: sqlite3.Connection) -> int:
+def _highest_seq_written(conn: Connection) -> int:
     # Not a number only if changed outside the store (verify says so): it tells nothing.
     high = _recorded_high(conn)
     return 0 if high is None else high
 
 
-def _recorded_high(conn: sqlite3.Connection) -> int | None:
-    """The highest seq SQLite recorded as written, 0 if none; None if what it holds is
-    not a whole number."""
-    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'history'").fetchone()
-    if row is None:
+def _recorded_high(conn: Connection) -> int | None:
+    """The highest seq the database recorded as written, 0 if none; None if what it
+    holds is not a whole number."""
+    if _on_postgresql(conn):
+        value = conn.execute(select(func.max(history_written.c.seq))).scalar()
+    else:
+        value = conn.execute(
+            text("SELECT seq FROM sqlite_sequence WHERE name = 'history'")
+        ).scalar()
+    if value is None:
         return 0
-    return row[0] if isinstance(row[0], int) and not isinstance(row[0], bool) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def append_entry(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     time: str,
     analyst: str,
@@ -85,94 +121,98 @@ def append_entry(
     layer: str,
     change: dict[str, Any],
 ) -> None:
-    """Append one entry to the chain. Inside BEGIN IMMEDIATE: no other writer can
-    append between the read of the last entry and the insert."""
+    """Append one entry to the chain. Inside a write transaction, which holds the
+    writers' lock (`geo.store.connection`): no other writer can append between the
+    read of the last entry and the insert."""
     last = last_entry(conn)
     seq = max(last[0] if last else 0, _highest_seq_written(conn)) + 1
     prev_hash = last[1] if last else GENESIS_HASH
     content = entry_content(seq, time, analyst, action.value, record_id, layer, change)
     conn.execute(
-        f"INSERT INTO history ({HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            seq,
-            time,
-            analyst,
-            action.value,
-            record_id,
-            layer,
-            canonical_json(change),
-            prev_hash,
-            entry_hash(prev_hash, content),
-        ),
+        insert(history).values(
+            seq=seq,
+            time=time,
+            analyst=analyst,
+            action=action.value,
+            record_id=record_id,
+            layer=layer,
+            change=canonical_json(change),
+            prev_hash=prev_hash,
+            hash=entry_hash(prev_hash, content),
+        )
     )
+    if _on_postgresql(conn):
+        conn.execute(update(history_written).values(seq=seq))
 
 
-def history_rows(
-    conn: sqlite3.Connection, newest: int | None = None, skip: int = 0
-) -> list[HistoryRow]:
+def history_rows(conn: Connection, newest: int | None = None, skip: int = 0) -> list[HistoryRow]:
     """Every entry, oldest first; with `newest`, only the `newest` entries that come
     before the latest `skip` (still oldest first)."""
+    query = select(*_HISTORY_COLUMNS)
     if newest is None:
-        rows = conn.execute(f"SELECT {HISTORY_COLUMNS} FROM history ORDER BY seq").fetchall()
+        rows = conn.execute(query.order_by(history.c.seq)).all()
     else:
         rows = conn.execute(
-            f"SELECT {HISTORY_COLUMNS} FROM history ORDER BY seq DESC LIMIT ? OFFSET ?",
-            (max(newest, 0), max(skip, 0)),
-        ).fetchall()[::-1]
+            query.order_by(history.c.seq.desc()).limit(max(newest, 0)).offset(max(skip, 0))
+        ).all()[::-1]
     return [HistoryRow._make(row) for row in rows]
 
 
-def history_count(conn: sqlite3.Connection) -> int:
-    count: int = conn.execute("SELECT count(*) FROM history").fetchone()[0]
+def history_count(conn: Connection) -> int:
+    count: int = conn.execute(select(func.count()).select_from(history)).scalar_one()
     return count
 
 
-def entries_starting(conn: sqlite3.Connection, prefix: str) -> list[HistoryRow]:
+def entries_starting(conn: Connection, prefix: str) -> list[HistoryRow]:
     """The entries whose hash starts with `prefix`, oldest first."""
     rows = conn.execute(
-        f"SELECT {HISTORY_COLUMNS} FROM history WHERE substr(hash, 1, ?) = ? ORDER BY seq",
-        (len(prefix), prefix),
-    ).fetchall()
+        select(*_HISTORY_COLUMNS)
+        .where(func.substr(history.c.hash, 1, len(prefix)) == prefix)
+        .order_by(history.c.seq)
+    ).all()
     return [HistoryRow._make(row) for row in rows]
 
 
-def entries_after(conn: sqlite3.Connection, seq: int) -> int:
-    count: int = conn.execute("SELECT count(*) FROM history WHERE seq > ?", (seq,)).fetchone()[0]
+def entries_after(conn: Connection, seq: int) -> int:
+    count: int = conn.execute(
+        select(func.count()).select_from(history).where(history.c.seq > seq)
+    ).scalar_one()
     return count
 
 
 # --- layers and files ---
 
 
-def ensure_layer(conn: sqlite3.Connection, name: str, time: str) -> None:
+def _layer_named(conn: Connection, name: str) -> str | None:
+    """The name of the layer whose case-blind key is that of `name`, if there is one."""
+    found: str | None = conn.execute(
+        select(layers.c.name).where(layers.c.name_key == name.casefold())
+    ).scalar()
+    return found
+
+
+def ensure_layer(conn: Connection, name: str, time: str) -> None:
     """Make the drawn layer `name` at `time` unless it exists."""
-    found = conn.execute(
-        "SELECT name FROM layers WHERE name_key = ?", (name.casefold(),)
-    ).fetchone()
+    found = _layer_named(conn, name)
     if found is None:
-        conn.execute(
-            "INSERT INTO layers (name, name_key, created_at) VALUES (?, ?, ?)",
-            (name, name.casefold(), time),
-        )
-    elif found[0] != name:
+        conn.execute(insert(layers).values(name=name, name_key=name.casefold(), created_at=time))
+    elif found != name:
         # Two layers differing only in case would look like one in the layer control.
-        raise StoreError(f"a layer named {found[0]!r} exists; use that name, not {name!r}")
+        raise StoreError(f"a layer named {found!r} exists; use that name, not {name!r}")
 
 
-def refuse_taken_layer(conn: sqlite3.Connection, name: str) -> None:
-    found = conn.execute(
-        "SELECT name FROM layers WHERE name_key = ?", (name.casefold(),)
-    ).fetchone()
+def refuse_taken_layer(conn: Connection, name: str) -> None:
+    found = _layer_named(conn, name)
     if found is not None:
-        same = "" if found[0] == name else " (names differ only in case)"
+        same = "" if found == name else " (names differ only in case)"
         raise StoreError(
-            f"a layer named {found[0]!r} already exists{same}; choose another name for the "
+            f"a layer named {found!r} already exists{same}; choose another name for the "
             "import (nothing was imported)"
         )
 
 
 def add_imported_layer(
-    conn: sqlite3.Connection,
+    conn: Connection,
     *,
     layer: str,
     sha256: str,
@@ -183,69 +223,93 @@ def add_imported_layer(
 ) -> None:
     """The files row of an imported file, and the layers row of the layer it made."""
     file_id = conn.execute(
-        "INSERT INTO files (sha256, size, file_name, received_at, layer, analyst)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (sha256, size, file_name, received_at, layer, analyst),
-    ).lastrowid
+        insert(files)
+        .values(
+            sha256=sha256,
+            size=size,
+            file_name=file_name,
+            received_at=received_at,
+            layer=layer,
+            analyst=analyst,
+        )
+        .returning(files.c.id)
+    ).scalar_one()
     conn.execute(
-        "INSERT INTO layers (name, name_key, created_at, file_id) VALUES (?, ?, ?, ?)",
-        (layer, layer.casefold(), received_at, file_id),
+        insert(layers).values(
+            name=layer, name_key=layer.casefold(), created_at=received_at, file_id=file_id
+        )
     )
 
 
-def layer_infos(conn: sqlite3.Connection) -> list[LayerInfo]:
+def layer_infos(conn: Connection) -> list[LayerInfo]:
+    count = (
+        select(func.count())
+        .where(records.c.layer == layers.c.name, records.c.deleted_at.is_(None))
+        .scalar_subquery()
+    )
     rows = conn.execute(
-        """
-        SELECT l.name,
-               (SELECT count(*) FROM records r
-                 WHERE r.layer = l.name AND r.deleted_at IS NULL),
-               f.sha256, f.file_name, l.created_at
-          FROM layers l LEFT JOIN files f ON f.id = l.file_id
-         ORDER BY l.id
-        """
-    ).fetchall()
+        select(layers.c.name, count, files.c.sha256, files.c.file_name, layers.c.created_at)
+        .select_from(layers.outerjoin(files, files.c.id == layers.c.file_id))
+        .order_by(layers.c.id)
+    ).all()
     return [LayerInfo(*row) for row in rows]
 
 
-def file_infos(conn: sqlite3.Connection) -> list[FileInfo]:
+def file_infos(conn: Connection) -> list[FileInfo]:
     rows = conn.execute(
-        "SELECT sha256, size, file_name, received_at, layer, analyst FROM files ORDER BY id"
-    ).fetchall()
+        select(
+            files.c.sha256,
+            files.c.size,
+            files.c.file_name,
+            files.c.received_at,
+            files.c.layer,
+            files.c.analyst,
+        ).order_by(files.c.id)
+    ).all()
     return [FileInfo(*row) for row in rows]
 
 
-def is_kept(conn: sqlite3.Connection, sha256: str) -> bool:
+def is_kept(conn: Connection, sha256: str) -> bool:
     """Whether an import kept the file `sha256`."""
-    return conn.execute("SELECT 1 FROM files WHERE sha256 = ?", (sha256,)).fetchone() is not None
+    return conn.execute(select(files.c.id).where(files.c.sha256 == sha256)).first() is not None
 
 
 # --- records ---
 
 
-def current_rows(conn: sqlite3.Connection, layer: str | None) -> list[Sequence[object]]:
+def current_rows(
+    conn: Connection,
+    layer: str | None,
+    bbox: tuple[float, float, float, float] | None = None,
+) -> list[Sequence[object]]:
     """The rows of current (not deleted) records, in the order added, each followed by
-    whether its layer has its row."""
-    query = f"SELECT {RECORD_COLUMNS}, {_LAYER_KNOWN} FROM records WHERE deleted_at IS NULL"
-    params: tuple[str, ...] = ()
+    whether its layer has its row. With `bbox` (west, south, east, north), on
+    PostgreSQL only those whose position meets the box (the spatial index answers);
+    on SQLite the caller filters."""
+    query = select(*_RECORD_COLUMNS, _layer_known()).where(records.c.deleted_at.is_(None))
     if layer is not None:
-        query += " AND layer = ?"
-        params = (layer,)
-    rows: list[Sequence[object]] = conn.execute(query + " ORDER BY pk", params).fetchall()
-    return rows
+        query = query.where(records.c.layer == layer)
+    if bbox is not None and _on_postgresql(conn):
+        box = func.ST_MakeEnvelope(*bbox, SRID)
+        # the PostGIS column, which `records` (the tables both databases have) lacks
+        position: ColumnElement[Any] = literal_column("records.position")
+        query = query.where(func.ST_Intersects(position, box))
+    return [tuple(row) for row in conn.execute(query.order_by(records.c.pk))]
 
 
-def current_doc(conn: sqlite3.Connection, record_id: str) -> dict[str, Any]:
+def current_doc(conn: Connection, record_id: str) -> dict[str, Any]:
     """The current record `record_id` as a document; StoreError if it is unknown,
     deleted or damaged."""
     row = conn.execute(
-        f"SELECT {RECORD_COLUMNS}, deleted_at, {_LAYER_KNOWN} FROM records WHERE id = ?",
-        (record_id,),
-    ).fetchone()
+        select(*_RECORD_COLUMNS, records.c.deleted_at, _layer_known()).where(
+            records.c.id == record_id
+        )
+    ).first()
     if row is None:
         raise StoreError(f"there is no record with id {record_id!r}")
     if row[8] is not None:
         raise StoreError(f"record {record_id!r} was deleted at {row[8]}")
-    doc, reasons = read_row(row)
+    doc, reasons = read_row(tuple(row))
     if not row[9]:
         reasons.append(NO_LAYER_ROW)
     if reasons:
@@ -253,72 +317,121 @@ def current_doc(conn: sqlite3.Connection, record_id: str) -> dict[str, Any]:
     return doc
 
 
-def refuse_taken_id(conn: sqlite3.Connection, record_id: str) -> None:
-    taken = conn.execute("SELECT deleted_at FROM records WHERE id = ?", (record_id,)).fetchone()
+def refuse_taken_id(conn: Connection, record_id: str) -> None:
+    taken = conn.execute(select(records.c.deleted_at).where(records.c.id == record_id)).first()
     if taken is not None:
         gone = " (a deleted record had it; ids are never reused)" if taken[0] else ""
         raise StoreError(f"a record with id {record_id!r} already exists{gone}")
 
 
-def refuse_taken_ids(conn: sqlite3.Connection, ids: list[str], source: str | None) -> None:
+def refuse_taken_ids(conn: Connection, ids: list[str], source: str | None) -> None:
     """DataError naming every id of an import (from the file `source`) already kept."""
-    taken = []
+    taken: list[str] = []
     for start in range(0, len(ids), _IDS_PER_QUERY):
         chunk = ids[start : start + _IDS_PER_QUERY]
-        marks = ", ".join("?" * len(chunk))
-        taken += conn.execute(f"SELECT id FROM records WHERE id IN ({marks})", chunk).fetchall()
+        taken += conn.execute(select(records.c.id).where(records.c.id.in_(chunk))).scalars()
     if taken:
         raise DataError(
             [
                 Problem("a record with this id is already in the store", source, i, "id")
-                for (i,) in taken
+                for i in taken
             ]
         )
 
 
-def insert_records(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
-    conn.executemany(f"INSERT INTO records ({RECORD_COLUMNS}) VALUES ({_RECORD_MARKS})", rows)
+def _fill_positions(conn: Connection, where: ColumnElement[bool]) -> None:
+    """On PostgreSQL, set the PostGIS position of the records `where` selects from their
+    GeoJSON, in the same transaction; nothing on SQLite."""
+    if _on_postgresql(conn):
+        conn.execute(
+            update(records_position)
+            .where(where)
+            .values(
+                position=func.ST_SetSRID(func.ST_GeomFromGeoJSON(records_position.c.geometry), SRID)
+            )
+        )
 
 
-def update_record(conn: sqlite3.Connection, record_id: str, row: tuple[Any, ...]) -> None:
+def insert_records(conn: Connection, rows: Sequence[tuple[Any, ...]], layer: str) -> None:
+    """Insert `rows`, all of the layer `layer`, which has no other records yet unless
+    they are a single drawn record."""
+    if not rows:
+        return
+    conn.execute(insert(records), [dict(zip(COLUMN_ORDER, row, strict=True)) for row in rows])
+    if len(rows) == 1:
+        _fill_positions(conn, records_position.c.id == rows[0][0])
+    else:
+        _fill_positions(
+            conn, and_(records_position.c.layer == layer, records_position.c.position.is_(None))
+        )
+
+
+def update_record(conn: Connection, record_id: str, row: tuple[Any, ...]) -> None:
     """Set the editable fields of `record_id` from its new `row` (id and layer stay)."""
     conn.execute(
-        "UPDATE records SET kind = ?, name = ?, geometry = ?, properties = ?, date = ?,"
-        " date_as_stated = ? WHERE id = ?",
-        (*row[2:], record_id),
+        update(records)
+        .where(records.c.id == record_id)
+        .values(dict(zip(COLUMN_ORDER[2:], row[2:], strict=True)))
     )
+    _fill_positions(conn, records_position.c.id == record_id)
 
 
-def mark_deleted(conn: sqlite3.Connection, record_id: str, time: str) -> None:
-    conn.execute("UPDATE records SET deleted_at = ? WHERE id = ?", (time, record_id))
+def mark_deleted(conn: Connection, record_id: str, time: str) -> None:
+    conn.execute(update(records).where(records.c.id == record_id).values(deleted_at=time))
 
 
 # --- integrity ---
 
 
-def read_snapshot(conn: sqlite3.Connection) -> Snapshot:
+def _guards_present(conn: Connection) -> set[str]:
+    """The names of the triggers on the history table."""
+    if _on_postgresql(conn):
+        query = text(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = 'history'::regclass AND NOT tgisinternal"
+        )
+    else:
+        query = text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    return set(conn.execute(query).scalars())
+
+
+def _integrity(conn: Connection) -> list[str]:
+    """What the database's own check of its files says: ["ok"] if fine. PostgreSQL has
+    no such check without an extension (amcheck); its pages carry checksums if the
+    cluster was made with them, and it reports damage when it reads them."""
+    if _on_postgresql(conn):
+        return ["ok"]
+    return [str(line) for line in conn.execute(text("PRAGMA quick_check")).scalars()]
+
+
+def read_snapshot(conn: Connection) -> Snapshot:
     """Every row the integrity check needs; call it inside one read transaction."""
-    history = history_rows(conn)
-    high = _recorded_high(conn)
-    records = conn.execute(
-        f"SELECT {RECORD_COLUMNS}, deleted_at FROM records ORDER BY pk"
-    ).fetchall()
-    layers = conn.execute(
-        "SELECT name, name_key, created_at, file_id FROM layers ORDER BY id"
-    ).fetchall()
-    files = conn.execute(
-        "SELECT id, sha256, size, file_name, received_at, layer, analyst FROM files ORDER BY id"
-    ).fetchall()
-    triggers = {
-        name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-    }
-    integrity = [row[0] for row in conn.execute("PRAGMA quick_check")]
+    layer_rows = conn.execute(
+        select(layers.c.name, layers.c.name_key, layers.c.created_at, layers.c.file_id).order_by(
+            layers.c.id
+        )
+    ).all()
+    file_rows = conn.execute(
+        select(
+            files.c.id,
+            files.c.sha256,
+            files.c.size,
+            files.c.file_name,
+            files.c.received_at,
+            files.c.layer,
+            files.c.analyst,
+        ).order_by(files.c.id)
+    ).all()
     return Snapshot(
-        integrity=integrity,
-        triggers=triggers,
-        history=history,
-        high=high,
-        records=records,
-        layers=[LayerRow._make(row) for row in layers],
-        files=[FileRow._make(row) for row in files],
+        integrity=_integrity(conn),
+        triggers=_guards_present(conn),
+        history=history_rows(conn),
+        high=_recorded_high(conn),
+        records=[
+            tuple(row)
+            for row in conn.execute(
+                select(*_RECORD_COLUMNS, records.c.deleted_at).order_by(records.c.pk)
+            )
+        ],
+        layers=[LayerRow._make(row) for row in layer_rows],
+        files=[FileRow._make(row) for row in file_rows],
     )
