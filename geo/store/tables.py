@@ -255,17 +255,19 @@ def layer_infos(conn: Connection) -> list[LayerInfo]:
     return [LayerInfo(*row) for row in rows]
 
 
+# A kept file's columns, in `FileInfo` order.
+_FILE_INFO = (
+    files.c.sha256,
+    files.c.size,
+    files.c.file_name,
+    files.c.received_at,
+    files.c.layer,
+    files.c.analyst,
+)
+
+
 def file_infos(conn: Connection) -> list[FileInfo]:
-    rows = conn.execute(
-        select(
-            files.c.sha256,
-            files.c.size,
-            files.c.file_name,
-            files.c.received_at,
-            files.c.layer,
-            files.c.analyst,
-        ).order_by(files.c.id)
-    ).all()
+    rows = conn.execute(select(*_FILE_INFO).order_by(files.c.id)).all()
     return [FileInfo(*row) for row in rows]
 
 
@@ -410,17 +412,7 @@ def read_snapshot(conn: Connection) -> Snapshot:
             layers.c.id
         )
     ).all()
-    file_rows = conn.execute(
-        select(
-            files.c.id,
-            files.c.sha256,
-            files.c.size,
-            files.c.file_name,
-            files.c.received_at,
-            files.c.layer,
-            files.c.analyst,
-        ).order_by(files.c.id)
-    ).all()
+    file_rows = conn.execute(select(files.c.id, *_FILE_INFO).order_by(files.c.id)).all()
     return Snapshot(
         integrity=_integrity(conn),
         triggers=_guards_present(conn),
