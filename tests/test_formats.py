@@ -665,7 +665,7 @@ CORPUS: dict[str, tuple[tuple[str, ...], str | None, str | None]] = {
     "stac-collection.json": (("STAC Collection",), None, None),
     "topojson.json": (("'Topology' is not GeoJSON",), None, "type"),
     "top-level-array.geojson": (("got a JSON array",), None, None),
-    "null-geometry.geojson": (("no geometry (null)",), "#1", "geometry"),
+    "null-geometry.geojson": (("has no geometry (allowed by GeoJSON",), "#1", "geometry"),
     "properties-a-string.geojson": (("properties must be an object",), "#1", "properties"),
     "control-character.geojson": (("U+0007", "not text"), "#1", "properties.name"),
     "many-problems.geojson": (("latitude 95",), "#1", "geometry"),
@@ -958,7 +958,8 @@ GENERATED: dict[str, tuple[str, Callable[[], bytes], Limits, tuple[str, ...]]] =
             + b"</name><Point><coordinates>1,2</coordinates></Point></Placemark></kml>"
         ),
         SMALL,
-        ("record #1: field name: 51 characters is over the 50-character limit",),
+        # the record is named (its name is what is wrong: too long)
+        ('record #1 "' + "n" * 51 + '": field name: 51 characters is over the 50-character limit',),
     ),
     "kml-value-over-limit": (
         "value.kml",
@@ -1058,7 +1059,7 @@ GENERATED: dict[str, tuple[str, Callable[[], bytes], Limits, tuple[str, ...]]] =
         "export.csv",
         lambda: own_csv_with_properties(1_001),
         Limits(),
-        ("record #1: field properties: 1,001 properties, over the limit of 1,000",),
+        ('record #1 "A": field properties: 1,001 properties, over the limit of 1,000',),
     ),
 }
 

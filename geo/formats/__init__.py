@@ -3,7 +3,13 @@
 `read_upload` reads a GeoJSON (FeatureCollection, Feature or bare geometry),
 STAC Item or ItemCollection, CSV, KML or KMZ file into `LayerRecord`s. It
 either returns every record or raises one `DataError` listing every problem
-(record ``#N``, field, what was expected); it never returns part of a file.
+(record ``#N`` and its name in the file, field, what was expected); by default
+it never returns part of a file. When only some records are at fault (not the
+file: its size, its syntax, a limit), the refusal is a `BadRecords` that holds
+the good ones, and ``skip_bad=True`` returns them, with the skipped records
+listed (`Upload.skipped`) for the import's history entry: a choice the
+researcher makes, never a default. A coordinate past ±180 or ±90 by a rounding
+hair (`geo.geojson.EDGE_TOLERANCE`) is set to the edge, with a warning.
 Limits (`Limits`) on size (of a file, and of the KML a KMZ unpacks to),
 features, nesting, coordinates (per file and per geometry), properties per
 feature, the length of property names and values, the KMZ compression ratio
@@ -40,7 +46,7 @@ from geo.formats._csv import CSV_COLUMNS, read_csv, to_csv, write_csv
 from geo.formats._geojson import read_json
 from geo.formats._kml import kml_from_kmz, read_kml, to_kml, write_kml
 from geo.formats.limits import Limits
-from geo.formats.reader import ORIGINAL_GEOMETRY_KEY, Format, Reader, Upload
+from geo.formats.reader import ORIGINAL_GEOMETRY_KEY, BadRecords, Format, Reader, Upload
 from geo.formats.registry import IMAGES, NOT_READ, by_extension
 from geo.formats.sniff import binary_kind, decode_upload
 
@@ -48,6 +54,7 @@ __all__ = [
     "CSV_COLUMNS",
     "DEFAULT_LIMITS",
     "ORIGINAL_GEOMETRY_KEY",
+    "BadRecords",
     "Format",
     "Limits",
     "Upload",
@@ -69,6 +76,7 @@ def read_upload(
     layer: str,
     limits: Limits = DEFAULT_LIMITS,
     repair: bool = False,
+    skip_bad: bool = False,
     clock: Callable[[], float] = time.monotonic,
 ) -> Upload:
     """Every record of an uploaded file, or a `DataError` with every problem in it.
@@ -79,8 +87,14 @@ def read_upload(
     the original is kept in the property `ORIGINAL_GEOMETRY_KEY` and a warning
     lists them; so is it for geometries cut at the antimeridian. Reading stops
     past `limits.max_seconds` by `clock` (tests pass one they move themselves).
+
+    With ``skip_bad=True``, records with problems are left out and listed in
+    `Upload.skipped` (position, name, reasons) instead of refusing the file, as long
+    as the file itself has none and at least one record is good.
     """
-    reader = Reader(file=file_name, layer=layer, limits=limits, repair=repair, clock=clock)
+    reader = Reader(
+        file=file_name, layer=layer, limits=limits, repair=repair, clock=clock, skip_bad=skip_bad
+    )
     if len(data) > limits.max_bytes:
         reader.refuse(f"{len(data):,} bytes is over the {limits.max_bytes:,}-byte limit")
     if not data or data.isspace():

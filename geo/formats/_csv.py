@@ -32,7 +32,14 @@ import shapely
 
 from geo.errors import DataError
 from geo.formats.limits import check_json_depth
-from geo.formats.reader import GEOMETRY_COLLECTION, Reader, Upload, lookup, number
+from geo.formats.reader import (
+    GEOMETRY_COLLECTION,
+    Reader,
+    Upload,
+    lookup,
+    number,
+    stated_name,
+)
 from geo.formats.repair import shapely_to_geojson
 from geo.formats.writing import CHUNK_RECORDS, Prepared, prepared
 from geo.geojson import DECIMALS, parse_json_text, representative_lonlat
@@ -256,6 +263,7 @@ def _rows(rows: Any, width: int, reader: Reader) -> list[_Row]:
         reader.problem(
             f"malformed CSV at line {rows.line_num}: {exc}; rows after it were not read",
             record=f"#{number + 1}",
+            whole_file=True,
         )
     if blank:
         reader.note(f"{blank:,} blank rows were skipped")
@@ -266,6 +274,7 @@ def _read_own(rows: Any, reader: Reader) -> Upload:
     for row in _rows(rows, len(CSV_COLUMNS), reader):
         record = f"#{row.number}"
         values = dict(zip(CSV_COLUMNS, map(restored, row.cells), strict=True))
+        reader.name_record(record, values["name"])
         texts = {key: values[key] for key in ("id", "layer", "name", "date_as_stated")}
         ok = reader.check_values(texts, record=record)
         kind, date = values["kind"], values["date"] or None
@@ -411,6 +420,9 @@ def _read_foreign(rows: Any, headers: list[str], delimiter: str, reader: Reader)
 
     def properties_of(row: _Row) -> dict[str, Any]:
         return {key: row.cells[index] for index, key in keys}
+
+    for row in table:  # named before any problem with its coordinates is met
+        reader.name_record(f"#{row.number}", stated_name(properties_of(row)))
 
     if geometry_column is not None:
         field = headers[geometry_column]

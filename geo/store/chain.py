@@ -57,7 +57,8 @@ class HistoryEntry:
     record_id: str | None  # None for an import
     layer: str
     # create/delete: {"record": ...}; edit: {"changes": {field: {"before", "after"}}};
-    # import: {"count", "file": {sha256, size, name, received_at}, "records_sha256"}
+    # import: {"count", "file": {sha256, size, name, received_at}, "records_sha256"}, and
+    # "skipped": [{record, name, reasons}] when the analyst chose to leave bad records out
     change: dict[str, Any]
     prev_hash: str
     hash: str

@@ -9,13 +9,13 @@ import enum
 import hashlib
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, cast
 
 from geo.bulk import collection_paused
-from geo.errors import DataError, Problem, StoreError, StoreNotFound
+from geo.errors import DataError, Problem, SkippedRecord, StoreError, StoreNotFound
 from geo.records import EDITABLE_FIELDS, Kind, LayerRecord
 from geo.store import changes, connection, schema, tables
 from geo.store.chain import (
@@ -36,6 +36,7 @@ from geo.store.validate import (
     import_problems,
     imported_records_problems,
     new_record_problems,
+    skipped_problems,
 )
 from geo.store.verify import unnamed_files, verify_snapshot
 
@@ -48,6 +49,7 @@ class ImportReceipt:
     size: int
     file_name: str
     received_at: str  # UTC, ISO 8601
+    skipped: int = 0  # records of the file left out at the analyst's choice
 
 
 class _Unset(enum.Enum):
@@ -312,15 +314,20 @@ class Store:
         analyst: str,
         file_name: str,
         file_bytes: bytes,
+        skipped: Sequence[SkippedRecord] = (),
     ) -> ImportReceipt:
         """Import `records` as the new layer `layer` and keep `file_bytes` as received.
 
         All or nothing: the records, the file's row and the history entry commit in
         one transaction. Records without an id get one; every record gets `layer`.
+        `skipped` are the file's records the analyst chose to leave out (see
+        `geo.formats.read_upload`'s ``skip_bad``): the history entry lists them, with
+        why, so the entry says what of the file was imported and what was not.
         """
         self._refuse_if_read_only()  # before the file is kept, not only at the transaction
         who = checked_analyst(analyst)
         problems = import_problems(layer, records, file_name, file_bytes)
+        problems += skipped_problems(skipped)
         if problems:
             raise DataError(problems)
         source = file_name if isinstance(file_name, str) else None
@@ -359,8 +366,11 @@ class Store:
                 size=len(data),
                 file_name=file_name,
                 analyst=who,
+                skipped=[record.to_dict() for record in skipped],
             )
-        return ImportReceipt(layer, len(docs), sha256, len(data), file_name, received_at)
+        return ImportReceipt(
+            layer, len(docs), sha256, len(data), file_name, received_at, len(skipped)
+        )
 
     # --- integrity ---
 
