@@ -51,6 +51,7 @@ from geo.store.chain import (
     HistoryHead,
     canonical_json,
     entry_hash,
+    left_out,
 )
 from geo.store.connection import BUSY_TIMEOUT_S
 from geo.store.folder import DB_NAME, ENV_DATA_DIR, FILES_DIR, default_data_dir
@@ -85,4 +86,5 @@ __all__ = [
     "canonical_json",
     "default_data_dir",
     "entry_hash",
+    "left_out",
 ]
