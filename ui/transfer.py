@@ -269,8 +269,9 @@ def history_section(store: Store, damaged: list[DamagedRow]) -> None:
                 "action": [str(e.action) for e in entries],
                 "record": [e.record_id or "" for e in entries],
                 "layer": [e.layer for e in entries],
-                "left out": ["; ".join(map(str, left_out(e))) for e in entries],
                 "hash": [e.hash[:16] for e in entries],
+                # an import's records the analyst chose to leave out, and why
+                "left out": ["; ".join(map(str, left_out(e))) for e in entries],
             }
         ).iloc[::-1],
         hide_index=True,
