@@ -333,17 +333,23 @@ def test_the_swap_hint_only_where_swapping_helps(lon: float, lat: float, hinted:
 # ---------------------------------------------------------------- the store keeps the list
 
 
-def test_the_import_entry_lists_the_skipped_records_and_verify_passes(private_store) -> None:
-    upload = read(COUNTRIES, skip_bad=True)
-    store = Store.open(private_store)
-    receipt = store.import_layer(
-        "Countries",
+def store_file(store: Store, path: Path, skipped: Any = None, **options: Any):
+    """Import `path` read with `options` as the layer "L"; the list of skipped records
+    is the upload's, unless `skipped` is given."""
+    upload = read(path, **options)
+    return store.import_layer(
+        "L",
         as_new_records(upload.records),
         analyst="A. Analyst",
-        file_name=COUNTRIES.name,
-        file_bytes=COUNTRIES.read_bytes(),
-        skipped=upload.skipped,
+        file_name=path.name,
+        file_bytes=path.read_bytes(),
+        skipped=upload.skipped if skipped is None else skipped,
     )
+
+
+def test_the_import_entry_lists_the_skipped_records_and_verify_passes(private_store) -> None:
+    store = Store.open(private_store)
+    receipt = store_file(store, COUNTRIES, skip_bad=True)
     assert (receipt.count, receipt.skipped) == (4, 2)
     [entry] = store.history()
     assert entry.action == Action.IMPORT and entry.change["count"] == 4
@@ -351,7 +357,7 @@ def test_the_import_entry_lists_the_skipped_records_and_verify_passes(private_st
         {"record": "#3", "name": "W. Sahara", "reasons": [NULL_IN_GEOJSON]},
         {"record": "#5", "name": "Kosovo", "reasons": [NULL_IN_GEOJSON]},
     ]
-    assert left_out(entry) == upload.skipped
+    assert left_out(entry) == read(COUNTRIES, skip_bad=True).skipped
     assert store.verify() == []
     # the list is under the entry's hash: changing it shows
     with sqlite3.connect(store.db_path) as conn:
@@ -365,14 +371,7 @@ def test_the_import_entry_lists_the_skipped_records_and_verify_passes(private_st
 def test_a_whole_import_has_no_skipped_key(private_store) -> None:
     sites = Path(__file__).parent / "data" / "imports" / "sites.geojson"
     store = Store.open(private_store)
-    upload = read(sites)
-    store.import_layer(
-        "Sites",
-        as_new_records(upload.records),
-        analyst="A",
-        file_name=sites.name,
-        file_bytes=sites.read_bytes(),
-    )
+    store_file(store, sites)
     [entry] = store.history()
     assert "skipped" not in entry.change and left_out(entry) == []
 
@@ -390,16 +389,8 @@ def test_the_store_refuses_a_skipped_list_it_could_not_keep_as_text(
     private_store, skipped: list[Any]
 ) -> None:
     store = Store.open(private_store)
-    upload = read(KML_SAMPLES, skip_bad=True)
     with pytest.raises(DataError, match="skipped"):
-        store.import_layer(
-            "K",
-            as_new_records(upload.records),
-            analyst="A",
-            file_name="k.kml",
-            file_bytes=b"x",
-            skipped=skipped,
-        )
+        store_file(store, KML_SAMPLES, skipped, skip_bad=True)
     assert store.history() == []
 
 
