@@ -421,21 +421,23 @@ def _read_foreign(rows: Any, headers: list[str], delimiter: str, reader: Reader)
     def properties_of(row: _Row) -> dict[str, Any]:
         return {key: row.cells[index] for index, key in keys}
 
-    for row in table:  # named before any problem with its coordinates is met
-        reader.name_record(f"#{row.number}", stated_name(properties_of(row)))
-
     if geometry_column is not None:
         field = headers[geometry_column]
         for row in table:
             geometry = _geometry_cell(row.cells[geometry_column], reader, f"#{row.number}", field)
             if geometry is not None:
                 _add(reader, row, properties_of(row), geometry)
+            else:  # its problem is shown with its name
+                reader.name_record(f"#{row.number}", stated_name(properties_of(row)))
         return reader.upload("csv")
 
     assert lat_column is not None and lon_column is not None
     lat_name, lon_name = headers[lat_column], headers[lon_column]
     points: list[tuple[_Row, float, float]] = []
     for row in table:
+        if number(row.cells[lat_column]) is None or number(row.cells[lon_column]) is None:
+            # a coordinate to refuse (or with a decimal comma): named before its problem
+            reader.name_record(f"#{row.number}", stated_name(properties_of(row)))
         lat = _coordinate(row, lat_column, lat_name, delimiter, reader)
         lon = _coordinate(row, lon_column, lon_name, delimiter, reader)
         if lat is not None and lon is not None:

@@ -518,10 +518,6 @@ class Reader:
     def default_name(self, number: int) -> str:
         return f"{self.layer} #{number}"
 
-    def name_of(self, properties: dict[str, Any], number: int) -> str:
-        stated = stated_name(properties)
-        return stated if stated is not None else self.default_name(number)
-
     def date_of(self, properties: dict[str, Any], record: str) -> tuple[str | None, str | None]:
         """(EDTF date, date as stated) from the first date-like property that has a value."""
         found = lookup(properties, DATE_KEYS)
@@ -611,7 +607,9 @@ class Reader:
     ) -> None:
         """Check a foreign record and add it with name, date and kind derived from it."""
         record = f"#{number}"
-        self.name_record(record, name if name is not None else stated_name(properties))
+        if name is None:
+            name = stated_name(properties)
+        self.name_record(record, name)
         values_ok = self.check_values(properties, record=record, field="properties")
         checked = self.geometry(geometry, record=record, counted=counted)
         if checked is None or not values_ok:
@@ -625,7 +623,7 @@ class Reader:
         self.add(
             number=number,
             record_id=record_id,
-            name=name if name is not None else self.name_of(properties, number),
+            name=name if name is not None else self.default_name(number),
             kind=kind if kind is not None else self.kind_of(properties),
             geometry=normal,
             properties=properties,
