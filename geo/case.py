@@ -7,6 +7,7 @@ file written by `geo.export`, which is how an export is read back without loss.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +28,7 @@ from geo.case_checks import (
 )
 from geo.case_plain import ValuePool, plain_record
 from geo.errors import DataError, Problem
+from geo.featurestream import collection_items
 from geo.frame import RecordFields, fields_frame
 from geo.geojson import features_of, geometry_problems, read_json_file
 from geo.model import (
@@ -121,7 +123,8 @@ def build_case(
     A case's record is a `LayerRecord` of the case's layer, checked as every record
     is (`LayerRecord.problems`), whose properties also hold what the case's evidence
     needs: its sources, its uncertainty, how its position was found, and a date for
-    every kind but a place (`geo.model.properties_model`).
+    every kind but a place (`geo.model.properties_model`). `raw` is emptied: its
+    features are let go of as the records' frame is made (`_rows_of`).
     """
     texts = texts or {}
     meta, problems = check_meta(meta_data, meta_file)
@@ -130,8 +133,9 @@ def build_case(
 
     validated: list[RawFeature] = []
     pool = ValuePool()  # the case's repeated values kept once (`plain_record`)
-    for kind in CASE_KINDS:
-        of_kind = [item for item in raw if item.kind is kind]
+    by_kind = {kind: [item for item in raw if item.kind is kind] for kind in CASE_KINDS}
+    raw.clear()  # see `_rows_of`
+    for kind, of_kind in by_kind.items():
         if not of_kind:
             continue
         # The rules are asked about the records `plain_record` cannot vouch for; the
@@ -148,23 +152,31 @@ def build_case(
         if unsure:
             problems += _kind_problems(kind, of_kind, unsure)
         validated += of_kind
-    del pool
+    del pool, by_kind, of_kind
 
     if not problems:
         problems += check_references(meta, validated, meta_file, texts)
     if problems:
         raise DataError(problems)
     assert meta is not None
-    frame = fields_frame(
-        (_case_record_fields(item) for item in validated),
-        files=[item.file for item in validated],
-    )
+    files = [item.file for item in validated]
+    frame = fields_frame(_rows_of(validated), files=files, count=len(files))
     return Case(meta=meta, records=frame, origin=origin, texts=texts, view=view)
+
+
+def _rows_of(validated: list[RawFeature]) -> Iterator[RecordFields]:
+    """Each checked feature's fields, in order, each let go of as it is read, along with
+    all of the feature the frame does not keep: a large case's parsed features and its
+    frame are never held whole at once. (`build_case` empties the list it is given for
+    the same reason.)"""
+    validated.reverse()
+    while validated:
+        yield _case_record_fields(validated.pop())
 
 
 def _kind_problems(kind: Kind, of_kind: list[RawFeature], which: list[int]) -> list[Problem]:
     """Every problem of the records `which` (indices into `of_kind`, all of one kind)."""
-    properties = [of_kind[index].feature.get("properties") for index in which]
+    properties = [of_kind[index].properties for index in which]
 
     def record_of(position: int) -> str:
         props = properties[position]
@@ -206,13 +218,13 @@ def _kind_problems(kind: Kind, of_kind: list[RawFeature], which: list[int]) -> l
 
 def _case_record_fields(item: RawFeature) -> RecordFields:
     """A checked feature as the fields of the record it is, in `RECORD_FIELDS` order."""
-    props = item.feature["properties"]
+    props = item.properties
     return (
         props["id"],
         CASE_LAYER,
         props["name"],
         item.kind.value,
-        item.feature["geometry"],
+        item.geometry,
         props,
         props.get("date"),
         props.get("date_as_stated"),
@@ -221,14 +233,14 @@ def _case_record_fields(item: RawFeature) -> RecordFields:
 
 def _record_fields(item: RawFeature) -> dict[str, Any]:
     """A case's feature as the fields of the record it is (`LayerRecord.to_dict`'s form)."""
-    props = item.feature.get("properties")
+    props = item.properties
     given = props if isinstance(props, dict) else {}
     return {
         "id": given.get("id"),
         "layer": CASE_LAYER,
         "kind": item.kind.value,
         "name": given.get("name"),
-        "geometry": item.feature.get("geometry"),
+        "geometry": item.geometry,
         "properties": props,
         "date": given.get("date"),
         "date_as_stated": given.get("date_as_stated"),
@@ -285,29 +297,34 @@ def load_case_folder(folder: Path) -> Case:
     meta_data = _load_yaml(meta_path)
     raw: list[RawFeature] = []
     problems: list[Problem] = []
-    # Each file's records are asked of `plain_record` as it is read, so that their
-    # repeated values are shared (`ValuePool`) before the next file is parsed.
+    # Each record is asked of `plain_record` as it is read, so that its repeated values
+    # are shared (`ValuePool`) before the next is parsed (`collection_items`).
     pool = ValuePool()
     for kind, name in KIND_FILES.items():
         path = folder / name
         if not path.exists():
             continue
         try:
-            features = features_of(read_json_file(path), file=str(path))
+            raw += _raw_features(path, kind, pool)
         except DataError as exc:
             problems += exc.problems
-            continue
-        file = str(path)  # one text for all the file's records (the frame's `file` column)
-        dated = kind.dated
-        raw += [
-            RawFeature(kind, file, feature, plain_record(feature, dated=dated, pool=pool))
-            for feature in features
-        ]
     del pool
     if problems:
         raise DataError(problems)
     texts = _load_texts(meta_data, folder, str(meta_path))
     return build_case(meta_data, raw, origin=str(folder), meta_file=str(meta_path), texts=texts)
+
+
+def _raw_features(path: Path, kind: Kind, pool: ValuePool) -> list[RawFeature]:
+    file = str(path)  # one text for all the file's records (the frame's `file` column)
+    dated = kind.dated
+    return collection_items(
+        path,
+        lambda feature: RawFeature.of(
+            kind, file, feature, plain_record(feature, dated=dated, pool=pool)
+        ),
+        file=file,
+    )
 
 
 def case_folders(cases_dir: Path) -> list[Path]:
@@ -362,17 +379,7 @@ def read_export(data: Any, *, file: str) -> Case:
             continue
         kind = Kind(kind_name)
         kept = {key: value for key, value in props.items() if key not in DERIVED_PROPERTIES}
-        raw.append(
-            RawFeature(
-                kind,
-                file,
-                {
-                    "type": "Feature",
-                    "geometry": feature.get("geometry"),
-                    "properties": kept,
-                },
-            )
-        )
+        raw.append(RawFeature(kind, file, feature.get("geometry"), kept))
     if problems:
         raise DataError(problems)
     return build_case(meta_data, raw, origin=file, meta_file=file)

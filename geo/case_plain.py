@@ -32,17 +32,21 @@ _CONFIDENCES: Final = {c.value: c.value for c in Confidence}
 _SOURCE_REF_KEYS: Final = frozenset({"id", "quote"})
 _INFINITY: Final = float("inf")
 _POINT: Final = "Point"
+_FEATURE: Final = "Feature"
 
 
 class ValuePool:
-    """The first of each equal text or number a case's records hold, for the others to
-    share (`plain_record`): a parser gives each record's values copies of their own, so
-    100,000 records held their source's id, quote, claim, dates and confidence 100,000
-    times. One pool a case, dropped once the case is read."""
+    """The first of each equal text, number or list of sources a case's records hold,
+    for the others to share (`plain_record`): a parser gives each record's values
+    copies of their own, so 100,000 records held their source's id, quote, claim, dates
+    and confidence 100,000 times. One pool a case, dropped once the case is read."""
 
     def __init__(self) -> None:
         self.texts: dict[str, str] = {}
         self.numbers: dict[float, float] = {}  # floats above zero: equal in every way
+        # a record's sources by the (id, quote, number of keys) of each: read, never
+        # changed, so records citing the same passages can share one list
+        self.sources: dict[tuple[tuple[str, str | None, int], ...], list[Any]] = {}
 
 
 def _plain_date(value: object) -> bool:
@@ -128,6 +132,7 @@ def plain_record(feature: dict[str, Any], *, dated: bool, pool: ValuePool | None
     sources = get("sources")
     if type(sources) is not list or not sources:
         return False
+    cited = []  # the (id, quote) of each source the record cites
     for ref in sources:
         if type(ref) is not dict or not _SOURCE_REF_KEYS.issuperset(ref):
             return False
@@ -135,12 +140,15 @@ def plain_record(feature: dict[str, Any], *, dated: bool, pool: ValuePool | None
         if type(source_id) is not str or not source_id:
             return False
         texts.append(source_id)
-        ref["id"] = share(source_id, source_id)
         if quote is not None:
             if type(quote) is not str:
                 return False
             texts.append(quote)
-            ref["quote"] = share(quote, quote)
+        cited.append((source_id, quote, len(ref)))
+    if pool is not None:  # records citing the same passages share one list of them
+        props["sources"] = pool.sources.setdefault(tuple(cited), sources)
+    if feature.get("type") == _FEATURE:
+        feature["type"] = _FEATURE
     feature["geometry"]["type"] = _POINT
     text = "".join(texts)
     return text.isascii() or not _SURROGATE.search(text)

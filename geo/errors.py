@@ -20,6 +20,9 @@ NOT_GEOREFERENCED = "not_georeferenced"
 # A picture placed by a transform (often a world file's) but in no stated coordinate
 # system: ask which one (geo.imagery.write_upload records the answer next to it).
 NO_CRS = "no_crs"
+# A table whose latitude and longitude columns could not be told from their names:
+# offer the researcher its columns to choose from.
+NO_COORDINATE_COLUMNS = "no_coordinate_columns"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ in milliseconds as columns, where a list of objects would be walked one by one.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
@@ -122,10 +123,10 @@ _BUILT_COLUMNS = tuple(
     for column in RECORD_COLUMNS
     if column not in ("date_start", "date_end", "date_precision", "file")
 )
-# Columns of the built frame that hold None where they hold no text, or JSON values.
-_OBJECT_COLUMNS = frozenset(
-    ("date", "date_as_stated", "confidence", "claim", "geometry", "properties")
-)
+# Records made columns at a time by `fields_frame`.
+FRAME_CHUNK = 10_000
+# Columns of the built frame that hold text (None where they hold none) or JSON values.
+_OBJECT_COLUMNS = frozenset(_BUILT_COLUMNS) - {"lon", "lat", "uncertainty_m"}
 # A kind's value by the kind or its value (a Kind is equal to its value, and hashes so).
 _KIND_VALUES: dict[str, str] = {kind.value: kind.value for kind in Kind}
 
@@ -178,46 +179,63 @@ def records_frame(
 
 
 def fields_frame(
-    records: Iterable[RecordFields], files: Sequence[str] | None = None
+    records: Iterable[RecordFields], files: Sequence[str] | None = None, count: int | None = None
 ) -> pd.DataFrame:
     """`records_frame` of records given as their fields (`RecordFields`), checked as a
     record's are: a case's records, without a `LayerRecord` made for each. `records`
-    is read once, so a generator's need not all be held at once."""
+    is read once, so a generator's need not all be held at once; `count`, when
+    given, is how many it yields."""
     with collection_paused():  # tens of thousands of records, none garbage
-        return _fields_frame(records, files)
+        return _fields_frame(records, files, count)
 
 
-def _fields_frame(records: Iterable[RecordFields], files: Sequence[str] | None) -> pd.DataFrame:
-    # One pass makes a row of values per record; zip turns the rows into columns.
-    rows = [_row_values(fields) for fields in records]
-    if not rows:
-        return (
-            pd.DataFrame({column: [] for column in RECORD_COLUMNS})
-            .astype({"lon": float, "lat": float, "uncertainty_m": float})
-            .pipe(with_date_spans)[RECORD_COLUMNS]
-        )
-    columns: dict[str, Any] = dict(zip(_BUILT_COLUMNS, zip(*rows, strict=True), strict=True))
-    del rows
-    for name, values in columns.items():
-        # text read as text (pandas' own type); optional text and the JSON as objects
-        columns[name] = pd.Series(values, dtype=object) if name in _OBJECT_COLUMNS else values
-    columns["file"] = list(files) if files is not None else [STORE_FILE] * len(columns["id"])
-    frame = pd.DataFrame(columns)
-    return with_date_spans(frame)[RECORD_COLUMNS]
+def _fields_frame(
+    records: Iterable[RecordFields], files: Sequence[str] | None, count: int | None
+) -> pd.DataFrame:
+    if count is None:
+        records = list(records)
+        count = len(records)
+    columns = {
+        name: np.empty(count, dtype=object if name in _OBJECT_COLUMNS else float)
+        for name in _BUILT_COLUMNS
+    }
+    # A chunk of records at a time becomes a row of values each, then goes into the
+    # columns: the rows of a whole large case at once would cost a third of its files'
+    # size again.
+    remaining, filled = iter(records), 0
+    while rows := [_row_values(fields) for fields in itertools.islice(remaining, FRAME_CHUNK)]:
+        end = filled + len(rows)
+        for name, values in zip(_BUILT_COLUMNS, zip(*rows, strict=True), strict=True):
+            columns[name][filled:end] = values  # element by element, dicts and all
+        filled = end
+    if filled != count:
+        raise ValueError(f"{filled} records where {count} were said")
+    file_names = files if files is not None else [STORE_FILE] * count
+    columns["file"] = np.array(file_names, dtype=object).reshape(count)
+    columns |= _date_spans(columns["date"])
+    # Text and JSON as the objects they are: pandas' own text type would copy every
+    # id and name into Arrow's buffers (and Arrow's allocator keeps what it frees),
+    # while each is already held by its record's properties.
+    return pd.DataFrame(
+        {
+            # pandas would read an array of text as its own type: said to be objects
+            name: pd.Series(columns[name], dtype=object, copy=False)
+            if columns[name].dtype == object
+            else columns[name]
+            for name in RECORD_COLUMNS
+        },
+        copy=False,
+    )
 
 
-def with_date_spans(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add the span of days each record's date covers; optional text stays None, not NaN."""
-    # Parse each distinct date once: cases repeat dates far more than records. A record
-    # without a date has code -1, which picks the last value: none.
-    codes, dates = pd.factorize(frame["date"])
-    spans = [parse_date(text) for text in dates]
-    frame["date_start"] = np.array([s.start for s in spans] + [None], "datetime64[s]")[codes]
-    frame["date_end"] = np.array([s.end for s in spans] + [None], "datetime64[s]")[codes]
-    frame["date_precision"] = np.array([s.precision.value for s in spans] + [None], object)[codes]
-    for column in ("date", "date_as_stated", "date_precision", "confidence", "claim"):
-        values = frame[column]
-        missing = values.isna()
-        if values.dtype != object or not all(value is None for value in values[missing]):
-            frame[column] = values.astype(object).where(~missing, None)
-    return frame
+def _date_spans(dates: np.ndarray) -> dict[str, np.ndarray]:
+    """The span of days each record's date covers, and its precision (None when undated).
+    Each distinct date is parsed once: cases repeat dates far more than records. A
+    record without a date has code -1, which picks the last value: none."""
+    codes, distinct = pd.factorize(dates)
+    spans = [parse_date(text) for text in distinct]
+    return {
+        "date_start": np.array([s.start for s in spans] + [None], "datetime64[s]")[codes],
+        "date_end": np.array([s.end for s in spans] + [None], "datetime64[s]")[codes],
+        "date_precision": np.array([s.precision.value for s in spans] + [None], object)[codes],
+    }

@@ -83,12 +83,12 @@ def _refuse_constant(name: str) -> float:
 # Digits as zeros, so that 19 digits in a row are found with one search of the bytes.
 _DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
 _NINETEEN_DIGITS = b"0" * 19
-# What `_parsed_quickly` returns when it cannot tell: `parse_json_text` then parses as it did.
-_UNSURE: Any = object()
+# What `parsed_quickly` returns when it cannot tell: `parse_json_text` then parses as it did.
+UNSURE: Any = object()
 
 
-def _parsed_quickly(text: str | bytes) -> Any:
-    """`text` parsed by orjson, when that gives what `json.loads` gives; else `_UNSURE`.
+def parsed_quickly(text: str | bytes) -> Any:
+    """`text` parsed by orjson, when that gives what `json.loads` gives; else `UNSURE`.
 
     orjson refuses all that the standard parser refuses here (NaN, Infinity, 1e400,
     invalid UTF-8, a byte-order mark in text, lone surrogates, control characters) and
@@ -102,22 +102,22 @@ def _parsed_quickly(text: str | bytes) -> Any:
         try:
             data = text.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate, which only `json.loads` reads
-            return _UNSURE
+            return UNSURE
     else:  # UTF-8 with or without its mark, as `decode_text` reads it; others are refused
         data = text[len(codecs.BOM_UTF8) :] if text.startswith(codecs.BOM_UTF8) else text
     if _NINETEEN_DIGITS in data.translate(_DIGITS_AS_ZEROS):
-        return _UNSURE
+        return UNSURE
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError:
-        return _UNSURE
+        return UNSURE
 
 
 def json_loads(text: str, *, parse_constant: Callable[[str], Any]) -> Any:
     """`json.loads(text, parse_constant=parse_constant)`, by orjson where it reads alike
-    (`_parsed_quickly`): the same values, and the same exceptions with the same words."""
-    parsed = _parsed_quickly(text)
-    if parsed is not _UNSURE:
+    (`parsed_quickly`): the same values, and the same exceptions with the same words."""
+    parsed = parsed_quickly(text)
+    if parsed is not UNSURE:
         return parsed
     return json.loads(text, parse_constant=parse_constant)
 
@@ -126,10 +126,10 @@ def parse_json_text(text: str | bytes, *, file: str) -> Any:
     """Parse JSON, refusing NaN/Infinity and turning every failure into a `DataError`.
 
     Bytes are UTF-8 (a byte-order mark is skipped). orjson reads what it reads as the
-    standard parser would (`_parsed_quickly`), in half the time or less; the standard
+    standard parser would (`parsed_quickly`), in half the time or less; the standard
     parser reads the rest, and says what is wrong."""
-    parsed = _parsed_quickly(text)
-    if parsed is not _UNSURE:
+    parsed = parsed_quickly(text)
+    if parsed is not UNSURE:
         return parsed
     if isinstance(text, bytes):
         text = decode_text(text, file=file)  # UTF-8, as RFC 8259 and 7946 ask

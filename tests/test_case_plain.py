@@ -166,7 +166,7 @@ def features(draw: st.DrawFn) -> dict[str, Any]:
 
 def rules_pass(kind: Kind, feature: dict[str, Any]) -> bool:
     """The rules themselves, as `build_case` asks them about a record."""
-    return _kind_problems(kind, [RawFeature(kind, "f.geojson", feature)], [0]) == []
+    return _kind_problems(kind, [RawFeature.of(kind, "f.geojson", feature)], [0]) == []
 
 
 @given(feature=features(), kind=st.sampled_from(CASE_KINDS))
@@ -179,7 +179,7 @@ def test_plain_record_vouches_only_for_what_the_rules_pass(feature, kind):
 @given(features=st.lists(features(), min_size=1, max_size=6), kind=st.sampled_from(CASE_KINDS))
 @settings(max_examples=400, deadline=None)
 def test_a_kinds_problems_are_the_same_with_the_fast_path(features, kind):
-    items = [RawFeature(kind, "f.geojson", feature) for feature in features]
+    items = [RawFeature.of(kind, "f.geojson", feature) for feature in features]
     unsure = [i for i, item in enumerate(items) if not plain_record(item.feature, dated=kind.dated)]
     assert _kind_problems(kind, items, unsure) == _kind_problems(
         kind, items, list(range(len(items)))
@@ -293,12 +293,12 @@ def same(a: Any, b: Any) -> bool:
 
 def slow_parse(text: str | bytes) -> Any:
     """`parse_json_text` with the standard parser only, as it was."""
-    quickly = geojson._parsed_quickly
-    geojson._parsed_quickly = lambda text: geojson._UNSURE
+    quickly = geojson.parsed_quickly
+    geojson.parsed_quickly = lambda text: geojson.UNSURE
     try:
         return parse_json_text(text, file="f.json")
     finally:
-        geojson._parsed_quickly = quickly
+        geojson.parsed_quickly = quickly
 
 
 def outcome(parse: Any, text: str | bytes) -> tuple[str, Any]:
@@ -426,6 +426,6 @@ def test_the_pointer_walk_has_no_depth_limit():
 
 
 def test_orjson_is_asked_first():
-    assert geojson._parsed_quickly(b'{"a": [1, 2.5, "x", null]}') == {"a": [1, 2.5, "x", None]}
-    assert geojson._parsed_quickly("[9223372036854775807]") is geojson._UNSURE  # 19 digits
-    assert geojson._parsed_quickly("[NaN]") is geojson._UNSURE
+    assert geojson.parsed_quickly(b'{"a": [1, 2.5, "x", null]}') == {"a": [1, 2.5, "x", None]}
+    assert geojson.parsed_quickly("[9223372036854775807]") is geojson.UNSURE  # 19 digits
+    assert geojson.parsed_quickly("[NaN]") is geojson.UNSURE

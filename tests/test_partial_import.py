@@ -114,7 +114,7 @@ def test_a_record_without_a_name_is_named_by_position_only() -> None:
 def test_a_name_is_untrusted_text_shown_as_text() -> None:
     hostile = "\u202eevil\x07 <b>x</b>" + "n" * 500
     with pytest.raises(DataError) as caught:
-        read_upload("a.geojson", collection(feature(None, name=hostile)), layer="L")
+        read_upload("a.geojson", collection(feature(point(1, 95), name=hostile)), layer="L")
     problem = caught.value.problems[0]
     assert problem.name is not None
     assert "\x07" not in problem.name and "\\u0007" in problem.name  # a control, written out

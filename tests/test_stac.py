@@ -228,6 +228,31 @@ def test_added_items_become_imagery_records_with_footprint_and_day(
     assert again.layer.endswith("(2)")
 
 
+def test_an_added_item_keeps_every_property_the_catalogue_gave(
+    fake: FakeStac, store: Store
+) -> None:
+    extra = {
+        "view:sun_elevation": 64.9,
+        "view:off_nadir": 0,
+        "proj:epsg": 32637,
+        "license": "proprietary",
+        "providers": [{"name": "ESA", "roles": ["producer", "licensor"]}],
+        "eo:cloud_cover": 250,  # not a percentage: kept as stated, not read as cloud cover
+    }
+    fake.behaviour = Behaviour(extra_properties=extra)
+    config = config_for(fake.url)
+    item = search_catalogue(config, MAY, enabled=True).items[0]
+    assert item.cloud_cover is None
+    [receipt] = add_items(store, [item], config=config, analyst="ana")
+    [record] = store.records(receipt.layer)
+    for key, value in extra.items():
+        assert record.properties[key] == value, key
+    assert record.properties["instruments"] == ["msi"]
+    assert record.properties["datetime"] == record.date_as_stated
+    # the explorer's own fields are there too
+    assert record.properties["stac_item_id"] == item.id
+
+
 # -- pixels
 
 

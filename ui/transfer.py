@@ -8,10 +8,10 @@ import pandas as pd
 import streamlit as st
 
 from geo.case import Case
-from geo.errors import REPAIRABLE, DataError, GeoError
+from geo.errors import NO_COORDINATE_COLUMNS, REPAIRABLE, DataError, GeoError
 from geo.escape import escape_markdown as md
 from geo.export import ExportView
-from geo.formats import BadRecords, Limits, Upload, read_upload
+from geo.formats import BadRecords, Limits, Upload, csv_columns, read_upload
 from geo.formats.registry import upload_types
 from geo.records import as_new_records, records_in_words
 from geo.store import DamagedRow, Store, left_out
@@ -38,10 +38,32 @@ def problems_table(error: DataError) -> None:
     )
 
 
+def _coordinate_pickers(file_id: str, file_name: str, data: bytes) -> None:
+    """Two selects of the file's columns: which holds the latitude, which the longitude.
+    Shown for a CSV whose coordinate columns could not be told from their names, and from
+    then on for that file (their values are read before they are drawn, on the next run)."""
+    try:
+        headers = csv_columns(file_name, data)
+    except DataError:
+        return
+    st.session_state[f"import_picking_{file_id}"] = True
+    st.caption("Which columns hold the coordinates (decimal degrees, WGS84)?")
+    left, right = st.columns(2)
+    for column, axis in ((left, "Latitude"), (right, "Longitude")):
+        column.selectbox(
+            f"{axis} column",
+            headers,
+            index=None,
+            placeholder="Choose a column",
+            key=f"import_{axis.lower()}_{file_id}",
+        )
+
+
 def import_section(store: Store) -> bool:
     """The import form; True once a layer was stored."""
     upload = st.file_uploader(
-        "GeoJSON, CSV with coordinates, KML/KMZ, or STAC items (JSON)",
+        "GeoJSON, CSV with coordinates, KML/KMZ, GPX, GeoPackage, zipped shapefile, "
+        "FlatGeobuf, or STAC items (JSON)",
         type=upload_types(),
         # a new key after each import empties the uploader for the next file
         key=f"upload_{page.imports_done}",
@@ -62,9 +84,16 @@ def import_section(store: Store) -> bool:
         "kept in the record's properties.",
     )
     data = upload.getvalue()
+    # The columns chosen in the selects below, on an earlier run (None until both are).
+    lat_column = st.session_state.get(f"import_latitude_{upload.file_id}")
+    lon_column = st.session_state.get(f"import_longitude_{upload.file_id}")
+    picking = st.session_state.get(f"import_picking_{upload.file_id}", False)
+    chosen = (
+        {"lat_column": lat_column, "lon_column": lon_column} if lat_column and lon_column else {}
+    )
     try:
         with st.spinner("Checking the file…"):
-            parsed = read_upload(upload.name, data, layer=layer.strip(), repair=repair)
+            parsed = read_upload(upload.name, data, layer=layer.strip(), repair=repair, **chosen)
     except DataError as exc:
         st.error(
             f"{md(upload.name)} was not imported: {len(exc.problems)} "
@@ -73,9 +102,13 @@ def import_section(store: Store) -> bool:
         problems_table(exc)
         if any(p.code == REPAIRABLE for p in exc.problems):
             st.info("Tick 'Repair invalid geometries' above to import the repaired shapes.")
+        if picking or any(p.code == NO_COORDINATE_COLUMNS for p in exc.problems):
+            _coordinate_pickers(upload.file_id, upload.name, data)
         if isinstance(exc, BadRecords) and _skip_chosen(exc.good):
             return _store_layer(store, layer.strip(), exc.good, upload.name, data)
         return False
+    if picking:
+        _coordinate_pickers(upload.file_id, upload.name, data)
     for warning in parsed.warnings:
         st.warning(md(warning))
     st.success(

@@ -143,6 +143,16 @@ def parser() -> argparse.ArgumentParser:
         "list the skipped ones (position, name, why) here and in the import's history "
         "entry; a problem of the whole file still refuses it",
     )
+    layer.add_argument(
+        "--lat-column",
+        metavar="NAME",
+        help="a CSV's latitude column, when its name does not say so (with --lon-column)",
+    )
+    layer.add_argument(
+        "--lon-column",
+        metavar="NAME",
+        help="a CSV's longitude column, when its name does not say so (with --lat-column)",
+    )
     add_facts(imported, "an image (GeoTIFF, JPEG, PNG)")
     image = imported.add_argument_group("an image's place, when the file does not state it")
     image.add_argument(
@@ -353,7 +363,13 @@ def _import(args: argparse.Namespace) -> int:
     layer = args.layer or path.stem
     try:
         upload = read_upload(
-            path.name, data, layer=layer, repair=args.repair, skip_bad=args.skip_bad
+            path.name,
+            data,
+            layer=layer,
+            repair=args.repair,
+            skip_bad=args.skip_bad,
+            lat_column=args.lat_column,
+            lon_column=args.lon_column,
         )
     except BadRecords as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -52,7 +52,12 @@ _FACT_METAVARS = {
     "source_url": "URL",
 }
 IMAGE_OPTIONS = (("--world-file", "world_file"), ("--crs", "crs"))
-_LAYER_OPTIONS = (("--layer", "layer"), ("--repair", "repair"))
+_LAYER_OPTIONS = (
+    ("--layer", "layer"),
+    ("--repair", "repair"),
+    ("--lat-column", "lat_column"),
+    ("--lon-column", "lon_column"),
+)
 
 
 def add_facts(parser: argparse.ArgumentParser, title: str, *, but: str = "") -> None:

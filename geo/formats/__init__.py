@@ -1,15 +1,17 @@
 """Researchers' uploads in, KML and CSV out: all or nothing, and nothing lost.
 
 `read_upload` reads a GeoJSON (FeatureCollection, Feature or bare geometry),
-STAC Item or ItemCollection, CSV, KML or KMZ file into `LayerRecord`s. It
-either returns every record or raises one `DataError` listing every problem
-(record ``#N`` and its name in the file, field, what was expected); by default
-it never returns part of a file. When only some records are at fault (not the
-file: its size, its syntax, a limit), the refusal is a `BadRecords` that holds
-the good ones, and ``skip_bad=True`` returns them, with the skipped records
-listed (`Upload.skipped`) for the import's history entry: a choice the
-researcher makes, never a default. A coordinate past ±180 or ±90 by a rounding
-hair (`geo.geojson.EDGE_TOLERANCE`) is set to the edge, with a warning.
+STAC Item or ItemCollection, CSV, KML or KMZ file into `LayerRecord`s; a GPX,
+GeoPackage, zipped shapefile or FlatGeobuf file is read by GDAL in a child
+process with limits of its own (`geo.formats._ogr`). It either returns every
+record or raises one `DataError` listing every problem (record ``#N`` and its
+name in the file, field, what was expected); by default it never returns part
+of a file. When only some records are at fault (not the file: its size, its
+syntax, a limit), the refusal is a `BadRecords` that holds the good ones, and
+``skip_bad=True`` returns them, with the skipped records listed
+(`Upload.skipped`) for the import's history entry: a choice the researcher
+makes, never a default. A coordinate past ±180 or ±90 by a rounding hair
+(`geo.geojson.EDGE_TOLERANCE`) is set to the edge, with a warning.
 Limits (`Limits`) on size (of a file, and of the KML a KMZ unpacks to),
 features, nesting, coordinates (per file and per geometry), properties per
 feature, the length of property names and values, the KMZ compression ratio
@@ -42,12 +44,21 @@ import time
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from geo.formats._csv import CSV_COLUMNS, read_csv, to_csv, write_csv
+from geo.errors import NO_COORDINATE_COLUMNS
+from geo.formats._csv import CSV_COLUMNS, csv_header, read_csv, to_csv, write_csv
 from geo.formats._geojson import read_json
 from geo.formats._kml import kml_from_kmz, read_kml, to_kml, write_kml
+from geo.formats._ogr import is_kmz, read_with_gdal
 from geo.formats.limits import Limits
 from geo.formats.reader import ORIGINAL_GEOMETRY_KEY, BadRecords, Format, Reader, Upload
-from geo.formats.registry import IMAGES, NOT_READ, by_extension
+from geo.formats.registry import (
+    IMAGES,
+    NOT_READ,
+    READ_BY_GDAL,
+    SHAPEFILE,
+    by_extension,
+    read_labels,
+)
 from geo.formats.sniff import binary_kind, decode_upload
 
 __all__ = [
@@ -58,6 +69,7 @@ __all__ = [
     "Format",
     "Limits",
     "Upload",
+    "csv_columns",
     "read_upload",
     "to_csv",
     "to_kml",
@@ -77,6 +89,8 @@ def read_upload(
     limits: Limits = DEFAULT_LIMITS,
     repair: bool = False,
     skip_bad: bool = False,
+    lat_column: str | None = None,
+    lon_column: str | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Upload:
     """Every record of an uploaded file, or a `DataError` with every problem in it.
@@ -87,6 +101,8 @@ def read_upload(
     the original is kept in the property `ORIGINAL_GEOMETRY_KEY` and a warning
     lists them; so is it for geometries cut at the antimeridian. Reading stops
     past `limits.max_seconds` by `clock` (tests pass one they move themselves).
+    `lat_column` and `lon_column` name a CSV's coordinate columns when their names do
+    not say so (a refusal with the code `NO_COORDINATE_COLUMNS` asks for them).
 
     With ``skip_bad=True``, records with problems are left out and listed in
     `Upload.skipped` (position, name, reasons) instead of refusing the file, as long
@@ -95,6 +111,12 @@ def read_upload(
     reader = Reader(
         file=file_name, layer=layer, limits=limits, repair=repair, clock=clock, skip_bad=skip_bad
     )
+    if (lat_column is None) != (lon_column is None):
+        reader.refuse(
+            "name both the latitude and the longitude column, or neither",
+            code=NO_COORDINATE_COLUMNS,
+        )
+    columns = (lat_column, lon_column) if lat_column and lon_column else None
     if len(data) > limits.max_bytes:
         reader.refuse(f"{len(data):,} bytes is over the {limits.max_bytes:,}-byte limit")
     if not data or data.isspace():
@@ -102,8 +124,8 @@ def read_upload(
     extension = PurePosixPath(file_name.replace("\\", "/")).suffix.lower()
     if extension in NOT_READ:
         reader.refuse(
-            f"{NOT_READ[extension]} ({extension}) cannot be imported: upload GeoJSON, CSV, "
-            "KML or KMZ (GDAL's ogr2ogr converts most GIS formats to GeoJSON)"
+            f"{extension} is {NOT_READ[extension]} (files read: {read_labels()}; GDAL's "
+            "ogr2ogr converts most GIS formats to GeoJSON)"
         )
     if extension in IMAGES:
         reader.refuse(
@@ -111,6 +133,8 @@ def read_upload(
             "imagery (the Imagery tab, or python -m geo import)"
         )
     named = by_extension(extension)
+    if named in READ_BY_GDAL and (named is not SHAPEFILE or not is_kmz(data)):
+        return read_with_gdal(data, named, reader)
     if data.startswith(_ZIP) and extension in (".kmz", ".kml", ".zip"):
         if extension != ".kmz":
             reader.note(f"the file is named {extension} but is a zip archive: read as KMZ")
@@ -136,6 +160,15 @@ def read_upload(
     chosen = looks if looks != "text" else said
     if chosen == "json":
         return read_json(text, reader)
+    if columns is not None and chosen != "text":
+        reader.note("the coordinate columns chosen were not used: only a CSV has columns")
     if chosen == "xml":
         return read_kml(text, reader)
-    return read_csv(text, reader)
+    return read_csv(text, reader, columns)
+
+
+def csv_columns(file_name: str, data: bytes) -> list[str]:
+    """The names of the columns of a CSV upload (to choose coordinate columns from), as
+    `read_upload` reads them; a `DataError` if it has none."""
+    reader = Reader(file=file_name, layer="", limits=DEFAULT_LIMITS, repair=False)
+    return csv_header(decode_upload(data, file=file_name, expected="a CSV file"), reader)

@@ -30,7 +30,8 @@ from typing import Any
 import numpy as np
 import shapely
 
-from geo.errors import DataError
+from geo.errors import NO_COORDINATE_COLUMNS, DataError
+from geo.formats.columns import chosen_pair, coordinate_pairs
 from geo.formats.limits import check_json_depth
 from geo.formats.reader import (
     GEOMETRY_COLLECTION,
@@ -41,6 +42,7 @@ from geo.formats.reader import (
     stated_name,
 )
 from geo.formats.repair import shapely_to_geojson
+from geo.formats.wktcurve import CURVE_TYPES, LINEARIZED, is_curved, linearized
 from geo.formats.writing import CHUNK_RECORDS, Prepared, prepared
 from geo.geojson import DECIMALS, parse_json_text, representative_lonlat
 from geo.jsontext import BinaryOut
@@ -58,8 +60,6 @@ CSV_COLUMNS = (
     "geometry",
     "properties",
 )
-LATITUDE_NAMES = ("latitude", "lat", "y", "lat_dd", "latitude_dd")
-LONGITUDE_NAMES = ("longitude", "lon", "lng", "long", "x", "lon_dd", "longitude_dd")
 GEOMETRY_NAMES = ("geometry", "wkt", "geom", "the_geom", "wkt_geom", "geojson")
 DELIMITERS = (",", ";", "\t")
 
@@ -70,6 +70,7 @@ TEXT_MARK = "'"
 # A number as a spreadsheet reads it, and as it is: ASCII digits only, nothing around.
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
+NO_ROWS = "a header and no rows"
 _DECIMAL_COMMA = re.compile(r"\s*[+-]?\d+,\d+\s*")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _SRID = re.compile(r"\s*SRID=(\d+);", re.IGNORECASE)
@@ -208,7 +209,8 @@ def _find(headers: list[str], names: tuple[str, ...]) -> int | None:
     return None
 
 
-def read_csv(text: str, reader: Reader) -> Upload:
+def _header(text: str, reader: Reader) -> tuple[Any, list[str], str]:
+    """The rows after the header, the column names and the delimiter."""
     first, *rest = _LINE_BREAK.split(text, maxsplit=1)
     # Excel writes "sep=;" as a first line to name the delimiter.
     if re.fullmatch(r"sep=.", first):
@@ -228,10 +230,22 @@ def read_csv(text: str, reader: Reader) -> Upload:
         reader.refuse(f"malformed CSV header: {exc}")
     if not header or not any(cell.strip() for cell in header):
         reader.refuse("no header row: the first line must name the columns")
-    headers = [cell.strip() for cell in header]
-    if tuple(headers) == CSV_COLUMNS:
+    return rows, [cell.strip() for cell in header], delimiter
+
+
+def csv_header(text: str, reader: Reader) -> list[str]:
+    """The names of a CSV's columns, as `read_csv` reads them."""
+    return _header(text, reader)[1]
+
+
+def read_csv(text: str, reader: Reader, columns: tuple[str, str] | None = None) -> Upload:
+    """The records of a CSV: our own, or a foreign one with a geometry column or
+    coordinate columns (`columns`: the names of the latitude and longitude columns the
+    researcher chose, instead of the ones their names suggest)."""
+    rows, headers, delimiter = _header(text, reader)
+    if tuple(headers) == CSV_COLUMNS and columns is None:
         return _read_own(rows, reader)
-    return _read_foreign(rows, headers, delimiter, reader)
+    return _read_foreign(rows, headers, delimiter, reader, columns)
 
 
 @dataclass
@@ -305,7 +319,7 @@ def _read_own(rows: Any, reader: Reader) -> Upload:
             date_as_stated=values["date_as_stated"] or None,
             layer=values["layer"],
         )
-    return reader.upload("csv")
+    return reader.upload("csv", found=NO_ROWS)
 
 
 def _too_long(cell: str, reader: Reader, record: str, field: str) -> bool:
@@ -354,6 +368,14 @@ def _wkt_geometry(text: str, reader: Reader, record: str, field: str) -> Any:
     if text.lstrip().upper().startswith("GEOMETRYCOLLECTION"):
         reader.problem(GEOMETRY_COLLECTION, record=record, field=field)
         return None
+    if is_curved(text):
+        try:
+            curved = linearized(text, max_vertices=reader.limits.max_vertices_per_geometry)
+        except DataError as exc:
+            reader.problem(exc.problems[0].message, record=record, field=field)
+            return None
+        reader.note(LINEARIZED, record)
+        return curved
     # GEOS's WKT reader recurses on parentheses and can crash the process on
     # deep nesting; nothing we read nests deeper than a MULTIPOLYGON (3).
     if text.count("(") > 3:
@@ -366,6 +388,14 @@ def _wkt_geometry(text: str, reader: Reader, record: str, field: str) -> Any:
             geom = shapely.from_wkt(text)
     except shapely.errors.ShapelyError as exc:
         reader.problem(f"not valid WKT: {exc}"[:300], record=record, field=field)
+        return None
+    except NotImplementedError as exc:  # another non-linear type (TRIANGLE, TIN, ...)
+        reader.problem(
+            f"{text.strip()[:30]!r}…: {exc}: only points, lines and polygons (and the curves "
+            f"{', '.join(CURVE_TYPES)}) are read",
+            record=record,
+            field=field,
+        )
         return None
     if geom is None or geom.is_empty:
         reader.problem("empty geometry (no coordinates)", record=record, field=field)
@@ -386,16 +416,79 @@ def _geometry_cell(cell: str, reader: Reader, record: str, field: str) -> Any:
     return _wkt_geometry(text, reader, record, field)
 
 
-def _read_foreign(rows: Any, headers: list[str], delimiter: str, reader: Reader) -> Upload:
-    geometry_column = _find(headers, GEOMETRY_NAMES)
-    lat_column = _find(headers, LATITUDE_NAMES)
-    lon_column = _find(headers, LONGITUDE_NAMES)
-    if geometry_column is None and (lat_column is None or lon_column is None):
-        listed = ", ".join(repr(header) for header in headers)
+def _chosen_columns(headers: list[str], chosen: tuple[str, str], reader: Reader) -> tuple[int, int]:
+    """The indexes of the latitude and longitude columns the researcher named."""
+    indexes = []
+    for axis, name in zip(("latitude", "longitude"), chosen, strict=True):
+        index = _find(headers, (name.strip().casefold(),))
+        if index is None:
+            reader.problem(
+                f"there is no column {name!r} to read the {axis} from (the columns are "
+                f"{', '.join(repr(header) for header in headers)})",
+                field=name,
+                code=NO_COORDINATE_COLUMNS,
+            )
+        indexes.append(index)
+    reader.raise_problems()
+    lat, lon = indexes
+    assert lat is not None and lon is not None
+    if lat == lon:
         reader.refuse(
-            f"no coordinate columns found (the headers are {listed}): name them latitude and "
-            "longitude (or lat/lon, y/x), or put WKT or GeoJSON in a column named geometry or wkt"
+            f"the column {headers[lat]!r} cannot be both latitude and longitude",
+            code=NO_COORDINATE_COLUMNS,
         )
+    reader.note(
+        f"the coordinates were read from the columns chosen: {headers[lat]!r} (latitude) and "
+        f"{headers[lon]!r} (longitude)"
+    )
+    return lat, lon
+
+
+def _detected_columns(headers: list[str], reader: Reader) -> tuple[int, int]:
+    """The latitude and longitude columns the names give, or a refusal the page can act
+    on (`NO_COORDINATE_COLUMNS`: it offers the columns to choose from)."""
+    pairs = coordinate_pairs(headers)
+    pair = chosen_pair(pairs)
+    if pair is not None:
+        return pair.latitude, pair.longitude
+    listed = ", ".join(repr(header) for header in headers)
+    if pairs:
+        candidates = "; ".join(
+            f"{headers[p.latitude]!r} and {headers[p.longitude]!r}"
+            for p in pairs
+            if p.rank == pairs[0].rank
+        )
+        message = (
+            f"more than one pair of coordinate columns ({candidates}): choose the latitude "
+            "and longitude columns to read (in the page, or python -m geo import "
+            "--lat-column NAME --lon-column NAME)"
+        )
+    else:
+        message = (
+            f"no coordinate columns found (the columns are {listed}): choose the latitude "
+            "and longitude columns (in the page, or python -m geo import --lat-column NAME "
+            "--lon-column NAME), or put WKT or GeoJSON in a column named geometry or wkt"
+        )
+    reader.refuse(message, code=NO_COORDINATE_COLUMNS)
+
+
+def _read_foreign(
+    rows: Any,
+    headers: list[str],
+    delimiter: str,
+    reader: Reader,
+    chosen: tuple[str, str] | None,
+) -> Upload:
+    geometry_column = None if chosen is not None else _find(headers, GEOMETRY_NAMES)
+    lat_column: int | None
+    lon_column: int | None
+    if chosen is not None:
+        lat_column, lon_column = _chosen_columns(headers, chosen, reader)
+    elif geometry_column is None:
+        lat_column, lon_column = _detected_columns(headers, reader)
+    else:
+        pair = chosen_pair(coordinate_pairs(headers))
+        lat_column, lon_column = (pair.latitude, pair.longitude) if pair else (None, None)
     used = {geometry_column} if geometry_column is not None else {lat_column, lon_column}
     keys: list[tuple[int, str]] = []
     seen: set[str] = set()
@@ -429,7 +522,7 @@ def _read_foreign(rows: Any, headers: list[str], delimiter: str, reader: Reader)
                 _add(reader, row, properties_of(row), geometry)
             else:  # its problem is shown with its name
                 reader.name_record(f"#{row.number}", stated_name(properties_of(row)))
-        return reader.upload("csv")
+        return reader.upload("csv", found=NO_ROWS)
 
     assert lat_column is not None and lon_column is not None
     lat_name, lon_name = headers[lat_column], headers[lon_column]
@@ -443,16 +536,16 @@ def _read_foreign(rows: Any, headers: list[str], delimiter: str, reader: Reader)
         if lat is not None and lon is not None:
             points.append((row, lat, lon))
     if _implausible(points, lat_name, lon_name, reader):
-        return reader.upload("csv")
+        return reader.upload("csv", found=NO_ROWS)
     for row, lat, lon in points:
         _add(reader, row, properties_of(row), {"type": "Point", "coordinates": [lon, lat]})
-    return reader.upload("csv")
+    return reader.upload("csv", found=NO_ROWS)
 
 
 def _add(reader: Reader, row: _Row, properties: dict[str, Any], geometry: Any) -> None:
     reader.add_derived(
         number=row.number,
-        record_id=found[1] if (found := lookup(properties, ("id",))) else None,
+        record_id=found[1] if (found := lookup(properties, ("id", "stop_id"))) else None,
         properties=properties,
         geometry=geometry,
     )

@@ -13,7 +13,7 @@ Our KML has one Folder per layer and one Placemark per record; its
 ExtendedData carries id, layer, kind, date, date_as_stated and the properties
 as JSON text, so a Placemark with that data reads back as the same record.
 
-Why one module of some 600 lines: the reader and the writer of our own KML are kept
+Why one module of some 850 lines: the reader and the writer of our own KML are kept
 side by side so that what one writes the other reads; split, they drift apart.
 """
 
@@ -21,9 +21,6 @@ from __future__ import annotations
 
 import io
 import re
-import struct
-import zipfile
-import zlib
 from collections import Counter
 from typing import Any, TypeGuard
 from xml.etree import ElementTree as ET
@@ -34,8 +31,8 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from geo.dates import edtf_of
 from geo.errors import DataError, Problem
+from geo.formats.archive import open_zip, unpack
 from geo.formats.limits import (
-    MB,
     Limits,
     check_json_depth,
     key_path,
@@ -54,25 +51,42 @@ KML_NS = "http://www.opengis.net/kml/2.2"
 OWN_DATA = ("id", "layer", "kind", "date", "date_as_stated", "properties")
 _OWN_REQUIRED = frozenset({"id", "layer", "kind", "properties"})
 
-# Below this size a KML cannot exhaust memory, whatever its compression ratio.
-_RATIO_FLOOR = 1 * MB
-_CHUNK = 1 * MB
 # Characters of XML given to the parser at a time (pyexpat cuts at 1 MiB anyway).
 _FEED_CHUNK = 1024 * 1024
 
-_SKIPPED = ("NetworkLink", "GroundOverlay", "ScreenOverlay", "PhotoOverlay", "Tour")
-_UNSUPPORTED = ("Model", "Track", "MultiTrack")
-_GEOMETRIES = ("Point", "LineString", "LinearRing", "Polygon", "MultiGeometry", *_UNSUPPORTED)
-# A damaged, encrypted or exotic archive fails in many ways inside zipfile.
-_ZIP_ERRORS = (
-    zipfile.BadZipFile,
-    ValueError,
-    RuntimeError,
-    NotImplementedError,
-    zlib.error,
-    EOFError,
-    OSError,
-    struct.error,
+# What a KML holds that is not a record, what it is, and what to do with it.
+_SKIPPED = {
+    "NetworkLink": (
+        "link(s) to other files (NetworkLink), never followed",
+        "open the link in Google Earth or a browser, save the file it points to and import that",
+    ),
+    "GroundOverlay": (
+        "image(s) laid on the map (GroundOverlay)",
+        "import the image as imagery (the Imagery tab), placed by the corners in its LatLonBox",
+    ),
+    "PhotoOverlay": (
+        "photo(s) placed in the view (PhotoOverlay)",
+        "import the photo as imagery, or mark where it was taken with a Placemark",
+    ),
+    "ScreenOverlay": ("image(s) fixed to the screen, such as a legend (ScreenOverlay)", None),
+    "Tour": ("tour(s): camera flights (gx:Tour)", None),
+    "Model": (
+        "3D model(s), from SketchUp or COLLADA (Model)",
+        "draw the model's footprint as a polygon in Google Earth and import that",
+    ),
+}
+_TRACKS = ("Track", "MultiTrack")
+_GEOMETRIES = ("Point", "LineString", "LinearRing", "Polygon", "MultiGeometry", "Model", *_TRACKS)
+# A Placemark with mixed geometry becomes a record per kind of geometry, named so.
+SPLIT = (
+    "MultiGeometries that mix points, lines and polygons were split into one record per "
+    'kind of geometry, each with the Placemark\'s data, named "name (part 1 of 2)"'
+)
+RING_AS_POLYGON = "LinearRings on their own were read as polygons (a closed ring is an outline)"
+RING_AS_LINE = "LinearRings on their own that do not close were read as lines"
+EMPTY_BESIDE = (
+    "empty geometries beside a Placemark's real one were left out (Google's Location "
+    "History writes an empty Point beside each track)"
 )
 _COMMA_SPACE = re.compile(r"\s*,\s*")
 _PLACEMARK_TAG = re.compile(r"<(?:[\w.-]+:)?Placemark\b")
@@ -406,16 +420,26 @@ def read_kml(text: str, reader: Reader, fmt: str = "kml") -> Upload:
     if _local(root.tag) != "kml":
         reader.refuse(f"not a KML document: the root element is <{_local(root.tag)}>, not <kml>")
     skipped: Counter[str] = Counter()
+    links: list[str] = []
     for element in root.iter():
         name = _local(element.tag)
         if name in _SKIPPED:
             skipped[name] += 1
+            href = _text_of(next((e for e in element.iter() if _local(e.tag) == "href"), None))
+            if name == "NetworkLink" and href and href.strip() and len(links) < 3:
+                links.append(href.strip()[:200])
         elif name == "Placemark":
             _placemark(element, reader.count_feature(), reader)
+    found = []
     for name, count in skipped.items():
-        reason = "links are never followed" if name == "NetworkLink" else "only Placemarks are"
-        reader.note(f"{count:,} {name} element(s) not imported ({reason})")
-    return reader.upload("kmz" if fmt == "kmz" else "kml")
+        what, todo = _SKIPPED[name]
+        listed = f" ({', '.join(links)})" if name == "NetworkLink" and links else ""
+        found.append(f"{count:,} {what}{listed}" + (f": {todo}" if todo else ""))
+        reader.note(f"{count:,} {what} not imported{listed}")
+    return reader.upload(
+        "kmz" if fmt == "kmz" else "kml",
+        found="; ".join(found) or "no Placemarks (points, lines or polygons)",
+    )
 
 
 def _extended_data(placemark: ET.Element, reader: Reader, record: str) -> dict[str, str]:
@@ -445,14 +469,27 @@ def _positions(element: ET.Element, reader: Reader, record: str) -> list[list[fl
         reader.problem(f"a {kind} without coordinates", record=record, field="coordinates")
         return None
     tokens = _COMMA_SPACE.sub(",", text.strip()).split()
+    return _numbers(tokens, ",", f"a {kind}", "longitude,latitude[,altitude]", reader, record)
+
+
+def _numbers(
+    tokens: list[str],
+    separator: str | None,
+    what: str,
+    expected: str,
+    reader: Reader,
+    record: str,
+) -> list[list[float]] | None:
+    """The positions written as `tokens` (each numbers split at `separator`), counted
+    against the limits first; None after a problem."""
     reader.add_coordinates(len(tokens))
-    reader.check_vertices(len(tokens), f"a {kind}", record=record, field="coordinates")
+    reader.check_vertices(len(tokens), what, record=record, field="coordinates")
     positions: list[list[float]] = []
     for token in tokens:
-        values = [number(part) for part in token.split(",")]
+        values = [number(part) for part in token.split(separator)]
         if len(values) not in (2, 3) or not _all_numbers(values):
             reader.problem(
-                f"{token[:60]!r} in a {kind} is not longitude,latitude[,altitude]",
+                f"{token[:60]!r} in {what} is not {expected}",
                 record=record,
                 field="coordinates",
             )
@@ -467,20 +504,24 @@ def _all_numbers(values: list[float | None]) -> TypeGuard[list[float]]:
 
 def _kml_geometry(element: ET.Element, reader: Reader, record: str) -> dict[str, Any] | None:
     kind = _local(element.tag)
-    if kind in _UNSUPPORTED:
+    if kind == "Model":
         reader.problem(
-            f"{kind} is not supported (Point, LineString, Polygon and MultiGeometry are)",
+            "a 3D model (Model) is not a point, line or polygon: draw its footprint instead",
             record=record,
             field="geometry",
         )
         return None
+    if kind in _TRACKS:
+        return _track(element, reader, record)
     if kind == "LinearRing":
-        reader.problem(
-            "a LinearRing on its own is not supported: use a Polygon or a LineString",
-            record=record,
-            field="geometry",
-        )
-        return None
+        positions = _positions(element, reader, record)
+        if positions is None:
+            return None
+        if len(positions) >= 4 and positions[0][:2] == positions[-1][:2]:
+            reader.note(RING_AS_POLYGON, record)
+            return {"type": "Polygon", "coordinates": [positions]}
+        reader.note(RING_AS_LINE, record)
+        return {"type": "LineString", "coordinates": positions}
     if kind == "MultiGeometry":
         return _multi_geometry(element, reader, record)
     if kind == "Polygon":
@@ -528,19 +569,94 @@ def _multi_geometry(element: ET.Element, reader: Reader, record: str) -> dict[st
                 if part is None:
                     return None
                 parts.append(part)
-    kinds = sorted({part["type"] for part in parts})
     if not parts:
         reader.problem("an empty MultiGeometry", record=record, field="geometry")
         return None
-    if len(kinds) > 1:
-        reader.problem(
-            f"a MultiGeometry that mixes {' and '.join(kinds)} is not supported: "
-            "put each type in its own Placemark",
-            record=record,
-            field="geometry",
-        )
+    return _combined(parts)
+
+
+def _combined(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parts as one Multi* geometry when they are of one kind; when they mix kinds, a
+    GeometryCollection of one geometry per kind, in the order met (`_placemark` makes a
+    record of each)."""
+    by_kind: dict[str, list[Any]] = {}
+    for part in parts:
+        kind = part["type"].removeprefix("Multi")
+        multi = part["type"].startswith("Multi")
+        by_kind.setdefault(kind, []).extend(part["coordinates"] if multi else [part["coordinates"]])
+    if len(by_kind) == 1:
+        ((kind, members),) = by_kind.items()
+        return {"type": f"Multi{kind}", "coordinates": members}
+    return {
+        "type": "GeometryCollection",
+        "geometries": [
+            {"type": f"Multi{kind}", "coordinates": members}
+            if len(members) > 1
+            else {"type": kind, "coordinates": members[0]}
+            for kind, members in by_kind.items()
+        ],
+    }
+
+
+def _track(element: ET.Element, reader: Reader, record: str) -> dict[str, Any] | None:
+    """A gx:Track as a line (a point if it stays in one place); a gx:MultiTrack as the
+    lines of its tracks."""
+    if _local(element.tag) == "MultiTrack":
+        tracks = [child for child in element if _local(child.tag) == "Track"]
+        parts = [_track(track, reader, record) for track in tracks]
+        if not parts:
+            reader.problem("a gx:MultiTrack without tracks", record=record, field="geometry")
+            return None
+        if any(part is None for part in parts):
+            return None
+        return _combined([part for part in parts if part is not None])
+    coords = [child for child in element if _local(child.tag) == "coord"]
+    if not coords:
+        reader.problem("a gx:Track without gx:coord", record=record, field="coordinates")
         return None
-    return {"type": f"Multi{kinds[0]}", "coordinates": [part["coordinates"] for part in parts]}
+    texts = [(_text_of(coord) or "").strip() for coord in coords]
+    positions = _numbers(texts, None, "a gx:Track", "longitude latitude [altitude]", reader, record)
+    if positions is None:
+        return None
+    whens = [child for child in element if _local(child.tag) == "when"]
+    if whens and len(whens) != len(coords):
+        reader.note("gx:Tracks with not as many <when> as <gx:coord>", record)
+    if len({tuple(position[:2]) for position in positions}) == 1:
+        return {"type": "Point", "coordinates": positions[0]}
+    return {"type": "LineString", "coordinates": positions}
+
+
+def _track_date(geometry: ET.Element, reader: Reader, record: str) -> tuple[str | None, str] | None:
+    """(EDTF, as stated) of the first and last <when> of the tracks in a geometry: an
+    interval with the precision they give (a day, or the days of two date-times)."""
+    whens = [
+        (_text_of(element) or "").strip()
+        for element in geometry.iter()
+        if _local(element.tag) == "when"
+    ]
+    whens = [when for when in whens if when]
+    if not whens:
+        return None
+    first, last = whens[0], whens[-1]
+    stated = first if first == last else f"{first}/{last}"
+    start, end = edtf_of(first), edtf_of(last)
+    date = start if start is not None and start == end else edtf_of(stated)
+    if date is None:
+        reader.note(UNREAD_DATE, f"{record} {stated!r}"[:120])
+    return date, stated
+
+
+def _is_empty(element: ET.Element) -> bool:
+    """A geometry element with no position at all (Google writes <Point><coordinates/>)."""
+    kind = _local(element.tag)
+    if kind in ("Point", "LineString", "LinearRing"):
+        return not (_text_of(_child(element, "coordinates")) or "").strip()
+    if kind == "Track":
+        return not any(_local(child.tag) == "coord" for child in element)
+    if kind in ("MultiTrack", "MultiGeometry"):
+        members = [child for child in element if _local(child.tag) in _GEOMETRIES]
+        return all(map(_is_empty, members))
+    return False
 
 
 def _kml_date(placemark: ET.Element, reader: Reader, record: str) -> tuple[str | None, str] | None:
@@ -574,6 +690,11 @@ def _placemark(placemark: ET.Element, number: int, reader: Reader) -> None:
     reader.name_record(record, name)
     extended = _extended_data(placemark, reader, record)
     found = [child for child in placemark if _local(child.tag) in _GEOMETRIES]
+    if [_local(child.tag) for child in found] == ["Model"]:
+        return  # counted and named by read_kml: a model is not a record
+    if len(found) > 1 and len(real := [child for child in found if not _is_empty(child)]) == 1:
+        reader.note(EMPTY_BESIDE, record)
+        found = real
     if len(found) != 1:
         reader.problem(
             no_geometry("KML")
@@ -589,26 +710,42 @@ def _placemark(placemark: ET.Element, number: int, reader: Reader) -> None:
         _own_placemark(extended, name or "", geometry, number, reader)
         return
     properties: dict[str, Any] = dict(extended)
-    description = _text_of(_child(placemark, "description"))
-    if description is not None and "description" not in properties:
-        properties["description"] = description
+    for key in ("description", "address"):  # address: Google's Location History
+        text = _text_of(_child(placemark, key))
+        if text is not None and key not in properties:
+            properties[key] = text
     if geometry is None:
         reader.check_values(properties, record=record)
         return
     # The researcher's own id field first; the XML id is often made up by the tool.
     found_id = lookup(properties, ("id",))
     stated_id = found_id[1] if found_id is not None else placemark.get("id")
-    reader.add_derived(
-        number=number,
-        record_id=stated_id,
-        properties=properties,
-        geometry=geometry,
-        # Hand-written and pretty-printed KML pads names with whitespace; our own
-        # Placemarks (read above) keep theirs verbatim.
-        name=name.strip() if name and name.strip() else None,
-        date=_kml_date(placemark, reader, record),
-        counted=True,
-    )
+    # Hand-written and pretty-printed KML pads names with whitespace; our own
+    # Placemarks (read above) keep theirs verbatim.
+    stated_name = name.strip() if name and name.strip() else None
+    date = _kml_date(placemark, reader, record) or _track_date(found[0], reader, record)
+    pieces = [(stated_id, stated_name, geometry)]
+    if geometry["type"] == "GeometryCollection":
+        reader.note(SPLIT, record)
+        parts = geometry["geometries"]
+        base_id = stated_id if stated_id is not None and str(stated_id).strip() else None
+        base_id = base_id or f"{reader.layer}#{number}"
+        base_name = stated_name or reader.default_name(number)
+        pieces = [
+            (f"{base_id} ({of})", f"{base_name} ({of})", part)
+            for index, part in enumerate(parts, start=1)
+            if (of := f"part {index} of {len(parts)}")
+        ]
+    for piece_id, piece_name, piece in pieces:
+        reader.add_derived(
+            number=number,
+            record_id=piece_id,
+            properties=dict(properties),  # each record its own
+            geometry=piece,
+            name=piece_name,
+            date=date,
+            counted=True,
+        )
 
 
 def _own_placemark(
@@ -658,41 +795,19 @@ def _own_placemark(
 
 def kml_from_kmz(data: bytes, reader: Reader) -> str:
     """The text of the KMZ's main KML (doc.kml, else the first .kml), decompressed in bounds."""
-    limits = reader.limits
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except _ZIP_ERRORS:
-        reader.refuse("not a zip archive: a KMZ file is a zip holding a doc.kml")
-    with archive:
+    with open_zip(data, reader, "a KMZ file is a zip holding a doc.kml") as archive:
         entries = [info for info in archive.infolist() if info.filename.lower().endswith(".kml")]
         if not entries:
             names = [info.filename for info in archive.infolist()][:10]
             listed = ", ".join(repr(name) for name in names) or "nothing"
             reader.refuse(f"no .kml file inside the KMZ (it holds {listed})")
         chosen = next((info for info in entries if info.filename.lower() == "doc.kml"), entries[0])
-        size, packed = chosen.file_size, chosen.compress_size
-        bomb = f"{chosen.filename!r} in the KMZ"
-        if size > limits.max_bytes:
-            reader.refuse(
-                f"{bomb} unpacks to {size:,} bytes, over the {limits.max_bytes:,}-byte limit "
-                "of a KML file"
-            )
-        if size > _RATIO_FLOOR and size > limits.max_kmz_ratio * max(packed, 1):
-            reader.refuse(
-                f"{bomb} is compressed {size // max(packed, 1):,} to 1, over the limit of "
-                f"{limits.max_kmz_ratio} to 1 (a zip bomb?)"
-            )
-        # The sizes above are the archive's own word; count what really comes out.
-        allowed = min(limits.max_bytes, max(_RATIO_FLOOR, limits.max_kmz_ratio * packed))
-        chunks, total = [], 0
-        try:
-            with archive.open(chosen) as stream:
-                while total <= allowed and (chunk := stream.read(_CHUNK)):
-                    reader.check_time()
-                    total += len(chunk)
-                    chunks.append(chunk)
-        except _ZIP_ERRORS as exc:
-            reader.refuse(f"cannot read {chosen.filename!r} from the KMZ: {exc}")
-        if total > allowed:
-            reader.refuse(f"{bomb} unpacks to more than its limit (a zip bomb?)")
-    return decode_upload(b"".join(chunks), file=f"{reader.file}: {chosen.filename}", expected="KML")
+        unpacked = unpack(
+            archive,
+            chosen,
+            reader,
+            budget=reader.limits.max_bytes,
+            inside="the KMZ",
+            budget_of="of a KML file",
+        )
+    return decode_upload(unpacked, file=f"{reader.file}: {chosen.filename}", expected="KML")

@@ -46,6 +46,10 @@ class Limits:
     # slowest file within them found (50 MB: 18,000 polygons, 1.8 million vertices)
     # reads in 13 to 15 s on the 2-core machine the project runs on (16.5 s before).
     max_seconds: float = 60.0
+    # Address space of the child process GDAL reads a GPX, GeoPackage, shapefile or
+    # FlatGeobuf in (geo.formats._ogr): Python with GDAL and PROJ loaded reserves about
+    # 0.5 GB before reading anything.
+    max_gdal_memory: int = 1536 * MB
 
 
 # Characters XML 1.0 cannot carry and that are not text: C0 controls other

@@ -42,7 +42,7 @@ from geo.geojson import (
 )
 from geo.records import CONTROL_OR_SURROGATE, Kind, LayerRecord, field_problems
 
-Format = Literal["geojson", "csv", "kml", "kmz", "stac"]
+Format = Literal["geojson", "csv", "kml", "kmz", "stac", "gpx", "gpkg", "shapefile", "fgb"]
 
 # Where a repaired or cut record keeps the geometry the file gave (verbatim), so
 # the change can be checked and undone.
@@ -57,7 +57,7 @@ UNREAD_DATE = (
     "dates that are not EDTF or ISO 8601 were kept as stated, and these records have no date"
 )
 GEOMETRY_COLLECTION = "GeometryCollection is not supported: split it into one feature per geometry"
-NAME_KEYS = ("name", "title", "label", "id")
+NAME_KEYS = ("name", "title", "label", "stop_name", "id")  # stop_name: GTFS
 DATE_KEYS = ("date", "datetime", "time", "observed", "start")
 
 # Past this many problems a message is no longer read; the rest are counted.
@@ -242,11 +242,18 @@ class Reader:
         )
 
     def refuse(
-        self, message: str, *, record: str | None = None, field: str | None = None
+        self,
+        message: str,
+        *,
+        record: str | None = None,
+        field: str | None = None,
+        code: str | None = None,
     ) -> NoReturn:
         """Stop at once: for limits, and for files that cannot be read at all."""
         name = self._names.get(position_of(record)) if record is not None else None
-        raise DataError(Problem(message, file=self.file, record=record, field=field, name=name))
+        raise DataError(
+            Problem(message, file=self.file, record=record, field=field, code=code, name=name)
+        )
 
     def name_record(self, record: str, name: Any) -> None:
         """Note the name the record `record` ("#5") has in the file, if it has one: its
@@ -631,9 +638,11 @@ class Reader:
             date_as_stated=stated[1],
         )
 
-    def upload(self, fmt: Format) -> Upload:
-        """Every record; or, with problems, a refusal (see `raise_problems`); or, with
-        `skip_bad` and only records at fault, the good records and the skipped listed."""
+    def upload(self, fmt: Format, *, found: str = "no features") -> Upload:
+        """Every record read; or, with problems, a refusal (see `raise_problems`); or, with
+        `skip_bad` and only records at fault, the good records and the skipped listed.
+        `found` says what the file held instead, when it held no record, and what to do
+        with it."""
         if self._clamped_count:
             topic = clamped_note(self._clamped_count)
             for example in self._clamped:
@@ -644,7 +653,7 @@ class Reader:
             return good
         self.raise_problems(good)
         if not self.records:
-            self.refuse("no features: the file holds nothing to import")
+            self.refuse(f"the file holds nothing to import: {found}")
         return Upload(records=self.records, format=fmt, warnings=self.warnings())
 
     def _without_bad(self, fmt: Format) -> Upload | None:

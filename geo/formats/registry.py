@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 # How a file's content announces itself: JSON starts with { or [, XML with <, a
-# zip with PK; anything else is text (read as CSV).
-Holds = Literal["json", "xml", "text", "zip"]
+# zip with PK, a binary format with its own magic bytes; anything else is text (read
+# as CSV).
+Holds = Literal["json", "xml", "text", "zip", "binary"]
 
 
 @dataclass(frozen=True)
@@ -56,20 +57,60 @@ KMZ = FileFormat(
     exported=False,
 )
 CSV = FileFormat("csv", "CSV", (".csv", ".tsv", ".txt"), "text", "a CSV file", "text/csv")
+# Read by GDAL in a child process (geo.formats._ogr), never written.
+GPX = FileFormat(
+    "gpx",
+    "GPX (GPS tracks, routes, waypoints)",
+    (".gpx",),
+    "xml",
+    "a GPX file",
+    "application/gpx+xml",
+    exported=False,
+)
+GEOPACKAGE = FileFormat(
+    "gpkg",
+    "GeoPackage",
+    (".gpkg",),
+    "binary",
+    "a GeoPackage",
+    "application/geopackage+sqlite3",
+    exported=False,
+)
+# A shapefile is several files (.shp, .shx, .dbf, .prj): uploaded as one zip, often
+# named .shp.zip. A zip holding a doc.kml instead is read as a KMZ.
+SHAPEFILE = FileFormat(
+    "shapefile",
+    "Shapefile (zipped)",
+    (".zip",),
+    "zip",
+    "a zipped shapefile",
+    "application/zip",
+    exported=False,
+)
+FLATGEOBUF = FileFormat(
+    "fgb",
+    "FlatGeobuf",
+    (".fgb",),
+    "binary",
+    "a FlatGeobuf file",
+    "application/flatgeobuf",
+    exported=False,
+)
 
-FORMATS: tuple[FileFormat, ...] = (GEOJSON, KML, KMZ, CSV)
+FORMATS: tuple[FileFormat, ...] = (GEOJSON, KML, KMZ, CSV, GPX, GEOPACKAGE, SHAPEFILE, FLATGEOBUF)
+READ_BY_GDAL = (GPX, GEOPACKAGE, SHAPEFILE, FLATGEOBUF)
 
-# Formats people try that are not read, and what they are: the refusal names them.
+_ZIP_THE_SHAPEFILE = "one file of a shapefile: upload its .shp, .shx, .dbf and .prj zipped together"
+# Files people try that are not read, and what to do: the refusal says it.
 NOT_READ = {
-    ".shp": "a shapefile",
-    ".shx": "a shapefile",
-    ".dbf": "a shapefile",
-    ".gpkg": "a GeoPackage",
-    ".gpx": "a GPX track",
-    ".gml": "a GML file",
-    ".xlsx": "an Excel workbook",
-    ".xls": "an Excel workbook",
-    ".ods": "a spreadsheet",
+    ".shp": _ZIP_THE_SHAPEFILE,
+    ".shx": _ZIP_THE_SHAPEFILE,
+    ".dbf": _ZIP_THE_SHAPEFILE,
+    ".prj": _ZIP_THE_SHAPEFILE,
+    ".gml": "a GML file, which is not read",
+    ".xlsx": "an Excel workbook, which is not read: save the sheet as CSV",
+    ".xls": "an Excel workbook, which is not read: save the sheet as CSV",
+    ".ods": "a spreadsheet, which is not read: save the sheet as CSV",
 }
 # Images are imported as imagery records, elsewhere (`geo.imagery.importing`): the
 # refusal of one as a layer says where.
@@ -96,6 +137,11 @@ def by_key(key: str) -> FileFormat:
         if fmt.key == key:
             return fmt
     raise ValueError(f"format {key!r} is not one of {', '.join(f.key for f in FORMATS)}")
+
+
+def read_labels() -> str:
+    """The formats read, as a person reads them: "GeoJSON, KML (Google Earth), ..."."""
+    return ", ".join(fmt.label for fmt in FORMATS)
 
 
 def upload_types() -> list[str]:

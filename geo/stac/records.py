@@ -32,9 +32,10 @@ def item_url(item: StacItem, catalogue: str) -> str:
 
 def item_record(item: StacItem, *, catalogue: str, layer: str) -> LayerRecord:
     """The imagery record for `item`: its footprint, its day (EDTF, precision day), the
-    catalogue's datetime string as stated, and what a researcher needs to judge it."""
+    catalogue's datetime string as stated, every property of the item as it came, and the
+    explorer's own fields (where it came from, its files, the source to cite)."""
     url = item_url(item, catalogue)
-    properties: dict[str, Any] = {
+    own: dict[str, Any] = {
         CATALOGUE_KEY: catalogue,
         "collection": item.collection,
         "stac_item_id": item.id,
@@ -56,7 +57,10 @@ def item_record(item: StacItem, *, catalogue: str, layer: str) -> LayerRecord:
         kind=Kind.IMAGERY,
         name=item.id,
         geometry=item.geometry,
-        properties={key: value for key, value in properties.items() if value is not None},
+        properties={
+            **item.properties,
+            **{key: value for key, value in own.items() if value is not None},
+        },
         date=item.day,
         date_as_stated=item.datetime_as_stated,
     )

@@ -72,6 +72,9 @@ class StacItem:
     self_href: str | None = None
     assets: tuple[StacAsset, ...] = ()
     item_json: str = field(default="", repr=False)
+    # Every property as the catalogue wrote it (view angles, sun elevation, proj:epsg,
+    # providers, licence, ...); the ones above are read from it.
+    properties: dict[str, Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
 
     def asset(self, key: str) -> StacAsset | None:
         return next((a for a in self.assets if a.key == key), None)
@@ -158,6 +161,7 @@ def parse_item(feature: Any) -> StacItem | None:
         self_href=_self_link(feature.get("links")),
         assets=_assets(feature.get("assets")),
         item_json=item_json,
+        properties=properties,
     )
 
 
