@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -11,7 +12,16 @@ from geo.case import Case
 from geo.errors import NO_COORDINATE_COLUMNS, REPAIRABLE, DataError, GeoError
 from geo.escape import escape_markdown as md
 from geo.export import ExportView
-from geo.formats import BadRecords, Limits, Upload, csv_columns, read_upload
+from geo.formats import (
+    BadRecords,
+    DateChoice,
+    DateFormat,
+    DateOptions,
+    Limits,
+    Upload,
+    csv_columns,
+    read_upload,
+)
 from geo.formats.registry import upload_types
 from geo.records import as_new_records, records_in_words
 from geo.store import DamagedRow, Store, left_out
@@ -94,6 +104,12 @@ def import_section(store: Store) -> bool:
     try:
         with st.spinner("Checking the file…"):
             parsed = read_upload(upload.name, data, layer=layer.strip(), repair=repair, **chosen)
+            # The date column and format are offered once the file has been read once.
+            dates = date_picker(parsed.dates, upload.file_id)
+            if dates is not None:
+                parsed = read_upload(
+                    upload.name, data, layer=layer.strip(), repair=repair, dates=dates, **chosen
+                )
     except DataError as exc:
         st.error(
             f"{md(upload.name)} was not imported: {len(exc.problems)} "
@@ -169,6 +185,47 @@ def _store_layer(store: Store, layer: str, parsed: Upload, file_name: str, data:
         f"kept as received (SHA-256 {receipt.sha256[:16]}…)."
     )
     return True
+
+
+def date_picker(detected: DateChoice, key: str) -> DateOptions | None:
+    """The date column, end column and format, the detected ones chosen at first; the
+    options to read the file with again, or None while they are the ones detected."""
+    if not detected.columns:  # a format that dates its records itself (STAC, our own)
+        return None
+    st.caption(
+        "Each record's date comes from the column below (detected when the file was read): "
+        "choose another, or the format its dates are written in, if it is wrong."
+    )
+    columns = ["", *detected.columns]
+    left, middle, right = st.columns(3)
+
+    def column_box(where: Any, label: str, chosen: str | None, none: str, name: str) -> str:
+        return str(
+            where.selectbox(
+                label,
+                columns,
+                index=columns.index(chosen or ""),
+                # plain text in a select box: the file's column names are shown as they are
+                format_func=lambda column: column or none,
+                key=f"import_date_{name}_{key}",
+            )
+        )
+
+    column = column_box(
+        left, "Date column", detected.column, "(none: the records stay undated)", "column"
+    )
+    end = column_box(
+        middle, "Interval ends in (for a span)", detected.end_column, "(no end: one date)", "end"
+    )
+    fmt = right.selectbox(
+        "Date format",
+        list(DateFormat),
+        format_func=lambda f: DateFormat(f).label,
+        key=f"import_date_format_{key}",
+    )
+    if (column, end, fmt) == (detected.column or "", detected.end_column or "", detected.format):
+        return None
+    return DateOptions(column=column, end_column=end, format=DateFormat(fmt))
 
 
 def export_section(

@@ -37,7 +37,7 @@ from geo.cli.options import add_analyst, first_day, given, last_day, read_bytes,
 from geo.errors import DataError, GeoError, Problem
 from geo.export import ExportView, layer_records
 from geo.extract import candidates_geojson, decode_text, extract_places, mentions_geojson
-from geo.formats import BadRecords, read_upload
+from geo.formats import BadRecords, DateFormat, DateOptions, read_upload
 from geo.gazetteer import Gazetteer
 from geo.geocode import GeocodingError, OnlineGeocoder, config_from_env, online_geojson
 from geo.geojson import read_json_file
@@ -152,6 +152,24 @@ def parser() -> argparse.ArgumentParser:
         "--lon-column",
         metavar="NAME",
         help="a CSV's longitude column, when its name does not say so (with --lat-column)",
+    )
+    layer.add_argument(
+        "--date-column",
+        metavar="COLUMN",
+        help="the column (or property) that holds each record's date (default: a well-known "
+        "one such as date, event_date, date_start, time; '' for none)",
+    )
+    layer.add_argument(
+        "--date-end-column",
+        metavar="COLUMN",
+        help="the column where each record's date interval ends (default: the usual partner "
+        "of --date-column, such as date_end for date_start; '' for none)",
+    )
+    layer.add_argument(
+        "--date-format",
+        choices=[fmt.value for fmt in DateFormat],
+        help="how the dates are written (default: auto): "
+        + "; ".join(f"{fmt.value}: {fmt.label}" for fmt in DateFormat),
     )
     add_facts(imported, "an image (GeoTIFF, JPEG, PNG)")
     image = imported.add_argument_group("an image's place, when the file does not state it")
@@ -361,6 +379,11 @@ def _import(args: argparse.Namespace) -> int:
         file=path.name,
     )
     layer = args.layer or path.stem
+    dates = DateOptions(
+        column=args.date_column,
+        end_column=args.date_end_column,
+        format=DateFormat(args.date_format or DateFormat.AUTO),
+    )
     try:
         upload = read_upload(
             path.name,
@@ -370,6 +393,7 @@ def _import(args: argparse.Namespace) -> int:
             skip_bad=args.skip_bad,
             lat_column=args.lat_column,
             lon_column=args.lon_column,
+            dates=dates,
         )
     except BadRecords as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -57,6 +57,9 @@ _LAYER_OPTIONS = (
     ("--repair", "repair"),
     ("--lat-column", "lat_column"),
     ("--lon-column", "lon_column"),
+    ("--date-column", "date_column"),
+    ("--date-end-column", "date_end_column"),
+    ("--date-format", "date_format"),
 )
 
 

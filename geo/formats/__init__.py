@@ -49,6 +49,7 @@ from geo.formats._csv import CSV_COLUMNS, csv_header, read_csv, to_csv, write_cs
 from geo.formats._geojson import read_json
 from geo.formats._kml import kml_from_kmz, read_kml, to_kml, write_kml
 from geo.formats._ogr import is_kmz, read_with_gdal
+from geo.formats.datecols import DateChoice, DateFormat, DateOptions
 from geo.formats.limits import Limits
 from geo.formats.reader import ORIGINAL_GEOMETRY_KEY, BadRecords, Format, Reader, Upload
 from geo.formats.registry import (
@@ -66,6 +67,9 @@ __all__ = [
     "DEFAULT_LIMITS",
     "ORIGINAL_GEOMETRY_KEY",
     "BadRecords",
+    "DateChoice",
+    "DateFormat",
+    "DateOptions",
     "Format",
     "Limits",
     "Upload",
@@ -91,6 +95,7 @@ def read_upload(
     skip_bad: bool = False,
     lat_column: str | None = None,
     lon_column: str | None = None,
+    dates: DateOptions | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Upload:
     """Every record of an uploaded file, or a `DataError` with every problem in it.
@@ -104,12 +109,22 @@ def read_upload(
     `lat_column` and `lon_column` name a CSV's coordinate columns when their names do
     not say so (a refusal with the code `NO_COORDINATE_COLUMNS` asks for them).
 
+    A foreign file's records get their dates from `dates.column` in `dates.format`, or
+    from the well-known date column found (`geo.formats.datecols`); `Upload.dates` says
+    which, and a warning names other columns that look like dates.
+
     With ``skip_bad=True``, records with problems are left out and listed in
     `Upload.skipped` (position, name, reasons) instead of refusing the file, as long
     as the file itself has none and at least one record is good.
     """
     reader = Reader(
-        file=file_name, layer=layer, limits=limits, repair=repair, clock=clock, skip_bad=skip_bad
+        file=file_name,
+        layer=layer,
+        limits=limits,
+        repair=repair,
+        dates=dates,
+        clock=clock,
+        skip_bad=skip_bad,
     )
     if (lat_column is None) != (lon_column is None):
         reader.refuse(

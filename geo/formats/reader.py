@@ -23,9 +23,9 @@ from typing import Any, Literal, NoReturn
 import shapely
 from shapely.geometry import shape
 
-from geo.dates import edtf_of
 from geo.errors import REPAIRABLE, DataError, Problem, SkippedRecord
 from geo.escape import shorten
+from geo.formats.datecols import DateChoice, DateOptions, date_rows
 from geo.formats.limits import Limits, key_path, key_too_long, too_many_keys, value_problems
 from geo.formats.repair import make_valid_one, repairable_reason
 from geo.geojson import (
@@ -53,12 +53,24 @@ CUT_AT_ANTIMERIDIAN = (
     f"'{ORIGINAL_GEOMETRY_KEY}')"
 )
 
-UNREAD_DATE = (
-    "dates that are not EDTF or ISO 8601 were kept as stated, and these records have no date"
+CHOOSE_DATE = (
+    "choose the date column and format in the import dialog, or --date-column/--date-format"
 )
+UNREAD_DATE = (
+    "dates that could not be read were kept as stated, and these records have no date "
+    f"({CHOOSE_DATE})"
+)
+AMBIGUOUS_DATE = (
+    "dates that could be day/month/year or month/day/year (no value in the column tells "
+    f"which) were kept as stated, and these records have no date ({CHOOSE_DATE})"
+)
+APPROXIMATE_DATE = (
+    "the file marks these dates as less certain than the day given (ACLED's time_precision "
+    "2 or 3); each keeps the day as stated: check what the source says"
+)
+UNUSED_DATES = f"columns that look like dates were not used for the records' dates ({CHOOSE_DATE})"
 GEOMETRY_COLLECTION = "GeometryCollection is not supported: split it into one feature per geometry"
 NAME_KEYS = ("name", "title", "label", "stop_name", "id")  # stop_name: GTFS
-DATE_KEYS = ("date", "datetime", "time", "observed", "start")
 
 # Past this many problems a message is no longer read; the rest are counted.
 MAX_PROBLEMS = 1000
@@ -102,6 +114,8 @@ class Upload:
     records: list[LayerRecord]
     format: Format
     warnings: list[str] = field(default_factory=list)
+    # The columns (property names) the records have, and which gave their dates.
+    dates: DateChoice = field(default_factory=DateChoice)
     skipped: list[SkippedRecord] = field(default_factory=list)
 
 
@@ -143,15 +157,6 @@ def number(text: str) -> float | None:
     return float(text) if _NUMBER.fullmatch(text) else None
 
 
-def stated_text(value: Any) -> str | None:
-    """A property value as the text a date could be read from (numbers count: 2015)."""
-    if isinstance(value, str):
-        return value if value.strip() else None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
 def lookup(properties: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any] | None:
     """The first of `keys` present with a value, matching case-insensitively (Name, DATE)."""
     folded: dict[str, str] = {}
@@ -182,6 +187,7 @@ class Reader:
         layer: str,
         limits: Limits,
         repair: bool,
+        dates: DateOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
         skip_bad: bool = False,
     ) -> None:
@@ -211,6 +217,11 @@ class Reader:
         self._file_problems = False  # a problem of the whole file: no record can be skipped
         self._clamped: list[str] = []
         self._clamped_count = 0
+        self.dates = dates or DateOptions()
+        # Records whose date comes from their properties (`add_derived`): (index, label),
+        # and whether the format itself gave the date (a KML TimeStamp, a STAC datetime).
+        self._derived: list[tuple[int, str, bool]] = []
+        self._dates = DateChoice()
 
     # -- problems and warnings
 
@@ -525,24 +536,33 @@ class Reader:
     def default_name(self, number: int) -> str:
         return f"{self.layer} #{number}"
 
-    def date_of(self, properties: dict[str, Any], record: str) -> tuple[str | None, str | None]:
-        """(EDTF date, date as stated) from the first date-like property that has a value."""
-        found = lookup(properties, DATE_KEYS)
-        as_stated = properties.get("date_as_stated")
-        as_stated = as_stated if isinstance(as_stated, str) and as_stated.strip() else None
-        if found is None:
-            return None, as_stated
-        key, value = found
-        text = stated_text(value)
-        if key.casefold() == "start":
-            end = lookup(properties, ("end",))
-            end_text = stated_text(end[1]) if end else None
-            if text is not None and end_text is not None:
-                text = f"{text.strip()}/{end_text.strip()}"
-        date = edtf_of(text) if text is not None else None
-        if date is None:
-            self.note(UNREAD_DATE, f"{record} {key}={value!r}"[:120])
-        return date, as_stated if as_stated is not None else text
+    def _assign_dates(self) -> None:
+        """Give records read from a foreign file the dates of their date column, chosen
+        or detected over the whole file (`geo.formats.datecols`), and say what was odd."""
+        if not self._derived:
+            return
+        rows = [self.records[index].properties for index, _, _ in self._derived]
+        dated = date_rows(rows, self.dates)
+        self._dates = dated.choice
+        if dated.problem is not None:
+            self.problem(dated.problem, field=self.dates.column)
+            return
+        labels = [label for _, label, _ in self._derived]
+        for (index, _, native), (date, as_stated) in zip(self._derived, dated.dates, strict=True):
+            if not native and (date is not None or as_stated is not None):
+                record = self.records[index]
+                self.records[index] = replace(record, date=date, date_as_stated=as_stated)
+        for row, text in dated.unread:
+            if not self._derived[row][2]:
+                self.note(UNREAD_DATE, f"{labels[row]} {text}"[:120])
+        for row, text in dated.ambiguous:
+            if not self._derived[row][2]:
+                self.note(AMBIGUOUS_DATE, f"{labels[row]} {text!r}"[:120])
+        for row, text in dated.approximate:
+            if not self._derived[row][2]:
+                self.note(APPROXIMATE_DATE, f"{labels[row]} {text}"[:120])
+        for column in dated.unused:
+            self.note(UNUSED_DATES, column[:120])
 
     @staticmethod
     def kind_of(properties: dict[str, Any]) -> Kind:
@@ -626,7 +646,8 @@ class Reader:
         if kept is None:
             return
         properties = kept
-        stated = date if date is not None else self.date_of(properties, record)
+        stated = date if date is not None else (None, None)
+        before = len(self.records)
         self.add(
             number=number,
             record_id=record_id,
@@ -637,24 +658,27 @@ class Reader:
             date=stated[0],
             date_as_stated=stated[1],
         )
+        if len(self.records) > before:
+            self._derived.append((before, record, date is not None))
 
     def upload(self, fmt: Format, *, found: str = "no features") -> Upload:
-        """Every record read; or, with problems, a refusal (see `raise_problems`); or, with
-        `skip_bad` and only records at fault, the good records and the skipped listed.
-        `found` says what the file held instead, when it held no record, and what to do
-        with it."""
+        """Every record read, dated (`geo.formats.datecols`); or, with problems, a refusal
+        (see `raise_problems`); or, with `skip_bad` and only records at fault, the good
+        records and the skipped listed. `found` says what the file held instead, when it
+        held no record, and what to do with it."""
         if self._clamped_count:
             topic = clamped_note(self._clamped_count)
             for example in self._clamped:
                 self.note(topic, example)
             self._note_counts[topic] = self._clamped_count
+        self._assign_dates()
         good = self._without_bad(fmt) if self.problems else None
         if good is not None and self.skip_bad:
             return good
         self.raise_problems(good)
         if not self.records:
             self.refuse(f"the file holds nothing to import: {found}")
-        return Upload(records=self.records, format=fmt, warnings=self.warnings())
+        return Upload(records=self.records, format=fmt, warnings=self.warnings(), dates=self._dates)
 
     def _without_bad(self, fmt: Format) -> Upload | None:
         """The upload without its bad records, if only records are at fault and some
@@ -668,7 +692,13 @@ class Reader:
         ]
         if not kept:
             return None
-        return Upload(records=kept, format=fmt, warnings=self.warnings(), skipped=self._skipped())
+        return Upload(
+            records=kept,
+            format=fmt,
+            warnings=self.warnings(),
+            dates=self._dates,
+            skipped=self._skipped(),
+        )
 
     def _skipped(self) -> list[SkippedRecord]:
         """Each record with a problem: its position, name and first reasons, in file order."""
