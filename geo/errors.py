@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
+
+from geo.escape import isolated
 
 # Problem codes: what a caller may act on without reading the message.
 REPAIRABLE = "repairable"  # an invalid geometry that shapely's make_valid can repair
@@ -31,18 +34,42 @@ class Problem:
     record: str | None = None
     field: str | None = None
     code: str | None = None  # one of the codes above, when a caller can act on it
+    # The record's name as the file gives it (a GeoJSON "name", a KML <name>), beside its
+    # position in `record`: "#5" alone does not say which of a file's places it is.
+    # Text from the file: shown as text, quoted, never as markup.
+    name: str | None = None
 
     def __str__(self) -> str:
+        record = None
+        if self.record is not None:
+            named = f' "{isolated(self.name)}"' if self.name else ""
+            record = f"record {self.record}{named}"
         where = [
             part
             for part in (
                 self.file,
-                f"record {self.record}" if self.record is not None else None,
+                record,
                 f"field {self.field}" if self.field is not None else None,
             )
             if part
         ]
         return f"{': '.join(where)}: {self.message}" if where else self.message
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record of a file left out of its import at the researcher's explicit choice,
+    and why: kept in the import's history entry, so what was imported is on record."""
+
+    record: str  # its position in the file, "#5", counted from 1
+    name: str | None  # its name as the file gives it, if it has one
+    reasons: tuple[str, ...]  # what is wrong with it, in the words of the refusal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"record": self.record, "name": self.name, "reasons": list(self.reasons)}
+
+    def __str__(self) -> str:
+        return str(Problem("; ".join(self.reasons), record=self.record, name=self.name))
 
 
 class GeoError(Exception):

@@ -176,10 +176,54 @@ def _position_problem(position: Any) -> str | None:
         return f"a position holds finite numbers, got {position!r}"
     lon, lat = position[0], position[1]
     if not -180 <= lon <= 180:
-        return f"longitude {lon} is outside -180..180 (is the position [longitude, latitude]?)"
+        return f"longitude {lon} is outside -180..180"
     if not -90 <= lat <= 90:
-        return f"latitude {lat} is outside -90..90 (is the position [longitude, latitude]?)"
+        return f"latitude {lat} is outside -90..90{swap_hint(lon, lat)}"
     return None
+
+
+def swap_hint(lon: float, lat: float) -> str:
+    """The hint that the position may be [latitude, longitude], when reading it the other
+    way round would place it (the latitude fits as a longitude, the longitude as a
+    latitude); otherwise nothing: the hint never asks for a swap that cannot help."""
+    if -180 <= lat <= 180 and -90 <= lon <= 90:
+        return " (is the position [longitude, latitude]?)"
+    return ""
+
+
+# How far past ±180 or ±90 a coordinate may lie and still be read as the edge: a
+# rounding hair (180.0000000000002 from a reprojection, as in Natural Earth's files),
+# far below the 7 decimals every position is kept to. Anything further is refused.
+EDGE_TOLERANCE = 1e-9
+
+
+def clamped_to_range(geometry: dict[str, Any]) -> tuple[dict[str, Any], list[float]]:
+    """`geometry` with every longitude past ±180, and latitude past ±90, by at most
+    `EDGE_TOLERANCE` set to the edge; and the values so changed, in order. A geometry with
+    none is returned as it is. Malformed positions are left for `structure_problems`."""
+    kind = geometry.get("type")
+    depth = COORDINATE_DEPTH.get(kind) if isinstance(kind, str) else None
+    if depth is None:
+        return geometry, []
+    changed: list[float] = []
+    coordinates = _clamped(geometry.get("coordinates"), depth, changed)
+    if not changed:
+        return geometry, []
+    return {**geometry, "coordinates": coordinates}, changed
+
+
+def _clamped(coords: Any, depth: int, changed: list[float]) -> Any:
+    if not isinstance(coords, list):
+        return coords
+    if depth > 0:
+        return [_clamped(item, depth - 1, changed) for item in coords]
+    position = list(coords)
+    for index, edge in ((0, 180.0), (1, 90.0)):
+        value: Any = position[index] if index < len(position) else None
+        if _is_number(value) and edge < abs(value) <= edge + EDGE_TOLERANCE:
+            changed.append(value)
+            position[index] = math.copysign(edge, value)
+    return position
 
 
 def _walk_positions(coords: Any, depth: int) -> str | None:

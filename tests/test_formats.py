@@ -969,7 +969,8 @@ GENERATED: dict[str, tuple[str, Callable[[], bytes], Limits, tuple[str, ...]]] =
             + b"</name><Point><coordinates>1,2</coordinates></Point></Placemark></kml>"
         ),
         SMALL,
-        ("record #1: field name: 51 characters is over the 50-character limit",),
+        # the record is named (its name is what is wrong: too long)
+        ('record #1 "' + "n" * 51 + '": field name: 51 characters is over the 50-character limit',),
     ),
     "kml-value-over-limit": (
         "value.kml",
@@ -1069,7 +1070,7 @@ GENERATED: dict[str, tuple[str, Callable[[], bytes], Limits, tuple[str, ...]]] =
         "export.csv",
         lambda: own_csv_with_properties(1_001),
         Limits(),
-        ("record #1: field properties: 1,001 properties, over the limit of 1,000",),
+        ('record #1 "A": field properties: 1,001 properties, over the limit of 1,000',),
     ),
 }
 

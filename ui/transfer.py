@@ -12,10 +12,19 @@ from geo.case import Case
 from geo.errors import NO_COORDINATE_COLUMNS, REPAIRABLE, DataError, GeoError
 from geo.escape import escape_markdown as md
 from geo.export import ExportView
-from geo.formats import DateChoice, DateFormat, DateOptions, Limits, csv_columns, read_upload
+from geo.formats import (
+    BadRecords,
+    DateChoice,
+    DateFormat,
+    DateOptions,
+    Limits,
+    Upload,
+    csv_columns,
+    read_upload,
+)
 from geo.formats.registry import upload_types
 from geo.records import as_new_records, records_in_words
-from geo.store import DamagedRow, Store
+from geo.store import DamagedRow, Store, left_out
 from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files, store_state
 from ui.annotate import require_analyst
 from ui.state import page
@@ -29,6 +38,7 @@ def problems_table(error: DataError) -> None:
         pd.DataFrame(
             {
                 "record": [p.record or "" for p in error.problems],
+                "name": [p.name or "" for p in error.problems],
                 "field": [p.field or "" for p in error.problems],
                 "problem": [p.message for p in error.problems],
             }
@@ -68,7 +78,8 @@ def import_section(store: Store) -> bool:
         # a new key after each import empties the uploader for the next file
         key=f"upload_{page.imports_done}",
         help=f"At most {Limits().max_bytes // 1_000_000} MB and "
-        f"{Limits().max_features:,} features. Nothing is stored unless every record is valid.",
+        f"{Limits().max_features:,} features. Nothing is stored unless every record is valid, "
+        "or you choose to leave out those that are not.",
     )
     if upload is None:
         return False
@@ -109,6 +120,8 @@ def import_section(store: Store) -> bool:
             st.info("Tick 'Repair invalid geometries' above to import the repaired shapes.")
         if picking or any(p.code == NO_COORDINATE_COLUMNS for p in exc.problems):
             _coordinate_pickers(upload.file_id, upload.name, data)
+        if isinstance(exc, BadRecords) and _skip_chosen(exc.good):
+            return _store_layer(store, layer.strip(), exc.good, upload.name, data)
         return False
     if picking:
         _coordinate_pickers(upload.file_id, upload.name, data)
@@ -120,25 +133,56 @@ def import_section(store: Store) -> bool:
     )
     if not st.button("Store as a new layer", type="primary", key="import_go"):
         return False
+    return _store_layer(store, layer.strip(), parsed, upload.name, data)
+
+
+def _skip_chosen(good: Upload) -> bool:
+    """Offer to import the good records of a refused file and leave out the bad ones
+    (listed above); True once the researcher chose to. Never a default: all or nothing
+    stays what happens unless they press it."""
+    kept, left_out = len(good.records), len(good.skipped)
+    for warning in good.warnings:
+        st.warning(md(warning))
+    st.info(
+        f"The file's other {records_in_words(kept)} have no problem. You can import them as "
+        f"the layer and leave out the {records_in_words(left_out)} listed above: the import's "
+        "history entry lists what was left out (position, name, why), next to the file kept "
+        "as received."
+    )
+    these = "this one" if left_out == 1 else f"these {left_out:,}"
+    return st.button(
+        f"Import the {kept:,} good record{'s' if kept != 1 else ''} and skip {these}",
+        key="import_skip_bad",
+    )
+
+
+def _store_layer(store: Store, layer: str, parsed: Upload, file_name: str, data: bytes) -> bool:
+    """Store `parsed` as the new layer `layer`; True once it is stored."""
     analyst = require_analyst()
     if not analyst:
         return False
     try:
         with st.spinner(f"Storing {len(parsed.records):,} records…"):
             receipt = store.import_layer(
-                layer.strip(),
+                layer,
                 as_new_records(parsed.records),
                 analyst=analyst,
-                file_name=upload.name,
+                file_name=file_name,
                 file_bytes=data,
+                skipped=parsed.skipped,
             )
     except GeoError as exc:
         st.error(md(exc))
         return False
     page.imports_done += 1
+    left_out = (
+        f", {records_in_words(receipt.skipped)} of the file left out (listed in the history)"
+        if receipt.skipped
+        else ""
+    )
     page.import_message = (
-        f"Layer {receipt.layer}: {records_in_words(receipt.count)} stored; the file is kept as "
-        f"received (SHA-256 {receipt.sha256[:16]}…)."
+        f"Layer {receipt.layer}: {records_in_words(receipt.count)} stored{left_out}; the file is "
+        f"kept as received (SHA-256 {receipt.sha256[:16]}…)."
     )
     return True
 
@@ -316,6 +360,8 @@ def history_section(store: Store, damaged: list[DamagedRow]) -> None:
                 "record": [e.record_id or "" for e in entries],
                 "layer": [e.layer for e in entries],
                 "hash": [e.hash[:16] for e in entries],
+                # an import's records the analyst chose to leave out, and why
+                "left out": ["; ".join(map(str, left_out(e))) for e in entries],
             }
         ).iloc[::-1],
         hide_index=True,

@@ -37,7 +37,7 @@ from geo.cli.options import add_analyst, first_day, given, last_day, read_bytes,
 from geo.errors import DataError, GeoError, Problem
 from geo.export import ExportView, layer_records
 from geo.extract import candidates_geojson, decode_text, extract_places, mentions_geojson
-from geo.formats import DateFormat, DateOptions, read_upload
+from geo.formats import BadRecords, DateFormat, DateOptions, read_upload
 from geo.gazetteer import Gazetteer
 from geo.geocode import GeocodingError, OnlineGeocoder, config_from_env, online_geojson
 from geo.geojson import read_json_file
@@ -135,6 +135,13 @@ def parser() -> argparse.ArgumentParser:
     layer.add_argument("--layer", help="layer name (default: the file name without suffix)")
     layer.add_argument(
         "--repair", action="store_true", help="repair invalid geometries with make_valid"
+    )
+    layer.add_argument(
+        "--skip-bad",
+        action="store_true",
+        help="import the good records of a file some of whose records have problems, and "
+        "list the skipped ones (position, name, why) here and in the import's history "
+        "entry; a problem of the whole file still refuses it",
     )
     layer.add_argument(
         "--lat-column",
@@ -377,27 +384,45 @@ def _import(args: argparse.Namespace) -> int:
         end_column=args.date_end_column,
         format=DateFormat(args.date_format or DateFormat.AUTO),
     )
-    upload = read_upload(
-        path.name,
-        data,
-        layer=layer,
-        repair=args.repair,
-        lat_column=args.lat_column,
-        lon_column=args.lon_column,
-        dates=dates,
-    )
+    try:
+        upload = read_upload(
+            path.name,
+            data,
+            layer=layer,
+            repair=args.repair,
+            skip_bad=args.skip_bad,
+            lat_column=args.lat_column,
+            lon_column=args.lon_column,
+            dates=dates,
+        )
+    except BadRecords as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print(
+            f"note: the other {records_in_words(len(exc.good.records))} are good: add --skip-bad "
+            f"to import them and skip these {len(exc.good.skipped):,}",
+            file=sys.stderr,
+        )
+        return 1
     for warning in upload.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    for skipped in upload.skipped:
+        print(f"skipped: {skipped}", file=sys.stderr)
     receipt = Store.open(default_data_dir()).import_layer(
         layer,
         as_new_records(upload.records),
         analyst=args.analyst,
         file_name=path.name,
         file_bytes=data,
+        skipped=upload.skipped,
+    )
+    left_out = (
+        f", {records_in_words(receipt.skipped)} skipped (listed in the history entry)"
+        if receipt.skipped
+        else ""
     )
     print(
         f"imported {records_in_words(receipt.count)} from {path.name} ({upload.format}) as layer "
-        f"{receipt.layer!r}; file kept as received, SHA-256 {receipt.sha256}"
+        f"{receipt.layer!r}{left_out}; file kept as received, SHA-256 {receipt.sha256}"
     )
     return 0
 

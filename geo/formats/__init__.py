@@ -4,8 +4,14 @@
 STAC Item or ItemCollection, CSV, KML or KMZ file into `LayerRecord`s; a GPX,
 GeoPackage, zipped shapefile or FlatGeobuf file is read by GDAL in a child
 process with limits of its own (`geo.formats._ogr`). It either returns every
-record or raises one `DataError` listing every problem (record ``#N``, field,
-what was expected); it never returns part of a file.
+record or raises one `DataError` listing every problem (record ``#N`` and its
+name in the file, field, what was expected); by default it never returns part
+of a file. When only some records are at fault (not the file: its size, its
+syntax, a limit), the refusal is a `BadRecords` that holds the good ones, and
+``skip_bad=True`` returns them, with the skipped records listed
+(`Upload.skipped`) for the import's history entry: a choice the researcher
+makes, never a default. A coordinate past ±180 or ±90 by a rounding hair
+(`geo.geojson.EDGE_TOLERANCE`) is set to the edge, with a warning.
 Limits (`Limits`) on size (of a file, and of the KML a KMZ unpacks to),
 features, nesting, coordinates (per file and per geometry), properties per
 feature, the length of property names and values, the KMZ compression ratio
@@ -45,7 +51,7 @@ from geo.formats._kml import kml_from_kmz, read_kml, to_kml, write_kml
 from geo.formats._ogr import is_kmz, read_with_gdal
 from geo.formats.datecols import DateChoice, DateFormat, DateOptions
 from geo.formats.limits import Limits
-from geo.formats.reader import ORIGINAL_GEOMETRY_KEY, Format, Reader, Upload
+from geo.formats.reader import ORIGINAL_GEOMETRY_KEY, BadRecords, Format, Reader, Upload
 from geo.formats.registry import (
     IMAGES,
     NOT_READ,
@@ -60,6 +66,7 @@ __all__ = [
     "CSV_COLUMNS",
     "DEFAULT_LIMITS",
     "ORIGINAL_GEOMETRY_KEY",
+    "BadRecords",
     "DateChoice",
     "DateFormat",
     "DateOptions",
@@ -85,6 +92,7 @@ def read_upload(
     layer: str,
     limits: Limits = DEFAULT_LIMITS,
     repair: bool = False,
+    skip_bad: bool = False,
     lat_column: str | None = None,
     lon_column: str | None = None,
     dates: DateOptions | None = None,
@@ -104,9 +112,19 @@ def read_upload(
     A foreign file's records get their dates from `dates.column` in `dates.format`, or
     from the well-known date column found (`geo.formats.datecols`); `Upload.dates` says
     which, and a warning names other columns that look like dates.
+
+    With ``skip_bad=True``, records with problems are left out and listed in
+    `Upload.skipped` (position, name, reasons) instead of refusing the file, as long
+    as the file itself has none and at least one record is good.
     """
     reader = Reader(
-        file=file_name, layer=layer, limits=limits, repair=repair, dates=dates, clock=clock
+        file=file_name,
+        layer=layer,
+        limits=limits,
+        repair=repair,
+        dates=dates,
+        clock=clock,
+        skip_bad=skip_bad,
     )
     if (lat_column is None) != (lon_column is None):
         reader.refuse(

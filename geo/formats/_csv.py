@@ -33,7 +33,14 @@ import shapely
 from geo.errors import NO_COORDINATE_COLUMNS, DataError
 from geo.formats.columns import chosen_pair, coordinate_pairs
 from geo.formats.limits import check_json_depth
-from geo.formats.reader import GEOMETRY_COLLECTION, Reader, Upload, lookup, number
+from geo.formats.reader import (
+    GEOMETRY_COLLECTION,
+    Reader,
+    Upload,
+    lookup,
+    number,
+    stated_name,
+)
 from geo.formats.repair import shapely_to_geojson
 from geo.formats.wktcurve import CURVE_TYPES, LINEARIZED, is_curved, linearized
 from geo.formats.writing import CHUNK_RECORDS, Prepared, prepared
@@ -270,6 +277,7 @@ def _rows(rows: Any, width: int, reader: Reader) -> list[_Row]:
         reader.problem(
             f"malformed CSV at line {rows.line_num}: {exc}; rows after it were not read",
             record=f"#{number + 1}",
+            whole_file=True,
         )
     if blank:
         reader.note(f"{blank:,} blank rows were skipped")
@@ -280,6 +288,7 @@ def _read_own(rows: Any, reader: Reader) -> Upload:
     for row in _rows(rows, len(CSV_COLUMNS), reader):
         record = f"#{row.number}"
         values = dict(zip(CSV_COLUMNS, map(restored, row.cells), strict=True))
+        reader.name_record(record, values["name"])
         texts = {key: values[key] for key in ("id", "layer", "name", "date_as_stated")}
         ok = reader.check_values(texts, record=record)
         kind, date = values["kind"], values["date"] or None
@@ -511,12 +520,17 @@ def _read_foreign(
             geometry = _geometry_cell(row.cells[geometry_column], reader, f"#{row.number}", field)
             if geometry is not None:
                 _add(reader, row, properties_of(row), geometry)
+            else:  # its problem is shown with its name
+                reader.name_record(f"#{row.number}", stated_name(properties_of(row)))
         return reader.upload("csv", found=NO_ROWS)
 
     assert lat_column is not None and lon_column is not None
     lat_name, lon_name = headers[lat_column], headers[lon_column]
     points: list[tuple[_Row, float, float]] = []
     for row in table:
+        if number(row.cells[lat_column]) is None or number(row.cells[lon_column]) is None:
+            # a coordinate to refuse (or with a decimal comma): named before its problem
+            reader.name_record(f"#{row.number}", stated_name(properties_of(row)))
         lat = _coordinate(row, lat_column, lat_name, delimiter, reader)
         lon = _coordinate(row, lon_column, lon_name, delimiter, reader)
         if lat is not None and lon is not None:

@@ -40,7 +40,7 @@ from geo.formats.limits import (
     text_problem,
     too_many_keys,
 )
-from geo.formats.reader import UNREAD_DATE, Reader, Upload, lookup, number
+from geo.formats.reader import UNREAD_DATE, Reader, Upload, lookup, no_geometry, number
 from geo.formats.sniff import decode_upload
 from geo.formats.writing import CHUNK_RECORDS, Prepared, prepared
 from geo.geojson import parse_json_text
@@ -686,6 +686,8 @@ def _kml_date(placemark: ET.Element, reader: Reader, record: str) -> tuple[str |
 
 def _placemark(placemark: ET.Element, number: int, reader: Reader) -> None:
     record = f"#{number}"
+    name = _text_of(_child(placemark, "name"))
+    reader.name_record(record, name)
     extended = _extended_data(placemark, reader, record)
     found = [child for child in placemark if _local(child.tag) in _GEOMETRIES]
     if [_local(child.tag) for child in found] == ["Model"]:
@@ -695,7 +697,7 @@ def _placemark(placemark: ET.Element, number: int, reader: Reader) -> None:
         found = real
     if len(found) != 1:
         reader.problem(
-            "no geometry: every record needs a location"
+            no_geometry("KML")
             if not found
             else f"{len(found)} geometries where KML allows one (use a MultiGeometry)",
             record=record,
@@ -704,7 +706,6 @@ def _placemark(placemark: ET.Element, number: int, reader: Reader) -> None:
         reader.check_values(extended, record=record)
         return
     geometry = _kml_geometry(found[0], reader, record)
-    name = _text_of(_child(placemark, "name"))
     if extended.keys() >= _OWN_REQUIRED:
         _own_placemark(extended, name or "", geometry, number, reader)
         return

@@ -1,11 +1,13 @@
 """What every reader shares: the state of one upload.
 
-One `Reader` per upload collects every problem and warning, counts features and
-coordinates against the limits, checks and (on request) repairs geometries, and
-derives a record's name, date and kind from its properties the same way for
-every format.
+One `Reader` per upload collects every problem (naming its record by position
+and, when it has one, by name) and warning, counts features and coordinates
+against the limits, checks and (on request) repairs geometries, and derives a
+record's name, date and kind from its properties the same way for every format.
+When only records are at fault, it can give the file without them, each skipped
+record listed with its reasons.
 
-Why one module of some 500 lines: it is one class's state (counts against the
+Why one module of some 700 lines: it is one class's state (counts against the
 limits, problems and warnings of one upload), which every format's reader shares.
 """
 
@@ -21,12 +23,15 @@ from typing import Any, Literal, NoReturn
 import shapely
 from shapely.geometry import shape
 
-from geo.errors import REPAIRABLE, DataError, Problem
+from geo.errors import REPAIRABLE, DataError, Problem, SkippedRecord
+from geo.escape import shorten
 from geo.formats.datecols import DateChoice, DateOptions, date_rows
 from geo.formats.limits import Limits, key_path, key_too_long, too_many_keys, value_problems
 from geo.formats.repair import make_valid_one, repairable_reason
 from geo.geojson import (
     COORDINATE_DEPTH,
+    EDGE_TOLERANCE,
+    clamped_to_range,
     count_positions,
     crosses_antimeridian,
     cut_at_antimeridian,
@@ -35,7 +40,7 @@ from geo.geojson import (
     structure_problems,
     validity_problems,
 )
-from geo.records import Kind, LayerRecord, field_problems
+from geo.records import CONTROL_OR_SURROGATE, Kind, LayerRecord, field_problems
 
 Format = Literal["geojson", "csv", "kml", "kmz", "stac", "gpx", "gpkg", "shapefile", "fgb"]
 
@@ -69,6 +74,12 @@ NAME_KEYS = ("name", "title", "label", "stop_name", "id")  # stop_name: GTFS
 
 # Past this many problems a message is no longer read; the rest are counted.
 MAX_PROBLEMS = 1000
+# Characters of a record's name shown beside its position (a name may be a million long).
+NAME_SHOWN = 60
+# Reasons kept for one skipped record, and the characters of each: the history entry
+# says why a record was left out, not every detail of it.
+MAX_REASONS = 3
+MAX_REASON_LENGTH = 300
 # Examples listed per warning; the rest are counted.
 MAX_EXAMPLES = 5
 
@@ -80,15 +91,61 @@ SIMPLIFY = (
 )
 
 
+def no_geometry(allowed_by: str) -> str:
+    """The problem of a record without a location, which `allowed_by` (a format) allows."""
+    return f"has no geometry (allowed by {allowed_by}, but nothing to put on the map)"
+
+
+def clamped_note(count: int) -> str:
+    return (
+        f"{count:,} coordinate{'s' if count != 1 else ''} past ±180 or ±90 by a rounding error "
+        f"(at most {EDGE_TOLERANCE:g} degrees, below the 7 decimals every position is kept to) "
+        "were set to the edge"
+    )
+
+
 @dataclass(frozen=True)
 class Upload:
-    """A file read completely: every record, the format it was read as, and what was odd."""
+    """A file read completely: every record, the format it was read as, and what was odd.
+
+    `skipped` lists the records left out at the researcher's request (`skip_bad`); it is
+    empty unless they asked."""
 
     records: list[LayerRecord]
     format: Format
     warnings: list[str] = field(default_factory=list)
     # The columns (property names) the records have, and which gave their dates.
     dates: DateChoice = field(default_factory=DateChoice)
+    skipped: list[SkippedRecord] = field(default_factory=list)
+
+
+class BadRecords(DataError):
+    """Some records of a file have problems, the file itself none, and the rest are good.
+
+    Refused like any problem (all or nothing is the default); `good` is the file read
+    without the bad records, for the researcher to import instead if they choose to
+    (``read_upload(..., skip_bad=True)`` gives the same)."""
+
+    def __init__(self, problems: list[Problem], good: Upload) -> None:
+        super().__init__(problems)
+        self.good = good
+
+
+def visible(text: str) -> str:
+    """`text` with its control characters and unpaired surrogates written as escapes
+    (\\u0007): a name or reason from a file that can be kept and shown as text."""
+    return CONTROL_OR_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def position_of(record: str) -> str:
+    """The position ("#5") a reader's problem names its record by ("#5", "#5 (item-id)")."""
+    return record.split(" ", 1)[0]
+
+
+def _number(position: str) -> int:
+    """The number of a position ("#5": 5), for file order; 0 for anything else."""
+    digits = position.removeprefix("#")
+    return int(digits) if digits.isdigit() else 0
 
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
@@ -132,11 +189,13 @@ class Reader:
         repair: bool,
         dates: DateOptions | None = None,
         clock: Callable[[], float] = time.monotonic,
+        skip_bad: bool = False,
     ) -> None:
         self.file = file
         self.layer = layer
         self.limits = limits
         self.repair = repair
+        self.skip_bad = skip_bad
         # Seconds from an arbitrary start; tests pass a clock they move themselves.
         self.clock = clock
         self._deadline = clock() + limits.max_seconds
@@ -147,7 +206,17 @@ class Reader:
         self._features = 0
         self._coordinates = 0
         self.records: list[LayerRecord] = []
+        self._positions: list[str] = []  # of each record, in `records`' order
         self._ids: set[str] = set()
+        # Names by position, for problems (a good record's is forgotten once it is added);
+        # the positions of records with problems, and the first reason of those whose
+        # problems are past `MAX_PROBLEMS` (one each: a flood of problems stays small).
+        self._names: dict[str, str] = {}
+        self._bad: set[str] = set()
+        self._unlisted: dict[str, str] = {}
+        self._file_problems = False  # a problem of the whole file: no record can be skipped
+        self._clamped: list[str] = []
+        self._clamped_count = 0
         self.dates = dates or DateOptions()
         # Records whose date comes from their properties (`add_derived`): (index, label),
         # and whether the format itself gave the date (a KML TimeStamp, a STAC datetime).
@@ -163,12 +232,24 @@ class Reader:
         record: str | None = None,
         field: str | None = None,
         code: str | None = None,
+        whole_file: bool = False,
     ) -> None:
-        if len(self.problems) >= MAX_PROBLEMS:
+        """A problem of the record `record` ("#5"), or of the whole file (no record, or
+        `whole_file`: a problem found at a record that keeps the rest from being read)."""
+        position = position_of(record) if record is not None else None
+        listed = len(self.problems) < MAX_PROBLEMS
+        if position is None or whole_file:
+            self._file_problems = True
+        else:
+            self._bad.add(position)
+            if not listed:  # a listed problem gives its reason itself (`_skipped`)
+                self._unlisted.setdefault(position, message)
+        if not listed:
             self._more_problems += 1
             return
+        name = self._names.get(position) if position is not None else None
         self.problems.append(
-            Problem(message, file=self.file, record=record, field=field, code=code)
+            Problem(message, file=self.file, record=record, field=field, code=code, name=name)
         )
 
     def refuse(
@@ -180,7 +261,18 @@ class Reader:
         code: str | None = None,
     ) -> NoReturn:
         """Stop at once: for limits, and for files that cannot be read at all."""
-        raise DataError(Problem(message, file=self.file, record=record, field=field, code=code))
+        name = self._names.get(position_of(record)) if record is not None else None
+        raise DataError(
+            Problem(message, file=self.file, record=record, field=field, code=code, name=name)
+        )
+
+    def name_record(self, record: str, name: Any) -> None:
+        """Note the name the record `record` ("#5") has in the file, if it has one: its
+        problems show it beside the position. Called as soon as a reader knows it."""
+        if isinstance(name, (int, float)) and not isinstance(name, bool):
+            name = str(name)
+        if isinstance(name, str) and name.strip():
+            self._names[position_of(record)] = shorten(visible(name.strip()), NAME_SHOWN)
 
     def note(self, topic: str, example: str | None = None) -> None:
         examples = self._notes.setdefault(topic, [])
@@ -198,14 +290,24 @@ class Reader:
             lines.append(f"{topic}: {listed}" if examples else topic)
         return lines
 
-    def raise_problems(self) -> None:
+    def _named(self, problem: Problem) -> Problem:
+        if problem.record is None or problem.name is not None:
+            return problem
+        name = self._names.get(position_of(problem.record))
+        return problem if name is None else replace(problem, name=name)
+
+    def raise_problems(self, good: Upload | None = None) -> None:
+        """Refuse with every problem, each record named; with `good` (the file without its
+        bad records) as a `BadRecords`, which lets the caller offer to import those."""
         if not self.problems:
             return
-        problems = list(self.problems)
+        problems = [self._named(problem) for problem in self.problems]
         if self._more_problems:
             problems.append(
                 Problem(f"… and {self._more_problems:,} more problems not listed", file=self.file)
             )
+        if good is not None:
+            raise BadRecords(problems, good)
         raise DataError(problems)
 
     # -- limits
@@ -301,10 +403,14 @@ class Reader:
         that is only invalid (self-intersection, ...) is refused with the
         reason, or repaired with `shapely.make_valid` when asked.
         """
+        if geometry is None:
+            self.problem(no_geometry("GeoJSON"), record=record, field=field)
+            return None
         if not isinstance(geometry, dict):
-            what = "null" if geometry is None else type(geometry).__name__
             self.problem(
-                f"no geometry ({what}): every record needs a location", record=record, field=field
+                f"geometry must be an object, got {type(geometry).__name__}",
+                record=record,
+                field=field,
             )
             return None
         kind = geometry.get("type")
@@ -327,6 +433,9 @@ class Reader:
                 return None
         self.check_time(record=record)
         structure = structure_problems(geometry)
+        if structure:
+            geometry = self._clamp(geometry, record)
+            structure = structure_problems(geometry)
         if structure:
             self.problem(structure[0], record=record, field=field)
             return None
@@ -393,6 +502,19 @@ class Reader:
         )
         return repaired, copy.deepcopy(geometry)
 
+    def _clamp(self, geometry: dict[str, Any], record: str) -> dict[str, Any]:
+        """`geometry` with coordinates past the edge by a rounding hair set to the edge."""
+        clamped, values = clamped_to_range(geometry)
+        self._clamped_count += len(values)
+        name = self._names.get(position_of(record))
+        for value in values:
+            if len(self._clamped) < MAX_EXAMPLES:
+                # past ±90 by a hair is a latitude, past ±180 a longitude
+                axis = "latitude" if abs(value) < 180 else "longitude"
+                named = f' "{name}"' if name else ""
+                self._clamped.append(f"{record}{named} {axis} {value!r}")
+        return clamped
+
     def with_original(
         self, properties: dict[str, Any], original: Any, *, record: str
     ) -> dict[str, Any] | None:
@@ -413,16 +535,6 @@ class Reader:
 
     def default_name(self, number: int) -> str:
         return f"{self.layer} #{number}"
-
-    def name_of(self, properties: dict[str, Any], number: int) -> str:
-        found = lookup(properties, NAME_KEYS)
-        if found is not None:
-            value = found[1]
-            if isinstance(value, str):
-                return value
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return str(value)
-        return self.default_name(number)
 
     def _assign_dates(self) -> None:
         """Give records read from a foreign file the dates of their date column, chosen
@@ -491,6 +603,10 @@ class Reader:
             text_id = f"{original} ({suffix})"
             self.note("ids that appear more than once were given a suffix", f"#{number} {text_id}")
         self._ids.add(text_id)
+        position = f"#{number}"
+        self._positions.append(position)
+        if position not in self._bad:
+            self._names.pop(position, None)
         self.records.append(
             LayerRecord(
                 id=text_id,
@@ -518,6 +634,9 @@ class Reader:
     ) -> None:
         """Check a foreign record and add it with name, date and kind derived from it."""
         record = f"#{number}"
+        if name is None:
+            name = stated_name(properties)
+        self.name_record(record, name)
         values_ok = self.check_values(properties, record=record, field="properties")
         checked = self.geometry(geometry, record=record, counted=counted)
         if checked is None or not values_ok:
@@ -532,7 +651,7 @@ class Reader:
         self.add(
             number=number,
             record_id=record_id,
-            name=name if name is not None else self.name_of(properties, number),
+            name=name if name is not None else self.default_name(number),
             kind=kind if kind is not None else self.kind_of(properties),
             geometry=normal,
             properties=properties,
@@ -543,10 +662,72 @@ class Reader:
             self._derived.append((before, record, date is not None))
 
     def upload(self, fmt: Format, *, found: str = "no features") -> Upload:
-        """Every record read, dated (`geo.formats.datecols`), or the problems; `found`
-        says what the file held instead, when it held no record, and what to do with it."""
+        """Every record read, dated (`geo.formats.datecols`); or, with problems, a refusal
+        (see `raise_problems`); or, with `skip_bad` and only records at fault, the good
+        records and the skipped listed. `found` says what the file held instead, when it
+        held no record, and what to do with it."""
+        if self._clamped_count:
+            topic = clamped_note(self._clamped_count)
+            for example in self._clamped:
+                self.note(topic, example)
+            self._note_counts[topic] = self._clamped_count
         self._assign_dates()
-        self.raise_problems()
+        good = self._without_bad(fmt) if self.problems else None
+        if good is not None and self.skip_bad:
+            return good
+        self.raise_problems(good)
         if not self.records:
             self.refuse(f"the file holds nothing to import: {found}")
         return Upload(records=self.records, format=fmt, warnings=self.warnings(), dates=self._dates)
+
+    def _without_bad(self, fmt: Format) -> Upload | None:
+        """The upload without its bad records, if only records are at fault and some
+        are good; else None."""
+        if self._file_problems:
+            return None
+        kept = [
+            record
+            for record, position in zip(self.records, self._positions, strict=True)
+            if position not in self._bad
+        ]
+        if not kept:
+            return None
+        return Upload(
+            records=kept,
+            format=fmt,
+            warnings=self.warnings(),
+            dates=self._dates,
+            skipped=self._skipped(),
+        )
+
+    def _skipped(self) -> list[SkippedRecord]:
+        """Each record with a problem: its position, name and first reasons, in file order."""
+        reasons: dict[str, list[str]] = {}
+        for problem in self.problems:
+            if problem.record is not None:
+                reasons.setdefault(position_of(problem.record), []).append(problem.message)
+        for position, unlisted in self._unlisted.items():
+            reasons.setdefault(position, []).append(unlisted)
+        return [
+            SkippedRecord(
+                position,
+                self._names.get(position),
+                tuple(
+                    shorten(visible(reason), MAX_REASON_LENGTH) for reason in given[:MAX_REASONS]
+                ),
+            )
+            for position, given in sorted(reasons.items(), key=lambda item: _number(item[0]))
+        ]
+
+
+def stated_name(properties: dict[str, Any]) -> str | None:
+    """The name a record's properties give it (the first of `NAME_KEYS` with a value,
+    a number as its text), or None."""
+    found = lookup(properties, NAME_KEYS)
+    if found is not None:
+        value = found[1]
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+    return None

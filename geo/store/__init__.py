@@ -54,6 +54,7 @@ from geo.store.chain import (
     HistoryHead,
     canonical_json,
     entry_hash,
+    left_out,
 )
 from geo.store.connection import BUSY_TIMEOUT_S, ENV_DATABASE_URL
 from geo.store.folder import DB_NAME, ENV_DATA_DIR, FILES_DIR, default_data_dir
@@ -89,4 +90,5 @@ __all__ = [
     "canonical_json",
     "default_data_dir",
     "entry_hash",
+    "left_out",
 ]

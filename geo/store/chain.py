@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NamedTuple
 
-from geo.errors import DataError, Problem
+from geo.errors import DataError, Problem, SkippedRecord
 from geo.geojson import canonical_json as canonical_json  # the store's, re-exported
 
 GENESIS_HASH: Final = "0" * 64
@@ -57,7 +57,8 @@ class HistoryEntry:
     record_id: str | None  # None for an import
     layer: str
     # create/delete: {"record": ...}; edit: {"changes": {field: {"before", "after"}}};
-    # import: {"count", "file": {sha256, size, name, received_at}, "records_sha256"}
+    # import: {"count", "file": {sha256, size, name, received_at}, "records_sha256"}, and
+    # "skipped": [{record, name, reasons}] when the analyst chose to leave bad records out
     change: dict[str, Any]
     prev_hash: str
     hash: str
@@ -84,6 +85,29 @@ class ReadableEntry(NamedTuple):
     change: dict[str, Any]
     time: str
     analyst: str
+
+
+def left_out(entry: HistoryEntry) -> list[SkippedRecord]:
+    """The records of its file an import left out at the analyst's choice, as its entry
+    lists them; none for other entries. An item changed outside the store into another
+    shape is shown as its text (verify reports the change)."""
+    listed = entry.change.get("skipped") if entry.action == Action.IMPORT else None
+    if not isinstance(listed, list):
+        return []
+    found = []
+    for item in listed:
+        if isinstance(item, dict):
+            reasons = item.get("reasons")
+            found.append(
+                SkippedRecord(
+                    _text(item.get("record")),
+                    None if item.get("name") is None else _text(item.get("name")),
+                    tuple(map(_text, reasons)) if isinstance(reasons, list) else (),
+                )
+            )
+        else:
+            found.append(SkippedRecord(_text(item), None, ()))
+    return found
 
 
 def entry_hash(prev_hash: str, content: dict[str, Any]) -> str:

@@ -94,9 +94,12 @@ def import_layer(
     size: int,
     file_name: str,
     analyst: str,
+    skipped: Sequence[dict[str, Any]] = (),
 ) -> str:
     """Make the layer `layer` of the records `docs` (as `rows`) from the kept file
-    `sha256`; returns when it was received. Refuses a taken layer name or record id."""
+    `sha256`; returns when it was received. Refuses a taken layer name or record id.
+    The entry lists `skipped`, the file's records left out, when there are any (an
+    import of a whole file has no such key, as before)."""
     received_at = now()
     tables.refuse_taken_layer(conn, layer)
     tables.refuse_taken_ids(conn, [doc["id"] for doc in docs], source)
@@ -126,6 +129,7 @@ def import_layer(
                 "received_at": received_at,
             },
             "records_sha256": records_digest(list(docs)),
-        },
+        }
+        | ({"skipped": list(skipped)} if skipped else {}),
     )
     return received_at

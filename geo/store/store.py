@@ -12,7 +12,7 @@ import contextlib
 import enum
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final, cast
@@ -22,7 +22,7 @@ from shapely.geometry import shape
 from sqlalchemy import Connection
 
 from geo.bulk import collection_paused
-from geo.errors import DataError, Problem, StoreError, StoreNotFound
+from geo.errors import DataError, Problem, SkippedRecord, StoreError, StoreNotFound
 from geo.geojson import bounds_problems
 from geo.records import EDITABLE_FIELDS, Kind, LayerRecord
 from geo.store import changes, connection, migrate, tables
@@ -44,6 +44,7 @@ from geo.store.validate import (
     import_problems,
     imported_records_problems,
     new_record_problems,
+    skipped_problems,
 )
 from geo.store.verify import unnamed_files, verify_snapshot
 
@@ -56,6 +57,7 @@ class ImportReceipt:
     size: int
     file_name: str
     received_at: str  # UTC, ISO 8601
+    skipped: int = 0  # records of the file left out at the analyst's choice
 
 
 class _Unset(enum.Enum):
@@ -367,15 +369,20 @@ class Store:
         analyst: str,
         file_name: str,
         file_bytes: bytes,
+        skipped: Sequence[SkippedRecord] = (),
     ) -> ImportReceipt:
         """Import `records` as the new layer `layer` and keep `file_bytes` as received.
 
         All or nothing: the records, the file's row and the history entry commit in
         one transaction. Records without an id get one; every record gets `layer`.
+        `skipped` are the file's records the analyst chose to leave out (see
+        `geo.formats.read_upload`'s ``skip_bad``): the history entry lists them, with
+        why, so the entry says what of the file was imported and what was not.
         """
         self._refuse_if_read_only()  # before the file is kept, not only at the transaction
         who = checked_analyst(analyst)
         problems = import_problems(layer, records, file_name, file_bytes)
+        problems += skipped_problems(skipped)
         if problems:
             raise DataError(problems)
         source = file_name if isinstance(file_name, str) else None
@@ -414,8 +421,11 @@ class Store:
                 size=len(data),
                 file_name=file_name,
                 analyst=who,
+                skipped=[record.to_dict() for record in skipped],
             )
-        return ImportReceipt(layer, len(docs), sha256, len(data), file_name, received_at)
+        return ImportReceipt(
+            layer, len(docs), sha256, len(data), file_name, received_at, len(skipped)
+        )
 
     # --- integrity ---
 

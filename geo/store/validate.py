@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final, cast
 
-from geo.errors import DataError, Problem
+from geo.errors import DataError, Problem, SkippedRecord
 from geo.records import (
     CASE_LAYER,
+    CONTROL_OR_SURROGATE,
+    MAX_NAME_LENGTH,
     LayerRecord,
     field_problems,
     is_reserved_layer,
@@ -23,6 +25,7 @@ from geo.records import (
 )
 
 MAX_FILE_NAME_LENGTH: Final = 1000
+MAX_REASON_LENGTH: Final = 1000  # characters of one reason a skipped record was left out
 
 
 def checked_analyst(analyst: object) -> str:
@@ -91,6 +94,36 @@ def import_problems(
         problems.append(Problem("records must be a list of LayerRecord", field="records"))
     if not isinstance(file_bytes, (bytes, bytearray, memoryview)):
         problems.append(Problem("the file's content must be bytes", field="file_bytes"))
+    return problems
+
+
+def skipped_problems(skipped: object) -> list[Problem]:
+    """What keeps the list of an import's skipped records from being kept in its history
+    entry: each is a `SkippedRecord` whose position, name and reasons are short text
+    (no control characters: `geo.formats.reader.visible` writes them as escapes)."""
+    if not isinstance(skipped, (list, tuple)) or not all(
+        isinstance(record, SkippedRecord) for record in skipped
+    ):
+        return [Problem("skipped must be a list of SkippedRecord", field="skipped")]
+    problems = []
+    for record in skipped:
+        texts = [(record.record, MAX_NAME_LENGTH), (record.name or "x", MAX_NAME_LENGTH)]
+        texts += [(reason, MAX_REASON_LENGTH) for reason in record.reasons]
+        if not record.reasons or not all(
+            isinstance(text, str)
+            and text.strip()
+            and len(text) <= limit
+            and not CONTROL_OR_SURROGATE.search(text)
+            for text, limit in texts
+        ):
+            problems.append(
+                Problem(
+                    "a skipped record needs a position, and a name and reasons in short text "
+                    "without control characters",
+                    record=str(record.record)[:MAX_NAME_LENGTH],
+                    field="skipped",
+                )
+            )
     return problems
 
 
