@@ -54,3 +54,30 @@ def test_a_file_with_no_good_record_offers_no_choice(monkeypatch, private_store)
     assert not at.exception
     assert any("was not imported" in e.value for e in at.error)
     assert not [b for b in at.button if b.label.startswith("Import the")]
+
+
+def test_a_waiting_file_is_read_once_however_often_the_page_runs(monkeypatch, private_store):
+    """A click anywhere runs the page again; the file in the uploader (refused or not)
+    is not read again each time (a large file, or GDAL's child process, would be)."""
+    import ui.transfer
+
+    readings: list[str] = []
+    read = ui.transfer.read_upload
+
+    def counted(name: str, data: bytes, **options: object) -> object:
+        readings.append(name)
+        return read(name, data, **options)
+
+    monkeypatch.setattr(ui.transfer, "read_upload", counted)
+    at = run_app(monkeypatch)
+    open_tool(at, "Import")
+    at.file_uploader[0].set_value(
+        (KML_SAMPLES.name, KML_SAMPLES.read_bytes(), "application/vnd.google-earth.kml+xml")
+    ).run()
+    assert any("was not imported" in e.value for e in at.error)
+    for _ in range(3):
+        at.text_input(key="analyst").set_value(f"A. Analyst {_}").run()
+        assert any("was not imported" in e.value for e in at.error)  # still told, not read
+    assert readings == [KML_SAMPLES.name]
+    at.checkbox(key="import_repair").check().run()  # another way to read it: read again
+    assert readings == [KML_SAMPLES.name] * 2

@@ -101,15 +101,14 @@ def import_section(store: Store) -> bool:
     chosen = (
         {"lat_column": lat_column, "lon_column": lon_column} if lat_column and lon_column else {}
     )
+    read = {"layer": layer.strip(), "repair": repair, **chosen}
     try:
         with st.spinner("Checking the file…"):
-            parsed = read_upload(upload.name, data, layer=layer.strip(), repair=repair, **chosen)
+            parsed = _read_once(upload.name, upload.file_id, data, read)
             # The date column and format are offered once the file has been read once.
             dates = date_picker(parsed.dates, upload.file_id)
             if dates is not None:
-                parsed = read_upload(
-                    upload.name, data, layer=layer.strip(), repair=repair, dates=dates, **chosen
-                )
+                parsed = _read_once(upload.name, upload.file_id, data, {**read, "dates": dates})
     except DataError as exc:
         st.error(
             f"{md(upload.name)} was not imported: {len(exc.problems)} "
@@ -134,6 +133,32 @@ def import_section(store: Store) -> bool:
     if not st.button("Store as a new layer", type="primary", key="import_go"):
         return False
     return _store_layer(store, layer.strip(), parsed, upload.name, data)
+
+
+# How many readings of the uploaded file a session keeps: the first reading and one with
+# the date column chosen.
+_READINGS_KEPT = 2
+
+
+def _read_once(name: str, file_id: str, data: bytes, options: dict[str, Any]) -> Upload:
+    """`read_upload` of the uploaded file with `options`, or its `DataError`, read once
+    per file and options: the page runs again on every click while a file waits in the
+    uploader, and a large file (or GDAL's child process) would be read again each time."""
+    readings: dict[tuple[str, str], Upload | DataError] = st.session_state.setdefault(
+        "import_readings", {}
+    )
+    key = (file_id, repr(sorted(options.items())))
+    if key not in readings:
+        try:
+            readings[key] = read_upload(name, data, **options)
+        except DataError as exc:
+            readings[key] = exc
+        while len(readings) > _READINGS_KEPT:
+            del readings[next(iter(readings))]
+    result = readings[key]
+    if isinstance(result, DataError):
+        raise result.with_traceback(None)  # not a traceback longer with every run
+    return result
 
 
 def _skip_chosen(good: Upload) -> bool:
