@@ -76,6 +76,8 @@ SITE_ZOOM = 15
 MAP_HEIGHT = 560
 # Buttons for the other records at the selected one's position: the rest are counted.
 MAX_NEIGHBOUR_BUTTONS = 20
+# The tabs below the map that hold a file uploader: built on every run (see `main`).
+UPLOADING_TOOLS = frozenset({"Import", "Imagery"})
 
 # Also when started with `streamlit run app.py` rather than scripts/dev.py.
 keep_streamlit_offline()
@@ -666,11 +668,13 @@ def main() -> None:
         "About the case": lambda: about_tab(case),
     }
     # Tabs that remember which is open (an import or a new place keeps you where you
-    # were), and only the open one is built.
-    for tool, tab in zip(
-        tools.values(), st.tabs(list(tools), key="tool", on_change="rerun"), strict=True
+    # were), and only the open one is built, but for those holding a file uploader:
+    # Streamlit forgets a widget on a run that does not draw it, so a file chosen for
+    # import would be gone after a look at another tab.
+    for (name, tool), tab in zip(
+        tools.items(), st.tabs(list(tools), key="tool", on_change="rerun"), strict=True
     ):
-        if tab.open:
+        if tab.open or name in UPLOADING_TOOLS:
             with tab:
                 tool()
 

@@ -656,3 +656,17 @@ def test_a_link_comparing_two_images_compares_them(monkeypatch, private_store, t
     assert at.toggle(key="comparing").value is True
     assert (at.query_params["earlier"], at.query_params["later"]) == (earlier, later)
     assert at.query_params["mode"] == "fade"
+
+
+def test_a_file_in_the_uploader_is_kept_while_another_tab_is_open(monkeypatch, private_store):
+    """Only the open tab is built, but for those with an uploader: Streamlit forgets a
+    widget a run does not draw, and the researcher's chosen file with it."""
+    kml = Path(APP).parent / "tests" / "data" / "imports" / "placemarks.kml"
+    at = run_app(monkeypatch)
+    open_tool(at, "Import")
+    at.file_uploader[0].set_value((kml.name, kml.read_bytes(), "application/xml")).run()
+    assert [b for b in at.button if b.label == "Store as a new layer"]
+    open_tool(at, "Timeline")
+    open_tool(at, "Import")
+    assert not at.exception
+    assert [b for b in at.button if b.label == "Store as a new layer"]
