@@ -3,6 +3,7 @@
 
     python3 scripts/dev.py run     # the explorer on the shipped case, in your browser
     python3 scripts/dev.py test    # lint, type-check and every test (browser tests need Chromium)
+    python3 scripts/dev.py team    # a team's explorer: PostgreSQL here, sign-in (scripts/team.py)
 
 Only Python 3.11+ is needed; everything else is installed into .venv.
 """
@@ -69,13 +70,18 @@ def run_tests(args: list[str]) -> int:
     return subprocess.call([str(PYTHON), "-m", "pytest", *args], cwd=ROOT)
 
 
+def run_team(args: list[str]) -> int:
+    # scripts/team.py needs the installed packages: it runs in .venv.
+    return subprocess.call([str(PYTHON), str(ROOT / "scripts" / "team.py"), *args], cwd=ROOT)
+
+
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "test"):
+    actions = {"run": run_app, "test": run_tests, "team": run_team}
+    if len(sys.argv) < 2 or sys.argv[1] not in actions:
         print(__doc__)
         return 2
     ensure_environment()
-    action, rest = sys.argv[1], sys.argv[2:]
-    return run_app(rest) if action == "run" else run_tests(rest)
+    return actions[sys.argv[1]](sys.argv[2:])
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ def private_store(tmp_path_factory, monkeypatch) -> Path:
     """Every test gets its own store: tests never touch the researcher's real one."""
     data_dir = tmp_path_factory.mktemp("geo-data")
     monkeypatch.setenv("GEO_DATA_DIR", str(data_dir))
-    # nor a team's database named in the environment
+    # nor a team's database or files place named in the environment
     monkeypatch.delenv("GEO_DATABASE_URL", raising=False)
+    monkeypatch.delenv("GEO_FILES_URL", raising=False)
     return data_dir
 
 
@@ -30,6 +32,27 @@ def postgres_server():
 
     with running_server() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3-compatible HTTP server on 127.0.0.1 for this test run (tests/s3.py)."""
+    from tests.s3 import running_s3
+
+    with running_s3() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def bucket_url(s3_endpoint, monkeypatch) -> str:
+    """A fresh prefix in the test bucket, with the endpoint and keys in the environment
+    as a team's server would have them; returns its s3:// URL."""
+    from tests.s3 import BUCKET, TEST_KEYS
+
+    for name, value in TEST_KEYS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GEO_S3_ENDPOINT_URL", s3_endpoint)
+    return f"s3://{BUCKET}/store-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -15,10 +15,25 @@ ROOT = Path(__file__).resolve().parent.parent
 OURS = {"geo", "ui", "tests", "scripts"}
 
 
+def _type_checking_only(tree: ast.AST) -> set[ast.AST]:
+    """The nodes under ``if TYPE_CHECKING:``: stubs for mypy (the test extras), not
+    imported when the app runs."""
+    inside: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+            for statement in node.body:
+                inside |= set(ast.walk(statement))
+    return inside
+
+
 def imported_top_modules(paths: list[Path]) -> set[str]:
     found = set()
     for path in paths:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        skipped = _type_checking_only(tree)
+        for node in ast.walk(tree):
+            if node in skipped:
+                continue
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -13,7 +13,8 @@ What the store keeps, and why:
   64 zeros. Anyone can recompute it with a few lines of code.
 - ``files/<sha256>``: each imported file exactly as received, named by its
   content, never rewritten, with a ``files`` row saying who handed it in, when,
-  and under which name.
+  and under which name; in the data folder, or in another folder or an
+  S3-compatible bucket that ``GEO_FILES_URL`` names. Every read re-hashes it.
 
 `Store.verify` checks the chain, replays the history backwards against the
 records table (so an edit made with a raw SQL tool shows up), checks each
@@ -37,7 +38,9 @@ The modules, one concern each:
 - `rows`: a record as a document (what history hashes) and as a table row.
 - `chain`: hashing, reading and checking the history chain (pure).
 - `verify`: the integrity check over the tables' rows (pure).
-- `files`: kept copies of imported files, named by SHA-256.
+- `files`: kept copies of imported files, named by SHA-256, in a folder;
+  `bucket`: the same in an S3-compatible bucket.
+- `relocate`: moving a whole store elsewhere unchanged (``python -m geo migrate``).
 - `tables`, `schema`, `migrate`, `connection`: all that speaks SQL (SQLAlchemy
   Core); `migrations/`: the layout's Alembic revisions, run when a store opens.
 - `folder`: where a store lives; `errors`: what it raises.
@@ -57,6 +60,7 @@ from geo.store.chain import (
     left_out,
 )
 from geo.store.connection import BUSY_TIMEOUT_S, ENV_DATABASE_URL
+from geo.store.files import ENV_FILES_URL
 from geo.store.folder import DB_NAME, ENV_DATA_DIR, FILES_DIR, default_data_dir
 from geo.store.migrate import SCHEMA_VERSION
 from geo.store.rows import DamagedRow
@@ -70,6 +74,7 @@ __all__ = [
     "EDITABLE_FIELDS",
     "ENV_DATABASE_URL",
     "ENV_DATA_DIR",
+    "ENV_FILES_URL",
     "FILES_DIR",
     "GENESIS_HASH",
     "MAX_FILE_NAME_LENGTH",

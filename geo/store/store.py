@@ -3,8 +3,9 @@ and a transaction, and calls the modules that know the tables, the chain, the
 rows and the kept files.
 
 The database is SQLite in the data folder, or PostgreSQL with PostGIS when
-``GEO_DATABASE_URL`` names one (a team's shared store); kept files stay in the
-data folder either way."""
+``GEO_DATABASE_URL`` names one (a team's shared store); kept files are in the data
+folder's ``files/``, or where ``GEO_FILES_URL`` says (a folder, or an S3-compatible
+bucket)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from geo.store.chain import (
     hash_prefix,
     history_entry,
 )
-from geo.store.files import is_sha256, keep_file, kept_copy_problem
+from geo.store.files import FolderFiles, KeptFiles, files_url_from_env, is_sha256, kept_files
 from geo.store.folder import DB_NAME, FILES_DIR, can_write, no_store_message
 from geo.store.rows import DamagedRow, current_records, to_row
 from geo.store.tables import FileInfo, LayerInfo
@@ -73,6 +74,11 @@ def _database_url(given: str | None) -> str:
     return connection.server_url(url) if url else ""
 
 
+def _files_url(given: str | None) -> str:
+    """Where the kept files are (see `kept_files`): "" for the data folder's files/."""
+    return files_url_from_env() if given is None else given.strip()
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -80,8 +86,9 @@ def _new_id(prefix: str) -> str:
 @dataclass(frozen=True)
 class Store:
     """A folder holding ``store.sqlite3`` and ``files/``, or a PostgreSQL database and
-    the folder's ``files/``. Safe to share between threads and processes: it holds no
-    connection, each operation takes its own (from a pool on PostgreSQL)."""
+    the folder's ``files/``; the kept files may be elsewhere (`files_url`). Safe to
+    share between threads and processes: it holds no connection, each operation takes
+    its own (from a pool on PostgreSQL)."""
 
     data_dir: Path
     # Reads only, and writes nothing at all, not even SQLite's -wal and -shm files: for a
@@ -90,25 +97,33 @@ class Store:
     read_only: bool = False
     # A PostgreSQL database's URL (GEO_DATABASE_URL); "" for SQLite in `data_dir`.
     database_url: str = ""
+    # Where the kept files are (GEO_FILES_URL): a folder, or s3://bucket/prefix; "" for
+    # files/ in `data_dir`.
+    files_url: str = ""
 
     @classmethod
-    def open(cls, data_dir: Path, *, database_url: str | None = None) -> Store:
+    def open(
+        cls, data_dir: Path, *, database_url: str | None = None, files_url: str | None = None
+    ) -> Store:
         """Open the store in `data_dir`, creating the folder, database and schema if new,
         and bringing an existing store's tables to the newest layout.
 
         `database_url` (default: ``$GEO_DATABASE_URL``) names a PostgreSQL database to
         hold the tables instead of SQLite in `data_dir`. An existing SQLite store that
         this user may not write is opened read-only: it can be read and verified, and
-        every write raises StoreError."""
+        every write raises StoreError. `files_url` (default: ``$GEO_FILES_URL``) says
+        where the kept files are instead of ``files/`` in `data_dir`."""
         folder = Path(data_dir).expanduser().resolve()
         url = _database_url(database_url)
+        files = _files_url(files_url)
         if not url and (folder / DB_NAME).is_file() and not can_write(folder):
-            return cls.open_existing(folder)
-        store = cls(folder, database_url=url)
+            return cls.open_existing(folder, files_url=files)
+        store = cls(folder, database_url=url, files_url=files)
         try:
             # Private by default: the evidence may name witnesses and places to protect.
             store.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-            store.files_dir.mkdir(mode=0o700, exist_ok=True)
+            if isinstance(store.kept, FolderFiles):
+                store.kept.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the store folder {store.data_dir}: {exc}") from exc
         with store._session(create=True) as conn, connection.write_transaction(conn):
@@ -117,7 +132,12 @@ class Store:
 
     @classmethod
     def open_existing(
-        cls, data_dir: Path, *, read_only: bool = False, database_url: str | None = None
+        cls,
+        data_dir: Path,
+        *,
+        read_only: bool = False,
+        database_url: str | None = None,
+        files_url: str | None = None,
     ) -> Store:
         """Open the store in `data_dir` (or in the database `database_url`, default
         ``$GEO_DATABASE_URL``) without creating anything: for reading commands, which
@@ -127,8 +147,9 @@ class Store:
         `read_only` is given or this user may not write its folder or database."""
         folder = Path(data_dir).expanduser().resolve()
         url = _database_url(database_url)
+        files = _files_url(files_url)
         if url:
-            store = cls(folder, read_only=read_only, database_url=url)
+            store = cls(folder, read_only=read_only, database_url=url, files_url=files)
             with store._read() as conn:
                 if migrate.revision(conn, store.where) is None:
                     raise StoreNotFound(
@@ -139,7 +160,7 @@ class Store:
             return store
         if not (folder / DB_NAME).is_file():
             raise StoreNotFound(no_store_message(folder))
-        store = cls(folder, read_only=read_only or not can_write(folder))
+        store = cls(folder, read_only=read_only or not can_write(folder), files_url=files)
         with store._read() as conn:
             migrate.check_existing(conn, store.where)
         return store
@@ -155,17 +176,37 @@ class Store:
 
     @property
     def files_dir(self) -> Path:
+        """The data folder's ``files/``: where the kept files are unless `files_url`
+        names another place."""
         return self.data_dir / FILES_DIR
 
-    def file_path(self, sha256: str) -> Path:
-        """Where the kept copy of an imported file is; refuses a hash no import kept."""
+    @property
+    def kept(self) -> KeptFiles:
+        """Where the kept files are: `files_dir`, or the place `files_url` names."""
+        return kept_files(self.files_url, self.files_dir)
+
+    def _refuse_unknown_file(self, sha256: str) -> None:
         if not is_sha256(sha256):
             raise DataError(Problem(f"{sha256!r} is not a SHA-256 (64 lowercase hex digits)"))
         with self._session() as conn:
             known = tables.is_kept(conn, sha256)
         if not known:
             raise StoreError(f"no imported file has SHA-256 {sha256}")
-        return self.files_dir / sha256
+
+    def read_file(self, sha256: str) -> bytes:
+        """The kept copy of an imported file, as received: StoreError if no import kept
+        it, or if the copy no longer matches its SHA-256."""
+        self._refuse_unknown_file(sha256)
+        return self.kept.read(sha256)
+
+    def file_path(self, sha256: str) -> Path:
+        """Where the kept copy of an imported file is, for files kept in a folder;
+        refuses a hash no import kept. Prefer `read_file`, which checks the copy."""
+        self._refuse_unknown_file(sha256)
+        kept = self.kept
+        if not isinstance(kept, FolderFiles):
+            raise StoreError(f"the kept files are in {kept.where}, not in a folder")
+        return kept.folder / sha256
 
     # --- connections and transactions ---
 
@@ -404,7 +445,7 @@ class Store:
         with self._session() as conn:
             tables.refuse_taken_layer(conn, layer)
         try:
-            keep_file(self.files_dir, sha256, data)
+            self.kept.keep(sha256, data)
         except OSError as exc:
             raise StoreError(f"cannot keep a copy of {file_name!r}: {exc}") from exc
         # A failure from here leaves the kept copy without a files row: harmless, and
@@ -448,9 +489,7 @@ class Store:
         noted outside the store (`find_entry`)."""
         with self._read() as conn:
             snapshot = tables.read_snapshot(conn)
-        return verify_snapshot(
-            snapshot, lambda sha256, size: kept_copy_problem(self.files_dir, sha256, size)
-        )
+        return verify_snapshot(snapshot, self.kept.problem)
 
     def unnamed_files(self) -> list[str]:
         """Kept files that no import names. Not a fault on its own: an import that
@@ -459,5 +498,4 @@ class Store:
         them as notes."""
         with self._read() as conn:
             files = tables.read_snapshot(conn).files
-        kept = [path.name for path in self.files_dir.iterdir()] if self.files_dir.is_dir() else []
-        return unnamed_files(files, kept)
+        return unnamed_files(files, self.kept.names())

@@ -9,13 +9,15 @@ the store works on the rows they return.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Integer,
+    Table,
     and_,
     exists,
     func,
@@ -42,6 +44,7 @@ from geo.store.schema import (
     history,
     history_written,
     layers,
+    metadata,
     records,
     records_position,
 )
@@ -93,11 +96,11 @@ def last_entry(conn: Connection) -> tuple[int, str] | None:
 
 def _highest_seq_written(conn: Connection) -> int:
     # Not a number only if changed outside the store (verify says so): it tells nothing.
-    high = _recorded_high(conn)
+    high = recorded_high(conn)
     return 0 if high is None else high
 
 
-def _recorded_high(conn: Connection) -> int | None:
+def recorded_high(conn: Connection) -> int | None:
     """The highest seq the database recorded as written, 0 if none; None if what it
     holds is not a whole number."""
     if _on_postgresql(conn):
@@ -417,7 +420,7 @@ def read_snapshot(conn: Connection) -> Snapshot:
         integrity=_integrity(conn),
         triggers=_guards_present(conn),
         history=history_rows(conn),
-        high=_recorded_high(conn),
+        high=recorded_high(conn),
         records=[
             tuple(row)
             for row in conn.execute(
@@ -427,3 +430,59 @@ def read_snapshot(conn: Connection) -> Snapshot:
         layers=[LayerRow._make(row) for row in layer_rows],
         files=[FileRow._make(row) for row in file_rows],
     )
+
+
+# --- copying a whole store (geo.store.relocate) ---
+
+_ROWS_PER_BATCH: Final = 1000
+
+
+def store_tables() -> list[Table]:
+    """The store's tables, each after the tables it refers to."""
+    return list(metadata.sorted_tables)
+
+
+def row_count(conn: Connection, table: Table) -> int:
+    count: int = conn.execute(select(func.count()).select_from(table)).scalar_one()
+    return count
+
+
+def table_batches(conn: Connection, table: Table) -> Iterator[list[dict[str, Any]]]:
+    """Every row of `table`, in the order of its primary key, a batch at a time, each
+    row as its columns' values exactly as stored."""
+    result = conn.execution_options(yield_per=_ROWS_PER_BATCH).execute(
+        select(table).order_by(*table.primary_key.columns)
+    )
+    for batch in result.partitions():
+        yield [dict(row._mapping) for row in batch]
+
+
+def insert_batch(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` as they are, their ids included."""
+    if rows:
+        conn.execute(insert(table), rows)
+
+
+def after_copy(conn: Connection, high: int) -> None:
+    """After rows were copied in with their own ids: the highest history entry ever
+    written is `high`, as in the store copied; on PostgreSQL each record's PostGIS
+    position is made from its GeoJSON and each table's id counter continues after
+    the highest id copied."""
+    if not _on_postgresql(conn):
+        # AUTOINCREMENT already moved sqlite_sequence to the highest seq inserted.
+        conn.execute(
+            text("UPDATE sqlite_sequence SET seq = :high WHERE name = 'history'"), {"high": high}
+        )
+        return
+    conn.execute(update(history_written).values(seq=high))
+    _fill_positions(conn, records_position.c.position.is_(None))
+    for table in store_tables():
+        keys = list(table.primary_key.columns)
+        if len(keys) == 1 and isinstance(keys[0].type, Integer):
+            name, column = table.name, keys[0].name
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', '{column}'), "
+                    f"COALESCE(MAX({column}), 0) + 1, false) FROM {name}"
+                )
+            )
