@@ -21,11 +21,12 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy import Connection
 
+from geo.access import Actor, Identity, Role, Signer
 from geo.bulk import collection_paused
 from geo.errors import DataError, Problem, StoreError, StoreNotFound
 from geo.geojson import bounds_problems
 from geo.records import EDITABLE_FIELDS, Kind, LayerRecord
-from geo.store import changes, connection, migrate, tables
+from geo.store import changes, connection, members, migrate, tables
 from geo.store.chain import (
     FoundEntry,
     HistoryEntry,
@@ -34,6 +35,7 @@ from geo.store.chain import (
     history_entry,
 )
 from geo.store.files import is_sha256, keep_file, kept_copy_problem
+from geo.store.members import Member
 from geo.store.folder import DB_NAME, FILES_DIR, can_write, no_store_message
 from geo.store.rows import DamagedRow, current_records, to_row
 from geo.store.tables import FileInfo, LayerInfo
@@ -71,6 +73,12 @@ def _database_url(given: str | None) -> str:
     return connection.server_url(url) if url else ""
 
 
+def _refuse_unsigned(analyst: Signer) -> None:
+    """A typed name must be a name; an identity is checked in the write's transaction."""
+    if not isinstance(analyst, Actor):
+        checked_analyst(analyst)
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -88,21 +96,27 @@ class Store:
     read_only: bool = False
     # A PostgreSQL database's URL (GEO_DATABASE_URL); "" for SQLite in `data_dir`.
     database_url: str = ""
+    # Team mode (geo.access): every write is signed by a signed-in identity whose role
+    # on its case allows it, checked inside the write's transaction.
+    team: bool = False
 
     @classmethod
-    def open(cls, data_dir: Path, *, database_url: str | None = None) -> Store:
+    def open(
+        cls, data_dir: Path, *, database_url: str | None = None, team: bool = False
+    ) -> Store:
         """Open the store in `data_dir`, creating the folder, database and schema if new,
         and bringing an existing store's tables to the newest layout.
 
         `database_url` (default: ``$GEO_DATABASE_URL``) names a PostgreSQL database to
         hold the tables instead of SQLite in `data_dir`. An existing SQLite store that
         this user may not write is opened read-only: it can be read and verified, and
-        every write raises StoreError."""
+        every write raises StoreError. With `team`, writes need a signed-in identity
+        (`geo.access.Actor`) whose role on its case allows them."""
         folder = Path(data_dir).expanduser().resolve()
         url = _database_url(database_url)
         if not url and (folder / DB_NAME).is_file() and not can_write(folder):
             return cls.open_existing(folder)
-        store = cls(folder, database_url=url)
+        store = cls(folder, database_url=url, team=team)
         try:
             # Private by default: the evidence may name witnesses and places to protect.
             store.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -302,9 +316,12 @@ class Store:
         with self._session() as conn:
             return LayerRecord.from_checked(tables.current_doc(conn, record_id))
 
-    def add(self, record: LayerRecord, *, analyst: str) -> LayerRecord:
-        """Keep a new record (an id is made if it has none); returns it as stored."""
-        who = checked_analyst(analyst)
+    def add(self, record: LayerRecord, *, analyst: Signer) -> LayerRecord:
+        """Keep a new record (an id is made if it has none); returns it as stored.
+
+        `analyst` signs it: a typed name, or in team mode a signed-in `Actor` whose
+        role on the case lets it add records (AccessDenied otherwise)."""
+        _refuse_unsigned(analyst)
         if isinstance(record, LayerRecord) and record.id == "":
             record = replace(record, id=_new_id("ann"))
         problems = new_record_problems(record)
@@ -312,14 +329,15 @@ class Store:
             raise DataError(problems)
         doc = record.to_dict()
         with self._write() as conn:
-            changes.create(conn, doc, analyst=who)
+            who = members.signed(conn, analyst, team=self.team)
+            changes.create(conn, doc, analyst=who.analyst, owner=who.owner)
         return LayerRecord.from_checked(doc)
 
     def edit(
         self,
         record_id: str,
         *,
-        analyst: str,
+        analyst: Signer,
         name: str | _Unset = _UNSET,
         kind: Kind | str | _Unset = _UNSET,
         geometry: dict[str, Any] | _Unset = _UNSET,
@@ -329,8 +347,10 @@ class Store:
     ) -> LayerRecord:
         """Change the given fields only; the history keeps each one's before and after.
 
-        Giving a field its current value changes nothing and writes no history entry."""
-        who = checked_analyst(analyst)
+        Giving a field its current value changes nothing and writes no history entry.
+        In team mode an analyst edits only their own records, a lead any (AccessDenied
+        otherwise); an edit of another's record names both in its history entry."""
+        _refuse_unsigned(analyst)
         record_id = checked_id(record_id)
         given: dict[str, object] = {
             field: value
@@ -347,15 +367,20 @@ class Store:
         if "kind" in given:
             given["kind"] = Kind(cast(str, given["kind"])).value  # checked above
         with self._write() as conn:
-            after = changes.edit(conn, record_id, given, analyst=who)
+            who = members.signed(conn, analyst, team=self.team)
+            record_by = members.check_edit(conn, who, record_id)
+            after = changes.edit(conn, record_id, given, analyst=who.analyst, record_by=record_by)
         return LayerRecord.from_checked(after)
 
-    def delete(self, record_id: str, *, analyst: str) -> None:
-        """Remove a record from the map; the history keeps it as it was."""
-        who = checked_analyst(analyst)
+    def delete(self, record_id: str, *, analyst: Signer) -> None:
+        """Remove a record from the map; the history keeps it as it was. The same rules
+        as `edit` in team mode."""
+        _refuse_unsigned(analyst)
         record_id = checked_id(record_id)
         with self._write() as conn:
-            changes.delete(conn, record_id, analyst=who)
+            who = members.signed(conn, analyst, team=self.team)
+            record_by = members.check_edit(conn, who, record_id)
+            changes.delete(conn, record_id, analyst=who.analyst, record_by=record_by)
 
     # --- imports ---
 
@@ -364,7 +389,7 @@ class Store:
         layer: str,
         records: list[LayerRecord],
         *,
-        analyst: str,
+        analyst: Signer,
         file_name: str,
         file_bytes: bytes,
     ) -> ImportReceipt:
@@ -374,7 +399,7 @@ class Store:
         one transaction. Records without an id get one; every record gets `layer`.
         """
         self._refuse_if_read_only()  # before the file is kept, not only at the transaction
-        who = checked_analyst(analyst)
+        _refuse_unsigned(analyst)
         problems = import_problems(layer, records, file_name, file_bytes)
         if problems:
             raise DataError(problems)
@@ -393,9 +418,11 @@ class Store:
         data = bytes(file_bytes)
         sha256 = hashlib.sha256(data).hexdigest()
 
-        # Refuse a taken name before keeping the file; checked again inside the transaction.
-        with self._session() as conn:
+        # Refuse a taken name, or a signer who may not import, before keeping the file;
+        # both are checked again inside the transaction.
+        with self._read() as conn:
             tables.refuse_taken_layer(conn, layer)
+            members.signed(conn, analyst, team=self.team, bind=False)
         try:
             keep_file(self.files_dir, sha256, data)
         except OSError as exc:
@@ -404,6 +431,7 @@ class Store:
         # reused if the same bytes are imported again.
 
         with self._write() as conn:
+            who = members.signed(conn, analyst, team=self.team)
             received_at = changes.import_layer(
                 conn,
                 layer=layer,
@@ -413,9 +441,34 @@ class Store:
                 sha256=sha256,
                 size=len(data),
                 file_name=file_name,
-                analyst=who,
+                analyst=who.analyst,
+                owner=who.owner,
             )
         return ImportReceipt(layer, len(docs), sha256, len(data), file_name, received_at)
+
+    # --- members (team mode) ---
+
+    def role(self, case_id: str, identity: Identity) -> Role | None:
+        """The identity's role on the case; None if it is not a member."""
+        with self._session() as conn:
+            return members.role_of(conn, case_id, identity)
+
+    def members(self, case_id: str) -> list[Member]:
+        """The case's members, by e-mail."""
+        with self._session() as conn:
+            return members.case_members(conn, case_id)
+
+    def set_member(self, case_id: str, email: str, role: Role, *, by: Actor | None) -> None:
+        """Add a member to the case by e-mail, or change a member's role. `by` must lead
+        the case (AccessDenied otherwise); None is an administrator (the command line,
+        with the database's credentials). A case's only lead stays lead."""
+        with self._write() as conn:
+            members.set_member(conn, case_id, email, Role(role), by=by, time=changes.now())
+
+    def remove_member(self, case_id: str, email: str, *, by: Actor | None) -> None:
+        """Remove a member from the case; the same rules as `set_member`."""
+        with self._write() as conn:
+            members.remove_member(conn, case_id, email, by=by)
 
     # --- integrity ---
 
