@@ -118,7 +118,9 @@ def write_refusal(role: Role | None, case_id: str) -> str | None:
     return None
 
 
-def edit_refusal(role: Role | None, case_id: str, actor_key: str, owner_key: str | None) -> str | None:
+def edit_refusal(
+    role: Role | None, case_id: str, actor_key: str, owner_key: str | None
+) -> str | None:
     """Why this role may not edit or delete a record owned by `owner_key` (None: made
     outside team mode, or by the command line); None if it may."""
     refused = write_refusal(role, case_id)

@@ -38,6 +38,8 @@ The modules, one concern each:
 - `chain`: hashing, reading and checking the history chain (pure).
 - `verify`: the integrity check over the tables' rows (pure).
 - `files`: kept copies of imported files, named by SHA-256.
+- `members`: team mode: each case's members and the role checks every write
+  makes in its transaction (the rules are `geo.access`'s).
 - `tables`, `schema`, `migrate`, `connection`: all that speaks SQL (SQLAlchemy
   Core); `migrations/`: the layout's Alembic revisions, run when a store opens.
 - `folder`: where a store lives; `errors`: what it raises.
@@ -48,6 +50,7 @@ from geo.records import EDITABLE_FIELDS, MAX_NAME_LENGTH
 from geo.store.chain import (
     GENESIS_HASH,
     MIN_HASH_PREFIX,
+    RECORD_BY,
     Action,
     FoundEntry,
     HistoryEntry,
@@ -57,6 +60,7 @@ from geo.store.chain import (
 )
 from geo.store.connection import BUSY_TIMEOUT_S, ENV_DATABASE_URL
 from geo.store.folder import DB_NAME, ENV_DATA_DIR, FILES_DIR, default_data_dir
+from geo.store.members import Member
 from geo.store.migrate import SCHEMA_VERSION
 from geo.store.rows import DamagedRow
 from geo.store.store import ImportReceipt, Store
@@ -74,6 +78,7 @@ __all__ = [
     "MAX_FILE_NAME_LENGTH",
     "MAX_NAME_LENGTH",
     "MIN_HASH_PREFIX",
+    "RECORD_BY",
     "SCHEMA_VERSION",
     "Action",
     "DamagedRow",
@@ -83,6 +88,7 @@ __all__ = [
     "HistoryHead",
     "ImportReceipt",
     "LayerInfo",
+    "Member",
     "Store",
     "StoreError",
     "StoreNotFound",

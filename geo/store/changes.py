@@ -22,7 +22,9 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def create(conn: Connection, doc: dict[str, Any], *, analyst: str, owner: str | None = None) -> None:
+def create(
+    conn: Connection, doc: dict[str, Any], *, analyst: str, owner: str | None = None
+) -> None:
     """Keep the new record `doc`, making its layer if it is the first drawn there;
     `owner` is the signed-in identity that made it (team mode)."""
     time = now()
@@ -74,9 +76,7 @@ def edit(
     return after
 
 
-def delete(
-    conn: Connection, record_id: str, *, analyst: str, record_by: str | None = None
-) -> None:
+def delete(conn: Connection, record_id: str, *, analyst: str, record_by: str | None = None) -> None:
     """Mark the record `record_id` deleted; its history entry keeps it as it was, and
     `record_by`, who made it, when someone else deletes it (team mode)."""
     time = now()

@@ -134,7 +134,8 @@ def made_by(conn: Connection, record_id: str) -> str | None:
         select(history.c.analyst)
         .where(
             history.c.action == Action.IMPORT.value,
-            history.c.layer == select(records.c.layer).where(records.c.id == record_id).scalar_subquery(),
+            history.c.layer
+            == select(records.c.layer).where(records.c.id == record_id).scalar_subquery(),
         )
         .limit(1)
     ).scalar()
@@ -224,4 +225,7 @@ def case_members(conn: Connection, case_id: str) -> list[Member]:
         .where(members.c.case_id == case_id)
         .order_by(func.lower(members.c.email))
     ).all()
-    return [Member(case_id, email, Role(role), name, subject is not None) for email, role, name, subject in rows]
+    return [
+        Member(case_id, email, Role(role), name, subject is not None)
+        for email, role, name, subject in rows
+    ]

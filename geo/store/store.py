@@ -101,9 +101,7 @@ class Store:
     team: bool = False
 
     @classmethod
-    def open(
-        cls, data_dir: Path, *, database_url: str | None = None, team: bool = False
-    ) -> Store:
+    def open(cls, data_dir: Path, *, database_url: str | None = None, team: bool = False) -> Store:
         """Open the store in `data_dir`, creating the folder, database and schema if new,
         and bringing an existing store's tables to the newest layout.
 
