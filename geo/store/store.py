@@ -35,8 +35,8 @@ from geo.store.chain import (
     history_entry,
 )
 from geo.store.files import is_sha256, keep_file, kept_copy_problem
-from geo.store.members import Member
 from geo.store.folder import DB_NAME, FILES_DIR, can_write, no_store_message
+from geo.store.members import Member
 from geo.store.rows import DamagedRow, current_records, to_row
 from geo.store.tables import FileInfo, LayerInfo
 from geo.store.validate import (
