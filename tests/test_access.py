@@ -3,6 +3,7 @@ write transactions on SQLite and PostgreSQL (geo.store.members)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -289,3 +290,26 @@ def test_solo_mode_is_unchanged(tmp_path):
     store.edit("ann-1", analyst="Ben", name="renamed")
     assert RECORD_BY not in store.history()[-1].change
     assert store.members(CASE) == []
+
+
+def test_the_command_line_sets_the_first_lead(database_url, capsys):
+    from geo.cli import main
+
+    assert (
+        main(["members", "add", "--case", CASE, "--email", "Lea@Example.org", "--role", "lead"])
+        == 0
+    )
+    assert (
+        main(["members", "add", "--case", CASE, "--email", "ann@example.org", "--role", "viewer"])
+        == 0
+    )
+    assert main(["members", "list", "--case", CASE]) == 0
+    out = capsys.readouterr().out
+    assert "lead     lea@example.org (has not signed in yet)" in out
+    assert "viewer   ann@example.org" in out
+    # the only lead cannot be removed: said as a message, not a traceback
+    assert main(["members", "remove", "--case", CASE, "--email", "lea@example.org"]) == 1
+    assert "only lead" in capsys.readouterr().err
+    assert main(["members", "remove", "--case", CASE, "--email", "ann@example.org"]) == 0
+    store = Store.open_existing(Path(os.environ["GEO_DATA_DIR"]))
+    assert [m.email for m in store.members(CASE)] == ["lea@example.org"]

@@ -1,4 +1,5 @@
-"""Command line: ``python -m geo validate|export|import|verify|geocode|extract|georef|basemap``.
+"""Command line: ``python -m geo validate|export|import|verify|geocode|extract|georef|
+basemap|members``.
 
 Errors are messages, never tracebacks; nothing goes online unless ``--online`` is given.
 """
