@@ -4,6 +4,7 @@ write transactions on SQLite and PostgreSQL (geo.store.members)."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -313,3 +314,63 @@ def test_the_command_line_sets_the_first_lead(database_url, capsys):
     assert main(["members", "remove", "--case", CASE, "--email", "ann@example.org"]) == 0
     store = Store.open_existing(Path(os.environ["GEO_DATA_DIR"]))
     assert [m.email for m in store.members(CASE)] == ["lea@example.org"]
+
+
+# --- starting the app (ui.startup, as scripts/serve.py calls it) ---------------------------
+
+
+def _secrets(folder: Path, auth: dict[str, str] | None) -> None:
+    (folder / ".streamlit").mkdir(parents=True, exist_ok=True)
+    lines = ["[auth]", *(f'{key} = "{value}"' for key, value in auth.items())] if auth else []
+    (folder / ".streamlit" / "secrets.toml").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "auth", "started_with", "refused"),
+    [
+        (["run", "server.py"], {}, None, ["--server.address=127.0.0.1"], None),
+        (["run", "server.py", "--server.address=::1"], {}, None, [], None),
+        (["run", "server.py", "--server.address", "0.0.0.0"], {}, None, None, "listens on"),
+        (["run", "server.py"], {"STREAMLIT_SERVER_ADDRESS": "10.0.0.2"}, None, None, "10.0.0.2"),
+        (["run", "server.py"], {"GEO_TEAM": "1"}, None, None, "team mode"),
+        (["run", "server.py"], {"GEO_TEAM": "1"}, AUTH, [], None),
+        (["run", "server.py", "--server.address=0.0.0.0"], {"GEO_TEAM": "1"}, AUTH, [], None),
+        (["--version"], {"GEO_TEAM": "1"}, None, [], None),
+    ],
+)
+def test_the_app_starts_only_as_it_may(tmp_path, argv, env, auth, started_with, refused):
+    from ui.startup import checked_arguments
+
+    project, home = tmp_path / "project", tmp_path / "home"
+    _secrets(project, auth)
+    if refused:
+        with pytest.raises(SystemExit, match=re.escape(refused)):
+            checked_arguments(argv, env, project, home)
+    else:
+        assert checked_arguments(argv, env, project, home) == argv + started_with
+
+
+def test_the_address_in_streamlits_config_counts(tmp_path):
+    from ui.startup import checked_arguments
+
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "config.toml").write_text('[server]\naddress = "0.0.0.0"\n')
+    with pytest.raises(SystemExit, match=re.escape("0.0.0.0")):
+        checked_arguments(["run", "app.py"], {}, tmp_path, tmp_path / "home")
+
+
+def test_serve_refuses_team_mode_without_sign_in(tmp_path):
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, str(root / "scripts" / "serve.py"), "run", str(root / "server.py")],
+        cwd=tmp_path,
+        env={**os.environ, "GEO_TEAM": "1", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "team mode" in done.stderr and "[auth]" in done.stderr
