@@ -86,6 +86,11 @@ class Actor:
 Signer = str | Actor
 
 
+def signed_name(signer: Signer) -> str:
+    """The name a record's own fields give for who made it, as the history does."""
+    return signer.identity.signature if isinstance(signer, Actor) else signer.strip()
+
+
 def identity_from_claims(claims: Mapping[str, object]) -> Identity | None:
     """The identity in an ID token's claims (Streamlit's ``st.user``); None if the
     claims do not name one (no issuer or subject: not signed in)."""

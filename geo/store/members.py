@@ -110,14 +110,20 @@ def check_edit(conn: Connection, who: Signed, record_id: str) -> str | None:
     entry keeps both names), else None."""
     if who.actor is None:
         return None
-    owner = conn.execute(select(records.c.owner).where(records.c.id == record_id)).scalar()
+    owner_key = owner(conn, record_id)
     role = role_of(conn, who.actor.case_id, who.actor.identity)
-    refused = edit_refusal(role, who.actor.case_id, who.actor.identity.key, owner)
+    refused = edit_refusal(role, who.actor.case_id, who.actor.identity.key, owner_key)
     if refused is not None:
         raise AccessDenied(f"{refused} (record {record_id!r} was not changed)")
-    if owner == who.actor.identity.key:
+    if owner_key == who.actor.identity.key:
         return None
     return made_by(conn, record_id)
+
+
+def owner(conn: Connection, record_id: str) -> str | None:
+    """The identity that made the record in team mode (`Identity.key`), if any."""
+    found = conn.execute(select(records.c.owner).where(records.c.id == record_id)).scalar()
+    return None if found is None else str(found)
 
 
 def made_by(conn: Connection, record_id: str) -> str | None:

@@ -451,6 +451,12 @@ class Store:
         with self._session() as conn:
             return members.role_of(conn, case_id, identity)
 
+    def owner(self, record_id: str) -> str | None:
+        """The identity (`geo.access.Identity.key`) that made the record in team mode;
+        None if it was made otherwise, or there is no such record."""
+        with self._session() as conn:
+            return members.owner(conn, record_id)
+
     def members(self, case_id: str) -> list[Member]:
         """The case's members, by e-mail."""
         with self._session() as conn:
