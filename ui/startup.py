@@ -27,22 +27,37 @@ def _toml(path: Path) -> dict[str, Any]:
 def given_address(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> str | None:
     """The listening address as Streamlit will take it: the command line, then the
     environment, then .streamlit/config.toml; None if none says (every interface)."""
-    for i, arg in enumerate(argv):
-        if arg.startswith(ADDRESS_OPTION + "="):
-            return arg.split("=", 1)[1]
-        if arg == ADDRESS_OPTION and i + 1 < len(argv):
-            return argv[i + 1]
+    given = _option(argv, ADDRESS_OPTION)
+    if given is not None:
+        return given
     if env.get("STREAMLIT_SERVER_ADDRESS"):
         return env["STREAMLIT_SERVER_ADDRESS"]
     address = _toml(cwd / ".streamlit" / "config.toml").get("server", {}).get("address")
     return str(address) if address else None
 
 
-def auth_section(cwd: Path, home: Path) -> object:
-    """The [auth] section of the secrets, as Streamlit merges its two files (the
-    project's over the user's); None if neither has one."""
+def _option(argv: Sequence[str], option: str) -> str | None:
+    """The value of `--option=value` or `--option value` on the command line."""
+    for i, arg in enumerate(argv):
+        if arg.startswith(option + "="):
+            return arg.split("=", 1)[1]
+        if arg == option and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
+def auth_section(argv: Sequence[str], cwd: Path, home: Path) -> object:
+    """The [auth] section of the secrets, as Streamlit merges its files (the
+    project's over the user's, or the file ``--secrets.files`` names); None if none
+    has one."""
+    given = _option(argv, "--secrets.files")
+    paths = (
+        [Path(given)]
+        if given
+        else [home / ".streamlit" / "secrets.toml", cwd / ".streamlit" / "secrets.toml"]
+    )
     merged: dict[str, Any] = {}
-    for path in (home / ".streamlit" / "secrets.toml", cwd / ".streamlit" / "secrets.toml"):
+    for path in paths:
         merged |= _toml(path)
     return merged.get("auth")
 
@@ -55,7 +70,7 @@ def checked_arguments(
     if not argv or argv[0] != "run":
         return list(argv)
     address = given_address(argv, env, cwd)
-    auth = auth_section(cwd, home)
+    auth = auth_section(argv, cwd, home)
     if address is None and auth_problems(auth):
         address = LOCALHOST  # not every interface, unasked
         argv = [*argv, f"{ADDRESS_OPTION}={address}"]
