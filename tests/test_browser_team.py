@@ -108,6 +108,10 @@ def test_two_analysts_annotate_one_case_and_a_viewer_cannot(
             session.page.keyboard.press("Escape")
         # the viewer is told why, and cannot draw
         viv.page.get_by_text("Your role on this case: viewer").wait_for(timeout=30_000)
+        viv.page.reload()
+        viv.page.get_by_text("Your role on this case: viewer").wait_for(timeout=60_000)
+        viv.wait_idle()
+        assert viv.metric("Your records") == "2 of 2"  # reads everyone's
         toggle = viv.page.locator('label:has-text("Draw and annotate") input')
         assert toggle.is_disabled()
         viv.page.screenshot(path=str(tmp_path / "viewer.png"))
