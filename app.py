@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.access import team_mode
 from geo.basemap import basemaps
 from geo.case import DEFAULT_CASES_DIR, Case, case_folders, fingerprint, load_case
 from geo.compare import ImageLayer
@@ -56,6 +57,7 @@ from geo.workspace import (
     search_records,
 )
 from ui.annotate import annotation_form, edit_controls
+from ui.identity import members_section, sign_in, write_refused
 from ui.imagery import MapImages, image_controls
 from ui.offline import keep_streamlit_offline
 from ui.state import Page, page
@@ -94,7 +96,8 @@ def cached_case(path: str, version: str) -> Case:
 @st.cache_resource(show_spinner="Opening the store…")
 def cached_store(data_dir: str) -> Store:
     # One store for every session: SQLite serialises the writers (see geo/store/connection.py).
-    return Store.open(Path(data_dir))
+    # In team mode every write is checked against the signed-in identity's role.
+    return Store.open(Path(data_dir), team=team_mode())
 
 
 @st.cache_resource(show_spinner="Reading your layers…", max_entries=4)
@@ -166,12 +169,13 @@ def initialise_view(case: Case, case_name: str) -> None:
 
 def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
     """The filter the sidebar sets, and whether online tiles are on."""
-    st.sidebar.text_input(
-        "Analyst",
-        key=Page.analyst.key,
-        placeholder="Your name or initials",
-        help="Signs everything you draw, edit or import, in the store's history.",
-    )
+    if page.signer is None:  # in team mode the signed-in identity signs
+        st.sidebar.text_input(
+            "Analyst",
+            key=Page.analyst.key,
+            placeholder="Your name or initials",
+            help="Signs everything you draw, edit or import, in the store's history.",
+        )
     bounds = date_bounds(records)
     st.sidebar.header("Filter")
     start = end = None
@@ -492,11 +496,18 @@ def map_and_details(
         on_change=zoom_to_place,
         args=(case,),
     )
-    drawing = draw_col.toggle(
-        "Draw and annotate",
-        key=Page.drawing.key,
-        help="Adds drawing tools to the map: point, line, polygon, rectangle, circle. "
-        "After drawing, a form asks what you observed.",
+    refused = write_refused()  # team mode: a viewer, or not a member of the case
+    drawing = (
+        draw_col.toggle(
+            "Draw and annotate",
+            key=Page.drawing.key,
+            disabled=refused is not None,
+            help=md(f"You cannot annotate: {refused}.")
+            if refused
+            else "Adds drawing tools to the map: point, line, polygon, rectangle, circle. "
+            "After drawing, a form asks what you observed.",
+        )
+        and refused is None
     )
     map_col, detail_col = st.columns([3, 2], gap="medium")
     with map_col:
@@ -617,6 +628,8 @@ def main() -> None:
         st.dataframe({"problem": [str(p) for p in problems]}, width="stretch", hide_index=True)
         return
 
+    sign_in(store, case.meta.id)  # team mode: stops here until someone signs in
+    members_section(store)
     # The case's files and the store's last change: any edit gives new cached results.
     case_key = f"{case_name}@{version}@{store.revision()}"  # case files, then the store
     records, damaged = cached_records(case_key, case, store)

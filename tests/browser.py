@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
 HOSTILE = '<img src=x onerror="window.pwned=1;alert(1)">${window.pwned=2}\\`;window.pwned=3;`'
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -49,10 +49,15 @@ def launch(playwright) -> Browser:
 
 
 def start_app(
-    cases_dir: Path | None, data_dir: Path, extra_env: dict[str, str] | None = None
+    cases_dir: Path | None,
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    port: int | None = None,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[str]:
     """Run the app until the generator is closed; yields its base URL once it answers."""
-    port = _free_port()
+    port = port or free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "GEO_DATA_DIR": str(data_dir)}
     env |= extra_env or {}
     if cases_dir is not None:
@@ -67,6 +72,7 @@ def start_app(
             f"--server.port={port}",
             "--server.address=127.0.0.1",
             "--server.fileWatcherType=none",
+            *extra_args,
         ],
         cwd=ROOT,
         env=env,

@@ -43,7 +43,8 @@ def test_a_sqlite_store_moves_to_another_folder_unchanged(tmp_path):
     report = move_store(source, target)
     latest = source.latest()
     assert latest is not None and report.latest == latest == target.latest()
-    assert report.rows == {"files": 2, "layers": 4, "records": 39, "history": 9}
+    # every table, members too (none in a solo store): a team store moves with its roles
+    assert report.rows == {"files": 2, "layers": 4, "records": 39, "history": 9, "members": 0}
     assert report.files == 2
     assert full_state(target) == full_state(source)
     assert snapshot(target) == snapshot(source)  # the same files/ folder too

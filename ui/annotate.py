@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from geo.access import Signer, signed_name
 from geo.annotation import (
     CONFIDENCE,
     FORM_KINDS,
@@ -24,6 +25,7 @@ from geo.mapview import DrawnShape
 from geo.measure import measure
 from geo.records import Kind, kind_label
 from geo.store import Store
+from ui.identity import edit_refused, write_refused
 from ui.state import page
 
 
@@ -31,8 +33,16 @@ def analyst_name() -> str:
     return str(page.analyst or "").strip()
 
 
-def require_analyst() -> str | None:
-    """The analyst signing a change, or None after saying how to give one."""
+def require_analyst() -> Signer | None:
+    """Who signs a change: the signed-in identity in team mode, if its role lets it
+    change the case, else the name typed in the sidebar; None after saying why not.
+    (The store checks the role again as it writes.)"""
+    refused = write_refused()
+    if refused is not None:
+        st.error(md(f"Not saved: {refused}."))
+        return None
+    if page.signer is not None:
+        return page.signer
     analyst = analyst_name()
     if not analyst:
         st.error("Enter your name as analyst in the sidebar: every change is signed.")
@@ -122,7 +132,9 @@ def annotation_form(
     if not analyst:
         return None
     try:
-        record = new_annotation(values, shape, analyst=analyst, drawn_at=datetime.now(UTC))
+        record = new_annotation(
+            values, shape, analyst=signed_name(analyst), drawn_at=datetime.now(UTC)
+        )
         saved = store.add(record, analyst=analyst)
     except GeoError as exc:
         st.error(md(exc))
@@ -135,7 +147,12 @@ def annotation_form(
 def edit_controls(
     case: Case, store: Store, row: pd.Series, images: Sequence[ImageLayer] = ()
 ) -> bool:
-    """Edit and delete for an annotation; True when something changed."""
+    """Edit and delete for an annotation; True when something changed. In team mode,
+    only for whoever may change it (the store refuses the others anyway)."""
+    refused = edit_refused(store, row["id"])
+    if refused is not None:
+        st.caption(md(f"You cannot edit or delete this annotation: {refused}."))
+        return False
     with st.expander("Edit this annotation"):
         with st.form(f"edit_{row['id']}"):
             values = _observation_widgets(case, f"edit_{row['id']}", row, images)
@@ -145,7 +162,7 @@ def edit_controls(
             if not analyst:
                 return False
             try:
-                changes = annotation_changes(values, row, analyst=analyst)
+                changes = annotation_changes(values, row, analyst=signed_name(analyst))
                 store.edit(row["id"], analyst=analyst, **changes)
             except GeoError as exc:
                 st.error(md(exc))

@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar, overload
 
 import streamlit as st
 
+from geo.access import Actor, Role
 from geo.compare import MIDDLE, CompareMode
 from geo.georef import ControlPoint
 from geo.mapview import DrawnShape
@@ -98,6 +99,9 @@ class Page:
     online_tiles: Slot[bool] = Slot("online_tiles", bool)
     online_search: Slot[bool] = Slot("online_search", bool)
     analyst: Slot[str] = Slot("analyst", str)
+    # Team mode (ui.identity): the signed-in identity on the case, and its role there.
+    signer: Slot[Actor | None] = Slot("signer", _none)
+    role: Slot[Role | None] = Slot("role", _none)
     # The researcher's images on the map (widget keys), and two of them compared.
     image_opacity: Slot[float] = Slot("image_opacity", lambda: 1.0)
     comparing: Slot[bool] = Slot("comparing", bool)

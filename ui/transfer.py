@@ -24,7 +24,7 @@ from geo.formats import (
 )
 from geo.formats.registry import upload_types
 from geo.records import as_new_records, records_in_words
-from geo.store import DamagedRow, Store, left_out
+from geo.store import RECORD_BY, DamagedRow, HistoryEntry, Store, left_out
 from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files, store_state
 from ui.annotate import require_analyst
 from ui.state import page
@@ -329,6 +329,12 @@ def _cached_export(
     return download(result)
 
 
+def _signed(entry: HistoryEntry) -> str:
+    """Who made the change, and who made the record if that was someone else."""
+    record_by = entry.change.get(RECORD_BY)
+    return f"{entry.analyst} (record by {record_by})" if record_by else entry.analyst
+
+
 def history_section(store: Store, damaged: list[DamagedRow]) -> None:
     """Every change, newest first, the records that could not be read (`damaged`, from
     `Store.damaged`), and a check of the hash chain and the kept files."""
@@ -380,7 +386,7 @@ def history_section(store: Store, damaged: list[DamagedRow]) -> None:
             {
                 "#": [e.seq for e in entries],
                 "time (UTC)": [e.time for e in entries],
-                "analyst": [e.analyst for e in entries],
+                "analyst": [_signed(e) for e in entries],
                 "action": [str(e.action) for e in entries],
                 "record": [e.record_id or "" for e in entries],
                 "layer": [e.layer for e in entries],

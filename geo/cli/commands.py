@@ -2,9 +2,9 @@
 
 `parser` builds every subcommand in the order ``--help`` lists them (``georef`` from
 `geo.cli.imagery`, ``basemap`` from `geo.cli.basemap`, ``migrate`` from
-`geo.cli.migrate`); here are validate (a case,
-a folder of cases, or an export and its manifest), export, import (a data file as a
-layer; an image is handed to `geo.cli.imagery`), verify, geocode and extract; `main`
+`geo.cli.migrate`, ``members`` from `geo.cli.members`); here are validate (a case, a
+folder of cases, or an export and its manifest), export, import (a data file as a layer;
+an image is handed to `geo.cli.imagery`), verify, geocode and extract; `main`
 runs one and says any error as a message with exit code 1, never a traceback.
 """
 
@@ -34,6 +34,7 @@ from geo.cli.imagery import (
     import_image_file,
     run_georef,
 )
+from geo.cli.members import add_members_parser, run_members
 from geo.cli.migrate import add_migrate_parser, run_migrate
 from geo.cli.options import add_analyst, first_day, given, last_day, read_bytes, refuse_options
 from geo.errors import DataError, GeoError, Problem
@@ -60,8 +61,8 @@ from geo.workspace import combined_records, filter_view
 # What `python -m geo --help` says first (the package's docstring says the same).
 DESCRIPTION = (
     "Command line: ``python -m geo validate|export|import|verify|geocode|extract|georef|"
-    "basemap|migrate``.\n\nErrors are messages, never tracebacks; nothing goes online unless "
-    "``--online`` is given.\n"
+    "basemap|migrate|members``.\n\nErrors are messages, never tracebacks; nothing goes "
+    "online unless ``--online`` is given.\n"
 )
 
 
@@ -219,6 +220,7 @@ def parser() -> argparse.ArgumentParser:
     add_georef_parser(commands)
     add_basemap_parser(commands)
     add_migrate_parser(commands)
+    add_members_parser(commands)
     return parser
 
 
@@ -544,6 +546,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_basemap(args)
         if args.command == "migrate":
             return run_migrate(args)
+        if args.command == "members":
+            return run_members(args)
         return _export(args)
     except GeoError as exc:
         print(f"error: {exc}", file=sys.stderr)

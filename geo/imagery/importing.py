@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from geo.access import Signer, signed_name
 from geo.dates import parse_date
 from geo.errors import DataError, Problem
 from geo.georef import Fit, georeferenced_tiff
@@ -108,7 +109,7 @@ def _import(
     file_name: str,
     file_bytes: bytes,
     facts: ImageryFacts,
-    analyst: str,
+    analyst: Signer,
     extra: dict[str, Any],
 ) -> ImportReceipt:
     info = describe_raster(image)
@@ -140,7 +141,7 @@ def import_image(
     *,
     file_name: str,
     facts: ImageryFacts,
-    analyst: str,
+    analyst: Signer,
     sidecar: bytes | None = None,
     crs: str | None = None,
 ) -> ImportReceipt:
@@ -175,7 +176,7 @@ def import_georeferenced(
     *,
     file_name: str,
     facts: ImageryFacts,
-    analyst: str,
+    analyst: Signer,
 ) -> ImportReceipt:
     """Import a released picture placed by `fitted` (`geo.georef.fit`): the picture is
     kept as received, and the record says it was georeferenced by the researcher, by
@@ -184,7 +185,7 @@ def import_georeferenced(
     tiff = georeferenced_tiff(picture, fitted, file=file_name, date=facts.date)
     georeferencing = {
         "by": GEOREFERENCED_BY_RESEARCHER,
-        "analyst": analyst,
+        "analyst": signed_name(analyst),
         "resampled": tiff.resampled,
         **fitted.to_dict(),
     }

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from geo.access import Signer
 from geo.errors import CatalogueBadResponse, CatalogueTimedOut, CatalogueTooLarge, DataError
 from geo.geocode.clock import SYSTEM_CLOCK, Clock
 from geo.geocode.failures import seconds
@@ -135,7 +136,7 @@ def fetch_pixels(
     record: LayerRecord,
     asset_key: str,
     *,
-    analyst: str,
+    analyst: Signer,
     config: StacConfig,
     transport: Transport | None = None,
     progress: Progress | None = None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from geo.access import Signer
 from geo.errors import DataError, Problem
 from geo.imagery.importing import ImageryFacts
 from geo.records import MAX_NAME_LENGTH, Kind, LayerRecord, free_layer_name
@@ -67,7 +68,7 @@ def item_record(item: StacItem, *, catalogue: str, layer: str) -> LayerRecord:
 
 
 def add_items(
-    store: Store, items: list[StacItem], *, config: StacConfig, analyst: str
+    store: Store, items: list[StacItem], *, config: StacConfig, analyst: Signer
 ) -> list[ImportReceipt]:
     """Store each item as an imagery record in a layer of its own; every record is checked
     before the first is stored (DataError naming the item)."""

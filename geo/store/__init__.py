@@ -41,6 +41,8 @@ The modules, one concern each:
 - `files`: kept copies of imported files, named by SHA-256, in a folder;
   `bucket`: the same in an S3-compatible bucket.
 - `relocate`: moving a whole store elsewhere unchanged (``python -m geo migrate``).
+- `members`: team mode: each case's members and the role checks every write
+  makes in its transaction (the rules are `geo.access`'s).
 - `tables`, `schema`, `migrate`, `connection`: all that speaks SQL (SQLAlchemy
   Core); `migrations/`: the layout's Alembic revisions, run when a store opens.
 - `folder`: where a store lives; `errors`: what it raises.
@@ -51,6 +53,7 @@ from geo.records import EDITABLE_FIELDS, MAX_NAME_LENGTH
 from geo.store.chain import (
     GENESIS_HASH,
     MIN_HASH_PREFIX,
+    RECORD_BY,
     Action,
     FoundEntry,
     HistoryEntry,
@@ -62,6 +65,7 @@ from geo.store.chain import (
 from geo.store.connection import BUSY_TIMEOUT_S, ENV_DATABASE_URL
 from geo.store.files import ENV_FILES_URL
 from geo.store.folder import DB_NAME, ENV_DATA_DIR, FILES_DIR, default_data_dir
+from geo.store.members import Member
 from geo.store.migrate import SCHEMA_VERSION
 from geo.store.rows import DamagedRow
 from geo.store.store import ImportReceipt, Store
@@ -80,6 +84,7 @@ __all__ = [
     "MAX_FILE_NAME_LENGTH",
     "MAX_NAME_LENGTH",
     "MIN_HASH_PREFIX",
+    "RECORD_BY",
     "SCHEMA_VERSION",
     "Action",
     "DamagedRow",
@@ -89,6 +94,7 @@ __all__ = [
     "HistoryHead",
     "ImportReceipt",
     "LayerInfo",
+    "Member",
     "Store",
     "StoreError",
     "StoreNotFound",

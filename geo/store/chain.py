@@ -24,6 +24,9 @@ from geo.geojson import canonical_json as canonical_json  # the store's, re-expo
 
 GENESIS_HASH: Final = "0" * 64
 MIN_HASH_PREFIX: Final = 12  # 48 bits: no two entries of one store share it by chance
+# In the change of an edit or deletion by someone other than whoever made the record
+# (team mode): the analyst who made it, so the entry names both.
+RECORD_BY: Final = "record_by"
 
 
 class Action(enum.StrEnum):
@@ -57,6 +60,7 @@ class HistoryEntry:
     record_id: str | None  # None for an import
     layer: str
     # create/delete: {"record": ...}; edit: {"changes": {field: {"before", "after"}}};
+    # an edit or deletion of another's record (team mode) also {RECORD_BY: analyst};
     # import: {"count", "file": {sha256, size, name, received_at}, "records_sha256"}, and
     # "skipped": [{record, name, reasons}] when the analyst chose to leave bad records out
     change: dict[str, Any]

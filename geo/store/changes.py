@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from geo.store import tables
-from geo.store.chain import Action, canonical_json
+from geo.store.chain import RECORD_BY, Action, canonical_json
 from geo.store.rows import records_digest, to_row
 
 
@@ -22,12 +22,15 @@ def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def create(conn: Connection, doc: dict[str, Any], *, analyst: str) -> None:
-    """Keep the new record `doc`, making its layer if it is the first drawn there."""
+def create(
+    conn: Connection, doc: dict[str, Any], *, analyst: str, owner: str | None = None
+) -> None:
+    """Keep the new record `doc`, making its layer if it is the first drawn there;
+    `owner` is the signed-in identity that made it (team mode)."""
     time = now()
     tables.refuse_taken_id(conn, doc["id"])
     tables.ensure_layer(conn, doc["layer"], time)
-    tables.insert_records(conn, [to_row(doc)], doc["layer"])
+    tables.insert_records(conn, [to_row(doc)], doc["layer"], owner)
     tables.append_entry(
         conn,
         time=time,
@@ -40,10 +43,16 @@ def create(conn: Connection, doc: dict[str, Any], *, analyst: str) -> None:
 
 
 def edit(
-    conn: Connection, record_id: str, given: dict[str, Any], *, analyst: str
+    conn: Connection,
+    record_id: str,
+    given: dict[str, Any],
+    *,
+    analyst: str,
+    record_by: str | None = None,
 ) -> dict[str, Any]:
     """Set the fields `given` on the record `record_id`; returns it as it then is.
-    Fields given their current value are not changes; if none is, nothing is written."""
+    Fields given their current value are not changes; if none is, nothing is written.
+    `record_by`: who made the record, when someone else edits it (team mode)."""
     time = now()
     before = tables.current_doc(conn, record_id)
     after = {**before, **given}
@@ -62,13 +71,14 @@ def edit(
         action=Action.EDIT,
         record_id=record_id,
         layer=before["layer"],
-        change={"changes": changes},
+        change={"changes": changes} | _made_by(record_by),
     )
     return after
 
 
-def delete(conn: Connection, record_id: str, *, analyst: str) -> None:
-    """Mark the record `record_id` deleted; its history entry keeps it as it was."""
+def delete(conn: Connection, record_id: str, *, analyst: str, record_by: str | None = None) -> None:
+    """Mark the record `record_id` deleted; its history entry keeps it as it was, and
+    `record_by`, who made it, when someone else deletes it (team mode)."""
     time = now()
     doc = tables.current_doc(conn, record_id)
     tables.mark_deleted(conn, record_id, time)
@@ -79,8 +89,14 @@ def delete(conn: Connection, record_id: str, *, analyst: str) -> None:
         action=Action.DELETE,
         record_id=record_id,
         layer=doc["layer"],
-        change={"record": doc},
+        change={"record": doc} | _made_by(record_by),
     )
+
+
+def _made_by(record_by: str | None) -> dict[str, str]:
+    """An edit's or deletion's note of who made the record, if that was someone else.
+    Part of the change the hash covers; entries without it hash as before."""
+    return {} if record_by is None else {RECORD_BY: record_by}
 
 
 def import_layer(
@@ -95,6 +111,7 @@ def import_layer(
     file_name: str,
     analyst: str,
     skipped: Sequence[dict[str, Any]] = (),
+    owner: str | None = None,
 ) -> str:
     """Make the layer `layer` of the records `docs` (as `rows`) from the kept file
     `sha256`; returns when it was received. Refuses a taken layer name or record id.
@@ -112,7 +129,7 @@ def import_layer(
         received_at=received_at,
         analyst=analyst,
     )
-    tables.insert_records(conn, rows, layer)
+    tables.insert_records(conn, rows, layer, owner)
     tables.append_entry(
         conn,
         time=received_at,

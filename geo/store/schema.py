@@ -69,7 +69,25 @@ records: Final = Table(
     Column("date", Text),
     Column("date_as_stated", Text),
     Column("deleted_at", Text),
+    # who made it, in team mode (geo.access.Identity.key); migration 0003
+    Column("owner", Text),
     Index("records_by_layer", "layer", "pk"),
+)
+
+# The members of each case and their role (geo.access.Role), in team mode: added by
+# e-mail; the identity (issuer, subject) is bound when the member first writes.
+members: Final = Table(
+    "members",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Text, nullable=False),
+    Column("email", Text, nullable=False),
+    Column("issuer", Text),
+    Column("subject", Text),
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("added_at", Text, nullable=False),
+    Column("added_by", Text, nullable=False),
 )
 
 # PostgreSQL only (see the module's docstring): the records table as seen with its

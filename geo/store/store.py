@@ -22,11 +22,12 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy import Connection
 
+from geo.access import Actor, Identity, Role, Signer
 from geo.bulk import collection_paused
 from geo.errors import DataError, Problem, SkippedRecord, StoreError, StoreNotFound
 from geo.geojson import bounds_problems
 from geo.records import EDITABLE_FIELDS, Kind, LayerRecord
-from geo.store import changes, connection, migrate, tables
+from geo.store import changes, connection, members, migrate, tables
 from geo.store.chain import (
     FoundEntry,
     HistoryEntry,
@@ -36,6 +37,7 @@ from geo.store.chain import (
 )
 from geo.store.files import FolderFiles, KeptFiles, files_url_from_env, is_sha256, kept_files
 from geo.store.folder import DB_NAME, FILES_DIR, can_write, no_store_message
+from geo.store.members import Member
 from geo.store.rows import DamagedRow, current_records, to_row
 from geo.store.tables import FileInfo, LayerInfo
 from geo.store.validate import (
@@ -79,6 +81,12 @@ def _files_url(given: str | None) -> str:
     return files_url_from_env() if given is None else given.strip()
 
 
+def _refuse_unsigned(analyst: Signer) -> None:
+    """A typed name must be a name; an identity is checked in the write's transaction."""
+    if not isinstance(analyst, Actor):
+        checked_analyst(analyst)
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -100,10 +108,18 @@ class Store:
     # Where the kept files are (GEO_FILES_URL): a folder, or s3://bucket/prefix; "" for
     # files/ in `data_dir`.
     files_url: str = ""
+    # Team mode (geo.access): every write is signed by a signed-in identity whose role
+    # on its case allows it, checked inside the write's transaction.
+    team: bool = False
 
     @classmethod
     def open(
-        cls, data_dir: Path, *, database_url: str | None = None, files_url: str | None = None
+        cls,
+        data_dir: Path,
+        *,
+        database_url: str | None = None,
+        files_url: str | None = None,
+        team: bool = False,
     ) -> Store:
         """Open the store in `data_dir`, creating the folder, database and schema if new,
         and bringing an existing store's tables to the newest layout.
@@ -112,13 +128,14 @@ class Store:
         hold the tables instead of SQLite in `data_dir`. An existing SQLite store that
         this user may not write is opened read-only: it can be read and verified, and
         every write raises StoreError. `files_url` (default: ``$GEO_FILES_URL``) says
-        where the kept files are instead of ``files/`` in `data_dir`."""
+        where the kept files are instead of ``files/`` in `data_dir`. With `team`, writes
+        need a signed-in identity (`geo.access.Actor`) whose role on its case allows them."""
         folder = Path(data_dir).expanduser().resolve()
         url = _database_url(database_url)
         files = _files_url(files_url)
         if not url and (folder / DB_NAME).is_file() and not can_write(folder):
             return cls.open_existing(folder, files_url=files)
-        store = cls(folder, database_url=url, files_url=files)
+        store = cls(folder, database_url=url, files_url=files, team=team)
         try:
             # Private by default: the evidence may name witnesses and places to protect.
             store.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -345,9 +362,12 @@ class Store:
         with self._session() as conn:
             return LayerRecord.from_checked(tables.current_doc(conn, record_id))
 
-    def add(self, record: LayerRecord, *, analyst: str) -> LayerRecord:
-        """Keep a new record (an id is made if it has none); returns it as stored."""
-        who = checked_analyst(analyst)
+    def add(self, record: LayerRecord, *, analyst: Signer) -> LayerRecord:
+        """Keep a new record (an id is made if it has none); returns it as stored.
+
+        `analyst` signs it: a typed name, or in team mode a signed-in `Actor` whose
+        role on the case lets it add records (AccessDenied otherwise)."""
+        _refuse_unsigned(analyst)
         if isinstance(record, LayerRecord) and record.id == "":
             record = replace(record, id=_new_id("ann"))
         problems = new_record_problems(record)
@@ -355,14 +375,15 @@ class Store:
             raise DataError(problems)
         doc = record.to_dict()
         with self._write() as conn:
-            changes.create(conn, doc, analyst=who)
+            who = members.signed(conn, analyst, team=self.team)
+            changes.create(conn, doc, analyst=who.analyst, owner=who.owner)
         return LayerRecord.from_checked(doc)
 
     def edit(
         self,
         record_id: str,
         *,
-        analyst: str,
+        analyst: Signer,
         name: str | _Unset = _UNSET,
         kind: Kind | str | _Unset = _UNSET,
         geometry: dict[str, Any] | _Unset = _UNSET,
@@ -372,8 +393,10 @@ class Store:
     ) -> LayerRecord:
         """Change the given fields only; the history keeps each one's before and after.
 
-        Giving a field its current value changes nothing and writes no history entry."""
-        who = checked_analyst(analyst)
+        Giving a field its current value changes nothing and writes no history entry.
+        In team mode an analyst edits only their own records, a lead any (AccessDenied
+        otherwise); an edit of another's record names both in its history entry."""
+        _refuse_unsigned(analyst)
         record_id = checked_id(record_id)
         given: dict[str, object] = {
             field: value
@@ -390,15 +413,20 @@ class Store:
         if "kind" in given:
             given["kind"] = Kind(cast(str, given["kind"])).value  # checked above
         with self._write() as conn:
-            after = changes.edit(conn, record_id, given, analyst=who)
+            who = members.signed(conn, analyst, team=self.team)
+            record_by = members.check_edit(conn, who, record_id)
+            after = changes.edit(conn, record_id, given, analyst=who.analyst, record_by=record_by)
         return LayerRecord.from_checked(after)
 
-    def delete(self, record_id: str, *, analyst: str) -> None:
-        """Remove a record from the map; the history keeps it as it was."""
-        who = checked_analyst(analyst)
+    def delete(self, record_id: str, *, analyst: Signer) -> None:
+        """Remove a record from the map; the history keeps it as it was. The same rules
+        as `edit` in team mode."""
+        _refuse_unsigned(analyst)
         record_id = checked_id(record_id)
         with self._write() as conn:
-            changes.delete(conn, record_id, analyst=who)
+            who = members.signed(conn, analyst, team=self.team)
+            record_by = members.check_edit(conn, who, record_id)
+            changes.delete(conn, record_id, analyst=who.analyst, record_by=record_by)
 
     # --- imports ---
 
@@ -407,7 +435,7 @@ class Store:
         layer: str,
         records: list[LayerRecord],
         *,
-        analyst: str,
+        analyst: Signer,
         file_name: str,
         file_bytes: bytes,
         skipped: Sequence[SkippedRecord] = (),
@@ -421,7 +449,7 @@ class Store:
         why, so the entry says what of the file was imported and what was not.
         """
         self._refuse_if_read_only()  # before the file is kept, not only at the transaction
-        who = checked_analyst(analyst)
+        _refuse_unsigned(analyst)
         problems = import_problems(layer, records, file_name, file_bytes)
         problems += skipped_problems(skipped)
         if problems:
@@ -441,9 +469,11 @@ class Store:
         data = bytes(file_bytes)
         sha256 = hashlib.sha256(data).hexdigest()
 
-        # Refuse a taken name before keeping the file; checked again inside the transaction.
-        with self._session() as conn:
+        # Refuse a taken name, or a signer who may not import, before keeping the file;
+        # both are checked again inside the transaction.
+        with self._read() as conn:
             tables.refuse_taken_layer(conn, layer)
+            members.signed(conn, analyst, team=self.team, bind=False)
         try:
             self.kept.keep(sha256, data)
         except OSError as exc:
@@ -452,6 +482,7 @@ class Store:
         # reused if the same bytes are imported again.
 
         with self._write() as conn:
+            who = members.signed(conn, analyst, team=self.team)
             received_at = changes.import_layer(
                 conn,
                 layer=layer,
@@ -461,12 +492,43 @@ class Store:
                 sha256=sha256,
                 size=len(data),
                 file_name=file_name,
-                analyst=who,
+                analyst=who.analyst,
+                owner=who.owner,
                 skipped=[record.to_dict() for record in skipped],
             )
         return ImportReceipt(
             layer, len(docs), sha256, len(data), file_name, received_at, len(skipped)
         )
+
+    # --- members (team mode) ---
+
+    def role(self, case_id: str, identity: Identity) -> Role | None:
+        """The identity's role on the case; None if it is not a member."""
+        with self._session() as conn:
+            return members.role_of(conn, case_id, identity)
+
+    def owner(self, record_id: str) -> str | None:
+        """The identity (`geo.access.Identity.key`) that made the record in team mode;
+        None if it was made otherwise, or there is no such record."""
+        with self._session() as conn:
+            return members.owner(conn, record_id)
+
+    def members(self, case_id: str) -> list[Member]:
+        """The case's members, by e-mail."""
+        with self._session() as conn:
+            return members.case_members(conn, case_id)
+
+    def set_member(self, case_id: str, email: str, role: Role, *, by: Actor | None) -> None:
+        """Add a member to the case by e-mail, or change a member's role. `by` must lead
+        the case (AccessDenied otherwise); None is an administrator (the command line,
+        with the database's credentials). A case's only lead stays lead."""
+        with self._write() as conn:
+            members.set_member(conn, case_id, email, Role(role), by=by, time=changes.now())
+
+    def remove_member(self, case_id: str, email: str, *, by: Actor | None) -> None:
+        """Remove a member from the case; the same rules as `set_member`."""
+        with self._write() as conn:
+            members.remove_member(conn, case_id, email, by=by)
 
     # --- integrity ---
 

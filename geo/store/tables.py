@@ -357,12 +357,17 @@ def _fill_positions(conn: Connection, where: ColumnElement[bool]) -> None:
         )
 
 
-def insert_records(conn: Connection, rows: Sequence[tuple[Any, ...]], layer: str) -> None:
+def insert_records(
+    conn: Connection, rows: Sequence[tuple[Any, ...]], layer: str, owner: str | None = None
+) -> None:
     """Insert `rows`, all of the layer `layer`, which has no other records yet unless
-    they are a single drawn record."""
+    they are a single drawn record; `owner` made them (team mode)."""
     if not rows:
         return
-    conn.execute(insert(records), [dict(zip(COLUMN_ORDER, row, strict=True)) for row in rows])
+    conn.execute(
+        insert(records),
+        [dict(zip(COLUMN_ORDER, row, strict=True), owner=owner) for row in rows],
+    )
     if len(rows) == 1:
         _fill_positions(conn, records_position.c.id == rows[0][0])
     else:
