@@ -378,6 +378,17 @@ def normalise_geometry(geometry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def snapped_to_grid(geometry: dict[str, Any]) -> dict[str, Any] | None:
+    """A valid `geometry` on the 7-decimal grid by shapely's `set_precision`, for one
+    that rounding each coordinate (`normalise_geometry`) makes invalid: snap rounding
+    keeps it valid. None if that changes its type or leaves it invalid."""
+    snapped = shapely.set_precision(shape(geometry), 10.0**-DECIMALS)
+    if snapped.is_empty or snapped.geom_type != geometry["type"]:
+        return None
+    normal = normalise_geometry(dict(mapping(snapped)))
+    return normal if shape(normal).is_valid else None
+
+
 # ---------------------------------------------------------------- the antimeridian
 
 # How deeply each type nests its lines and rings.
@@ -401,10 +412,12 @@ def _longitude_steps(line: list[list[float]]) -> np.ndarray:
 
 def _crossings(steps: np.ndarray) -> np.ndarray:
     """Which edges cross: ends more than 180° of longitude apart, so the short way round
-    is meant. An edge from -180 to 180 exactly runs along the antimeridian or a pole, as
-    in geometries already cut, and is not a crossing."""
+    is meant. An edge from -180 to 180 runs along the antimeridian or a pole, as in
+    geometries already cut, and is not a crossing: exactly, or within `EDGE_TOLERANCE`
+    of it (Natural Earth's Antarctica runs from -179.99999999999994 to 180)."""
     size = np.abs(steps)
-    crossing: np.ndarray = (size > 180) & (size != 360)  # numpy's stubs say Any
+    along_edge = np.abs(size - 360) <= EDGE_TOLERANCE
+    crossing: np.ndarray = (size > 180) & ~along_edge  # numpy's stubs say Any
     return crossing
 
 

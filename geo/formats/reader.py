@@ -37,6 +37,7 @@ from geo.geojson import (
     cut_at_antimeridian,
     geometry_problems,
     normalise_geometry,
+    snapped_to_grid,
     structure_problems,
     validity_problems,
 )
@@ -55,6 +56,11 @@ CUT_AT_ANTIMERIDIAN = (
 
 CHOOSE_DATE = (
     "choose the date column and format in the import dialog, or --date-column/--date-format"
+)
+SNAPPED = (
+    "geometries that rounding to 7 decimals (about 1 cm) would have made invalid were put "
+    "on that grid by shapely's set_precision, which keeps them valid (the original is kept "
+    f"in property '{ORIGINAL_GEOMETRY_KEY}')"
 )
 UNREAD_DATE = (
     "dates that could not be read were kept as stated, and these records have no date "
@@ -465,6 +471,10 @@ class Reader:
             # Rounding to 7 decimals can make a valid geometry invalid (rare, tiny parts).
             if normal["type"] == "Point" or shape(normal).is_valid:
                 return normal, original
+            snapped = snapped_to_grid(candidate)
+            if snapped is not None:
+                self.note(SNAPPED, record)
+                return snapped, copy.deepcopy(geometry)
             reason = str(shapely.is_valid_reason(shape(normal)))
             message = f"invalid {kind} after rounding to 7 decimals: {reason}"
         else:
