@@ -383,3 +383,32 @@ def test_the_parser_raises_nothing_but_the_catalogue_error(data: Any) -> None:
         return
     for item in page.items:
         assert item.day and item.id.strip()
+
+
+@pytest.mark.parametrize(
+    ("properties", "expected"),
+    [
+        ({"datetime": "2017-03-03T10:12:00Z"}, ("2017-03-03", "2017-03-03T10:12:00Z")),
+        # a span, as STAC has it when the datetime is null: the days, not the first alone
+        (
+            {
+                "datetime": None,
+                "start_datetime": "2017-03-03T23:00:00Z",
+                "end_datetime": "2017-03-05T01:00:00Z",
+            },
+            ("2017-03-03/2017-03-05", "2017-03-03T23:00:00Z/2017-03-05T01:00:00Z"),
+        ),
+        (
+            {"start_datetime": "2017-03-03T10:00:00Z", "end_datetime": "2017-03-03T11:00:00Z"},
+            ("2017-03-03", "2017-03-03T10:00:00Z/2017-03-03T11:00:00Z"),
+        ),
+        ({"start_datetime": "2017-03-03T10:00:00Z"}, None),  # no end: no date said
+        ({"start_datetime": "2017-03-05T00:00:00Z", "end_datetime": "2017-03-03T00:00:00Z"}, None),
+        ({"datetime": "March 2017"}, None),
+        ({}, None),
+    ],
+)
+def test_an_items_date_is_its_day_or_its_span(properties, expected):
+    from geo.stac.results import item_date
+
+    assert item_date(properties) == expected

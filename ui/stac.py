@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 from shapely.geometry import shape
 
+from geo.dates import parse_date
 from geo.errors import DataError, GeoError
 from geo.escape import escape_markdown as md
 from geo.geojson import representative_lonlat
@@ -170,8 +171,8 @@ def _add_results(store: Store, config: StacConfig) -> bool:
         st.error(md(exc))
         return False
     page.imports_done += 1
-    days = [date.fromisoformat(items[k].day) for k in chosen]
-    page.reveal_later(min(days), max(days))
+    spans = [parse_date(items[k].day) for k in chosen]
+    page.reveal_later(min(s.start for s in spans), max(s.end for s in spans))
     page.import_message = (
         f"{len(receipts)} catalogue item{'s' if len(receipts) != 1 else ''} added as imagery "
         "records (footprint and metadata; each item's JSON kept as received)."

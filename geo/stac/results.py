@@ -56,9 +56,11 @@ class StacAsset:
 class StacItem:
     """One acquisition as the catalogue listed it.
 
-    `day` is the EDTF day of the item's datetime (as stated: no time-zone shift);
-    `datetime_as_stated` is the catalogue's own string. `item_json` is the item as received
-    (re-serialized from the parsed answer, keys in the catalogue's order).
+    `day` is the EDTF date of the item (`item_date`: the day of its datetime, as
+    stated, with no time-zone shift; or the days of its start and end where it has no
+    datetime); `datetime_as_stated` is the catalogue's own words. `item_json` is the
+    item as received (re-serialized from the parsed answer, keys in the catalogue's
+    order).
     """
 
     id: str
@@ -122,6 +124,24 @@ def parse_search_page(data: Any, *, host: str = "the catalogue") -> SearchPage:
     return SearchPage(tuple(items), skipped, _next_link(data.get("links")))
 
 
+def item_date(properties: dict[str, Any]) -> tuple[str, str] | None:
+    """An item's date (EDTF) and the catalogue's words for it: the day of its
+    `datetime`; or, where that is null, the days from `start_datetime` to
+    `end_datetime` (an interval, unless both fall on one day), as the STAC spec has
+    it for an acquisition over a span. None when neither can be read."""
+    stated = properties.get("datetime")
+    if isinstance(stated, str):
+        day = day_of_datetime(stated) if len(stated) <= 64 else None
+        return (day, stated) if day is not None else None
+    start, end = properties.get("start_datetime"), properties.get("end_datetime")
+    if not (isinstance(start, str) and isinstance(end, str)) or len(start) + len(end) > 128:
+        return None
+    first, last = day_of_datetime(start), day_of_datetime(end)
+    if first is None or last is None or last < first:
+        return None
+    return (first if first == last else f"{first}/{last}"), f"{start}/{end}"
+
+
 def parse_item(feature: Any) -> StacItem | None:
     """A STAC Item as the explorer keeps it, or None when it cannot be shown."""
     if not isinstance(feature, dict):
@@ -133,14 +153,10 @@ def parse_item(feature: Any) -> StacItem | None:
     properties = feature.get("properties")
     if not isinstance(properties, dict):
         return None
-    stated = properties.get("datetime")
-    if not isinstance(stated, str):
-        stated = properties.get("start_datetime")
-    if not isinstance(stated, str) or len(stated) > 64:
+    dated = item_date(properties)
+    if dated is None:
         return None
-    day = day_of_datetime(stated)
-    if day is None:
-        return None
+    day, stated = dated
     geometry = feature.get("geometry")
     if not isinstance(geometry, dict) or json_problem(geometry) or geometry_problems(geometry):
         return None
