@@ -323,6 +323,13 @@ class Session:
         page.keyboard.press("Escape")
         page.keyboard.press("Tab")
 
+    def file_input(self):
+        """The first file uploader of the open tab below the map: the tabs that hold an
+        uploader are drawn on every run (app.py), the others hidden."""
+        return self.page.locator(
+            '[role=tabpanel]:not([hidden]) [data-testid="stFileUploaderDropzoneInput"]'
+        ).first
+
     def wait_idle(self, quiet_ms: int = 1_000) -> None:
         """Until the app has not been running for `quiet_ms` (Streamlit's status widget)."""
         wait_idle(self.page, quiet_ms)

@@ -48,7 +48,7 @@ def test_a_basemap_is_added_chosen_and_drawn(app: str, session: Session, tmp_pat
     page = session.page
     page.get_by_text("Offline basemap", exact=True).click()
     session.wait_idle()
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(package)
+    session.file_input().set_input_files(package)
     page.get_by_role("textbox", name="Label").wait_for(timeout=30_000)
     session.wait_idle()
     page.get_by_role("textbox", name="Label").fill(LABEL)

@@ -64,7 +64,7 @@ def import_geotiff(
     session: Session, path: Path, date: str, as_stated: str, *, refused: bool = False
 ) -> None:
     page = session.page
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(path)
+    session.file_input().set_input_files(path)
     page.get_by_text("Pixel size").wait_for(timeout=60_000)
     session.wait_idle()
     page.get_by_role("textbox", name="Acquisition date", exact=True).fill(date)
@@ -154,7 +154,7 @@ def test_import_compare_and_georeference(session: Session, tmp_path: Path):
         session.tab("Imagery")
         page.get_by_text("Georeference a released picture").click()
         session.wait_idle()
-        page.locator('[data-testid="stFileUploaderDropzoneInput"]').first.set_input_files(picture)
+        session.file_input().set_input_files(picture)
         page.get_by_text("Click a spot on the picture").wait_for(timeout=30_000)
         session.wait_idle()
         # picture pixel (column, row) is 1 m east and south of its top-left corner on the map
