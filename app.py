@@ -7,7 +7,6 @@ they are drawn. The sections below the map are in ui/ (`ui.tabs`).
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -19,7 +18,7 @@ from streamlit_folium import st_folium
 
 from geo.access import team_mode
 from geo.basemap import basemaps
-from geo.case import DEFAULT_CASES_DIR, Case, case_folders, fingerprint, load_case
+from geo.case import Case, case_folders, cases_dir_from_env, fingerprint, load_case
 from geo.compare import ImageLayer
 from geo.details import record_markdown
 from geo.errors import GeoError
@@ -48,6 +47,8 @@ from geo.store import DamagedRow, Store, default_data_dir
 from geo.timeline import PICK, SPAN, read_selection, timeline_caption, timeline_chart
 from geo.viewstate import MapSession, ViewState, from_query, quoted
 from geo.workspace import (
+    ALL_CASES,
+    ALL_CASES_HELP,
     SEARCH_LIMIT,
     Found,
     ViewFilter,
@@ -71,7 +72,7 @@ from ui.tabs import (
     import_tab,
 )
 
-CASES_DIR = Path(os.environ.get("GEO_CASES_DIR", DEFAULT_CASES_DIR))
+CASES_DIR = cases_dir_from_env()
 # Zoom for "zoom to place" and "show on map": a place's streets, a site's buildings.
 PLACE_ZOOM = 13
 SITE_ZOOM = 15
@@ -124,6 +125,12 @@ def cached_layer_colours(case_key: str, _store: Store) -> dict[str, str]:
     return layer_colours(info.name for info in _store.layers())
 
 
+@st.cache_data(max_entries=4)
+def cached_all_cases_layers(case_key: str, _store: Store) -> frozenset[str]:
+    # the case's layers that hold records made before records were tied to a case
+    return frozenset(info.name for info in _store.layers(of_case=True) if info.all_cases)
+
+
 @st.cache_data(max_entries=16)
 def cached_search(case_key: str, view_filter: ViewFilter, text: str, _shown: pd.DataFrame) -> Found:
     # Keyed on what decides the shown records, and the text: a rerun from elsewhere
@@ -167,8 +174,11 @@ def initialise_view(case: Case, case_name: str) -> None:
         page.date_to = view.end
 
 
-def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
-    """The filter the sidebar sets, and whether online tiles are on."""
+def sidebar(
+    records: pd.DataFrame, all_cases: frozenset[str] = frozenset()
+) -> tuple[ViewFilter, bool]:
+    """The filter the sidebar sets, and whether online tiles are on. `all_cases`: the
+    researcher's layers holding records of no case, which every case shows."""
     if page.signer is None:  # in team mode the signed-in identity signs
         st.sidebar.text_input(
             "Analyst",
@@ -222,7 +232,10 @@ def sidebar(records: pd.DataFrame) -> tuple[ViewFilter, bool]:
         st.sidebar.subheader("Your layers")
     for name in mine:
         shown = st.sidebar.checkbox(
-            md(name), value=name not in page.hidden_layers, key=Page.my_layer_key(name)
+            md(name) + (f" · {ALL_CASES}" if name in all_cases else ""),
+            value=name not in page.hidden_layers,
+            key=Page.my_layer_key(name),
+            help=ALL_CASES_HELP if name in all_cases else None,
         )
         if shown:
             page.hidden_layers.discard(name)
@@ -628,6 +641,9 @@ def main() -> None:
         st.dataframe({"problem": [str(p) for p in problems]}, width="stretch", hide_index=True)
         return
 
+    # The store as this case sees it: its own records and those of no case; what is
+    # drawn or imported here belongs to it.
+    store = store.for_case(case.meta.id)
     sign_in(store, case.meta.id)  # team mode: stops here until someone signs in
     members_section(store)
     # The case's files and the store's last change: any edit gives new cached results.
@@ -636,7 +652,7 @@ def main() -> None:
     initialise_view(case, case_name)
     for problem in page.url_problems:
         st.warning(f"Ignored in the link: {md(problem)}")
-    view_filter, online = sidebar(records)
+    view_filter, online = sidebar(records, cached_all_cases_layers(case_key, store))
 
     st.title(md(case.meta.title), anchor=False)
     shown = view_filter.shown(records)

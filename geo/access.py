@@ -12,6 +12,10 @@ Roles, per case:
 - viewer: reads and exports;
 - analyst: also adds records and imports layers, and edits or deletes their own;
 - lead: also edits or deletes anyone's records, and manages the case's members.
+
+Each record belongs to the case it was made in (``records.case_id``): a role on one
+case says nothing about another's records. Records made before cases were recorded
+are shown on every case, and only a lead changes them.
 """
 
 from __future__ import annotations
@@ -124,14 +128,35 @@ def write_refusal(role: Role | None, case_id: str) -> str | None:
 
 
 def edit_refusal(
-    role: Role | None, case_id: str, actor_key: str, owner_key: str | None
+    role: Role | None,
+    case_id: str,
+    actor_key: str,
+    owner_key: str | None,
+    record_case: str | None,
 ) -> str | None:
-    """Why this role may not edit or delete a record owned by `owner_key` (None: made
-    outside team mode, or by the command line); None if it may."""
+    """Why someone working on the case `case_id` may not edit or delete a record owned
+    by `owner_key` (None: made outside team mode, or by the command line) that belongs
+    to the case `record_case`; None if they may. `role` is their role on the record's
+    case.
+
+    A record made before records were tied to a case (`record_case` None) is shown on
+    every case: only a lead changes it, since it is on other cases' pages too."""
+    if record_case is not None and record_case != case_id:
+        return (
+            f"this record belongs to the case {record_case!r}, not {case_id!r}: it is "
+            "changed only from its own case"
+        )
     refused = write_refusal(role, case_id)
     if refused is not None:
         return refused
-    if role == Role.LEAD or owner_key == actor_key:
+    if role == Role.LEAD:
+        return None
+    if record_case is None:
+        return (
+            "this record was made before records were tied to a case and is shown on "
+            "every case: only a lead changes it"
+        )
+    if owner_key == actor_key:
         return None
     return "analysts edit only their own records: ask the case's lead, or add yours"
 

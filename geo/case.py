@@ -7,7 +7,8 @@ file written by `geo.export`, which is how an export is read back without loss.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -44,6 +45,7 @@ from geo.records import CASE_KINDS, CASE_LAYER, Kind, fields_problems
 from geo.text import decode_text
 
 CASE_FILE = "case.yaml"
+ENV_CASES_DIR = "GEO_CASES_DIR"
 DEFAULT_CASES_DIR = Path(__file__).resolve().parent.parent / "data"
 DEFAULT_CASE_DIR = DEFAULT_CASES_DIR / "saydnaya"
 
@@ -332,6 +334,36 @@ def case_folders(cases_dir: Path) -> list[Path]:
     if not cases_dir.is_dir():
         return []
     return sorted(p for p in cases_dir.iterdir() if (p / CASE_FILE).is_file())
+
+
+def cases_dir_from_env(env: Mapping[str, str] | None = None) -> Path:
+    """The folder of cases the explorer offers: ``$GEO_CASES_DIR``, else ``data/``."""
+    env = os.environ if env is None else env
+    return Path(env.get(ENV_CASES_DIR) or DEFAULT_CASES_DIR)
+
+
+def case_id_of(folder: Path) -> str | None:
+    """The id its case.yaml gives the case in `folder`, read without loading the case;
+    None if it gives none (`load_case` says what is wrong)."""
+    meta = _load_yaml(folder / CASE_FILE)
+    found = meta.get("id") if isinstance(meta, dict) else None
+    return found.strip() if isinstance(found, str) and found.strip() else None
+
+
+def chosen_case_id(given: str | None, cases_dir: Path) -> str:
+    """The case a command works on: `given` if a case of `cases_dir` has that id, or
+    the only case there; DataError naming the ids to choose from otherwise."""
+    ids = sorted({i for folder in case_folders(cases_dir) if (i := case_id_of(folder))})
+    choices = f"the cases there: {', '.join(ids)}" if ids else "it holds no case"
+    if given is not None:
+        if given.strip() in ids:
+            return given.strip()
+        problem = f"no case in {cases_dir} has the id {given!r} ({choices})"
+    elif len(ids) == 1:
+        return ids[0]
+    else:
+        problem = f"say which case with --case ID ({choices})"
+    raise DataError(Problem(problem, field="case"))
 
 
 def fingerprint(path: Path) -> str:

@@ -36,7 +36,9 @@ class Export:
 
 
 def imported_source_files(store: Store) -> list[SourceFile]:
-    """The imported files kept as received: what researcher layers derive from."""
+    """The imported files kept as received: what researcher layers derive from; for a
+    store opened for a case (`Store.for_case`), those of the layers the case shows."""
+    shown = {info.name for info in store.layers(of_case=True)}
     return [
         SourceFile(
             name=f"{info.file_name} (layer {info.layer}, received {info.received_at})",
@@ -45,6 +47,7 @@ def imported_source_files(store: Store) -> list[SourceFile]:
             role="imported file",
         )
         for info in store.files()
+        if info.layer in shown
     ]
 
 

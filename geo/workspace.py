@@ -1,8 +1,8 @@
 """The case together with a researcher's own layers, as one records frame.
 
 The shipped case is read-only evidence; what a researcher draws or imports
-lives in the store (geo.store) and is shown beside it, one map layer per
-researcher layer, filtered by the same dates.
+lives in the store (geo.store), belongs to the case it was made in, and is shown
+beside that case, one map layer per researcher layer, filtered by the same dates.
 """
 
 from __future__ import annotations
@@ -18,6 +18,14 @@ from geo.case import Case
 from geo.frame import records_frame
 from geo.query import date_mask
 from geo.records import ANNOTATIONS_LAYER, CASE_KINDS, CASE_LAYER, Kind, LayerRecord, kind_label
+
+# How the page marks a researcher's layer holding records made before records were
+# tied to a case (`geo.store`'s records of no case), which every case shows.
+ALL_CASES = "all cases"
+ALL_CASES_HELP = (
+    "This layer holds records made before each record was tied to the case it was made "
+    "in: they are shown on every case. In a team's explorer only a lead changes them."
+)
 
 
 def combined_records(case: Case, records: list[LayerRecord]) -> pd.DataFrame:

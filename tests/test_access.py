@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -56,19 +57,26 @@ def test_who_may_add(role, may_write):
 
 
 @pytest.mark.parametrize(
-    ("role", "owner", "may_edit"),
+    ("role", "owner", "record_case", "may_edit"),
     [
-        (Role.ANALYST, "me", True),
-        (Role.ANALYST, "other", False),
-        (Role.ANALYST, None, False),  # made in solo mode or by the command line
-        (Role.LEAD, "other", True),
-        (Role.LEAD, None, True),
-        (Role.VIEWER, "me", False),  # a viewer cannot edit even what they once made
-        (None, "me", False),  # nor can a removed member
+        (Role.ANALYST, "me", CASE, True),
+        (Role.ANALYST, "other", CASE, False),
+        (Role.ANALYST, None, CASE, False),  # made in solo mode or by the command line
+        (Role.LEAD, "other", CASE, True),
+        (Role.LEAD, None, CASE, True),
+        (Role.VIEWER, "me", CASE, False),  # a viewer cannot edit even what they once made
+        (None, "me", CASE, False),  # nor can a removed member
+        # a record of another case is changed only from there, whatever the role here
+        (Role.ANALYST, "me", "another case", False),
+        (Role.LEAD, "other", "another case", False),
+        # made before cases were recorded: shown on every case, so a lead's
+        (Role.ANALYST, "me", None, False),
+        (Role.LEAD, "other", None, True),
+        (Role.VIEWER, "me", None, False),
     ],
 )
-def test_who_may_edit(role, owner, may_edit):
-    assert (edit_refusal(role, CASE, "me", owner) is None) is may_edit
+def test_who_may_edit(role, owner, record_case, may_edit):
+    assert (edit_refusal(role, CASE, "me", owner, record_case) is None) is may_edit
 
 
 @pytest.mark.parametrize(
@@ -283,6 +291,55 @@ def test_managing_members(team_store):
         team_store.remove_member(CASE, "nobody@example.org", by=ANN)
     with pytest.raises(AccessDenied, match="not 'other'"):
         team_store.set_member("other", "x@example.org", Role.VIEWER, by=ANN)
+
+
+OTHER = "another case"
+
+
+def test_each_record_belongs_to_the_case_it_was_made_in(team_store):
+    """An analyst of one case cannot change another case's record, even by calling the
+    store with their own case's identity: the role is read on the record's case."""
+    team_store.set_member(OTHER, "otto@example.org", Role.LEAD, by=None)
+    otto = person("otto", OTHER)
+    team_store.add(annotation(1, "otto"), analyst=otto)
+    team_store.add(annotation(1, "ann"), analyst=ANN)
+    assert team_store.made_in("otto-1") == (otto.identity.key, OTHER)
+    assert team_store.made_in("ann-1") == (ANN.identity.key, CASE)
+    # each case's view holds its own records only
+    assert [r.id for r in team_store.for_case(CASE).records()] == ["ann-1"]
+    assert [r.id for r in team_store.for_case(OTHER).records()] == ["otto-1"]
+    before = (team_store.records(), team_store.history())
+    for who in (ANN, LEA):  # an analyst, and even a lead, of the case the page shows
+        with pytest.raises(AccessDenied, match="belongs to the case 'another case'"):
+            team_store.edit("otto-1", analyst=who, name="renamed from the wrong case")
+        with pytest.raises(AccessDenied, match="belongs to the case 'another case'"):
+            team_store.delete("otto-1", analyst=who)
+        with pytest.raises(AccessDenied, match="belongs to the case 'another case'"):
+            team_store.for_case(CASE).edit("otto-1", analyst=who, name="renamed")
+    # a store opened for one case does not write for another's actor
+    with pytest.raises(AccessDenied, match="not 'another case'"):
+        team_store.for_case(OTHER).add(annotation(2, "ann"), analyst=ANN)
+    assert (team_store.records(), team_store.history()) == before
+
+
+def test_a_layer_imported_in_a_case_takes_no_record_from_another(team_store):
+    team_store.set_member(OTHER, "otto@example.org", Role.LEAD, by=None)
+    otto = person("otto", OTHER)
+    team_store.import_layer(
+        "Otto's layer", [annotation(0, "imp")], analyst=otto, file_name="o.kml", file_bytes=b"o"
+    )
+    drawn = replace(annotation(1, "ann"), layer="Otto's layer")
+    with pytest.raises(StoreError, match="imported in the case 'another case'"):
+        team_store.add(drawn, analyst=ANN)
+    team_store.add(replace(drawn, id="otto-2"), analyst=otto)  # its own case adds to it
+    assert [i.name for i in team_store.for_case(CASE).layers(of_case=True)] == []
+    [layer] = team_store.for_case(OTHER).layers(of_case=True)
+    assert (layer.name, layer.count, layer.all_cases) == ("Otto's layer", 2, False)
+    # the annotations layer holds every case's drawings, each of its own case
+    team_store.add(annotation(1, "ann"), analyst=ANN)
+    team_store.add(annotation(1, "otto"), analyst=otto)
+    assert [r.id for r in team_store.for_case(CASE).records()] == ["ann-1"]
+    assert team_store.verify() == []
 
 
 def test_solo_mode_is_unchanged(tmp_path):

@@ -84,7 +84,8 @@ def edit_refused(store: Store, record_id: str) -> str | None:
     signer = page.signer
     if signer is None:
         return None
-    return edit_refusal(page.role, signer.case_id, signer.identity.key, store.owner(record_id))
+    owner, record_case = store.made_in(record_id)
+    return edit_refusal(page.role, signer.case_id, signer.identity.key, owner, record_case)
 
 
 def members_section(store: Store) -> None:

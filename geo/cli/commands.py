@@ -36,7 +36,16 @@ from geo.cli.imagery import (
 )
 from geo.cli.members import add_members_parser, run_members
 from geo.cli.migrate import add_migrate_parser, run_migrate
-from geo.cli.options import add_analyst, first_day, given, last_day, read_bytes, refuse_options
+from geo.cli.options import (
+    add_analyst,
+    add_case_id,
+    case_store,
+    first_day,
+    given,
+    last_day,
+    read_bytes,
+    refuse_options,
+)
 from geo.errors import DataError, GeoError, Problem
 from geo.export import ExportView, layer_records
 from geo.extract import candidates_geojson, decode_text, extract_places, mentions_geojson
@@ -134,6 +143,7 @@ def parser() -> argparse.ArgumentParser:
     )
     imported.add_argument("file", help="the file to import")
     add_analyst(imported)
+    add_case_id(imported)
     layer = imported.add_argument_group("a data file (GeoJSON, CSV, KML/KMZ, STAC)")
     layer.add_argument("--layer", help="layer name (default: the file name without suffix)")
     layer.add_argument(
@@ -322,6 +332,8 @@ def _existing_store() -> Store | None:
 def _export(args: argparse.Namespace) -> int:
     case = load_case(args.case)
     store = None if args.case_only else _existing_store()
+    if store is not None:  # the case's own layers, and those of no case
+        store = store.for_case(case.meta.id)
     layers = store.records() if store else []
     damaged = store.damaged() if store else []
     for row in damaged:
@@ -412,7 +424,7 @@ def _import(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     for skipped in upload.skipped:
         print(f"skipped: {skipped}", file=sys.stderr)
-    receipt = Store.open(default_data_dir()).import_layer(
+    receipt = case_store(args).import_layer(
         layer,
         as_new_records(upload.records),
         analyst=args.analyst,

@@ -18,12 +18,20 @@ from pathlib import Path
 
 from shapely.geometry import shape
 
-from geo.cli.options import add_analyst, given, read_bytes, refuse_options, stated_date
+from geo.cli.options import (
+    add_analyst,
+    add_case_id,
+    case_store,
+    given,
+    read_bytes,
+    refuse_options,
+    stated_date,
+)
 from geo.dates import parse_date
 from geo.errors import NO_CRS, NOT_GEOREFERENCED, DataError, Problem
 from geo.georef import Fit, Method, fit, georeferenced_tiff, picture_size, read_points
 from geo.imagery.importing import ImageryFacts, import_georeferenced, import_image
-from geo.store import ImportReceipt, Store, default_data_dir
+from geo.store import ImportReceipt, Store
 
 # What the researcher states about an image (`ImageryFacts`), as options of `import` and
 # `georef --import`: the option, the field it fills, its help.
@@ -120,6 +128,7 @@ def add_georef_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "its control points and errors kept in the record (needs --date)",
     )
     add_analyst(georef)
+    add_case_id(georef)
     add_facts(georef, "with --import", but="--date")
 
 
@@ -164,7 +173,7 @@ def import_image_file(args: argparse.Namespace, path: Path, data: bytes) -> int:
     )
     facts = _facts(args, path)
     sidecar = read_bytes(Path(args.world_file)) if args.world_file else None
-    store = Store.open(default_data_dir())
+    store = case_store(args)
     try:
         receipt = import_image(
             store,
@@ -229,7 +238,7 @@ def run_georef(args: argparse.Namespace) -> int:
         print(f"warning: {picture}: {warning}", file=sys.stderr)
     imported: tuple[Store, ImportReceipt] | None = None
     if facts is not None:  # before --out is written: a refused import leaves nothing behind
-        store = Store.open(default_data_dir())
+        store = case_store(args)
         imported = (
             store,
             import_georeferenced(

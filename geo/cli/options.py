@@ -1,7 +1,8 @@
 """Argument helpers shared by the command line's subcommands.
 
 Dates as argparse types (the first or last day a stated date covers, or the date as
-stated), the ``--analyst`` option, reading a named file's bytes (a failure is a
+stated), the ``--analyst`` and ``--case`` options (who imports, and for which case),
+reading a named file's bytes (a failure is a
 `DataError`, said as a message), which options of a list were given on the command
 line, and refusing options that do not apply to what was given.
 """
@@ -15,8 +16,10 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from geo.case import cases_dir_from_env, chosen_case_id
 from geo.dates import parse_date
 from geo.errors import DataError, DateError, Problem
+from geo.store import Store, default_data_dir
 
 
 def first_day(text: str) -> date:
@@ -44,6 +47,22 @@ def add_analyst(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--analyst", default=os.environ.get("GEO_ANALYST") or getpass.getuser(), help="who imports"
     )
+
+
+def add_case_id(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--case",
+        dest="case_id",
+        metavar="ID",
+        help="the case (its case.yaml's id) what is imported belongs to: only that case "
+        "shows it (default: the only case in $GEO_CASES_DIR, or data/)",
+    )
+
+
+def case_store(args: argparse.Namespace) -> Store:
+    """The store, opened for the case `--case` names (or the only case)."""
+    case_id = chosen_case_id(args.case_id, cases_dir_from_env())
+    return Store.open(default_data_dir()).for_case(case_id)
 
 
 def read_bytes(path: Path) -> bytes:

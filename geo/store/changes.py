@@ -23,14 +23,20 @@ def now() -> str:
 
 
 def create(
-    conn: Connection, doc: dict[str, Any], *, analyst: str, owner: str | None = None
+    conn: Connection,
+    doc: dict[str, Any],
+    *,
+    analyst: str,
+    owner: str | None = None,
+    case_id: str | None = None,
 ) -> None:
-    """Keep the new record `doc`, making its layer if it is the first drawn there;
-    `owner` is the signed-in identity that made it (team mode)."""
+    """Keep the new record `doc` of the case `case_id`, making its layer if it is the
+    first drawn there; `owner` is the signed-in identity that made it (team mode)."""
     time = now()
     tables.refuse_taken_id(conn, doc["id"])
     tables.ensure_layer(conn, doc["layer"], time)
-    tables.insert_records(conn, [to_row(doc)], doc["layer"], owner)
+    tables.refuse_other_case_layer(conn, doc["layer"], case_id)
+    tables.insert_records(conn, [to_row(doc)], doc["layer"], owner, case_id)
     tables.append_entry(
         conn,
         time=time,
@@ -112,6 +118,7 @@ def import_layer(
     analyst: str,
     skipped: Sequence[dict[str, Any]] = (),
     owner: str | None = None,
+    case_id: str | None = None,
 ) -> str:
     """Make the layer `layer` of the records `docs` (as `rows`) from the kept file
     `sha256`; returns when it was received. Refuses a taken layer name or record id.
@@ -129,7 +136,7 @@ def import_layer(
         received_at=received_at,
         analyst=analyst,
     )
-    tables.insert_records(conn, rows, layer, owner)
+    tables.insert_records(conn, rows, layer, owner, case_id)
     tables.append_entry(
         conn,
         time=received_at,

@@ -110,9 +110,11 @@ def check_edit(conn: Connection, who: Signed, record_id: str) -> str | None:
     entry keeps both names), else None."""
     if who.actor is None:
         return None
-    owner_key = owner(conn, record_id)
-    role = role_of(conn, who.actor.case_id, who.actor.identity)
-    refused = edit_refusal(role, who.actor.case_id, who.actor.identity.key, owner_key)
+    owner_key, record_case = made_in(conn, record_id)
+    # The role on the record's own case, as the database says inside this transaction;
+    # a record of no case (made before cases were recorded) by the role on the actor's.
+    role = role_of(conn, record_case or who.actor.case_id, who.actor.identity)
+    refused = edit_refusal(role, who.actor.case_id, who.actor.identity.key, owner_key, record_case)
     if refused is not None:
         raise AccessDenied(f"{refused} (record {record_id!r} was not changed)")
     if owner_key == who.actor.identity.key:
@@ -120,10 +122,31 @@ def check_edit(conn: Connection, who: Signed, record_id: str) -> str | None:
     return made_by(conn, record_id)
 
 
+def refuse_other_case(conn: Connection, record_id: str, case_id: str | None) -> None:
+    """Refuse a change, from the case `case_id`, of a record of another case (in solo
+    mode too: a case's page shows only its own records and those of no case)."""
+    record_case = made_in(conn, record_id)[1]
+    if case_id is not None and record_case is not None and record_case != case_id:
+        raise AccessDenied(
+            f"record {record_id!r} belongs to the case {record_case!r}, not {case_id!r}: it "
+            "is changed only from its own case (nothing was changed)"
+        )
+
+
 def owner(conn: Connection, record_id: str) -> str | None:
     """The identity that made the record in team mode (`Identity.key`), if any."""
-    found = conn.execute(select(records.c.owner).where(records.c.id == record_id)).scalar()
-    return None if found is None else str(found)
+    return made_in(conn, record_id)[0]
+
+
+def made_in(conn: Connection, record_id: str) -> tuple[str | None, str | None]:
+    """The identity that made the record in team mode (`Identity.key`), and the case it
+    belongs to; each None if there is none (or no such record)."""
+    row = conn.execute(
+        select(records.c.owner, records.c.case_id).where(records.c.id == record_id)
+    ).first()
+    if row is None:
+        return None, None
+    return (None if row[0] is None else str(row[0])), (None if row[1] is None else str(row[1]))
 
 
 def made_by(conn: Connection, record_id: str) -> str | None:

@@ -71,7 +71,11 @@ records: Final = Table(
     Column("deleted_at", Text),
     # who made it, in team mode (geo.access.Identity.key); migration 0003
     Column("owner", Text),
+    # the case (its case.yaml's id) it was made in; empty for a record made before
+    # cases were recorded, shown on every case; migration 0005
+    Column("case_id", Text),
     Index("records_by_layer", "layer", "pk"),
+    Index("records_by_case", "case_id", "pk"),
 )
 
 # The members of each case and their role (geo.access.Role), in team mode: added by

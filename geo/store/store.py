@@ -22,7 +22,7 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy import Connection
 
-from geo.access import Actor, Identity, Role, Signer
+from geo.access import AccessDenied, Actor, Identity, Role, Signer
 from geo.bulk import collection_paused
 from geo.errors import DataError, Problem, SkippedRecord, StoreError, StoreNotFound
 from geo.geojson import bounds_problems
@@ -87,6 +87,21 @@ def _refuse_unsigned(analyst: Signer) -> None:
         checked_analyst(analyst)
 
 
+def _case_of_write(analyst: Signer, case_id: str | None) -> str | None:
+    """The case a new record belongs to: a signed-in actor's own case (the one its role
+    is checked on), which must be the store's case (`case_id`) if it has one, or the
+    store's case with a typed name; None: of no case, shown on every case (a store not
+    opened for a case, as before cases were recorded)."""
+    if isinstance(analyst, Actor):
+        if case_id is not None and case_id != analyst.case_id:
+            raise AccessDenied(
+                f"you are working on the case {analyst.case_id!r}, not {case_id!r} "
+                "(nothing was changed)"
+            )
+        return analyst.case_id
+    return case_id
+
+
 def _new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -111,6 +126,17 @@ class Store:
     # Team mode (geo.access): every write is signed by a signed-in identity whose role
     # on its case allows it, checked inside the write's transaction.
     team: bool = False
+    # The case (its case.yaml's id) this store is seen from (`for_case`): its records
+    # and those of no case are read; what is written belongs to it. None: every case's
+    # records are read, and what is written belongs to no case.
+    case_id: str | None = None
+
+    def for_case(self, case_id: str) -> Store:
+        """This store as the case `case_id` sees it: its own records and those made
+        before cases were recorded; each new record and layer belongs to the case."""
+        if not isinstance(case_id, str) or not case_id.strip():
+            raise DataError(Problem(f"{case_id!r} is not a case's id", field="case"))
+        return replace(self, case_id=case_id)
 
     @classmethod
     def open(
@@ -308,10 +334,14 @@ class Store:
 
     # --- layers and files ---
 
-    def layers(self) -> list[LayerInfo]:
-        """Every layer, in the order created, with its current record count and source file."""
+    def layers(self, *, of_case: bool = False) -> list[LayerInfo]:
+        """Every layer, in the order created, with its current record count and source
+        file: a layer's name is the store's, whatever the case (a new layer's name
+        must be free among them all). With `of_case`, for a store opened for a case,
+        the layers holding records that case shows (its own, and those of no case),
+        each counting those records only."""
         with self._session() as conn:
-            return tables.layer_infos(conn)
+            return tables.layer_infos(conn, self.case_id if of_case else None)
 
     def files(self) -> list[FileInfo]:
         """Every imported file kept, in the order received."""
@@ -321,7 +351,9 @@ class Store:
     # --- records ---
 
     def records(self, layer: str | None = None) -> list[LayerRecord]:
-        """Current (not deleted) records, in the order they were added.
+        """Current (not deleted) records, in the order they were added; for a store
+        opened for a case (`for_case`), those the case shows: its own, and those made
+        before cases were recorded.
 
         A row that cannot be read back as a record is left out, never raised: one
         damaged row must not hide the others or the integrity check. `damaged` lists
@@ -338,7 +370,7 @@ class Store:
             raise DataError([Problem(problem, field="bbox") for problem in problems])
         bbox = (float(west), float(south), float(east), float(north))
         with collection_paused(), self._session() as conn:
-            rows = tables.current_rows(conn, None, bbox)
+            rows = tables.current_rows(conn, None, bbox, self.case_id)
         found = current_records(rows)[0]
         if self.database_url:
             return found
@@ -353,7 +385,7 @@ class Store:
         """`records` and `damaged` from one read of the table."""
         with collection_paused():  # tens of thousands of records, none garbage
             with self._session() as conn:
-                rows = tables.current_rows(conn, layer)
+                rows = tables.current_rows(conn, layer, case_id=self.case_id)
             return current_records(rows)
 
     def get(self, record_id: str) -> LayerRecord:
@@ -363,11 +395,15 @@ class Store:
             return LayerRecord.from_checked(tables.current_doc(conn, record_id))
 
     def add(self, record: LayerRecord, *, analyst: Signer) -> LayerRecord:
-        """Keep a new record (an id is made if it has none); returns it as stored.
+        """Keep a new record (an id is made if it has none) of the store's case
+        (`for_case`); returns it as stored.
 
         `analyst` signs it: a typed name, or in team mode a signed-in `Actor` whose
-        role on the case lets it add records (AccessDenied otherwise)."""
+        role on the case lets it add records (AccessDenied otherwise); the record then
+        belongs to the actor's case. A layer an import made in another case takes no
+        new record (StoreError)."""
         _refuse_unsigned(analyst)
+        case_id = _case_of_write(analyst, self.case_id)
         if isinstance(record, LayerRecord) and record.id == "":
             record = replace(record, id=_new_id("ann"))
         problems = new_record_problems(record)
@@ -376,7 +412,7 @@ class Store:
         doc = record.to_dict()
         with self._write() as conn:
             who = members.signed(conn, analyst, team=self.team)
-            changes.create(conn, doc, analyst=who.analyst, owner=who.owner)
+            changes.create(conn, doc, analyst=who.analyst, owner=who.owner, case_id=case_id)
         return LayerRecord.from_checked(doc)
 
     def edit(
@@ -414,6 +450,7 @@ class Store:
             given["kind"] = Kind(cast(str, given["kind"])).value  # checked above
         with self._write() as conn:
             who = members.signed(conn, analyst, team=self.team)
+            members.refuse_other_case(conn, record_id, self.case_id)
             record_by = members.check_edit(conn, who, record_id)
             after = changes.edit(conn, record_id, given, analyst=who.analyst, record_by=record_by)
         return LayerRecord.from_checked(after)
@@ -425,6 +462,7 @@ class Store:
         record_id = checked_id(record_id)
         with self._write() as conn:
             who = members.signed(conn, analyst, team=self.team)
+            members.refuse_other_case(conn, record_id, self.case_id)
             record_by = members.check_edit(conn, who, record_id)
             changes.delete(conn, record_id, analyst=who.analyst, record_by=record_by)
 
@@ -440,7 +478,8 @@ class Store:
         file_bytes: bytes,
         skipped: Sequence[SkippedRecord] = (),
     ) -> ImportReceipt:
-        """Import `records` as the new layer `layer` and keep `file_bytes` as received.
+        """Import `records` as the new layer `layer` of the store's case (`for_case`; an
+        `Actor`'s own case in team mode) and keep `file_bytes` as received.
 
         All or nothing: the records, the file's row and the history entry commit in
         one transaction. Records without an id get one; every record gets `layer`.
@@ -450,6 +489,7 @@ class Store:
         """
         self._refuse_if_read_only()  # before the file is kept, not only at the transaction
         _refuse_unsigned(analyst)
+        case_id = _case_of_write(analyst, self.case_id)
         problems = import_problems(layer, records, file_name, file_bytes)
         problems += skipped_problems(skipped)
         if problems:
@@ -494,6 +534,7 @@ class Store:
                 file_name=file_name,
                 analyst=who.analyst,
                 owner=who.owner,
+                case_id=case_id,
                 skipped=[record.to_dict() for record in skipped],
             )
         return ImportReceipt(
@@ -510,8 +551,13 @@ class Store:
     def owner(self, record_id: str) -> str | None:
         """The identity (`geo.access.Identity.key`) that made the record in team mode;
         None if it was made otherwise, or there is no such record."""
+        return self.made_in(record_id)[0]
+
+    def made_in(self, record_id: str) -> tuple[str | None, str | None]:
+        """The record's owner (as `owner`) and the case it belongs to (None: made before
+        cases were recorded, shown on every case; or no such record)."""
         with self._session() as conn:
-            return members.owner(conn, record_id)
+            return members.made_in(conn, record_id)
 
     def members(self, case_id: str) -> list[Member]:
         """The case's members, by e-mail."""

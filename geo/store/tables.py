@@ -23,6 +23,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    or_,
     select,
     text,
     update,
@@ -64,6 +65,12 @@ def _layer_known() -> ColumnElement[bool]:
     return exists().where(layers.c.name == records.c.layer)
 
 
+def _of_case(case_id: str) -> ColumnElement[bool]:
+    """The records a case's page shows: its own, and those made before cases were
+    recorded (no case), which every case shows."""
+    return or_(records.c.case_id == case_id, records.c.case_id.is_(None))
+
+
 @dataclass(frozen=True)
 class LayerInfo:
     name: str
@@ -71,6 +78,8 @@ class LayerInfo:
     file_sha256: str | None  # None for a layer drawn by hand (annotations)
     file_name: str | None
     created_at: str
+    # whether it holds records made before cases were recorded, shown on every case
+    all_cases: bool = False
 
 
 @dataclass(frozen=True)
@@ -244,18 +253,49 @@ def add_imported_layer(
     )
 
 
-def layer_infos(conn: Connection) -> list[LayerInfo]:
-    count = (
-        select(func.count())
-        .where(records.c.layer == layers.c.name, records.c.deleted_at.is_(None))
-        .scalar_subquery()
-    )
-    rows = conn.execute(
-        select(layers.c.name, count, files.c.sha256, files.c.file_name, layers.c.created_at)
+def layer_infos(conn: Connection, case_id: str | None = None) -> list[LayerInfo]:
+    """Every layer; with `case_id`, those holding a record (even a deleted one) the
+    case shows, each counting only those records."""
+    shown = records.c.layer == layers.c.name
+    if case_id is not None:
+        shown = and_(shown, _of_case(case_id))
+    count = select(func.count()).where(shown, records.c.deleted_at.is_(None)).scalar_subquery()
+    legacy = exists().where(records.c.layer == layers.c.name, records.c.case_id.is_(None))
+    query = (
+        select(layers.c.name, count, files.c.sha256, files.c.file_name, layers.c.created_at, legacy)
         .select_from(layers.outerjoin(files, files.c.id == layers.c.file_id))
         .order_by(layers.c.id)
-    ).all()
-    return [LayerInfo(*row) for row in rows]
+    )
+    if case_id is not None:
+        query = query.where(exists().where(shown))
+    return [LayerInfo(*row) for row in conn.execute(query).all()]
+
+
+def refuse_other_case_layer(conn: Connection, name: str, case_id: str | None) -> None:
+    """Refuse a new record of the case `case_id` in an imported layer whose records are
+    another case's (or of no case): an import's layer belongs to the case it was made
+    in. A drawn layer (such as the annotations) holds every case's drawings, each
+    record of its own case."""
+    other = conn.execute(
+        select(records.c.case_id)
+        .select_from(records.join(layers, layers.c.name == records.c.layer))
+        .where(
+            records.c.layer == name,
+            layers.c.file_id.is_not(None),
+            records.c.case_id.is_distinct_from(case_id),
+        )
+        .limit(1)
+    ).first()
+    if other is not None:
+        whose = (
+            "no case (it was made before cases were recorded)"
+            if other[0] is None
+            else (f"the case {other[0]!r}")
+        )
+        raise StoreError(
+            f"the layer {name!r} was imported in {whose}: add the record to a layer of "
+            "this case (nothing was changed)"
+        )
 
 
 # A kept file's columns, in `FileInfo` order.
@@ -286,14 +326,17 @@ def current_rows(
     conn: Connection,
     layer: str | None,
     bbox: tuple[float, float, float, float] | None = None,
+    case_id: str | None = None,
 ) -> list[Sequence[object]]:
     """The rows of current (not deleted) records, in the order added, each followed by
     whether its layer has its row. With `bbox` (west, south, east, north), on
     PostgreSQL only those whose position meets the box (the spatial index answers);
-    on SQLite the caller filters."""
+    on SQLite the caller filters. With `case_id`, only those the case shows."""
     query = select(*_RECORD_COLUMNS, _layer_known()).where(records.c.deleted_at.is_(None))
     if layer is not None:
         query = query.where(records.c.layer == layer)
+    if case_id is not None:
+        query = query.where(_of_case(case_id))
     if bbox is not None and _on_postgresql(conn):
         box = func.ST_MakeEnvelope(*bbox, SRID)
         # the PostGIS column, which `records` (the tables both databases have) lacks
@@ -358,15 +401,20 @@ def _fill_positions(conn: Connection, where: ColumnElement[bool]) -> None:
 
 
 def insert_records(
-    conn: Connection, rows: Sequence[tuple[Any, ...]], layer: str, owner: str | None = None
+    conn: Connection,
+    rows: Sequence[tuple[Any, ...]],
+    layer: str,
+    owner: str | None = None,
+    case_id: str | None = None,
 ) -> None:
     """Insert `rows`, all of the layer `layer`, which has no other records yet unless
-    they are a single drawn record; `owner` made them (team mode)."""
+    they are a single drawn record; `owner` made them (team mode), in the case
+    `case_id` (None: of no case, shown on every case)."""
     if not rows:
         return
     conn.execute(
         insert(records),
-        [dict(zip(COLUMN_ORDER, row, strict=True), owner=owner) for row in rows],
+        [dict(zip(COLUMN_ORDER, row, strict=True), owner=owner, case_id=case_id) for row in rows],
     )
     if len(rows) == 1:
         _fill_positions(conn, records_position.c.id == rows[0][0])
