@@ -58,7 +58,7 @@ from geo.workspace import (
     search_records,
 )
 from ui.annotate import annotation_form, edit_controls
-from ui.identity import members_section, sign_in, write_refused
+from ui.identity import members_only, members_section, sign_in, write_refused
 from ui.imagery import MapImages, image_controls
 from ui.offline import keep_streamlit_offline
 from ui.state import Page, page
@@ -618,6 +618,7 @@ def timeline_tab(case_key: str, records: pd.DataFrame, view_filter: ViewFilter) 
 
 
 def main() -> None:
+    identity = sign_in()  # team mode: stops here until someone signs in
     folders = case_folders(CASES_DIR)
     if not folders:
         st.error(f"No case found in {md(CASES_DIR)}: a case is a folder with a case.yaml.")
@@ -644,7 +645,7 @@ def main() -> None:
     # The store as this case sees it: its own records and those of no case; what is
     # drawn or imported here belongs to it.
     store = store.for_case(case.meta.id)
-    sign_in(store, case.meta.id)  # team mode: stops here until someone signs in
+    members_only(store, case.meta.id, identity)  # team mode: a case is its members'
     members_section(store)
     # The case's files and the store's last change: any edit gives new cached results.
     case_key = f"{case_name}@{version}@{store.revision()}"  # case files, then the store

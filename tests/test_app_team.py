@@ -130,3 +130,14 @@ def test_a_lead_manages_members_in_the_sidebar(monkeypatch, team):
     # an analyst has no such section
     at = page_as(monkeypatch, "ann").run()
     assert not [e for e in at.sidebar.expander if e.label == "Members of this case"]
+
+
+def test_a_signed_in_stranger_sees_nothing_of_the_case(monkeypatch, team):
+    """A team's case is read by its members only: one signed in but not a member is
+    told to ask the lead, and shown neither the case's title nor its records."""
+    at = page_as(monkeypatch, "eve").run()
+    assert not at.exception
+    assert any("not a member of this case" in w.value for w in at.warning)
+    assert not at.title and not at.dataframe
+    assert "Sign out" in [b.label for b in at.sidebar.button]
+    assert not [c for c in at.caption if c.value.startswith("Shown: ")]

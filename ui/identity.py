@@ -11,6 +11,7 @@ import streamlit as st
 from geo.access import (
     ROLE_DUTIES,
     Actor,
+    Identity,
     Role,
     auth_problems,
     edit_refusal,
@@ -37,12 +38,12 @@ def _auth_section() -> object:
         return None
 
 
-def sign_in(store: Store, case_id: str) -> None:
-    """In team mode, stop the page until someone signs in, then note who, with their
-    role on the case `case_id`. Nothing in solo mode."""
+def sign_in() -> Identity | None:
+    """In team mode, stop the page until someone signs in, before any case is named;
+    the signed-in identity. None in solo mode."""
+    page.signer, page.role = None, None
     if not team_mode():
-        page.signer, page.role = None, None
-        return
+        return None
     problems = auth_problems(_auth_section())
     if problems:
         st.error(
@@ -53,22 +54,30 @@ def sign_in(store: Store, case_id: str) -> None:
         st.stop()
     identity = identity_from_claims(user_claims())
     if identity is None:
-        page.signer, page.role = None, None
         st.title("Satellite-evidence explorer", anchor=False)
         st.info("This is a team's explorer: sign in to read or annotate its cases.")
         st.button("Sign in", type="primary", on_click=st.login, key="sign_in")
         st.stop()
+    return identity
+
+
+def members_only(store: Store, case_id: str, identity: Identity | None) -> None:
+    """Note who is signed in and their role on the case `case_id`, and stop the page
+    for one who is not its member: a team's case is read by its members only (a
+    viewer reads and exports). Nothing in solo mode (`identity` None)."""
+    if identity is None:
+        return
     role = store.role(case_id, identity)
     page.signer, page.role = Actor(identity, case_id), role
     st.sidebar.markdown(f"Signed in as **{md(identity.signature)}**")
-    if role is None:
-        st.sidebar.caption(
-            "You are not a member of this case: you can read it, not change it. Ask its "
-            "lead to add you."
-        )
-    else:
-        st.sidebar.caption(f"Your role on this case: {role.value} ({ROLE_DUTIES[role]}).")
     st.sidebar.button("Sign out", on_click=st.logout, key="sign_out")
+    if role is None:
+        st.warning(
+            "You are not a member of this case, so nothing of it is shown: ask its lead "
+            "to add you (as a viewer to read it, an analyst to annotate it)."
+        )
+        st.stop()
+    st.sidebar.caption(f"Your role on this case: {role.value} ({ROLE_DUTIES[role]}).")
 
 
 def write_refused() -> str | None:
