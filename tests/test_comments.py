@@ -11,7 +11,7 @@ import pytest
 
 from geo.access import AccessDenied, Role, comment_refusal
 from geo.errors import DataError, StoreError
-from geo.store import MAX_COMMENT_LENGTH, Action, Store
+from geo.store import MAX_COMMENT_LENGTH, Action, Store, entry_note
 from geo.store.verify import MemberRow, check_members
 from tests.store_worker import annotation
 from tests.test_access import ANN, BEN, CASE, LEA, VIV, person, record_entries, team_store
@@ -44,6 +44,7 @@ def test_a_comment_is_a_history_entry_and_changes_no_record(store):
     entry = store.history()[-1]
     assert (entry.action, entry.record_id, entry.layer) == (Action.COMMENT, "r1", drawn().layer)
     assert entry.change == {"comment": made.text}
+    assert entry_note(entry) == made.text
     assert (entry.seq, entry.time) == (made.seq, made.time)
     assert store.records() == before
     store.comment("r1", "Second line\nand a third", analyst="A")
@@ -185,6 +186,11 @@ def test_each_change_of_members_is_a_history_entry(team_store):
         ),
     ]
     assert all(e.record_id is None and e.layer == "" for e in members)
+    assert [entry_note(e) for e in members[-2:]] == [
+        "ben@example.org: analyst → lead (case saydnaya)",
+        "viv@example.org: removed (case saydnaya)",
+    ]
+    assert entry_note(members[0]) == "lea@example.org: added as lead (case saydnaya)"
     assert record_entries(team_store) == []
     assert team_store.verify() == []
 

@@ -61,6 +61,7 @@ from geo.store.chain import (
     HistoryHead,
     canonical_json,
     entry_hash,
+    entry_note,
     left_out,
 )
 from geo.store.connection import BUSY_TIMEOUT_S, ENV_DATABASE_URL
@@ -104,5 +105,6 @@ __all__ = [
     "canonical_json",
     "default_data_dir",
     "entry_hash",
+    "entry_note",
     "left_out",
 ]

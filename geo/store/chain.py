@@ -118,6 +118,25 @@ def comment_of(entry: HistoryEntry) -> Comment:
     return Comment(entry.seq, entry.time, entry.analyst, _text(entry.change.get(COMMENT_TEXT)))
 
 
+def entry_note(entry: HistoryEntry) -> str:
+    """What a comment or a change of members said, in words for the history's table;
+    "" for other entries (their record, layer and change say it)."""
+    if entry.action == Action.COMMENT:
+        return comment_of(entry).text
+    if entry.action == Action.MEMBER:
+        change = entry.change
+        before, after = change.get("before"), change.get("after")
+        what = (
+            f"added as {_text(after)}"
+            if before is None
+            else "removed"
+            if after is None
+            else f"{_text(before)} → {_text(after)}"
+        )
+        return f"{_text(change.get('email'))}: {what} (case {_text(change.get('case'))})"
+    return ""
+
+
 def left_out(entry: HistoryEntry) -> list[SkippedRecord]:
     """The records of its file an import left out at the analyst's choice, as its entry
     lists them; none for other entries. An item changed outside the store into another
