@@ -420,7 +420,7 @@ def record_panel(
                     f"…and {len(neighbours) - MAX_NEIGHBOUR_BUTTONS:,} more here, not listed: "
                     "find them by name or id with the search above."
                 )
-        comment_section(store, selected)
+    comment_section(store, selected)
     if row["layer"] == ANNOTATIONS_LAYER and edit_controls(case, store, row, images.every):
         st.rerun()
 
