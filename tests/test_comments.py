@@ -8,10 +8,14 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from geo.access import AccessDenied, Role, comment_refusal
 from geo.errors import DataError, StoreError
+from geo.records import CONTROL_OR_SURROGATE
 from geo.store import MAX_COMMENT_LENGTH, Action, Store, entry_note
+from geo.store.validate import checked_comment
 from geo.store.verify import MemberRow, check_members
 from tests.store_worker import annotation
 from tests.test_access import ANN, BEN, CASE, LEA, VIV, person, record_entries, team_store
@@ -81,6 +85,20 @@ def test_a_bad_comment_is_refused_and_nothing_is_written(store, text, words):
     with pytest.raises(DataError, match=words):
         store.comment("r1", text, analyst="A")
     assert store.history() == before
+
+
+# any code point, lone surrogates included
+@given(st.text(st.characters(exclude_categories=()), max_size=MAX_COMMENT_LENGTH + 10))
+def test_any_text_is_a_comment_or_a_clear_refusal(text):
+    try:
+        kept = checked_comment(text)
+    except DataError as exc:
+        assert exc.problems and all(p.field == "comment" for p in exc.problems)
+        return
+    assert kept == text.strip() and 0 < len(kept) <= MAX_COMMENT_LENGTH
+    assert not CONTROL_OR_SURROGATE.search(
+        kept.replace("\n", "").replace("\r", "").replace("\t", "")
+    )
 
 
 def test_the_longest_comment_is_kept(store):
