@@ -57,7 +57,7 @@ from geo.workspace import (
     researcher_layers,
     search_records,
 )
-from ui.annotate import annotation_form, edit_controls
+from ui.annotate import annotation_form, comment_section, edit_controls
 from ui.identity import members_only, members_section, sign_in, write_refused
 from ui.imagery import MapImages, image_controls
 from ui.offline import keep_streamlit_offline
@@ -433,6 +433,7 @@ def record_panel(
                     f"…and {len(neighbours) - MAX_NEIGHBOUR_BUTTONS:,} more here, not listed: "
                     "find them by name or id with the search above."
                 )
+    comment_section(store, selected)
     if row["layer"] == ANNOTATIONS_LAYER and edit_controls(case, store, row, images.every):
         st.rerun()
 

@@ -10,7 +10,8 @@ through OpenID Connect, and every change is signed by the signed-in identity.
 Roles, per case:
 
 - viewer: reads and exports;
-- analyst: also adds records and imports layers, and edits or deletes their own;
+- analyst: also adds records and imports layers, edits or deletes their own, and
+  comments on any record of the case;
 - lead: also edits or deletes anyone's records, and manages the case's members.
 
 Each record belongs to the case it was made in (``records.case_id``): a role on one
@@ -49,7 +50,7 @@ class Role(enum.StrEnum):
 
 ROLE_DUTIES: Final = {
     Role.VIEWER: "reads and exports",
-    Role.ANALYST: "adds records and edits their own",
+    Role.ANALYST: "adds records, edits their own, comments on any",
     Role.LEAD: "edits any record and manages members",
 }
 
@@ -159,6 +160,16 @@ def edit_refusal(
     if owner_key == actor_key:
         return None
     return "analysts edit only their own records: ask the case's lead, or add yours"
+
+
+def comment_refusal(role: Role | None, case_id: str) -> str | None:
+    """Why this role may not comment on records of the case; None if it may (an
+    analyst or a lead, on anyone's record)."""
+    if role is None:
+        return f"you are not a member of the case {case_id!r}: ask its lead to add you"
+    if role == Role.VIEWER:
+        return f"viewers of the case {case_id!r} can read and export, not comment"
+    return None
 
 
 def manage_refusal(role: Role | None, case_id: str) -> str | None:

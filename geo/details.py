@@ -6,6 +6,7 @@ Every value from the case goes through `escape_markdown`; the structure
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -16,6 +17,7 @@ from geo.escape import markdown_link
 from geo.measure import measure
 from geo.model import SourceRef
 from geo.records import CASE_LAYER, Kind, kind_label
+from geo.store.chain import Comment
 
 # Properties shown in their own sections, not in the generic list.
 _SHOWN_ELSEWHERE = {
@@ -170,3 +172,16 @@ def _researcher_markdown(row: pd.Series) -> str:
     if shown:
         out += ["#### Properties", *shown]
     return "\n".join(out)
+
+
+def comments_markdown(comments: Sequence[Comment]) -> str:
+    """The comments on a record, oldest first: who, when (UTC, to the minute), what.
+    Each line of a comment stays a line; every character is the commenter's, as text."""
+    if not comments:
+        return "*No comments yet.*"
+    out = []
+    for comment in comments:
+        when = comment.time[:16].replace("T", " ")
+        lines = [md(line) for line in comment.text.splitlines() if line.strip()]
+        out.append(f"**{md(comment.analyst)}** · {md(when)} UTC  \n" + "  \n".join(lines))
+    return "\n\n".join(out)

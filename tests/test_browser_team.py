@@ -1,6 +1,7 @@
 """Team mode end to end: the app on PostgreSQL with sign-in through a local OpenID
 Connect provider (oidc-provider-mock, on 127.0.0.1), two analysts in two browsers
-annotating one case at once, and a viewer who cannot."""
+annotating one case at once, one commenting on the other's record, and a viewer who
+cannot annotate."""
 
 from __future__ import annotations
 
@@ -106,6 +107,17 @@ def test_two_analysts_annotate_one_case_and_a_viewer_cannot(
             for label in ("Ann's reading", "Ben's reading"):
                 session.page.get_by_role("option", name=label).first.wait_for(timeout=30_000)
             session.page.keyboard.press("Escape")
+        # Ben comments on Ann's record, which he may not edit
+        ann_id = next(record.id for record in store.records() if record.name == "Ann's reading")
+        ben.page.get_by_test_id("stSelectbox").filter(has_text="Selected record").click()
+        ben.page.get_by_role("option", name="Ann's reading").first.click()
+        ben.wait_idle()
+        ben.page.locator('textarea[aria-label="Your comment"]').fill("Ben doubts <b>Ann's</b> date")
+        ben.page.get_by_role("button", name="Add comment").click()
+        ben.page.get_by_text("Ben doubts <b>Ann's</b> date").wait_for(timeout=30_000)
+        assert [(c.analyst, c.text) for c in store.comments(ann_id)] == [
+            ("Ben <ben@example.org>", "Ben doubts <b>Ann's</b> date")
+        ]
         # the viewer is told why, and cannot draw
         viv.page.get_by_text("Your role on this case: viewer").wait_for(timeout=30_000)
         viv.page.reload()

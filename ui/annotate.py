@@ -19,13 +19,14 @@ from geo.annotation import (
 )
 from geo.case import Case
 from geo.compare import Comparison, ImageLayer
+from geo.details import comments_markdown
 from geo.errors import GeoError
 from geo.escape import escape_markdown as md
 from geo.mapview import DrawnShape
 from geo.measure import measure
 from geo.records import Kind, kind_label
-from geo.store import Store
-from ui.identity import edit_refused, write_refused
+from geo.store import MAX_COMMENT_LENGTH, Store
+from ui.identity import comment_refused, edit_refused, write_refused
 from ui.state import page
 
 
@@ -33,11 +34,11 @@ def analyst_name() -> str:
     return str(page.analyst or "").strip()
 
 
-def require_analyst() -> Signer | None:
+def require_analyst(refused: str | None = None) -> Signer | None:
     """Who signs a change: the signed-in identity in team mode, if its role lets it
-    change the case, else the name typed in the sidebar; None after saying why not.
-    (The store checks the role again as it writes.)"""
-    refused = write_refused()
+    change the case (or `refused` says why not), else the name typed in the sidebar;
+    None after saying why not. (The store checks the role again as it writes.)"""
+    refused = refused or write_refused()
     if refused is not None:
         st.error(md(f"Not saved: {refused}."))
         return None
@@ -186,3 +187,36 @@ def edit_controls(
             page.select_later(None)  # the selector is drawn: clear it next run
             return True
     return False
+
+
+def comment_section(store: Store, record_id: str) -> None:
+    """The comments on the record and, for whoever may comment, a box to add one; for
+    the others the box is disabled, saying why. Any record: the case's or a researcher's."""
+    st.markdown("#### Comments")
+    st.markdown(comments_markdown(store.comments(record_id)))
+    refused = comment_refused()
+    with st.form(f"comment_{record_id}", clear_on_submit=True, border=False):
+        text = st.text_area(
+            "Your comment",
+            max_chars=MAX_COMMENT_LENGTH,
+            disabled=refused is not None,
+            help=md(f"You cannot comment: {refused}.")
+            if refused
+            else "Signed and kept in "
+            "the history with the time; it cannot be edited or removed afterwards.",
+            key=f"comment_text_{record_id}",
+        )
+        send = st.form_submit_button("Add comment", disabled=refused is not None)
+    if refused is not None:
+        st.caption(md(f"You cannot comment: {refused}."))
+    if not send:
+        return
+    analyst = require_analyst(comment_refused())
+    if not analyst:
+        return
+    try:
+        store.comment(record_id, text, analyst=analyst)
+    except GeoError as exc:
+        st.error(md(exc))
+        return
+    st.rerun()

@@ -14,6 +14,7 @@ from geo.access import (
     Identity,
     Role,
     auth_problems,
+    comment_refusal,
     edit_refusal,
     identity_from_claims,
     team_mode,
@@ -85,6 +86,13 @@ def write_refused() -> str | None:
     in solo mode)."""
     signer = page.signer
     return None if signer is None else write_refusal(page.role, signer.case_id)
+
+
+def comment_refused() -> str | None:
+    """Why the signed-in identity may not comment on the case's records; None if it
+    may (and always in solo mode)."""
+    signer = page.signer
+    return None if signer is None else comment_refusal(page.role, signer.case_id)
 
 
 def edit_refused(store: Store, record_id: str) -> str | None:

@@ -24,7 +24,7 @@ from geo.formats import (
 )
 from geo.formats.registry import upload_types
 from geo.records import as_new_records, records_in_words
-from geo.store import RECORD_BY, DamagedRow, HistoryEntry, Store, left_out
+from geo.store import RECORD_BY, DamagedRow, HistoryEntry, Store, entry_note, left_out
 from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files, store_state
 from ui.annotate import require_analyst
 from ui.state import page
@@ -393,6 +393,8 @@ def history_section(store: Store, damaged: list[DamagedRow]) -> None:
                 "hash": [e.hash[:16] for e in entries],
                 # an import's records the analyst chose to leave out, and why
                 "left out": ["; ".join(map(str, left_out(e))) for e in entries],
+                # a comment's text; who was given which role
+                "note": [entry_note(e) for e in entries],
             }
         ).iloc[::-1],
         hide_index=True,

@@ -55,11 +55,13 @@ from geo.store.chain import (
     MIN_HASH_PREFIX,
     RECORD_BY,
     Action,
+    Comment,
     FoundEntry,
     HistoryEntry,
     HistoryHead,
     canonical_json,
     entry_hash,
+    entry_note,
     left_out,
 )
 from geo.store.connection import BUSY_TIMEOUT_S, ENV_DATABASE_URL
@@ -70,7 +72,7 @@ from geo.store.migrate import SCHEMA_VERSION
 from geo.store.rows import DamagedRow
 from geo.store.store import ImportReceipt, Store
 from geo.store.tables import FileInfo, LayerInfo
-from geo.store.validate import MAX_FILE_NAME_LENGTH
+from geo.store.validate import MAX_COMMENT_LENGTH, MAX_FILE_NAME_LENGTH
 
 __all__ = [
     "BUSY_TIMEOUT_S",
@@ -81,12 +83,14 @@ __all__ = [
     "ENV_FILES_URL",
     "FILES_DIR",
     "GENESIS_HASH",
+    "MAX_COMMENT_LENGTH",
     "MAX_FILE_NAME_LENGTH",
     "MAX_NAME_LENGTH",
     "MIN_HASH_PREFIX",
     "RECORD_BY",
     "SCHEMA_VERSION",
     "Action",
+    "Comment",
     "DamagedRow",
     "FileInfo",
     "FoundEntry",
@@ -101,5 +105,6 @@ __all__ = [
     "canonical_json",
     "default_data_dir",
     "entry_hash",
+    "entry_note",
     "left_out",
 ]

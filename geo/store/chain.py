@@ -34,6 +34,14 @@ class Action(enum.StrEnum):
     EDIT = "edit"
     DELETE = "delete"
     IMPORT = "import"
+    COMMENT = "comment"  # a comment on a record; migration 0004
+    MEMBER = "member"  # a member added, removed or given another role; migration 0004
+
+
+# The entries that change no record or layer: verify replays the others.
+NOT_RECORD_CHANGES: Final = frozenset({Action.COMMENT.value, Action.MEMBER.value})
+# In a comment's change: its text.
+COMMENT_TEXT: Final = "comment"
 
 
 class HistoryRow(NamedTuple):
@@ -62,7 +70,10 @@ class HistoryEntry:
     # create/delete: {"record": ...}; edit: {"changes": {field: {"before", "after"}}};
     # an edit or deletion of another's record (team mode) also {RECORD_BY: analyst};
     # import: {"count", "file": {sha256, size, name, received_at}, "records_sha256"}, and
-    # "skipped": [{record, name, reasons}] when the analyst chose to leave bad records out
+    # "skipped": [{record, name, reasons}] when the analyst chose to leave bad records out;
+    # comment: {"comment": text} (its layer is the record's if the store holds it, else
+    # "", e.g. for the case's own records); member: {"case", "email", "before", "after"}
+    # (roles, None for not a member; record_id None, layer "")
     change: dict[str, Any]
     prev_hash: str
     hash: str
@@ -89,6 +100,41 @@ class ReadableEntry(NamedTuple):
     change: dict[str, Any]
     time: str
     analyst: str
+
+
+class Comment(NamedTuple):
+    """A comment on a record, as its history entry keeps it. Untrusted text: escape it
+    in every sink."""
+
+    seq: int
+    time: str  # UTC, ISO 8601
+    analyst: str
+    text: str
+
+
+def comment_of(entry: HistoryEntry) -> Comment:
+    """The comment a comment entry keeps; one changed outside the store into another
+    shape is shown as its text (verify reports the change)."""
+    return Comment(entry.seq, entry.time, entry.analyst, _text(entry.change.get(COMMENT_TEXT)))
+
+
+def entry_note(entry: HistoryEntry) -> str:
+    """What a comment or a change of members said, in words for the history's table;
+    "" for other entries (their record, layer and change say it)."""
+    if entry.action == Action.COMMENT:
+        return comment_of(entry).text
+    if entry.action == Action.MEMBER:
+        change = entry.change
+        before, after = change.get("before"), change.get("after")
+        what = (
+            f"added as {_text(after)}"
+            if before is None
+            else "removed"
+            if after is None
+            else f"{_text(before)} → {_text(after)}"
+        )
+        return f"{_text(change.get('email'))}: {what} (case {_text(change.get('case'))})"
+    return ""
 
 
 def left_out(entry: HistoryEntry) -> list[SkippedRecord]:

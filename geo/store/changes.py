@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from geo.store import tables
-from geo.store.chain import RECORD_BY, Action, canonical_json
+from geo.store.chain import COMMENT_TEXT, RECORD_BY, Action, canonical_json
 from geo.store.rows import records_digest, to_row
 
 
@@ -96,6 +96,45 @@ def delete(conn: Connection, record_id: str, *, analyst: str, record_by: str | N
         record_id=record_id,
         layer=doc["layer"],
         change={"record": doc} | _made_by(record_by),
+    )
+
+
+def comment(conn: Connection, record_id: str, text: str, *, analyst: str) -> str:
+    """Keep a comment on the record `record_id` (of the store, or of the case's own);
+    returns when it was made. Changes no record."""
+    time = now()
+    tables.append_entry(
+        conn,
+        time=time,
+        analyst=analyst,
+        action=Action.COMMENT,
+        record_id=record_id,
+        layer=tables.commented_layer(conn, record_id),
+        change={COMMENT_TEXT: text},
+    )
+    return time
+
+
+def member(
+    conn: Connection,
+    *,
+    time: str,
+    case_id: str,
+    email: str,
+    before: str | None,
+    after: str | None,
+    analyst: str,
+) -> None:
+    """Note that `analyst` changed `email`'s role on the case from `before` to `after`
+    (None: not a member), in the transaction that changes the members table."""
+    tables.append_entry(
+        conn,
+        time=time,
+        analyst=analyst,
+        action=Action.MEMBER,
+        record_id=None,
+        layer="",
+        change={"case": case_id, "email": email, "before": before, "after": after},
     )
 
 

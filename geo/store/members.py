@@ -5,6 +5,7 @@ refused by the store itself, whatever the page shows. The rules are in `geo.acce
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Connection, and_, delete, func, insert, or_, select, update
@@ -21,6 +22,7 @@ from geo.access import (
     write_refusal,
 )
 from geo.errors import DataError, Problem, StoreError
+from geo.store import changes
 from geo.store.chain import Action
 from geo.store.schema import history, members, records
 from geo.store.validate import checked_analyst
@@ -74,14 +76,26 @@ def _bind(conn: Connection, case_id: str, identity: Identity) -> None:
     )
 
 
-def signed(conn: Connection, signer: Signer, *, team: bool, bind: bool = True) -> Signed:
-    """Who signs, checked: in team mode only a signed-in member who may add records;
-    in solo mode a typed name (or an identity, signed with its name). `bind` (in a
-    write transaction) ties a member added by e-mail to the identity."""
+# A rule of `geo.access`: why a role may not do something on a case, or None.
+Rule = Callable[[Role | None, str], str | None]
+
+
+def signed(
+    conn: Connection,
+    signer: Signer,
+    *,
+    team: bool,
+    bind: bool = True,
+    rule: Rule = write_refusal,
+) -> Signed:
+    """Who signs, checked: in team mode only a signed-in member whom `rule` lets
+    (by default: who may add records); in solo mode a typed name (or an identity,
+    signed with its name). `bind` (in a write transaction) ties a member added by
+    e-mail to the identity."""
     if isinstance(signer, Actor):
         if team:
             role = (_role_binding if bind else _role)(conn, signer)
-            refused = write_refusal(role, signer.case_id)
+            refused = rule(role, signer.case_id)
             if refused is not None:
                 raise AccessDenied(f"{refused} (nothing was changed)")
         return Signed(signer.identity.signature, signer.identity.key, signer)
@@ -215,12 +229,27 @@ def _refuse_leaderless(conn: Connection, case_id: str, email: str, role: Role | 
 def set_member(
     conn: Connection, case_id: str, email: object, role: Role, *, by: Actor | None, time: str
 ) -> None:
-    """Add a member to the case, or change a member's role."""
+    """Add a member to the case, or change a member's role; the history notes who gave
+    whom which role. Giving a member the role they have changes nothing."""
     who = _refuse_unmanaged(conn, case_id, by)
     address = _checked_email(email)
-    known = conn.execute(
-        select(members.c.id).where(members.c.case_id == case_id, members.c.email == address)
-    ).scalar()
+    found = conn.execute(
+        select(members.c.id, members.c.role).where(
+            members.c.case_id == case_id, members.c.email == address
+        )
+    ).first()
+    known, before = (None, None) if found is None else (found[0], str(found[1]))
+    if before == role.value:
+        return
+    changes.member(
+        conn,
+        time=time,
+        case_id=case_id,
+        email=address,
+        before=before,
+        after=role.value,
+        analyst=who,
+    )
     if known is None:
         conn.execute(
             insert(members).values(
@@ -237,15 +266,28 @@ def set_member(
     conn.execute(update(members).where(members.c.id == known).values(role=role.value))
 
 
-def remove_member(conn: Connection, case_id: str, email: object, *, by: Actor | None) -> None:
-    _refuse_unmanaged(conn, case_id, by)
+def remove_member(
+    conn: Connection, case_id: str, email: object, *, by: Actor | None, time: str
+) -> None:
+    """Remove a member from the case; the history notes who removed whom."""
+    who = _refuse_unmanaged(conn, case_id, by)
     address = _checked_email(email)
     _refuse_leaderless(conn, case_id, address, None)
-    gone = conn.execute(
-        delete(members).where(members.c.case_id == case_id, members.c.email == address)
-    ).rowcount
-    if not gone:
+    before = conn.execute(
+        select(members.c.role).where(members.c.case_id == case_id, members.c.email == address)
+    ).scalar()
+    if before is None:
         raise StoreError(f"{address} is not a member of the case {case_id!r}")
+    conn.execute(delete(members).where(members.c.case_id == case_id, members.c.email == address))
+    changes.member(
+        conn,
+        time=time,
+        case_id=case_id,
+        email=address,
+        before=str(before),
+        after=None,
+        analyst=who,
+    )
 
 
 def case_members(conn: Connection, case_id: str) -> list[Member]:

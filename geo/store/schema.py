@@ -119,7 +119,11 @@ history: Final = Table(
     Column(
         "action",
         Text,
-        CheckConstraint("action IN ('create', 'edit', 'delete', 'import')"),
+        # widened by migration 0004 (comments and changes of members)
+        CheckConstraint(
+            "action IN ('create', 'edit', 'delete', 'import', 'comment', 'member')",
+            name="history_action_check",
+        ),
         nullable=False,
     ),
     Column("record_id", Text),
@@ -127,6 +131,7 @@ history: Final = Table(
     Column("change", Text, nullable=False),
     Column("prev_hash", Text, nullable=False),
     Column("hash", Text, nullable=False),
+    Index("history_by_record", "record_id"),
     sqlite_autoincrement=True,
 )
 

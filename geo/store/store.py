@@ -22,16 +22,18 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy import Connection
 
-from geo.access import AccessDenied, Actor, Identity, Role, Signer
+from geo.access import AccessDenied, Actor, Identity, Role, Signer, comment_refusal
 from geo.bulk import collection_paused
 from geo.errors import DataError, Problem, SkippedRecord, StoreError, StoreNotFound
 from geo.geojson import bounds_problems
 from geo.records import EDITABLE_FIELDS, Kind, LayerRecord
 from geo.store import changes, connection, members, migrate, tables
 from geo.store.chain import (
+    Comment,
     FoundEntry,
     HistoryEntry,
     HistoryHead,
+    comment_of,
     hash_prefix,
     history_entry,
 )
@@ -43,6 +45,7 @@ from geo.store.tables import FileInfo, LayerInfo
 from geo.store.validate import (
     change_problems,
     checked_analyst,
+    checked_comment,
     checked_id,
     import_problems,
     imported_records_problems,
@@ -466,6 +469,31 @@ class Store:
             record_by = members.check_edit(conn, who, record_id)
             changes.delete(conn, record_id, analyst=who.analyst, record_by=record_by)
 
+    # --- comments ---
+
+    def comment(self, record_id: str, text: str, *, analyst: Signer) -> Comment:
+        """Keep a comment on the record `record_id`, as a history entry; returns it.
+
+        The record may be the store's or the case's own (read from its folder, which
+        the store does not hold: its id is enough); a deleted record takes no comments.
+        In team mode an analyst or a lead of the case may comment on anyone's record
+        (AccessDenied otherwise). DataError for an empty or too long comment."""
+        _refuse_unsigned(analyst)
+        record_id = checked_id(record_id)
+        text = checked_comment(text)
+        with self._write() as conn:
+            who = members.signed(conn, analyst, team=self.team, rule=comment_refusal)
+            time = changes.comment(conn, record_id, text, analyst=who.analyst)
+            seq = tables.last_entry(conn)
+        assert seq is not None  # the entry was just written
+        return Comment(seq[0], time, who.analyst, text)
+
+    def comments(self, record_id: str) -> list[Comment]:
+        """The comments on the record, oldest first."""
+        with self._session() as conn:
+            rows = tables.comment_rows(conn, record_id)
+        return [comment_of(history_entry(row)) for row in rows]
+
     # --- imports ---
 
     def import_layer(
@@ -567,14 +595,15 @@ class Store:
     def set_member(self, case_id: str, email: str, role: Role, *, by: Actor | None) -> None:
         """Add a member to the case by e-mail, or change a member's role. `by` must lead
         the case (AccessDenied otherwise); None is an administrator (the command line,
-        with the database's credentials). A case's only lead stays lead."""
+        with the database's credentials). A case's only lead stays lead. The history
+        notes each change: who gave whom which role."""
         with self._write() as conn:
             members.set_member(conn, case_id, email, Role(role), by=by, time=changes.now())
 
     def remove_member(self, case_id: str, email: str, *, by: Actor | None) -> None:
         """Remove a member from the case; the same rules as `set_member`."""
         with self._write() as conn:
-            members.remove_member(conn, case_id, email, by=by)
+            members.remove_member(conn, case_id, email, by=by, time=changes.now())
 
     # --- integrity ---
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    inspect,
     literal_column,
     or_,
     select,
@@ -45,11 +46,12 @@ from geo.store.schema import (
     history,
     history_written,
     layers,
+    members,
     metadata,
     records,
     records_position,
 )
-from geo.store.verify import FileRow, LayerRow, Snapshot
+from geo.store.verify import FileRow, LayerRow, MemberRow, Snapshot
 
 _HISTORY_COLUMNS: Final = [history.c[name] for name in HistoryRow._fields]
 _RECORD_COLUMNS: Final = [records.c[name] for name in COLUMN_ORDER]
@@ -183,6 +185,30 @@ def entries_starting(conn: Connection, prefix: str) -> list[HistoryRow]:
         .order_by(history.c.seq)
     ).all()
     return [HistoryRow._make(row) for row in rows]
+
+
+def comment_rows(conn: Connection, record_id: str) -> list[HistoryRow]:
+    """The comments on the record, oldest first."""
+    rows = conn.execute(
+        select(*_HISTORY_COLUMNS)
+        .where(history.c.record_id == record_id, history.c.action == Action.COMMENT.value)
+        .order_by(history.c.seq)
+    ).all()
+    return [HistoryRow._make(row) for row in rows]
+
+
+def commented_layer(conn: Connection, record_id: str) -> str:
+    """The layer a comment on `record_id` names: the record's if the store holds it,
+    "" if not (a record of the case's own, read from its folder). StoreError for a
+    deleted record."""
+    row = conn.execute(
+        select(records.c.layer, records.c.deleted_at).where(records.c.id == record_id)
+    ).first()
+    if row is None:
+        return ""
+    if row[1] is not None:
+        raise StoreError(f"record {record_id!r} was deleted at {row[1]}: nothing was changed")
+    return str(row[0])
 
 
 def entries_after(conn: Connection, seq: int) -> int:
@@ -482,7 +508,16 @@ def read_snapshot(conn: Connection) -> Snapshot:
         ],
         layers=[LayerRow._make(row) for row in layer_rows],
         files=[FileRow._make(row) for row in file_rows],
+        members=_member_rows(conn),
     )
+
+
+def _member_rows(conn: Connection) -> list[MemberRow]:
+    """The members rows; none in a store older than revision 0003, read as it is."""
+    if not inspect(conn).has_table(members.name):
+        return []
+    query = select(members.c.case_id, members.c.email, members.c.role).order_by(members.c.id)
+    return [MemberRow._make(row) for row in conn.execute(query)]
 
 
 # --- copying a whole store (geo.store.relocate) ---

@@ -26,6 +26,9 @@ from geo.records import (
 
 MAX_FILE_NAME_LENGTH: Final = 1000
 MAX_REASON_LENGTH: Final = 1000  # characters of one reason a skipped record was left out
+MAX_COMMENT_LENGTH: Final = 4000  # characters of one comment: a few paragraphs
+# Line breaks and tabs are a comment's own; other control characters are not text.
+_LINE_BREAKS: Final = str.maketrans("", "", "\n\r\t")
 
 
 def checked_analyst(analyst: object) -> str:
@@ -40,6 +43,34 @@ def checked_id(record_id: object) -> str:
     if problem is not None:
         raise DataError(problem)
     return cast(str, record_id)
+
+
+def checked_comment(comment: object) -> str:
+    """A comment's text, without its surrounding blanks; DataError if it is none."""
+    if not isinstance(comment, str):
+        raise DataError(
+            Problem(f"a comment must be text, not {type(comment).__name__}", field="comment")
+        )
+    text = comment.strip()
+    if not text:
+        raise DataError(Problem("the comment is empty: write something first", field="comment"))
+    if len(text) > MAX_COMMENT_LENGTH:
+        raise DataError(
+            Problem(
+                f"the comment is {len(text):,} characters long; the limit is "
+                f"{MAX_COMMENT_LENGTH:,}: shorten it, or split it into several comments",
+                field="comment",
+            )
+        )
+    if CONTROL_OR_SURROGATE.search(text.translate(_LINE_BREAKS)):
+        raise DataError(
+            Problem(
+                "the comment contains control characters or invalid Unicode: "
+                "remove them (line breaks and tabs are fine)",
+                field="comment",
+            )
+        )
+    return text
 
 
 def new_record_problems(record: LayerRecord) -> list[Problem]:

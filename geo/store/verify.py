@@ -2,8 +2,9 @@
 
 `verify_snapshot` checks the history chain; replays the history backwards against
 the records table (so an edit made with a raw SQL tool shows up); checks each
-``layers`` and ``files`` row against the history entry that made it; and asks
-after every kept file. The rows come in a `Snapshot` read in one transaction
+``layers`` and ``files`` row against the history entry that made it, and each
+member's role against the entry that last changed it; and asks after every kept
+file. The rows come in a `Snapshot` read in one transaction
 (`geo.store.tables.read_snapshot`), so every check here runs on hand-made rows.
 """
 
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from geo.store.chain import (
+    NOT_RECORD_CHANGES,
     Action,
     HistoryRow,
     ReadableEntry,
@@ -48,6 +50,14 @@ class FileRow(NamedTuple):
     analyst: str
 
 
+class MemberRow(NamedTuple):
+    """A row of the members table, as far as the history speaks of it."""
+
+    case_id: str
+    email: str
+    role: str
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What the integrity check reads from the database, all from one snapshot."""
@@ -59,6 +69,7 @@ class Snapshot:
     records: Sequence[Sequence[object]]  # every records row: COLUMN_ORDER, deleted_at
     layers: Sequence[LayerRow]  # in the order created
     files: Sequence[FileRow]  # in the order received
+    members: Sequence[MemberRow] = ()  # in the order added
 
 
 # How a kept file is: given its SHA-256 and size, what is wrong with its copy, or None.
@@ -85,6 +96,7 @@ def verify_snapshot(snapshot: Snapshot, kept_copy_problem: KeptCopyCheck) -> lis
     problems += check_records(entries, snapshot.records, {row.name for row in snapshot.layers})
     problems += check_layers(entries, snapshot.layers, snapshot.files)
     problems += check_files(entries, snapshot.files, kept_copy_problem)
+    problems += check_members(entries, snapshot.members)
     return problems
 
 
@@ -131,6 +143,14 @@ def _undo(
 ) -> list[str]:
     """Undo one entry on `state`, saying where the state does not fit it."""
     seq, action, rid, layer, change, time, _ = entry
+    if action == Action.COMMENT:
+        # A comment changes no record. One on a record of the case's own (layer "")
+        # names no record of the store.
+        if layer and rid not in state:
+            return [f"history entry {seq}: a comment on record {rid}, which is not in the store"]
+        return []
+    if action in NOT_RECORD_CHANGES:
+        return []
     if action == Action.IMPORT:
         # Records added to this layer later were already undone, so what is left of
         # it is what the import brought in, in the order it was inserted.
@@ -189,7 +209,8 @@ def check_layers(
     naming it (an import, or the first record drawn in it), at whose time it was made."""
     creators: dict[str, ReadableEntry] = {}
     for entry in entries:
-        creators.setdefault(entry.layer, entry)
+        if entry.action not in NOT_RECORD_CHANGES:
+            creators.setdefault(entry.layer, entry)
     files_by_id = {row.id: row for row in files}
     problems = []
     for name, name_key, created_at, file_id in layers:
@@ -276,4 +297,34 @@ def check_files(
             f"history entry {entry.seq}: the file {short(entry.change['file']['sha256'])} "
             "it imported has no row in the files table"
         )
+    return problems
+
+
+def check_members(entries: Sequence[ReadableEntry], rows: Sequence[MemberRow]) -> list[str]:
+    """Each member's role against the history entry that last changed it: a role given
+    or taken with a raw SQL tool shows up. Members added before the history noted such
+    changes (migration 0004) have no entry, and are not checked."""
+    noted: dict[tuple[object, object], tuple[int, object]] = {}
+    for entry in entries:
+        if entry.action == Action.MEMBER:
+            key = (entry.change.get("case"), entry.change.get("email"))
+            noted[key] = (entry.seq, entry.change.get("after"))
+    problems = []
+    for case_id, email, role in rows:
+        found = noted.pop((case_id, email), None)
+        if found is None:
+            continue
+        seq, noted_role = found
+        if noted_role != role:
+            did = "removed them" if noted_role is None else f"made them {noted_role}"
+            problems.append(
+                f"member {email} of the case {case_id!r}: history entry {seq} {did}, "
+                f"but their role is {role} {_OUTSIDE}"
+            )
+    for (case, address), (seq, left) in noted.items():
+        if left is not None:
+            problems.append(
+                f"member {address} of the case {case!r}: history entry {seq} made them "
+                f"{left}, but they are not a member {_OUTSIDE}"
+            )
     return problems

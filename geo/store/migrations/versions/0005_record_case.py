@@ -12,9 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-# The comments revision (0004) is written on another branch: this one follows it
-# once both are merged.
-down_revision = "0003"
+down_revision = "0004"
 
 
 def upgrade() -> None:
