@@ -722,6 +722,26 @@ def worker(*args: str) -> subprocess.Popen[str]:
     )
 
 
+def adding_at_once(data_dir: Path, tmp_path: Path, processes: int, each: int) -> list[str]:
+    """`processes` workers each adding `each` records to the store in `data_dir`, let go
+    together once all are ready; each one's standard error, once all succeeded."""
+    go = tmp_path / "go"
+    started = []
+    for n in range(processes):
+        ready = tmp_path / f"ready-{n}"
+        process = worker("add", str(data_dir), f"p{n}", str(each), str(ready), str(go))
+        started.append((process, ready))
+    for process, ready in started:
+        wait_for(ready, process)
+    go.touch()
+    errors = []
+    for process, _ in started:
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        errors.append(err)
+    return errors
+
+
 def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while not path.exists():
@@ -734,18 +754,7 @@ def wait_for(path: Path, process: subprocess.Popen[str], timeout: float = 60) ->
 def test_processes_adding_at_once(store, tmp_path):
     # SQLite: 4 processes on 2 cores; PostgreSQL, a team's server: 8 sessions x 200.
     per_process, processes = (200, 8) if store.database_url else (100, 4)
-    go = tmp_path / "go"
-    started = []
-    for n in range(processes):
-        ready = tmp_path / f"ready-{n}"
-        process = worker("add", str(store.data_dir), f"p{n}", str(per_process), str(ready), str(go))
-        started.append((process, ready))
-    for process, ready in started:
-        wait_for(ready, process)
-    go.touch()
-    for process, _ in started:
-        _, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err
+    for err in adding_at_once(store.data_dir, tmp_path, processes, per_process):
         assert "locked" not in err
     assert len(store.records()) == per_process * processes
     history = store.history()
@@ -1216,18 +1225,7 @@ def test_a_store_of_a_newer_revision_is_refused(store):
 
 
 def test_two_processes_opening_a_new_store_at_once_make_it_once(database_url, tmp_path):
-    go = tmp_path / "go"
-    started = []
-    for n in range(2):
-        ready = tmp_path / f"ready-{n}"
-        process = worker("add", str(tmp_path / "data"), f"p{n}", "1", str(ready), str(go))
-        started.append((process, ready))
-    for process, ready in started:
-        wait_for(ready, process)
-    go.touch()
-    for process, _ in started:
-        _, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err
+    adding_at_once(tmp_path / "data", tmp_path, 2, 1)
     store = Store.open(tmp_path / "data")
     assert {r.id for r in store.records()} == {"p0-0", "p1-0"} and store.verify() == []
 
