@@ -79,8 +79,12 @@ SITE_ZOOM = 15
 MAP_HEIGHT = 560
 # Buttons for the other records at the selected one's position: the rest are counted.
 MAX_NEIGHBOUR_BUTTONS = 20
-# The tabs below the map that hold a file uploader: built on every run (see `main`).
-UPLOADING_TOOLS = frozenset({"Import", "Imagery"})
+# The tabs below the map that hold a file uploader, and the keys of their uploaders
+# (each with the number of imports done): see `holds_a_chosen_file`.
+UPLOADING_TOOLS = {
+    "Import": ("upload",),
+    "Imagery": ("image_upload", "georef_upload", "basemap_upload"),
+}
 
 # Also when started with `streamlit run app.py` rather than scripts/dev.py.
 keep_streamlit_offline()
@@ -699,15 +703,21 @@ def main() -> None:
         "About the case": lambda: about_tab(case),
     }
     # Tabs that remember which is open (an import or a new place keeps you where you
-    # were), and only the open one is built, but for those holding a file uploader:
-    # Streamlit forgets a widget on a run that does not draw it, so a file chosen for
-    # import would be gone after a look at another tab.
+    # were), and only the open one is built, but for one whose uploader holds a file.
     for (name, tool), tab in zip(
         tools.items(), st.tabs(list(tools), key="tool", on_change="rerun"), strict=True
     ):
-        if tab.open or name in UPLOADING_TOOLS:
+        if tab.open or holds_a_chosen_file(name):
             with tab:
                 tool()
+
+
+def holds_a_chosen_file(tool: str) -> bool:
+    """Whether the tab's uploader holds a file the researcher chose: Streamlit forgets
+    a widget on a run that does not draw it, so that file would be gone after a look at
+    another tab. The last run's value is still there when this run asks."""
+    done = page.imports_done
+    return any(st.session_state.get(f"{key}_{done}") for key in UPLOADING_TOOLS.get(tool, ()))
 
 
 try:
