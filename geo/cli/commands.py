@@ -64,6 +64,7 @@ from geo.transfer import (
     EXPORT_FORMATS,
     export_manifest,
     imported_source_files,
+    record_comments,
     store_state,
     write_records,
 )
@@ -352,9 +353,10 @@ def _export(args: argparse.Namespace) -> int:
     }
     filtered = args.start is not None or args.end is not None or args.kinds is not None
     shown = view if filtered else None
+    comments = record_comments(store)
     if args.out == "-":
         # No manifest to hash it for: written as it is made, a chunk at a time.
-        write_records(sys.stdout.buffer, case, records, fmt=args.fmt, view=shown)
+        write_records(sys.stdout.buffer, case, records, fmt=args.fmt, view=shown, comments=comments)
         sys.stdout.buffer.write(b"\n")
         return 0
     out = Path(args.out)
@@ -375,7 +377,9 @@ def _export(args: argparse.Namespace) -> int:
     # Written and hashed a chunk at a time: the export is never held whole.
     write_export_streamed(
         out,
-        lambda file: write_records(file, case, records, fmt=args.fmt, view=shown),
+        lambda file: write_records(
+            file, case, records, fmt=args.fmt, view=shown, comments=comments
+        ),
         manifest_of,
     )
     left_out = (
