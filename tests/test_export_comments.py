@@ -88,6 +88,7 @@ def test_a_geojson_export_imported_back_keeps_the_comments_as_a_property(comment
     back = {r.properties.get("id"): r for r in upload.records}
     assert [c["text"] for c in back[MINE.id].properties["comments"]][1] == HOSTILE
     assert back[CASE_RECORD].properties["comments"][0]["by"] == "Ben"
+    assert main(["validate", str(out)]) == 0  # read back as a case and layers, too
 
 
 @pytest.mark.parametrize("fmt", ["kml", "csv"])
