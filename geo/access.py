@@ -34,6 +34,9 @@ ENV_TEAM: Final = "GEO_TEAM"
 # What Streamlit's `st.login` needs in the [auth] section of .streamlit/secrets.toml.
 AUTH_KEYS: Final = ("redirect_uri", "cookie_secret", "client_id", "client_secret")
 AUTH_METADATA_KEY: Final = "server_metadata_url"
+# The issuer of a member named by e-mail on the command line (`Identity.named`); an
+# OpenID Connect issuer is a URL, never this.
+NAMED_ISSUER: Final = "mailto"
 LOCAL_NAMES: Final = frozenset({"localhost"})
 
 
@@ -66,10 +69,33 @@ class Identity:
     name: str = ""
     email_verified: bool = True  # False only if the provider says so
 
+    @classmethod
+    def named(cls, email: str) -> Identity:
+        """A member named by e-mail on the command line, not signed in: whoever runs it
+        holds the database's credentials, so the e-mail is taken as given. The store
+        checks its role on the case by the e-mail alone, and never binds the membership
+        to it (that waits for the member's own sign-in)."""
+        address = normal_email(email)
+        return cls(NAMED_ISSUER, address, address)
+
+    @property
+    def is_named(self) -> bool:
+        """Whether it was named on the command line (`named`), not signed in."""
+        return self.issuer == NAMED_ISSUER
+
     @property
     def key(self) -> str:
         """The identity as one text, stored as a record's owner."""
         return f"{self.issuer} {self.subject}"
+
+    def owns(self, owner_key: str | None) -> bool:
+        """Whether a record owned by `owner_key` is this identity's: made by it, or made
+        on the command line by a member named with its (verified) e-mail."""
+        if owner_key is None:
+            return False
+        if owner_key == self.key:
+            return True
+        return bool(self.email) and self.email_verified and owner_key == self.named(self.email).key
 
     @property
     def signature(self) -> str:
@@ -102,6 +128,8 @@ def identity_from_claims(claims: Mapping[str, object]) -> Identity | None:
     issuer, subject = claims.get("iss"), claims.get("sub")
     if not isinstance(issuer, str) or not isinstance(subject, str) or not issuer or not subject:
         return None
+    if issuer == NAMED_ISSUER:  # not a provider's: it would pass for a named member
+        return None
     email, name = claims.get("email"), claims.get("name")
     return Identity(
         issuer,
@@ -131,12 +159,12 @@ def write_refusal(role: Role | None, case_id: str) -> str | None:
 def edit_refusal(
     role: Role | None,
     case_id: str,
-    actor_key: str,
+    actor: Identity,
     owner_key: str | None,
     record_case: str | None,
 ) -> str | None:
-    """Why someone working on the case `case_id` may not edit or delete a record owned
-    by `owner_key` (None: made outside team mode, or by the command line) that belongs
+    """Why `actor`, working on the case `case_id`, may not edit or delete a record owned
+    by `owner_key` (None: made outside team mode) that belongs
     to the case `record_case`; None if they may. `role` is their role on the record's
     case.
 
@@ -157,7 +185,7 @@ def edit_refusal(
             "this record was made before records were tied to a case and is shown on "
             "every case: only a lead changes it"
         )
-    if owner_key == actor_key:
+    if actor.owns(owner_key):
         return None
     return "analysts edit only their own records: ask the case's lead, or add yours"
 

@@ -2,18 +2,19 @@
 
 Each feature keeps its record's properties verbatim and adds flat, derived
 columns a GIS user can read in an attribute table (kind, date span and
-precision, the claim and its claimant, the sources with their quotes). The
-case's sources and claims travel in a top-level ``case`` member, so
-`geo.case.read_export` reads the file back into the same case.
+precision, the claim and its claimant, the sources with their quotes), and the
+comments on the record, if it has any (`with_comments`). The case's sources and
+claims travel in a top-level ``case`` member, so `geo.case.read_export` reads the
+file back into the same case.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from functools import partial
-from typing import Any, NamedTuple, TypedDict
+from typing import Any, Final, NamedTuple, TypedDict
 
 import numpy as np
 import orjson
@@ -43,6 +44,23 @@ ExportView = TypedDict(
 
 
 Span = tuple[str | None, str | None, str | None]  # date_start, date_end, date_precision
+
+# The comments on each record that has any, oldest first, as exports write them:
+# {"by": who, "at": when (UTC, ISO 8601), "text": what}. Made by
+# `geo.transfer.record_comments` from the store's history.
+RecordComments = Mapping[str, list[dict[str, str]]]
+COMMENTS: Final = "comments"
+
+
+def with_comments(properties: dict[str, Any], comments: list[dict[str, str]]) -> dict[str, Any]:
+    """A record's exported properties with its comments added as the property
+    "comments", or, should the record's own properties already hold that name, as the
+    first free of "comments_1", "comments_2", ...: the record's own are never replaced."""
+    key, number = COMMENTS, 0
+    while key in properties:
+        number += 1
+        key = f"{COMMENTS}_{number}"
+    return {**properties, key: comments}
 
 
 def _day_codes(column: pd.Series) -> tuple[np.ndarray, list[str | None]]:
@@ -203,13 +221,16 @@ class _Row(NamedTuple):
     properties: dict[str, Any]
 
 
-def features(case: Case, records: pd.DataFrame | None = None) -> Iterator[dict[str, Any]]:
+def features(
+    case: Case, records: pd.DataFrame | None = None, comments: RecordComments | None = None
+) -> Iterator[dict[str, Any]]:
     """The records (all of the case by default) as GeoJSON Features, one at a time, each
-    as `feature_of` makes it: the frame is read a column at a time, the days of the
-    date spans written once per distinct day and the claims' and sources' columns once
-    per claim and per list of citations."""
+    as `feature_of` makes it, with its `comments` if it has any (`with_comments`): the
+    frame is read a column at a time, the days of the date spans written once per
+    distinct day and the claims' and sources' columns once per claim and per list of
+    citations."""
     columns = _Columns(case.records if records is None else records)
-    return columns.features(_Derived(case), 0, columns.count)
+    return columns.features(_Derived(case), 0, columns.count, comments or {})
 
 
 class _Columns:
@@ -237,27 +258,48 @@ class _Columns:
     def days(self, start: int, stop: int) -> list[Span]:
         return list(map(self.spans.__getitem__, self.span_codes[start:stop]))
 
-    def features(self, derived: _Derived, start: int, stop: int) -> Iterator[dict[str, Any]]:
-        """The features of records `start` to `stop`, as `feature_of` makes them."""
+    def features(
+        self, derived: _Derived, start: int, stop: int, comments: RecordComments
+    ) -> Iterator[dict[str, Any]]:
+        """The features of records `start` to `stop`, as `feature_of` makes them, each
+        with its `comments` if it has any."""
         columns = {name: self.column(name)[start:stop] for name in _Row._fields}
-        for index, (layer, kind, geometry, properties, claim, days) in enumerate(
+        for index, (record_id, layer, kind, geometry, properties, claim, days) in enumerate(
             zip(
-                *(columns[name] for name in ("layer", "kind", "geometry", "properties", "claim")),
+                *(
+                    columns[name]
+                    for name in ("id", "layer", "kind", "geometry", "properties", "claim")
+                ),
                 self.days(start, stop),
                 strict=True,
             )
         ):
             if layer == CASE_LAYER:
-                yield _case_feature(derived, kind, properties, geometry, days, claim)
+                feature = _case_feature(derived, kind, properties, geometry, days, claim)
             else:
                 row = _Row(*(columns[name][index] for name in _Row._fields))
-                yield _researcher_feature(row, days)
+                feature = _researcher_feature(row, days)
+            found = comments.get(record_id) if comments else None
+            if found:
+                feature["properties"] = with_comments(feature["properties"], found)
+            yield feature
 
-    def texts(self, case: Case, chunk: int) -> Iterator[bytes]:
+    def commented(self, comments: RecordComments) -> np.ndarray:
+        """Which records have comments, as booleans."""
+        if not comments:
+            return np.zeros(self.count, dtype=bool)
+        found: np.ndarray = (
+            self.frame["id"].isin(list(comments)).to_numpy(dtype=bool, na_value=False)
+        )
+        return found
+
+    def texts(self, case: Case, chunk: int, comments: RecordComments) -> Iterator[bytes]:
         """The features' text, `chunk` records at a time, as
-        `geo.jsontext.features_text` writes them: case records assembled from pieces
-        (`geo.featuretext`) where they can be, the others as their features are built."""
+        `geo.jsontext.features_text` writes them: case records without comments
+        assembled from pieces (`geo.featuretext`) where they can be, the others as their
+        features are built."""
         derived = _Derived(case)
+        plain = ~self.commented(comments)
         assembler = CaseText(derived.claim, partial(source_details, case))
         cased = (self.frame["layer"] == CASE_LAYER).to_numpy(dtype=bool, na_value=False)
         kind_codes, kinds = self.codes("kind")
@@ -268,7 +310,7 @@ class _Columns:
         for start in range(0, self.count, chunk):
             stop = start + chunk
             text = None
-            if cased[start:stop].all():
+            if cased[start:stop].all() and plain[start:stop].all():
                 text = assembler.case_chunk(
                     self.column("properties")[start:stop],
                     self.column("geometry")[start:stop],
@@ -277,7 +319,7 @@ class _Columns:
                     list(map(claim_texts.__getitem__, claim_codes[start:stop])),
                 )
             if text is None:
-                text = features_text(list(self.features(derived, start, stop)))
+                text = features_text(list(self.features(derived, start, stop, comments)))
             yield text
 
 
@@ -343,12 +385,14 @@ def write_geojson(
     *,
     view: ExportView | None = None,
     chunk: int = CHUNK_FEATURES,
+    comments: RecordComments | None = None,
 ) -> None:
     """`export_text`, encoded in UTF-8, written to `out` a chunk of features at a time:
-    the whole text is never held, however many records there are."""
+    the whole text is never held, however many records there are. A record that has
+    `comments` carries them (`with_comments`)."""
     columns = _Columns(case.records if records is None else records)
     with collection_paused():
-        write_collection_text(_members(case, view), columns.texts(case, chunk), out)
+        write_collection_text(_members(case, view), columns.texts(case, chunk, comments or {}), out)
 
 
 def export_text(

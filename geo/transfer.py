@@ -2,7 +2,8 @@
 
 GeoJSON is written by geo.export (case records keep their claims and sources);
 KML and CSV by geo.formats, from the same records turned into LayerRecords
-whose properties are the GeoJSON export's, so no format knows less.
+whose properties are the GeoJSON export's, so no format knows less. Every format
+carries the comments on each record (`record_comments`) as its property "comments".
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pandas as pd
 
 from geo.bulk import collection_paused
 from geo.case import Case
-from geo.export import ExportView, features, write_geojson
+from geo.export import ExportView, RecordComments, features, with_comments, write_geojson
 from geo.formats import write_csv, write_kml
 from geo.formats.registry import ZIP_MIME, by_extension, by_key, export_formats
 from geo.jsontext import BinaryOut
@@ -49,6 +50,18 @@ def imported_source_files(store: Store) -> list[SourceFile]:
         for info in store.files()
         if info.layer in shown
     ]
+
+
+def record_comments(store: Store | None) -> dict[str, list[dict[str, str]]]:
+    """The comments on each record of `store` that has any (its own records', and the
+    case's), oldest first, as exports carry them: who, when and the text; {} without
+    a store. One read of the history, however many records."""
+    if store is None:
+        return {}
+    return {
+        record_id: [{"by": c.analyst, "at": c.time, "text": c.text} for c in comments]
+        for record_id, comments in store.comments_by_record().items()
+    }
 
 
 class LeftOut(TypedDict):
@@ -84,10 +97,14 @@ def store_state(store: Store) -> StoreState:
     }
 
 
-def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
+def as_layer_records(
+    case: Case, records: pd.DataFrame, comments: RecordComments | None = None
+) -> list[LayerRecord]:
     """Every record as a LayerRecord (`geo.frame.row_record`); a case record carries its
     exported GeoJSON geometry and properties (the case's claim, claimant and sources,
-    as the GeoJSON export writes them). The frame is read a column at a time."""
+    as the GeoJSON export writes them), and every record its `comments` among its
+    properties (`with_comments`). The frame is read a column at a time."""
+    comments = comments or {}
     columns = [
         records[name].tolist()
         for name in ("id", "layer", "kind", "name", "geometry", "properties", "date")
@@ -97,10 +114,12 @@ def as_layer_records(case: Case, records: pd.DataFrame) -> list[LayerRecord]:
     converted = []
     with collection_paused():
         for (id_, layer, kind, name, geometry, properties, date), feature, as_stated in zip(
-            zip(*columns, strict=True), features(case, records), stated, strict=True
+            zip(*columns, strict=True), features(case, records, comments), stated, strict=True
         ):
             if layer == CASE_LAYER:
                 geometry, properties = feature["geometry"], feature["properties"]
+            elif id_ in comments:
+                properties = with_comments(properties, comments[id_])
             converted.append(
                 LayerRecord(id_, layer, kinds[kind], name, geometry, properties, date, as_stated)
             )
@@ -119,13 +138,15 @@ def write_records(
     *,
     fmt: str,
     view: ExportView | None,
+    comments: RecordComments | None = None,
 ) -> None:
-    """The records in `fmt`, written to `out` a chunk at a time (`export`'s data)."""
+    """The records in `fmt`, written to `out` a chunk at a time (`export`'s data), each
+    record that has `comments` (`record_comments`) with them."""
     _check_format(fmt)
     if fmt == "geojson":
-        write_geojson(out, case, records, view=view)
+        write_geojson(out, case, records, view=view, comments=comments)
         return
-    layer_records = as_layer_records(case, records)
+    layer_records = as_layer_records(case, records, comments)
     with collection_paused():
         if fmt == "kml":
             write_kml(out, layer_records, document_name=case.meta.title)
@@ -173,15 +194,17 @@ def export(
     with_manifest: bool,
     base_name: str | None = None,
     store: StoreState | None = None,
+    comments: RecordComments | None = None,
 ) -> Export:
     """The records in `fmt` as bytes (a download needs them whole; a file is better
     written by `write_records`), and (optionally) the manifest that describes the export.
 
-    `store` is `store_state` of the store the records were read from, None if none."""
+    `store` is `store_state` of the store the records were read from, None if none;
+    `comments` its `record_comments`."""
     _check_format(fmt)
     name = export_name(case, fmt, view, base_name)
     buffer = io.BytesIO()
-    write_records(buffer, case, records, fmt=fmt, view=view)
+    write_records(buffer, case, records, fmt=fmt, view=view, comments=comments)
     data = buffer.getvalue()
     manifest = None
     if with_manifest:

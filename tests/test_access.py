@@ -56,27 +56,42 @@ def test_who_may_add(role, may_write):
     assert (write_refusal(role, CASE) is None) is may_write
 
 
+ME, OTHER = (Identity(ISSUER, f"sub-{n}", f"{n}@example.org") for n in ("me", "other"))
+
+
 @pytest.mark.parametrize(
     ("role", "owner", "record_case", "may_edit"),
     [
-        (Role.ANALYST, "me", CASE, True),
-        (Role.ANALYST, "other", CASE, False),
-        (Role.ANALYST, None, CASE, False),  # made in solo mode or by the command line
-        (Role.LEAD, "other", CASE, True),
+        (Role.ANALYST, ME.key, CASE, True),
+        (Role.ANALYST, OTHER.key, CASE, False),
+        (Role.ANALYST, None, CASE, False),  # made in solo mode
+        # made on the command line by a member named with my e-mail, or with another's
+        (Role.ANALYST, Identity.named("Me@Example.org").key, CASE, True),
+        (Role.ANALYST, Identity.named("other@example.org").key, CASE, False),
+        (Role.LEAD, OTHER.key, CASE, True),
         (Role.LEAD, None, CASE, True),
-        (Role.VIEWER, "me", CASE, False),  # a viewer cannot edit even what they once made
-        (None, "me", CASE, False),  # nor can a removed member
+        (Role.VIEWER, ME.key, CASE, False),  # a viewer cannot edit even what they once made
+        (None, ME.key, CASE, False),  # nor can a removed member
         # a record of another case is changed only from there, whatever the role here
-        (Role.ANALYST, "me", "another case", False),
-        (Role.LEAD, "other", "another case", False),
+        (Role.ANALYST, ME.key, "another case", False),
+        (Role.LEAD, OTHER.key, "another case", False),
         # made before cases were recorded: shown on every case, so a lead's
-        (Role.ANALYST, "me", None, False),
-        (Role.LEAD, "other", None, True),
-        (Role.VIEWER, "me", None, False),
+        (Role.ANALYST, ME.key, None, False),
+        (Role.LEAD, OTHER.key, None, True),
+        (Role.VIEWER, ME.key, None, False),
     ],
 )
 def test_who_may_edit(role, owner, record_case, may_edit):
-    assert (edit_refusal(role, CASE, "me", owner, record_case) is None) is may_edit
+    assert (edit_refusal(role, CASE, ME, owner, record_case) is None) is may_edit
+
+
+def test_an_unverified_email_owns_nothing_named_with_it():
+    unverified = replace(ME, email_verified=False)
+    assert not unverified.owns(Identity.named(ME.email).key) and unverified.owns(ME.key)
+
+
+def test_a_provider_cannot_pass_for_a_named_member():
+    assert identity_from_claims({"iss": "mailto", "sub": "me@example.org"}) is None
 
 
 @pytest.mark.parametrize(

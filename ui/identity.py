@@ -102,7 +102,7 @@ def edit_refused(store: Store, record_id: str) -> str | None:
     if signer is None:
         return None
     owner, record_case = store.made_in(record_id)
-    return edit_refusal(page.role, signer.case_id, signer.identity.key, owner, record_case)
+    return edit_refusal(page.role, signer.case_id, signer.identity, owner, record_case)
 
 
 def members_section(store: Store) -> None:

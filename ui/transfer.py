@@ -25,7 +25,14 @@ from geo.formats import (
 from geo.formats.registry import upload_types
 from geo.records import as_new_records, records_in_words
 from geo.store import RECORD_BY, DamagedRow, HistoryEntry, Store, entry_note, left_out
-from geo.transfer import EXPORT_FORMATS, download, export, imported_source_files, store_state
+from geo.transfer import (
+    EXPORT_FORMATS,
+    download,
+    export,
+    imported_source_files,
+    record_comments,
+    store_state,
+)
 from ui.annotate import require_analyst
 from ui.state import page
 
@@ -325,6 +332,7 @@ def _cached_export(
         imported_files=imported_source_files(_store),
         with_manifest=with_manifest,
         store=store_state(_store),
+        comments=record_comments(_store),
     )
     return download(result)
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from geo.access import AccessDenied
 from geo.case import (
     CASE_FILE,
     DEFAULT_CASE_DIR,
@@ -37,14 +38,15 @@ from geo.cli.imagery import (
 from geo.cli.members import add_members_parser, run_members
 from geo.cli.migrate import add_migrate_parser, run_migrate
 from geo.cli.options import (
-    add_analyst,
+    CommandRefused,
     add_case_id,
-    case_store,
+    add_signer,
     first_day,
     given,
     last_day,
     read_bytes,
     refuse_options,
+    writing_store,
 )
 from geo.errors import DataError, GeoError, Problem
 from geo.export import ExportView, layer_records
@@ -62,6 +64,7 @@ from geo.transfer import (
     EXPORT_FORMATS,
     export_manifest,
     imported_source_files,
+    record_comments,
     store_state,
     write_records,
 )
@@ -142,7 +145,7 @@ def parser() -> argparse.ArgumentParser:
         "place on Earth is refused: georeference it with python -m geo georef --import.",
     )
     imported.add_argument("file", help="the file to import")
-    add_analyst(imported)
+    add_signer(imported)
     add_case_id(imported)
     layer = imported.add_argument_group("a data file (GeoJSON, CSV, KML/KMZ, STAC)")
     layer.add_argument("--layer", help="layer name (default: the file name without suffix)")
@@ -350,9 +353,10 @@ def _export(args: argparse.Namespace) -> int:
     }
     filtered = args.start is not None or args.end is not None or args.kinds is not None
     shown = view if filtered else None
+    comments = record_comments(store)
     if args.out == "-":
         # No manifest to hash it for: written as it is made, a chunk at a time.
-        write_records(sys.stdout.buffer, case, records, fmt=args.fmt, view=shown)
+        write_records(sys.stdout.buffer, case, records, fmt=args.fmt, view=shown, comments=comments)
         sys.stdout.buffer.write(b"\n")
         return 0
     out = Path(args.out)
@@ -373,7 +377,9 @@ def _export(args: argparse.Namespace) -> int:
     # Written and hashed a chunk at a time: the export is never held whole.
     write_export_streamed(
         out,
-        lambda file: write_records(file, case, records, fmt=args.fmt, view=shown),
+        lambda file: write_records(
+            file, case, records, fmt=args.fmt, view=shown, comments=comments
+        ),
         manifest_of,
     )
     left_out = (
@@ -388,8 +394,9 @@ def _export(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     data = read_bytes(path)
+    store, signer = writing_store(args)  # a refused signer before the file is read through
     if is_image(path.name, data[:16]):
-        return import_image_file(args, path, data)
+        return import_image_file(args, path, data, store, signer)
     refuse_options(
         given(args, [*fact_options(), *IMAGE_OPTIONS]),
         "for an image only (a GeoTIFF, or a JPEG or PNG picture)",
@@ -424,10 +431,10 @@ def _import(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     for skipped in upload.skipped:
         print(f"skipped: {skipped}", file=sys.stderr)
-    receipt = case_store(args).import_layer(
+    receipt = store.import_layer(
         layer,
         as_new_records(upload.records),
-        analyst=args.analyst,
+        analyst=signer,
         file_name=path.name,
         file_bytes=data,
         skipped=upload.skipped,
@@ -561,6 +568,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "members":
             return run_members(args)
         return _export(args)
+    except (CommandRefused, AccessDenied) as exc:  # who signs: refused as a usage error
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except GeoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -18,14 +18,15 @@ from pathlib import Path
 
 from shapely.geometry import shape
 
+from geo.access import Signer
 from geo.cli.options import (
-    add_analyst,
     add_case_id,
-    case_store,
+    add_signer,
     given,
     read_bytes,
     refuse_options,
     stated_date,
+    writing_store,
 )
 from geo.dates import parse_date
 from geo.errors import NO_CRS, NOT_GEOREFERENCED, DataError, Problem
@@ -127,7 +128,7 @@ def add_georef_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="also import the picture, as released, as an imagery record placed by this fit, "
         "its control points and errors kept in the record (needs --date)",
     )
-    add_analyst(georef)
+    add_signer(georef)
     add_case_id(georef)
     add_facts(georef, "with --import", but="--date")
 
@@ -164,7 +165,11 @@ def _place_it(problem: Problem, path: Path) -> Problem:
     return replace(problem, message=f"{problem.message} (on the command line: {todo})")
 
 
-def import_image_file(args: argparse.Namespace, path: Path, data: bytes) -> int:
+def import_image_file(
+    args: argparse.Namespace, path: Path, data: bytes, store: Store, signer: Signer
+) -> int:
+    """Import the image `data` read from `path` into `store`, signed by `signer`
+    (`writing_store`)."""
     refuse_options(
         given(args, _LAYER_OPTIONS),
         "for a data file only: an image is imported as an imagery record in a layer named "
@@ -173,14 +178,13 @@ def import_image_file(args: argparse.Namespace, path: Path, data: bytes) -> int:
     )
     facts = _facts(args, path)
     sidecar = read_bytes(Path(args.world_file)) if args.world_file else None
-    store = case_store(args)
     try:
         receipt = import_image(
             store,
             data,
             file_name=path.name,
             facts=facts,
-            analyst=args.analyst,
+            analyst=signer,
             sidecar=sidecar,
             crs=args.crs,
         )
@@ -224,6 +228,8 @@ def run_georef(args: argparse.Namespace) -> int:
             given(args, fact_options(but="--date")), "with --import only", file=picture.name
         )
     facts = _facts(args, picture) if args.and_import else None
+    # Who imports, checked before the fit: a refused signer leaves nothing behind.
+    writing = writing_store(args) if facts is not None else None
     data = read_bytes(picture)
     size = picture_size(data, file=str(picture))
     found = read_points(read_bytes(points), file=str(points), crs=args.crs)
@@ -237,12 +243,13 @@ def run_georef(args: argparse.Namespace) -> int:
     for warning in tiff.warnings:
         print(f"warning: {picture}: {warning}", file=sys.stderr)
     imported: tuple[Store, ImportReceipt] | None = None
-    if facts is not None:  # before --out is written: a refused import leaves nothing behind
-        store = case_store(args)
+    if facts is not None and writing is not None:
+        # before --out is written: a refused import leaves nothing behind
+        store, signer = writing
         imported = (
             store,
             import_georeferenced(
-                store, data, fitted, file_name=picture.name, facts=facts, analyst=args.analyst
+                store, data, fitted, file_name=picture.name, facts=facts, analyst=signer
             ),
         )
     out.write_bytes(tiff.data)

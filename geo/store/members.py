@@ -48,7 +48,10 @@ class Signed:
 
 def _match(case_id: str, identity: Identity) -> ColumnElement[bool]:
     """The members row of `identity` on the case: bound to its issuer and subject, or
-    not yet bound and added under its (verified) e-mail."""
+    not yet bound and added under its (verified) e-mail; for a member named on the
+    command line (`Identity.named`), the row of its e-mail, bound or not."""
+    if identity.is_named:
+        return and_(members.c.case_id == case_id, members.c.email == identity.email)
     bound = and_(members.c.issuer == identity.issuer, members.c.subject == identity.subject)
     if identity.email and identity.email_verified:
         by_email = and_(members.c.subject.is_(None), members.c.email == identity.email)
@@ -113,8 +116,10 @@ def _role(conn: Connection, actor: Actor) -> Role | None:
 
 def _role_binding(conn: Connection, actor: Actor) -> Role | None:
     role = role_of(conn, actor.case_id, actor.identity)
-    if role is not None and actor.identity.email and actor.identity.email_verified:
-        _bind(conn, actor.case_id, actor.identity)
+    identity = actor.identity
+    # Only a sign-in binds: a named member's issuer and subject are not its account's.
+    if role is not None and identity.email and identity.email_verified and not identity.is_named:
+        _bind(conn, actor.case_id, identity)
     return role
 
 
@@ -128,10 +133,10 @@ def check_edit(conn: Connection, who: Signed, record_id: str) -> str | None:
     # The role on the record's own case, as the database says inside this transaction;
     # a record of no case (made before cases were recorded) by the role on the actor's.
     role = role_of(conn, record_case or who.actor.case_id, who.actor.identity)
-    refused = edit_refusal(role, who.actor.case_id, who.actor.identity.key, owner_key, record_case)
+    refused = edit_refusal(role, who.actor.case_id, who.actor.identity, owner_key, record_case)
     if refused is not None:
         raise AccessDenied(f"{refused} (record {record_id!r} was not changed)")
-    if owner_key == who.actor.identity.key:
+    if who.actor.identity.owns(owner_key):
         return None
     return made_by(conn, record_id)
 

@@ -494,6 +494,18 @@ class Store:
             rows = tables.comment_rows(conn, record_id)
         return [comment_of(history_entry(row)) for row in rows]
 
+    def comments_by_record(self) -> dict[str, list[Comment]]:
+        """The comments on each record that has any, oldest first, read at once: what
+        an export carries (`comments` is one record's)."""
+        with self._session() as conn:
+            rows = tables.every_comment_row(conn)
+        found: dict[str, list[Comment]] = {}
+        for row in rows:
+            entry = history_entry(row)
+            if entry.record_id is not None:
+                found.setdefault(entry.record_id, []).append(comment_of(entry))
+        return found
+
     # --- imports ---
 
     def import_layer(

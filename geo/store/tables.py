@@ -187,12 +187,26 @@ def entries_starting(conn: Connection, prefix: str) -> list[HistoryRow]:
     return [HistoryRow._make(row) for row in rows]
 
 
+def _comment_where(record_id: str | None = None) -> ColumnElement[bool]:
+    """The history entries that are comments, on the record `record_id` if given: the
+    one predicate of `comment_rows` and `every_comment_row`, so that a filter added
+    here holds for both."""
+    where = history.c.action == Action.COMMENT.value
+    return where if record_id is None else and_(where, history.c.record_id == record_id)
+
+
 def comment_rows(conn: Connection, record_id: str) -> list[HistoryRow]:
     """The comments on the record, oldest first."""
     rows = conn.execute(
-        select(*_HISTORY_COLUMNS)
-        .where(history.c.record_id == record_id, history.c.action == Action.COMMENT.value)
-        .order_by(history.c.seq)
+        select(*_HISTORY_COLUMNS).where(_comment_where(record_id)).order_by(history.c.seq)
+    ).all()
+    return [HistoryRow._make(row) for row in rows]
+
+
+def every_comment_row(conn: Connection) -> list[HistoryRow]:
+    """The comments on every record, oldest first, in one query (an export's)."""
+    rows = conn.execute(
+        select(*_HISTORY_COLUMNS).where(_comment_where()).order_by(history.c.seq)
     ).all()
     return [HistoryRow._make(row) for row in rows]
 
