@@ -102,11 +102,16 @@ def start_app(
     try:
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End a server started for a test: asked first, killed after 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def wait_idle(page: Page, quiet_ms: int = 1_000, limit_s: float = 60) -> None:

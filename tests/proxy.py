@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.browser import stop
+
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 # An ordinary user's PATH may lack /usr/sbin, where Debian puts it.
@@ -79,9 +81,11 @@ def self_signed(folder: Path, name: str) -> tuple[Path, Path]:
     """A throw-away certificate for `name` and its key, made with openssl."""
     certificate, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
-        + ["-keyout", str(key), "-out", str(certificate), "-subj", f"/CN={name}"]
-        + ["-addext", f"subjectAltName=DNS:{name}"],
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
+            *("-keyout", str(key), "-out", str(certificate), "-subj", f"/CN={name}"),
+            *("-addext", f"subjectAltName=DNS:{name}"),
+        ],
         check=True,
         capture_output=True,
     )
@@ -95,8 +99,10 @@ def running_nginx(folder: Path, conf: str, port: int) -> Iterator[Path]:
     (folder / "nginx.conf").write_text(conf, encoding="utf-8")
     error_log = folder / "error.log"
     process = subprocess.Popen(
-        [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(error_log)]
-        + ["-g", f"daemon off; pid {folder / 'nginx.pid'};"],
+        [
+            *(NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf"), "-e", str(error_log)),
+            *("-g", f"daemon off; pid {folder / 'nginx.pid'};"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -115,8 +121,4 @@ def running_nginx(folder: Path, conf: str, port: int) -> Iterator[Path]:
     try:
         yield error_log
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)

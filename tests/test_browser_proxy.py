@@ -222,9 +222,10 @@ def test_the_explorer_works_through_the_proxy(browser, proxied: Proxied, tmp_pat
         assert session.drawn(frame, "place") == ["astana", "damascus", "geneva", "saydnaya"]
         assert any(s == 200 and "/app/static/vendor/leaflet/" in u for s, u, _ in answers)
         assert any(s == 200 and "/maplayer/" in u for s, u, _ in answers)
-        assert "Saydnaya military prison" in session.click_until_selected(
-            frame, 33.665, 36.32861
-        ).inner_text()
+        assert (
+            "Saydnaya military prison"
+            in session.click_until_selected(frame, 33.665, 36.32861).inner_text()
+        )
 
         # an upload (/_stcore/upload_file), and the image's tiles (/imagery)
         analyst = page.get_by_role("textbox", name="Analyst")
@@ -232,13 +233,14 @@ def test_the_explorer_works_through_the_proxy(browser, proxied: Proxied, tmp_pat
         analyst.press("Enter")
         session.tab("Imagery")
         import_geotiff(session, image, "2013-09", "September 2013")
+        assert any(s == 204 and "/_stcore/upload_file/" in u for s, u, _ in answers)
         session.map_frame_with(".leaflet-tile-pane img")
-        deadline = 60
-        while not any("/imagery/" in u and s == 200 for s, u, _ in answers) and deadline:
+        for _ in range(60):  # the tiles are asked for once the new map has drawn
+            tiles = [kind for s, u, kind in answers if s == 200 and "/imagery/" in u]
+            if tiles:
+                break
             page.wait_for_timeout(500)
-            deadline -= 1
-        tiles = [(s, t) for s, u, t in answers if "/imagery/" in u and s == 200]
-        assert tiles and all(t == "image/png" for _, t in tiles)
+        assert tiles and set(tiles) == {"image/png"}
 
         # one WebSocket all along (no "Connecting..." loop), and no error box
         assert sockets == [f"wss://{TEAM_NAME}:{proxied.https_port}/_stcore/stream"]
