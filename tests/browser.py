@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Frame, Page
+from playwright.sync_api import Browser, BrowserType, Frame, Page
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("GEO_CHROMIUM") or shutil.which("chromium")
@@ -32,11 +32,16 @@ def free_port() -> int:
 
 def launch(playwright) -> Browser:
     """Debian's Chromium, headless, with its background connections switched off."""
+    return launch_chromium(playwright.chromium)
+
+
+def launch_chromium(chromium: BrowserType, *extra_args: str) -> Browser:
+    """`launch` for a Playwright browser type, with more command-line switches."""
     if CHROMIUM is None:
         if os.environ.get("CI"):
             pytest.fail("CI must run the browser tests: install Debian's chromium")
         pytest.skip("Chromium not installed (apt-get install chromium)")
-    return playwright.chromium.launch(
+    return chromium.launch(
         executable_path=CHROMIUM,
         args=[
             "--no-sandbox",
@@ -44,6 +49,7 @@ def launch(playwright) -> Browser:
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
+            *extra_args,
         ],
     )
 
@@ -96,11 +102,16 @@ def start_app(
     try:
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    """End a server started for a test: asked first, killed after 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def wait_idle(page: Page, quiet_ms: int = 1_000, limit_s: float = 60) -> None:
@@ -135,11 +146,22 @@ class Session:
     """A page whose every request off this machine is refused and recorded."""
 
     def __init__(
-        self, browser: Browser, tmp_path: Path, viewport: tuple[int, int] = (1400, 1300)
+        self,
+        browser: Browser,
+        tmp_path: Path,
+        viewport: tuple[int, int] = (1400, 1300),
+        *,
+        app_origin: str = "http://127.0.0.1",
+        ignore_https_errors: bool = False,
     ) -> None:
+        """`app_origin`: where the app is (the start of its URLs); `ignore_https_errors`
+        for an app behind a proxy with a throw-away certificate."""
         width, height = viewport
+        self.app_origin = app_origin
         self.context = browser.new_context(
-            viewport={"width": width, "height": height}, accept_downloads=True
+            viewport={"width": width, "height": height},
+            accept_downloads=True,
+            ignore_https_errors=ignore_https_errors,
         )
         self.page: Page = self.context.new_page()
         self.remote: list[str] = []
@@ -152,7 +174,7 @@ class Session:
 
     def _route(self, route) -> None:
         url = route.request.url
-        if url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")):
+        if url.startswith((self.app_origin, "data:", "blob:", "about:")):
             route.continue_()
         else:
             self.remote.append(url)
