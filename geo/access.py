@@ -207,6 +207,17 @@ def manage_refusal(role: Role | None, case_id: str) -> str | None:
     return f"only a lead of the case {case_id!r} manages its members"
 
 
+def assign_refusal(role: Role | None, case_id: str) -> str | None:
+    """Why this role may not give records made before cases were recorded (shown on
+    every case) to the case; None if it may (a lead: the records leave the others)."""
+    if role == Role.LEAD:
+        return None
+    return (
+        f"only a lead of the case {case_id!r} gives it records made before cases were "
+        "recorded (they would leave every other case)"
+    )
+
+
 # --- team mode and startup ---
 
 

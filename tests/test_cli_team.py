@@ -128,3 +128,21 @@ def test_alone_the_command_line_takes_a_typed_name_and_refuses_as(private_store,
     [entry] = [e for e in store.history() if e.action == Action.IMPORT]
     assert entry.analyst == "Ana Lyst"
     assert {store.made_in(r.id)[0] for r in store.records()} == {None}
+
+
+def test_only_a_lead_assigns_a_layer_of_no_case_on_the_command_line(team_store, capsys):
+    # a layer imported before cases were recorded: shown on every case
+    record = annotation(0, "old")
+    Store.open(team_store.data_dir).import_layer(
+        "Old sites", [record], analyst="Old", file_name="old.kml", file_bytes=b"old"
+    )
+    args = ["assign", "--case", CASE, "--layer", "Old sites"]
+    before = team_store.history()
+    assert main([*args, "--analyst", "Lead"]) == 2  # a typed name signs nothing in a team
+    assert main([*args, "--as", ANALYST]) == 2
+    assert "only a lead" in capsys.readouterr().err
+    assert team_store.history() == before and team_store.made_in(record.id) == (None, None)
+    assert main([*args, "--as", LEAD]) == 0
+    assert team_store.made_in(record.id)[1] == CASE
+    assert team_store.history()[-1].analyst == LEAD
+    assert team_store.verify() == []

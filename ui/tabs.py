@@ -70,7 +70,11 @@ def imagery_tab(store: Store, images: MapImages) -> None:
 
 
 def history_tab(store: Store, damaged: list[DamagedRow]) -> None:
-    st.caption("Every change, signed by its analyst, in a hash chain; and an integrity check.")
+    st.caption(
+        "This case's changes and those of no case, each signed by its analyst, in the "
+        "store's hash chain (numbers missing here are other cases' changes); and an "
+        "integrity check."
+    )
     history_section(store, damaged)
 
 

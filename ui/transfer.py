@@ -344,8 +344,9 @@ def _signed(entry: HistoryEntry) -> str:
 
 
 def history_section(store: Store, damaged: list[DamagedRow]) -> None:
-    """Every change, newest first, the records that could not be read (`damaged`, from
-    `Store.damaged`), and a check of the hash chain and the kept files."""
+    """The case's changes and those of no case, newest first; the records that could not
+    be read (`damaged`, from `Store.damaged`); and a check of the hash chain and the
+    kept files."""
     if damaged:
         st.error(
             f"{records_in_words(len(damaged))} in the store could not be read (changed outside the "
@@ -364,11 +365,14 @@ def history_section(store: Store, damaged: list[DamagedRow]) -> None:
             width="stretch",
         )
     head = store.latest()
-    if head is None:
+    # The case's own changes and those of no case, not other cases' (Store.history).
+    listed = store.history_count() if head is not None else 0
+    if head is None or listed == 0:
         st.caption("No changes yet: what you draw, edit, delete or import is listed here.")
-        return
+        if head is None:
+            return
     # A page at a time: the history grows with every change, the page does not.
-    pages = -(-head.entries // HISTORY_PAGE)
+    pages = -(-listed // HISTORY_PAGE)
     number = 1
     if pages > 1:
         number = int(
@@ -383,10 +387,10 @@ def history_section(store: Store, damaged: list[DamagedRow]) -> None:
             )
         )
     skip = (number - 1) * HISTORY_PAGE
-    entries = store.history(newest=HISTORY_PAGE, skip=skip)
+    entries = store.history(newest=HISTORY_PAGE, skip=skip) if listed else []
     if pages > 1:
         st.caption(
-            f"Changes {skip + 1:,} to {skip + len(entries):,} of {head.entries:,}, counted "
+            f"Changes {skip + 1:,} to {skip + len(entries):,} of {listed:,}, counted "
             "from the latest."
         )
     st.dataframe(
@@ -416,10 +420,14 @@ def history_section(store: Store, damaged: list[DamagedRow]) -> None:
             st.dataframe(pd.DataFrame({"problem": problems}), hide_index=True, width="stretch")
         else:
             st.success(
-                f"Intact: {head.entries} history entries chain to the latest hash below, "
-                "and every kept file matches its SHA-256."
+                f"Intact: {head.entries} history entries (every case's) chain to the "
+                "latest hash below, and every kept file matches its SHA-256."
             )
         # The chain cannot tell that its last entries were removed: a hash noted
         # outside the store (in a report) can, with `python -m geo verify --expect`.
-        st.caption("Latest hash: note it in your report to check this store against later.")
+        st.caption(
+            "Latest hash of the whole store: every case's changes chain to it, so the "
+            "latest entry may be another case's. Note it in your report to check this "
+            "store against later."
+        )
         st.code(head.hash, language=None)

@@ -1,5 +1,5 @@
 """Command line: ``python -m geo validate|export|import|verify|geocode|extract|georef|basemap|
-migrate|members``.
+migrate|members|assign``.
 
 Errors are messages, never tracebacks; nothing goes online unless ``--online`` is given.
 """

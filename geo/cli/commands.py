@@ -26,6 +26,7 @@ from geo.case import (
     load_case,
     read_export,
 )
+from geo.cli.assign import add_assign_parser, run_assign
 from geo.cli.basemap import add_basemap_parser, run_basemap
 from geo.cli.imagery import (
     IMAGE_OPTIONS,
@@ -73,7 +74,7 @@ from geo.workspace import combined_records, filter_view
 # What `python -m geo --help` says first (the package's docstring says the same).
 DESCRIPTION = (
     "Command line: ``python -m geo validate|export|import|verify|geocode|extract|georef|"
-    "basemap|migrate|members``.\n\nErrors are messages, never tracebacks; nothing goes "
+    "basemap|migrate|members|assign``.\n\nErrors are messages, never tracebacks; nothing goes "
     "online unless ``--online`` is given.\n"
 )
 
@@ -234,6 +235,7 @@ def parser() -> argparse.ArgumentParser:
     add_basemap_parser(commands)
     add_migrate_parser(commands)
     add_members_parser(commands)
+    add_assign_parser(commands)
     return parser
 
 
@@ -567,6 +569,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_migrate(args)
         if args.command == "members":
             return run_members(args)
+        if args.command == "assign":
+            return run_assign(args)
         return _export(args)
     except (CommandRefused, AccessDenied) as exc:  # who signs: refused as a usage error
         print(f"error: {exc}", file=sys.stderr)

@@ -57,14 +57,20 @@ def stated_date(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc.problems[0])) from exc
 
 
-def add_signer(parser: argparse.ArgumentParser) -> None:
+def add_signer(
+    parser: argparse.ArgumentParser,
+    *,
+    who_may: str = "an analyst or a lead of it",
+    what: str = "what is imported is theirs, as if made in the page",
+) -> None:
     """`--analyst` (alone) and `--as` (a team's store): who signs what the command
-    writes; `writing_store` reads them."""
+    writes; `writing_store` reads them. `who_may` and `what` say, in the help, whose
+    role the command needs and what it does in their name."""
     who = parser.add_argument_group(
-        "who imports",
+        "who signs",
         f"Alone, a name signs the history entry. A team's store ({ENV_DATABASE_URL} set, or "
-        f"{ENV_TEAM}=1) takes a member of --case instead, an analyst or a lead of it, named "
-        f"by --as; what is imported is theirs, as if made in the page. {AS_MEMBER_NOTE}",
+        f"{ENV_TEAM}=1) takes a member of --case instead, {who_may}, named by --as; {what}. "
+        f"{AS_MEMBER_NOTE}",
     )
     who.add_argument(
         "--analyst",
@@ -76,7 +82,7 @@ def add_signer(parser: argparse.ArgumentParser) -> None:
         "--as",
         dest="member",
         metavar="EMAIL",
-        help="a team's store: the member of --case who imports, by the e-mail they sign in with",
+        help="a team's store: the member of --case who signs, by the e-mail they sign in with",
     )
 
 

@@ -10,7 +10,9 @@ What the store keeps, and why:
   the one before: ``hash = sha256(prev_hash + canonical_json(content))`` with
   ``content = {seq, time, analyst, action, record_id, layer, change}`` and
   ``canonical_json`` as in `canonical_json`; the first entry's ``prev_hash`` is
-  64 zeros. Anyone can recompute it with a few lines of code.
+  64 zeros. Anyone can recompute it with a few lines of code. An entry written
+  from a case names it inside its change, and in ``history.case_id``: a case's
+  page lists its own entries and those of no case, not other cases'.
 - ``files/<sha256>``: each imported file exactly as received, named by its
   content, never rewritten, with a ``files`` row saying who handed it in, when,
   and under which name; in the data folder, or in another folder or an
@@ -18,7 +20,8 @@ What the store keeps, and why:
 
 `Store.verify` checks the chain, replays the history backwards against the
 records table (so an edit made with a raw SQL tool shows up), checks each
-``layers`` and ``files`` row against the history entry that made it, and
+``layers`` and ``files`` row against the history entry that made it, each
+record's case and owner and each entry's case against what the chain says, and
 re-hashes every kept file. A hash chain kept in the same database is not a
 signature: someone who rewrites the whole chain consistently, or removes its
 last entries with care, is not caught. Keep the latest hash (`Store.latest`;

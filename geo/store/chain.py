@@ -6,6 +6,13 @@ Every change is an entry hash-chained to the one before:
 ``canonical_json`` as below; the first entry's ``prev_hash`` is 64 zeros
 (`GENESIS_HASH`). Anyone can recompute it with a few lines of code.
 
+An entry written by a store seen from a case names the case inside its change
+(`CASE`), and a new record's entry (create, import) its owner in team mode
+(`OWNER`): so the records table's ``case_id`` and ``owner`` and the history
+table's ``case_id`` (which case's page lists the entry, migration 0006) are
+covered by the chain, and verify compares them. Entries without these keys (made
+before, or by a store not seen from a case) hash exactly as before.
+
 Pure: the rows come in as `HistoryRow`; the SQL that appends and reads them is
 in `geo.store.tables`.
 """
@@ -27,6 +34,11 @@ MIN_HASH_PREFIX: Final = 12  # 48 bits: no two entries of one store share it by 
 # In the change of an edit or deletion by someone other than whoever made the record
 # (team mode): the analyst who made it, so the entry names both.
 RECORD_BY: Final = "record_by"
+# In the change of an entry written from a case: the case's id (its case.yaml's id).
+CASE: Final = "case"
+# In the change of a create or an import in team mode: the records' owner
+# (`geo.access.Identity.key`), as records.owner holds it.
+OWNER: Final = "owner"
 
 
 class Action(enum.StrEnum):
@@ -36,10 +48,15 @@ class Action(enum.StrEnum):
     IMPORT = "import"
     COMMENT = "comment"  # a comment on a record; migration 0004
     MEMBER = "member"  # a member added, removed or given another role; migration 0004
+    # records made before cases were recorded, given to a case; migration 0006
+    ASSIGN = "assign"
 
 
-# The entries that change no record or layer: verify replays the others.
-NOT_RECORD_CHANGES: Final = frozenset({Action.COMMENT.value, Action.MEMBER.value})
+# The entries that change no record's document or layer: verify replays the others
+# on the records (an assignment changes only records' case, checked on its own).
+NOT_RECORD_CHANGES: Final = frozenset(
+    {Action.COMMENT.value, Action.MEMBER.value, Action.ASSIGN.value}
+)
 # In a comment's change: its text.
 COMMENT_TEXT: Final = "comment"
 
@@ -57,6 +74,9 @@ class HistoryRow(NamedTuple):
     change: str  # canonical JSON
     prev_hash: str
     hash: str
+    # which case's page lists the entry, None for every case's (migration 0006); not
+    # hashed, but equal to the change's CASE where it has one (verify checks)
+    case_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -73,7 +93,12 @@ class HistoryEntry:
     # "skipped": [{record, name, reasons}] when the analyst chose to leave bad records out;
     # comment: {"comment": text} (its layer is the record's if the store holds it, else
     # "", e.g. for the case's own records); member: {"case", "email", "before", "after"}
-    # (roles, None for not a member; record_id None, layer "")
+    # (roles, None for not a member; record_id None, layer "");
+    # assign: {"case", "records": [ids]}, the layer's records of no case given to the
+    # case (record_id None). Written from a case, every entry also names {CASE: case_id}
+    # (the case it was written in: for an edit or deletion from no case, the record's);
+    # a create or import in team mode also {OWNER: records' owner}. Older entries
+    # lack these keys.
     change: dict[str, Any]
     prev_hash: str
     hash: str
@@ -100,6 +125,7 @@ class ReadableEntry(NamedTuple):
     change: dict[str, Any]
     time: str
     analyst: str
+    case_id: object = None  # the history table's case_id column, as it is
 
 
 class Comment(NamedTuple):
@@ -133,7 +159,14 @@ def entry_note(entry: HistoryEntry) -> str:
             if after is None
             else f"{_text(before)} → {_text(after)}"
         )
-        return f"{_text(change.get('email'))}: {what} (case {_text(change.get('case'))})"
+        return f"{_text(change.get('email'))}: {what} (case {_text(change.get(CASE))})"
+    if entry.action == Action.ASSIGN:
+        given = entry.change.get("records")
+        count = len(given) if isinstance(given, list) else 0
+        return (
+            f"{count} record{'' if count == 1 else 's'} made before cases were recorded "
+            f"given to the case {_text(entry.change.get(CASE))}"
+        )
     return ""
 
 
@@ -189,7 +222,7 @@ def history_entry(row: HistoryRow) -> HistoryEntry:
     """An entry as the history shows it. A row changed outside the store (an unknown
     action, a value that is not text, a change that is not JSON) is shown as its text:
     verify() reports it, and the log stays viewable."""
-    seq, time, analyst, action, record_id, layer, change, prev_hash, hash_ = row
+    seq, time, analyst, action, record_id, layer, change, prev_hash, hash_ = row[:9]
     try:
         parsed = json.loads(change)
     except (ValueError, TypeError):
@@ -262,7 +295,7 @@ def check_chain(history: Sequence[HistoryRow], high: int) -> tuple[list[Readable
             if isinstance(row[0], int):
                 expected, prev_seq, prev_hash = row[0] + 1, row[0], str(row[8])
             continue
-        seq, time, analyst, action, record_id, layer, change_text, stored_prev, stored = row
+        seq, time, analyst, action, record_id, layer, change_text, stored_prev, stored = row[:9]
         if seq != expected:
             gap = f"entry {expected}" if seq == expected + 1 else f"entries {expected} to {seq - 1}"
             problems.append(f"history: {gap} missing (deleted?)")
@@ -278,7 +311,10 @@ def check_chain(history: Sequence[HistoryRow], high: int) -> tuple[list[Readable
                 problems.append(
                     f"history entry {seq}: hash does not match its content (edited after the fact?)"
                 )
-            entries.append(ReadableEntry(seq, action, record_id, layer, change, time, analyst))
+            listed = row[9] if len(row) > 9 else None
+            entries.append(
+                ReadableEntry(seq, action, record_id, layer, change, time, analyst, listed)
+            )
         if stored_prev != prev_hash:
             if prev_seq == 0:
                 problems.append(f"history entry {seq}: prev_hash is not the start of the chain")

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from geo.store import tables
-from geo.store.chain import COMMENT_TEXT, RECORD_BY, Action, canonical_json
+from geo.store.chain import CASE, COMMENT_TEXT, OWNER, RECORD_BY, Action, canonical_json
 from geo.store.rows import records_digest, to_row
 
 
@@ -44,7 +44,7 @@ def create(
         action=Action.CREATE,
         record_id=doc["id"],
         layer=doc["layer"],
-        change={"record": doc},
+        change={"record": doc} | _made_in(case_id, owner),
     )
 
 
@@ -55,10 +55,12 @@ def edit(
     *,
     analyst: str,
     record_by: str | None = None,
+    case_id: str | None = None,
 ) -> dict[str, Any]:
     """Set the fields `given` on the record `record_id`; returns it as it then is.
     Fields given their current value are not changes; if none is, nothing is written.
-    `record_by`: who made the record, when someone else edits it (team mode)."""
+    `record_by`: who made the record, when someone else edits it (team mode);
+    `case_id`: the case the edit was made in, if known."""
     time = now()
     before = tables.current_doc(conn, record_id)
     after = {**before, **given}
@@ -77,14 +79,22 @@ def edit(
         action=Action.EDIT,
         record_id=record_id,
         layer=before["layer"],
-        change={"changes": changes} | _made_by(record_by),
+        change={"changes": changes} | _made_by(record_by) | _made_in(case_id),
     )
     return after
 
 
-def delete(conn: Connection, record_id: str, *, analyst: str, record_by: str | None = None) -> None:
+def delete(
+    conn: Connection,
+    record_id: str,
+    *,
+    analyst: str,
+    record_by: str | None = None,
+    case_id: str | None = None,
+) -> None:
     """Mark the record `record_id` deleted; its history entry keeps it as it was, and
-    `record_by`, who made it, when someone else deletes it (team mode)."""
+    `record_by`, who made it, when someone else deletes it (team mode), and the case
+    it was deleted in, if known."""
     time = now()
     doc = tables.current_doc(conn, record_id)
     tables.mark_deleted(conn, record_id, time)
@@ -95,13 +105,16 @@ def delete(conn: Connection, record_id: str, *, analyst: str, record_by: str | N
         action=Action.DELETE,
         record_id=record_id,
         layer=doc["layer"],
-        change={"record": doc} | _made_by(record_by),
+        change={"record": doc} | _made_by(record_by) | _made_in(case_id),
     )
 
 
-def comment(conn: Connection, record_id: str, text: str, *, analyst: str) -> str:
-    """Keep a comment on the record `record_id` (of the store, or of the case's own);
-    returns when it was made. Changes no record."""
+def comment(
+    conn: Connection, record_id: str, text: str, *, analyst: str, case_id: str | None = None
+) -> str:
+    """Keep a comment on the record `record_id` (of the store, or of the case's own),
+    made in the case `case_id` if known, which alone then lists it; returns when it
+    was made. Changes no record."""
     time = now()
     tables.append_entry(
         conn,
@@ -110,7 +123,7 @@ def comment(conn: Connection, record_id: str, text: str, *, analyst: str) -> str
         action=Action.COMMENT,
         record_id=record_id,
         layer=tables.commented_layer(conn, record_id),
-        change={COMMENT_TEXT: text},
+        change={COMMENT_TEXT: text} | _made_in(case_id),
     )
     return time
 
@@ -134,14 +147,39 @@ def member(
         action=Action.MEMBER,
         record_id=None,
         layer="",
-        change={"case": case_id, "email": email, "before": before, "after": after},
+        change={CASE: case_id, "email": email, "before": before, "after": after},
     )
+
+
+def assign(conn: Connection, *, layer: str, case_id: str, analyst: str) -> list[str]:
+    """Give the records of no case in `layer` (made before cases were recorded) to the
+    case `case_id`, as one entry listing them; returns their ids, oldest first."""
+    time = now()
+    ids = tables.assign_to_case(conn, layer, case_id)
+    tables.append_entry(
+        conn,
+        time=time,
+        analyst=analyst,
+        action=Action.ASSIGN,
+        record_id=None,
+        layer=layer,
+        change={CASE: case_id, "records": ids},
+    )
+    return ids
 
 
 def _made_by(record_by: str | None) -> dict[str, str]:
     """An edit's or deletion's note of who made the record, if that was someone else.
     Part of the change the hash covers; entries without it hash as before."""
     return {} if record_by is None else {RECORD_BY: record_by}
+
+
+def _made_in(case_id: str | None, owner: str | None = None) -> dict[str, str]:
+    """An entry's note of the case it was written in and of the new records' owner,
+    where known, so that the chain covers records.case_id, records.owner and
+    history.case_id. Part of the change the hash covers; entries without them hash as
+    before."""
+    return ({} if case_id is None else {CASE: case_id}) | ({} if owner is None else {OWNER: owner})
 
 
 def import_layer(
@@ -193,6 +231,7 @@ def import_layer(
             },
             "records_sha256": records_digest(list(docs)),
         }
-        | ({"skipped": list(skipped)} if skipped else {}),
+        | ({"skipped": list(skipped)} if skipped else {})
+        | _made_in(case_id, owner),
     )
     return received_at

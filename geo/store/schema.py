@@ -108,6 +108,11 @@ records_position: Final = Table(
     Column("position", Geometry("GEOMETRY", srid=SRID, spatial_index=False)),
 )
 
+# The history's actions (`geo.store.chain.Action`), as its CHECK constraint says.
+HISTORY_ACTIONS: Final = (
+    "action IN ('create', 'edit', 'delete', 'import', 'comment', 'member', 'assign')"
+)
+
 history: Final = Table(
     "history",
     metadata,
@@ -119,11 +124,8 @@ history: Final = Table(
     Column(
         "action",
         Text,
-        # widened by migration 0004 (comments and changes of members)
-        CheckConstraint(
-            "action IN ('create', 'edit', 'delete', 'import', 'comment', 'member')",
-            name="history_action_check",
-        ),
+        # widened by migrations 0004 (comments and changes of members) and 0006 (assign)
+        CheckConstraint(HISTORY_ACTIONS, name="history_action_check"),
         nullable=False,
     ),
     Column("record_id", Text),
@@ -131,7 +133,12 @@ history: Final = Table(
     Column("change", Text, nullable=False),
     Column("prev_hash", Text, nullable=False),
     Column("hash", Text, nullable=False),
+    # the case whose page lists the entry, as its change names it; empty: every case's
+    # (migration 0006)
+    Column("case_id", Text),
     Index("history_by_record", "record_id"),
+    # a case's entries, newest first, a page at a time
+    Index("history_by_case", "case_id", "seq"),
     sqlite_autoincrement=True,
 )
 

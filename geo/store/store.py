@@ -22,7 +22,15 @@ import shapely
 from shapely.geometry import shape
 from sqlalchemy import Connection
 
-from geo.access import AccessDenied, Actor, Identity, Role, Signer, comment_refusal
+from geo.access import (
+    AccessDenied,
+    Actor,
+    Identity,
+    Role,
+    Signer,
+    assign_refusal,
+    comment_refusal,
+)
 from geo.bulk import collection_paused
 from geo.errors import DataError, Problem, SkippedRecord, StoreError, StoreNotFound
 from geo.geojson import bounds_problems
@@ -294,18 +302,28 @@ class Store:
         return f"{last[0]}:{last[1][:16]}" if last else "0"
 
     def history(self, newest: int | None = None, skip: int = 0) -> list[HistoryEntry]:
-        """Every change ever made, oldest first, including those to deleted records.
+        """Every change ever made, oldest first, including those to deleted records; for
+        a store opened for a case (`for_case`), those made in that case and those of no
+        case (made before cases were recorded, or outside any case), not another case's.
 
         With `newest`, a page of it: the `newest` entries before the latest `skip`
         (still oldest first), read without reading the rest."""
         with self._session() as conn:
-            rows = tables.history_rows(conn, newest, skip)
+            rows = tables.history_rows(conn, newest, skip, self.case_id)
         return [history_entry(row) for row in rows]
+
+    def history_count(self) -> int:
+        """How many entries `history` lists: every entry, or for a store opened for a
+        case that case's and those of no case. `latest` counts the whole chain."""
+        with self._session() as conn:
+            return tables.history_count(conn, self.case_id)
 
     def latest(self) -> HistoryHead | None:
         """The latest history entry's number and hash, and the number of entries; None
         while the history is empty. Kept outside the store (a report, an export's
-        manifest), the hash anchors the store: see `find_entry`."""
+        manifest), the hash anchors the store: see `find_entry`. The whole chain's,
+        every case's entries, even for a store opened for a case (`history_count`
+        counts what its `history` lists)."""
         with self._read() as conn:
             last = tables.last_entry(conn)
             count = tables.history_count(conn)
@@ -455,7 +473,14 @@ class Store:
             who = members.signed(conn, analyst, team=self.team)
             members.refuse_other_case(conn, record_id, self.case_id)
             record_by = members.check_edit(conn, who, record_id)
-            after = changes.edit(conn, record_id, given, analyst=who.analyst, record_by=record_by)
+            after = changes.edit(
+                conn,
+                record_id,
+                given,
+                analyst=who.analyst,
+                record_by=record_by,
+                case_id=self._case_of_change(conn, analyst, record_id),
+            )
         return LayerRecord.from_checked(after)
 
     def delete(self, record_id: str, *, analyst: Signer) -> None:
@@ -467,7 +492,13 @@ class Store:
             who = members.signed(conn, analyst, team=self.team)
             members.refuse_other_case(conn, record_id, self.case_id)
             record_by = members.check_edit(conn, who, record_id)
-            changes.delete(conn, record_id, analyst=who.analyst, record_by=record_by)
+            changes.delete(
+                conn,
+                record_id,
+                analyst=who.analyst,
+                record_by=record_by,
+                case_id=self._case_of_change(conn, analyst, record_id),
+            )
 
     # --- comments ---
 
@@ -483,28 +514,47 @@ class Store:
         text = checked_comment(text)
         with self._write() as conn:
             who = members.signed(conn, analyst, team=self.team, rule=comment_refusal)
-            time = changes.comment(conn, record_id, text, analyst=who.analyst)
+            time = changes.comment(
+                conn,
+                record_id,
+                text,
+                analyst=who.analyst,
+                case_id=self._case_of_change(conn, analyst, record_id),
+            )
             seq = tables.last_entry(conn)
         assert seq is not None  # the entry was just written
         return Comment(seq[0], time, who.analyst, text)
 
     def comments(self, record_id: str) -> list[Comment]:
-        """The comments on the record, oldest first."""
+        """The comments on the record, oldest first; for a store opened for a case, those
+        made in it and those of no case (a comment on a record of a case's own files
+        is listed only in the case it was made in)."""
         with self._session() as conn:
-            rows = tables.comment_rows(conn, record_id)
+            rows = tables.comment_rows(conn, record_id, self.case_id)
         return [comment_of(history_entry(row)) for row in rows]
 
     def comments_by_record(self) -> dict[str, list[Comment]]:
         """The comments on each record that has any, oldest first, read at once: what
-        an export carries (`comments` is one record's)."""
+        an export carries (`comments` is one record's); for a store opened for a case,
+        those its page lists."""
         with self._session() as conn:
-            rows = tables.every_comment_row(conn)
+            rows = tables.every_comment_row(conn, self.case_id)
         found: dict[str, list[Comment]] = {}
         for row in rows:
             entry = history_entry(row)
             if entry.record_id is not None:
                 found.setdefault(entry.record_id, []).append(comment_of(entry))
         return found
+
+    def _case_of_change(self, conn: Connection, analyst: Signer, record_id: str) -> str | None:
+        """The case an edit, deletion or comment of `record_id` is made in, as its entry
+        names it: the store's (`for_case`), else a signed-in actor's, else the record's
+        own (None for a record of no case, or one the store does not hold)."""
+        if self.case_id is not None:
+            return self.case_id
+        if isinstance(analyst, Actor):
+            return analyst.case_id
+        return members.made_in(conn, record_id)[1]
 
     # --- imports ---
 
@@ -580,6 +630,32 @@ class Store:
         return ImportReceipt(
             layer, len(docs), sha256, len(data), file_name, received_at, len(skipped)
         )
+
+    # --- records made before cases were recorded ---
+
+    def assign_layer(self, layer: str, *, analyst: Signer) -> list[str]:
+        """Give the records of no case in `layer` (made before cases were recorded,
+        shown on every case, "all cases" on the page) to the store's case (`for_case`),
+        as one history entry listing them; returns their ids. Other cases no longer
+        show them.
+
+        In team mode only a lead of the case may (AccessDenied otherwise, checked in
+        the write's transaction). StoreError, with nothing changed, for a store not
+        opened for a case, an unknown layer, a layer with no such records, or an
+        imported layer whose records are another case's."""
+        _refuse_unsigned(analyst)
+        if self.case_id is None:
+            raise StoreError(
+                "say which case the records are given to (the store is not opened for a "
+                "case): nothing was changed"
+            )
+        case_id = _case_of_write(analyst, self.case_id)
+        assert case_id is not None  # the store's case
+        if not isinstance(layer, str) or not layer.strip():
+            raise DataError(Problem(f"{layer!r} is not a layer's name", field="layer"))
+        with self._write() as conn:
+            who = members.signed(conn, analyst, team=self.team, rule=assign_refusal)
+            return changes.assign(conn, layer=layer, case_id=case_id, analyst=who.analyst)
 
     # --- members (team mode) ---
 

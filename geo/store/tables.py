@@ -27,11 +27,13 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
     update,
 )
 
 from geo.errors import DataError, Problem, StoreError
 from geo.store.chain import (
+    CASE,
     GENESIS_HASH,
     Action,
     HistoryRow,
@@ -51,9 +53,11 @@ from geo.store.schema import (
     records,
     records_position,
 )
-from geo.store.verify import FileRow, LayerRow, MemberRow, Snapshot
+from geo.store.verify import FileRow, LayerRow, MemberRow, RecordMade, Snapshot
 
-_HISTORY_COLUMNS: Final = [history.c[name] for name in HistoryRow._fields]
+# The hashed columns, which every revision's history has; case_id (0006) is read
+# where a case's entries are asked for, and by verify.
+_HISTORY_COLUMNS: Final = [history.c[name] for name in HistoryRow._fields if name != "case_id"]
 _RECORD_COLUMNS: Final = [records.c[name] for name in COLUMN_ORDER]
 _IDS_PER_QUERY: Final = 500  # under SQLite's limit on the parameters of one statement
 
@@ -142,8 +146,11 @@ def append_entry(
     seq = max(last[0] if last else 0, _highest_seq_written(conn)) + 1
     prev_hash = last[1] if last else GENESIS_HASH
     content = entry_content(seq, time, analyst, action.value, record_id, layer, change)
+    listed = change.get(CASE)
     conn.execute(
         insert(history).values(
+            # the case whose page lists the entry: the one its change names (verify checks)
+            case_id=listed if isinstance(listed, str) else None,
             seq=seq,
             time=time,
             analyst=analyst,
@@ -159,22 +166,53 @@ def append_entry(
         conn.execute(update(history_written).values(seq=seq))
 
 
-def history_rows(conn: Connection, newest: int | None = None, skip: int = 0) -> list[HistoryRow]:
+def _listed_parts(case_id: str) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """The entries a case's page lists, in two parts the index on (case_id, seq) reads
+    in order: the case's own, and those of no case (shown on every case)."""
+    return history.c.case_id == case_id, history.c.case_id.is_(None)
+
+
+def history_rows(
+    conn: Connection, newest: int | None = None, skip: int = 0, case_id: str | None = None
+) -> list[HistoryRow]:
     """Every entry, oldest first; with `newest`, only the `newest` entries that come
-    before the latest `skip` (still oldest first)."""
-    query = select(*_HISTORY_COLUMNS)
+    before the latest `skip` (still oldest first). With `case_id`, only the entries
+    that case's page lists (`_listed_parts`), each with its case_id."""
+    if case_id is None:
+        query = select(*_HISTORY_COLUMNS)
+        if newest is None:
+            rows = conn.execute(query.order_by(history.c.seq)).all()
+        else:
+            rows = conn.execute(
+                query.order_by(history.c.seq.desc()).limit(max(newest, 0)).offset(max(skip, 0))
+            ).all()[::-1]
+        return [HistoryRow(*row) for row in rows]
+    columns = [*_HISTORY_COLUMNS, history.c.case_id]
     if newest is None:
-        rows = conn.execute(query.order_by(history.c.seq)).all()
-    else:
-        rows = conn.execute(
-            query.order_by(history.c.seq.desc()).limit(max(newest, 0)).offset(max(skip, 0))
-        ).all()[::-1]
-    return [HistoryRow._make(row) for row in rows]
+        listed = or_(*_listed_parts(case_id))
+        rows = conn.execute(select(*columns).where(listed).order_by(history.c.seq)).all()
+        return [HistoryRow(*row) for row in rows]
+    # Each part's newest entries from the index, then the page from at most twice as
+    # many rows: a page never reads the whole history, whatever the other cases wrote.
+    wanted = max(newest, 0) + max(skip, 0)
+    parts = [
+        select(*columns).where(part).order_by(history.c.seq.desc()).limit(wanted).subquery()
+        for part in _listed_parts(case_id)
+    ]
+    both = union_all(*(select(part) for part in parts)).subquery()
+    page = select(both).order_by(both.c.seq.desc()).limit(max(newest, 0)).offset(max(skip, 0))
+    return [HistoryRow(*row) for row in conn.execute(page).all()[::-1]]
 
 
-def history_count(conn: Connection) -> int:
-    count: int = conn.execute(select(func.count()).select_from(history)).scalar_one()
-    return count
+def history_count(conn: Connection, case_id: str | None = None) -> int:
+    """How many entries there are; with `case_id`, how many that case's page lists."""
+    if case_id is None:
+        count: int = conn.execute(select(func.count()).select_from(history)).scalar_one()
+        return count
+    return sum(
+        conn.execute(select(func.count()).select_from(history).where(part)).scalar_one()
+        for part in _listed_parts(case_id)
+    )
 
 
 def entries_starting(conn: Connection, prefix: str) -> list[HistoryRow]:
@@ -184,31 +222,37 @@ def entries_starting(conn: Connection, prefix: str) -> list[HistoryRow]:
         .where(func.substr(history.c.hash, 1, len(prefix)) == prefix)
         .order_by(history.c.seq)
     ).all()
-    return [HistoryRow._make(row) for row in rows]
+    return [HistoryRow(*row) for row in rows]
 
 
-def _comment_where(record_id: str | None = None) -> ColumnElement[bool]:
-    """The history entries that are comments, on the record `record_id` if given: the
-    one predicate of `comment_rows` and `every_comment_row`, so that a filter added
-    here holds for both."""
+def _comment_where(record_id: str | None = None, case_id: str | None = None) -> ColumnElement[bool]:
+    """The history entries that are comments, on the record `record_id` if given, and
+    with `case_id` those that case's page lists (made in it, or in no case): the one
+    predicate of `comment_rows` and `every_comment_row`."""
     where = history.c.action == Action.COMMENT.value
-    return where if record_id is None else and_(where, history.c.record_id == record_id)
+    if record_id is not None:
+        where = and_(where, history.c.record_id == record_id)
+    if case_id is not None:
+        where = and_(where, or_(*_listed_parts(case_id)))
+    return where
 
 
-def comment_rows(conn: Connection, record_id: str) -> list[HistoryRow]:
-    """The comments on the record, oldest first."""
+def comment_rows(conn: Connection, record_id: str, case_id: str | None = None) -> list[HistoryRow]:
+    """The comments on the record, oldest first; with `case_id`, those that case's page
+    lists."""
     rows = conn.execute(
-        select(*_HISTORY_COLUMNS).where(_comment_where(record_id)).order_by(history.c.seq)
+        select(*_HISTORY_COLUMNS).where(_comment_where(record_id, case_id)).order_by(history.c.seq)
     ).all()
-    return [HistoryRow._make(row) for row in rows]
+    return [HistoryRow(*row) for row in rows]
 
 
-def every_comment_row(conn: Connection) -> list[HistoryRow]:
-    """The comments on every record, oldest first, in one query (an export's)."""
+def every_comment_row(conn: Connection, case_id: str | None = None) -> list[HistoryRow]:
+    """The comments on every record, oldest first, in one query (an export's); with
+    `case_id`, those that case's page lists."""
     rows = conn.execute(
-        select(*_HISTORY_COLUMNS).where(_comment_where()).order_by(history.c.seq)
+        select(*_HISTORY_COLUMNS).where(_comment_where(case_id=case_id)).order_by(history.c.seq)
     ).all()
-    return [HistoryRow._make(row) for row in rows]
+    return [HistoryRow(*row) for row in rows]
 
 
 def commented_layer(conn: Connection, record_id: str) -> str:
@@ -336,6 +380,41 @@ def refuse_other_case_layer(conn: Connection, name: str, case_id: str | None) ->
             f"the layer {name!r} was imported in {whose}: add the record to a layer of "
             "this case (nothing was changed)"
         )
+
+
+def assign_to_case(conn: Connection, layer: str, case_id: str) -> list[str]:
+    """Give the layer's records of no case (made before cases were recorded, deleted
+    ones too) to the case `case_id`; returns their ids in the order added. StoreError,
+    with nothing changed, for an unknown layer, one with no such records, or an
+    imported layer whose records are another case's (an import belongs to one case;
+    a drawn layer holds every case's drawings, which stay theirs)."""
+    found = conn.execute(select(layers.c.file_id).where(layers.c.name == layer)).first()
+    if found is None:
+        raise StoreError(f"there is no layer named {layer!r} (nothing was changed)")
+    rows = conn.execute(
+        select(records.c.id, records.c.case_id)
+        .where(records.c.layer == layer)
+        .order_by(records.c.pk)
+    ).all()
+    ids = [str(record_id) for record_id, case in rows if case is None]
+    others = sorted({str(case) for _, case in rows if case is not None and case != case_id})
+    if others and (found[0] is not None or not ids):
+        raise StoreError(
+            f"the records of the layer {layer!r} are the case {others[0]!r}'s: they are "
+            "assigned only from their own case (nothing was changed)"
+        )
+    if not ids:
+        mine = " (they are all this case's already)" if rows else ""
+        raise StoreError(
+            f"the layer {layer!r} holds no records made before cases were recorded{mine}: "
+            "nothing to assign (nothing was changed)"
+        )
+    conn.execute(
+        update(records)
+        .where(records.c.layer == layer, records.c.case_id.is_(None))
+        .values(case_id=case_id)
+    )
+    return ids
 
 
 # A kept file's columns, in `FileInfo` order.
@@ -512,7 +591,7 @@ def read_snapshot(conn: Connection) -> Snapshot:
     return Snapshot(
         integrity=_integrity(conn),
         triggers=_guards_present(conn),
-        history=history_rows(conn),
+        history=_every_entry_with_case(conn),
         high=recorded_high(conn),
         records=[
             tuple(row)
@@ -520,10 +599,31 @@ def read_snapshot(conn: Connection) -> Snapshot:
                 select(*_RECORD_COLUMNS, records.c.deleted_at).order_by(records.c.pk)
             )
         ],
+        made=_records_made(conn),
         layers=[LayerRow._make(row) for row in layer_rows],
         files=[FileRow._make(row) for row in file_rows],
         members=_member_rows(conn),
     )
+
+
+def _every_entry_with_case(conn: Connection) -> list[HistoryRow]:
+    """Every entry, oldest first, with its case_id; a store older than revision 0006
+    (read-only, so not upgraded) is read as it is, every entry of no case."""
+    has_case = any(c["name"] == "case_id" for c in inspect(conn).get_columns(history.name))
+    columns = [*_HISTORY_COLUMNS, history.c.case_id] if has_case else _HISTORY_COLUMNS
+    rows = conn.execute(select(*columns).order_by(history.c.seq)).all()
+    return [HistoryRow(*row) for row in rows]
+
+
+def _records_made(conn: Connection) -> list[RecordMade]:
+    """Each record's owner and case; none in a store older than revision 0005
+    (read-only, so not upgraded), read as it is."""
+    if not any(c["name"] == "case_id" for c in inspect(conn).get_columns(records.name)):
+        return []
+    query = select(records.c.id, records.c.layer, records.c.owner, records.c.case_id).order_by(
+        records.c.pk
+    )
+    return [RecordMade._make(row) for row in conn.execute(query)]
 
 
 def _member_rows(conn: Connection) -> list[MemberRow]:

@@ -4,7 +4,8 @@
 the records table (so an edit made with a raw SQL tool shows up); checks each
 ``layers`` and ``files`` row against the history entry that made it, and each
 member's role against the entry that last changed it; and asks after every kept
-file. The rows come in a `Snapshot` read in one transaction
+file; and each record's case and owner, and each entry's case_id, against what the
+hashed changes name. The rows come in a `Snapshot` read in one transaction
 (`geo.store.tables.read_snapshot`), so every check here runs on hand-made rows.
 """
 
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from geo.store.chain import (
+    CASE,
     NOT_RECORD_CHANGES,
+    OWNER,
     Action,
     HistoryRow,
     ReadableEntry,
@@ -58,6 +61,16 @@ class MemberRow(NamedTuple):
     role: str
 
 
+class RecordMade(NamedTuple):
+    """A records row's owner and case (migrations 0003 and 0005), which the history's
+    create, import and assign entries name."""
+
+    id: object
+    layer: object
+    owner: object
+    case_id: object
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What the integrity check reads from the database, all from one snapshot."""
@@ -70,6 +83,7 @@ class Snapshot:
     layers: Sequence[LayerRow]  # in the order created
     files: Sequence[FileRow]  # in the order received
     members: Sequence[MemberRow] = ()  # in the order added
+    made: Sequence[RecordMade] = ()  # every record's owner and case, in the order added
 
 
 # How a kept file is: given its SHA-256 and size, what is wrong with its copy, or None.
@@ -97,6 +111,8 @@ def verify_snapshot(snapshot: Snapshot, kept_copy_problem: KeptCopyCheck) -> lis
     problems += check_layers(entries, snapshot.layers, snapshot.files)
     problems += check_files(entries, snapshot.files, kept_copy_problem)
     problems += check_members(entries, snapshot.members)
+    problems += check_entry_cases(entries)
+    problems += check_record_cases(entries, snapshot.made)
     return problems
 
 
@@ -142,7 +158,7 @@ def _undo(
     entry: ReadableEntry, state: dict[str, dict[str, Any]], deleted: dict[str, object]
 ) -> list[str]:
     """Undo one entry on `state`, saying where the state does not fit it."""
-    seq, action, rid, layer, change, time, _ = entry
+    seq, action, rid, layer, change, time = entry[:6]
     if action == Action.COMMENT:
         # A comment changes no record. One on a record of the case's own (layer "")
         # names no record of the store.
@@ -326,5 +342,74 @@ def check_members(entries: Sequence[ReadableEntry], rows: Sequence[MemberRow]) -
             problems.append(
                 f"member {address} of the case {case!r}: history entry {seq} made them "
                 f"{left}, but they are not a member {_OUTSIDE}"
+            )
+    return problems
+
+
+def _case_text(case: object) -> str:
+    return "none" if case is None else repr(case)
+
+
+def check_entry_cases(entries: Sequence[ReadableEntry]) -> list[str]:
+    """Each entry's case_id column (which case's page lists it, not hashed) against the
+    case its hashed change names, where it names one: an entry moved to another case's
+    page with a raw SQL tool shows up."""
+    return [
+        f"history entry {entry.seq}: its case is {entry.case_id!r} in the history table, "
+        f"but its change says {entry.change[CASE]!r} {_OUTSIDE}"
+        for entry in entries
+        if CASE in entry.change and entry.case_id != entry.change[CASE]
+    ]
+
+
+def check_record_cases(entries: Sequence[ReadableEntry], made: Sequence[RecordMade]) -> list[str]:
+    """Each record's case and owner against what the history says: the create or
+    import that made it, where that entry names them, and any later assignment to a
+    case. Records made before entries named them are not checked."""
+    in_layer: dict[object, list[object]] = {}
+    known = {row.id for row in made}
+    for row in made:
+        in_layer.setdefault(row.layer, []).append(row.id)
+    # record id -> (the entry that last named it, what it named), replayed oldest first:
+    # a record drawn later into an imported layer is named by its own entry after
+    cases: dict[object, tuple[int, object]] = {}
+    owners: dict[object, tuple[int, object]] = {}
+    problems = []
+    for entry in entries:
+        change = entry.change
+        named: list[object]
+        if entry.action == Action.CREATE:
+            named = [entry.record_id]
+        elif entry.action == Action.IMPORT:
+            named = in_layer.get(entry.layer, [])
+        elif entry.action == Action.ASSIGN:
+            listed = change.get("records")
+            # only ids: anything else was written outside the store (its hash says so)
+            named = [i for i in listed if isinstance(i, str)] if isinstance(listed, list) else []
+            problems += [
+                f"history entry {entry.seq}: it gave record {rid} to the case "
+                f"{_case_text(change.get(CASE))}, but the record is not in the store {_OUTSIDE}"
+                for rid in named
+                if rid not in known
+            ]
+        else:
+            continue
+        for rid in named:
+            if CASE in change:
+                cases[rid] = (entry.seq, change[CASE])
+            if OWNER in change:
+                owners[rid] = (entry.seq, change[OWNER])
+    for rid, _, owner, case in made:
+        if rid in cases and cases[rid][1] != case:
+            seq, said_case = cases[rid]
+            problems.append(
+                f"record {rid}: its case is {_case_text(case)} in the records table, but "
+                f"its history says {_case_text(said_case)} (entry {seq}) {_OUTSIDE}"
+            )
+        if rid in owners and owners[rid][1] != owner:
+            seq, said_owner = owners[rid]
+            problems.append(
+                f"record {rid}: its owner is {owner!r} in the records table, but its history "
+                f"says {said_owner!r} (entry {seq}) {_OUTSIDE}"
             )
     return problems
