@@ -165,3 +165,14 @@ def test_an_export_none_of_whose_records_has_comments_is_the_same_bytes(commente
     others = {MINE.id: record_comments(commented)[MINE.id]}  # on a record not exported
     plain = export(case, case.records, fmt=fmt, **PLAIN)
     assert export(case, case.records, fmt=fmt, **PLAIN, comments=others).data == plain.data
+
+
+def test_a_case_exports_the_comments_made_in_it_and_not_another_cases(database_url, private_store):
+    # The same id in two cases' files: each comment belongs to the case it was made in.
+    store = Store.open(default_data_dir())
+    store.for_case("saydnaya").comment(CASE_RECORD, "Made in this case.", analyst="Ana")
+    store.for_case("other").comment(CASE_RECORD, "Made in another case.", analyst="Ben")
+    mine = record_comments(store.for_case("saydnaya"))
+    assert [c["text"] for c in mine[CASE_RECORD]] == ["Made in this case."]
+    theirs = store.for_case("other").comments_by_record()
+    assert [c.text for c in theirs[CASE_RECORD]] == ["Made in another case."]
