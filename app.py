@@ -58,6 +58,7 @@ from geo.workspace import (
     search_records,
 )
 from ui.annotate import annotation_form, comment_section, edit_controls
+from ui.caselayers import all_cases_section
 from ui.identity import members_only, members_section, sign_in, write_refused
 from ui.imagery import MapImages, image_controls
 from ui.offline import keep_streamlit_offline
@@ -658,7 +659,9 @@ def main() -> None:
     initialise_view(case, case_name)
     for problem in page.url_problems:
         st.warning(f"Ignored in the link: {md(problem)}")
-    view_filter, online = sidebar(records, cached_all_cases_layers(case_key, store))
+    all_cases = cached_all_cases_layers(case_key, store)
+    view_filter, online = sidebar(records, all_cases)
+    all_cases_section(store, all_cases)
 
     st.title(md(case.meta.title), anchor=False)
     shown = view_filter.shown(records)

@@ -24,7 +24,8 @@ from geo.records import ANNOTATIONS_LAYER, CASE_KINDS, CASE_LAYER, Kind, LayerRe
 ALL_CASES = "all cases"
 ALL_CASES_HELP = (
     "This layer holds records made before each record was tied to the case it was made "
-    "in: they are shown on every case. In a team's explorer only a lead changes them."
+    "in: they are shown on every case. 'Layers shown on all cases' below gives them to "
+    "this case. In a team's explorer only a lead changes them or gives them."
 )
 
 

@@ -141,3 +141,34 @@ def test_a_signed_in_stranger_sees_nothing_of_the_case(monkeypatch, team):
     assert not at.title and not at.dataframe
     assert "Sign out" in [b.label for b in at.sidebar.button]
     assert not [c for c in at.caption if c.value.startswith("Shown: ")]
+
+
+def test_a_lead_gives_a_layer_shown_on_all_cases_to_the_case(monkeypatch, team):
+    # a layer imported before records were tied to a case: every case shows it
+    old = annotation(1, "old")
+    Store.open(team.data_dir).import_layer(
+        "Old sites", [old], analyst="Old", file_name="old.kml", file_bytes=b"old"
+    )
+    section = "Layers shown on all cases (1)"
+    at = page_as(monkeypatch, "ann").run()  # an analyst: no such section
+    assert not at.exception
+    assert not [e for e in at.sidebar.expander if e.label == section]
+    at = page_as(monkeypatch, "lea").run()
+    assert [e for e in at.sidebar.expander if e.label == section]
+    assert any(c.label.startswith("Old sites · all cases") for c in at.sidebar.checkbox)
+    give = next(b for b in at.sidebar.button if b.label == "Give to this case")
+    give.click().run()  # not confirmed: nothing changes
+    assert any("Tick the box" in w.value for w in at.sidebar.warning)
+    assert team.made_in(old.id)[1] is None
+    confirm = next(
+        c for c in at.sidebar.checkbox if c.label == "Other cases will no longer show its records"
+    )
+    confirm.check()
+    next(b for b in at.sidebar.button if b.label == "Give to this case").click().run()
+    assert not at.exception
+    assert team.made_in(old.id)[1] == CASE
+    assert team.history()[-1].analyst == "Lea <lea@example.org>"
+    # the layer is now the case's own: no mark, no section
+    assert not [e for e in at.sidebar.expander if e.label == section]
+    assert any(c.label == "Old sites" for c in at.sidebar.checkbox)
+    assert team.verify() == []

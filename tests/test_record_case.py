@@ -206,3 +206,25 @@ def test_a_cases_page_shows_its_own_layers_and_those_of_every_case(
     assert metrics(at)["Your records"] == "2 of 2"
     labels = [box.label for box in at.checkbox if box.key.startswith("mine_")]
     assert labels == [f"{ANNOTATIONS_LAYER} · all cases", "B's sites"]
+
+
+def test_alone_the_page_gives_a_layer_shown_on_all_cases_to_the_open_case(
+    tmp_path, private_store, monkeypatch
+):
+    store = Store.open(private_store)
+    store.add(drawn("legacy", name="Made before cases"), analyst="Old")
+    at = run_app(monkeypatch, cases(tmp_path / "cases", "a", "b"))
+    assert not at.exception
+    next(c for c in at.sidebar.checkbox if c.label.startswith("Other cases")).check()
+    next(b for b in at.sidebar.button if b.label == "Give to this case").click().run()
+    assert any("Enter your name" in e.value for e in at.error)  # every change is signed
+    assert store.made_in("legacy")[1] is None
+    at.text_input(key="analyst").set_value("Ana").run()
+    next(c for c in at.sidebar.checkbox if c.label.startswith("Other cases")).check()
+    next(b for b in at.sidebar.button if b.label == "Give to this case").click().run()
+    assert not at.exception
+    assert store.made_in("legacy")[1] == "a"
+    labels = [box.label for box in at.checkbox if box.key.startswith("mine_")]
+    assert labels == [ANNOTATIONS_LAYER]
+    at.selectbox(key="case_name").set_value("folder-b").run()
+    assert metrics(at)["Your records"] == "0 of 0"  # case b no longer shows it
