@@ -153,11 +153,13 @@ class Session:
         *,
         app_origin: str = "http://127.0.0.1",
         ignore_https_errors: bool = False,
+        also_allowed: tuple[str, ...] = (),
     ) -> None:
         """`app_origin`: where the app is (the start of its URLs); `ignore_https_errors`
-        for an app behind a proxy with a throw-away certificate."""
+        for an app behind a proxy with a throw-away certificate; `also_allowed`: other
+        origins the page may reach (a local sign-in provider)."""
         width, height = viewport
-        self.app_origin = app_origin
+        self.allowed = (app_origin, *also_allowed, "data:", "blob:", "about:")
         self.context = browser.new_context(
             viewport={"width": width, "height": height},
             accept_downloads=True,
@@ -174,7 +176,7 @@ class Session:
 
     def _route(self, route) -> None:
         url = route.request.url
-        if url.startswith((self.app_origin, "data:", "blob:", "about:")):
+        if url.startswith(self.allowed):
             route.continue_()
         else:
             self.remote.append(url)

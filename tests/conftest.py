@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -109,3 +111,24 @@ def session(browser, tmp_path: Path):
     yield opened
     assert opened.remote == [], f"the page tried to reach other hosts: {opened.remote}"
     opened.close()
+
+
+@pytest.fixture
+def provider() -> Iterator[str]:
+    """A local OpenID Connect provider (oidc-provider-mock, on 127.0.0.1) for the
+    browser tests of team mode: whoever signs in picks a subject; each person's claims
+    are set here."""
+    import oidc_provider_mock
+    from werkzeug.serving import make_server
+
+    users = [
+        oidc_provider_mock.User(sub=name, claims={"email": f"{name}@example.org", "name": title})
+        for name, title in (("ann", "Ann"), ("ben", "Ben"), ("viv", "Viv"))
+    ]
+    server = make_server("127.0.0.1", 0, oidc_provider_mock.app(user_claims=users), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()

@@ -16,8 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from geo.access import Role
 from geo.imagery.synthetic import SAYDNAYA, transform_around, write_raster
+from geo.store import Store
 from tests.browser import Session, free_port, launch_chromium, start_app
+from tests.oidc import sign_in
 from tests.proxy import (
     APP,
     CERTIFICATE,
@@ -257,3 +260,73 @@ def test_the_explorer_works_through_the_proxy(browser, proxied: Proxied, tmp_pat
     finally:
         session.close()
         resolving.close()
+
+
+@pytest.mark.browser
+def test_a_member_signs_in_through_the_proxy_and_comments(
+    browser, provider: str, tmp_path_factory, tmp_path: Path
+):
+    # A team's explorer (sign-in required) behind the README's block: the provider
+    # sends the browser back to the proxy's https address, and the sign-in holds.
+    if NGINX is None:
+        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    folder = tmp_path_factory.mktemp("nginx-team")
+    certificate, key = self_signed(folder, TEAM_NAME)
+    https_port, http_port, app_port = free_port(), free_port(), free_port()
+    url = f"https://{TEAM_NAME}:{https_port}"
+    store = Store.open(tmp_path / "store", team=True)
+    store.set_member("saydnaya", "ann@example.org", Role.ANALYST, by=None)
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "{url}/oauth2callback"\n'
+        'cookie_secret = "a long random secret for the test only"\n'
+        'client_id = "explorer"\n'
+        'client_secret = "explorer-secret"\n'
+        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
+    )
+    app = start_app(
+        None,
+        store.data_dir,
+        {"GEO_TEAM": "1"},
+        port=app_port,
+        extra_args=[f"--secrets.files={secrets}", f"--server.allowedHosts={TEAM_NAME}"],
+    )
+    next(app)
+    servers = adapted(
+        BLOCK,
+        https_port=https_port,
+        http_port=http_port,
+        app_port=app_port,
+        certificate=certificate,
+        key=key,
+    )
+    resolving = launch_chromium(
+        browser.browser_type, f"--host-resolver-rules=MAP {TEAM_NAME} 127.0.0.1"
+    )
+    session = Session(
+        resolving, tmp_path, app_origin=url, ignore_https_errors=True, also_allowed=(provider,)
+    )
+    page = session.page
+    try:
+        with running_nginx(folder, nginx_conf(servers, folder), https_port):
+            sign_in(session, url, "ann")
+            assert page.url.startswith(url)  # back on the team's address, signed in
+            session.wait_idle()
+            page.get_by_test_id("stSelectbox").filter(has_text="Selected record").click()
+            page.get_by_role("option", name="place · Saydnaya military prison").click()
+            session.wait_idle()
+            page.locator('textarea[aria-label="Your comment"]').fill("Seen through the proxy")
+            page.get_by_role("button", name="Add comment").click()
+            page.get_by_text("Seen through the proxy").wait_for(timeout=30_000)
+            [comment] = store.for_case("saydnaya").comments("saydnaya")
+            assert (comment.analyst, comment.text) == (
+                "Ann <ann@example.org>",
+                "Seen through the proxy",
+            )
+            assert page.locator('[data-testid="stException"]').count() == 0
+            assert session.errors == []
+    finally:
+        session.close()
+        resolving.close()
+        app.close()

@@ -5,49 +5,19 @@ cannot annotate."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from geo.access import Role
 from geo.store import Store
 from tests.browser import Session, free_port, start_app
+from tests.oidc import sign_in
 from tests.test_browser_evidence import _draw_polygon, _save_annotation
 
 pytestmark = pytest.mark.browser
 
 CASE = "saydnaya"
-
-
-@pytest.fixture
-def provider() -> Iterator[str]:
-    """A local OpenID Connect provider: whoever signs in types a subject; each person's
-    claims are set here."""
-    import oidc_provider_mock
-
-    users = [
-        oidc_provider_mock.User(sub=name, claims={"email": f"{name}@example.org", "name": title})
-        for name, title in (("ann", "Ann"), ("ben", "Ben"), ("viv", "Viv"))
-    ]
-    server = make_server("127.0.0.1", 0, oidc_provider_mock.app(user_claims=users), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-
-
-def _sign_in(session: Session, url: str, who: str) -> None:
-    page = session.page
-    page.goto(url)
-    page.get_by_role("button", name="Sign in").click()
-    # the provider's form offers its known users, each a button
-    page.locator(f'button[name="sub"][value="{who}"]').click()
-    page.get_by_text("Signed in as").wait_for(timeout=60_000)
 
 
 def test_two_analysts_annotate_one_case_and_a_viewer_cannot(
@@ -77,7 +47,7 @@ def test_two_analysts_annotate_one_case_and_a_viewer_cannot(
     ann, ben, viv = sessions
     try:
         for session, who in zip(sessions, ("ann", "ben", "viv"), strict=True):
-            _sign_in(session, url, who)
+            sign_in(session, url, who)
         for session in (ann, ben):
             session.map_frame_with(".leaflet-container", timeout_s=60)
         # both draw before either saves: one case, at once
