@@ -641,16 +641,15 @@ def main() -> None:
     version = fingerprint(case_path)
     try:
         case = cached_case(str(case_path), version)
-        store = cached_store(str(default_data_dir()))
+        # The store as this case sees it: its own records and those of no case; what is
+        # drawn or imported here belongs to it.
+        store = cached_store(str(default_data_dir())).for_case(case.meta.id)
     except GeoError as exc:
         st.error(f"The case {md(case_name)} could not be loaded.")
         problems = getattr(exc, "problems", None) or [exc]
         st.dataframe({"problem": [str(p) for p in problems]}, width="stretch", hide_index=True)
         return
 
-    # The store as this case sees it: its own records and those of no case; what is
-    # drawn or imported here belongs to it.
-    store = store.for_case(case.meta.id)
     members_only(store, case.meta.id, identity)  # team mode: a case is its members'
     members_section(store)
     # The case's files and the store's last change: any edit gives new cached results.

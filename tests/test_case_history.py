@@ -21,6 +21,7 @@ from geo.store.chain import ReadableEntry
 from geo.store.connection import session, write_transaction
 from geo.store.verify import RecordMade, check_entry_cases, check_record_cases
 from tests.test_access import ANN, CASE, LEA, person, team_store
+from tests.test_app import run_app
 from tests.test_record_case import cases, store_at_revision_0003
 from tests.test_store import drawn, raw, restore_guards, tamper
 
@@ -204,6 +205,25 @@ def test_a_store_at_revision_0005_fills_each_entrys_case(tmp_path, database_url)
         conn.execute("UPDATE history SET case_id = 'b'")
     store.for_case("a").add(drawn("new"), analyst="A")
     assert store.history()[-1].prev_hash == latest and store.verify() == []
+
+
+def test_a_read_only_store_of_an_older_layout_is_verified_but_not_seen_from_a_case(
+    tmp_path, monkeypatch
+):
+    # A read-only store is not brought up to date on open (read-only media, say).
+    folder = tmp_path / "old"
+    store_at_revision_0003(folder, "", [drawn("old-0").to_dict()])
+    old = Store.open_existing(folder, read_only=True)
+    assert old.verify() == [] and [r.id for r in old.records()] == ["old-0"]
+    with pytest.raises(StoreError, match=r"read-only.*\(revision 0003;.*geo verify"):
+        old.for_case("a")
+    # the page says so, instead of failing on a missing column
+    monkeypatch.setattr("geo.store.store.can_write", lambda folder: False)
+    monkeypatch.setenv("GEO_DATA_DIR", str(folder))
+    at = run_app(monkeypatch)
+    assert not at.exception
+    assert "could not be loaded" in at.error[0].value
+    assert "read-only here" in " ".join(str(v) for v in at.dataframe[0].value["problem"])
 
 
 # --- verify ------------------------------------------------------------------------------

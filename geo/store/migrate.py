@@ -27,6 +27,9 @@ from geo.errors import StoreError
 # explorer checks.
 SCHEMA_VERSION: Final = 1
 FIRST_REVISION: Final = "0001"
+# The first layout that ties records (0005) and history entries (0006) to their case:
+# what a store seen from a case reads. Revisions are numbered "0001", "0002", …
+CASES_REVISION: Final = "0006"
 _STORE_TABLES: Final = {"files", "layers", "records", "history"}
 
 

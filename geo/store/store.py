@@ -147,7 +147,24 @@ class Store:
         before cases were recorded; each new record and layer belongs to the case."""
         if not isinstance(case_id, str) or not case_id.strip():
             raise DataError(Problem(f"{case_id!r} is not a case's id", field="case"))
+        if self.read_only:
+            self._refuse_layout_before_cases()
         return replace(self, case_id=case_id)
+
+    def _refuse_layout_before_cases(self) -> None:
+        """A read-only store is not brought to the newest layout on open: one older than
+        the layout that ties records and history entries to their case cannot be seen
+        from a case. StoreError saying what can be done with it."""
+        with self._read() as conn:
+            current = migrate.revision(conn, self.where)
+        if current is not None and current < migrate.CASES_REVISION:
+            raise StoreError(
+                f"the store {self.where} is read-only here and was made by an older version "
+                f"of the explorer (revision {current}; a case's view needs revision "
+                f"{migrate.CASES_REVISION}): `python -m geo verify` checks it as it is; to see "
+                "it in the page, copy its folder where you may write and open the copy "
+                "(the copy is brought up to date, its history unchanged)"
+            )
 
     @classmethod
     def open(
