@@ -29,9 +29,12 @@ def all_cases_section(store: Store, all_cases: frozenset[str]) -> None:
             "already holds stay that case's."
         )
         with st.form("assign_form", clear_on_submit=True):
-            layer = st.selectbox("Layer", sorted(all_cases))  # options are plain text
+            layer = st.selectbox(
+                "Layer", sorted(all_cases), key="assign_layer"
+            )  # options are plain text
             sure = st.checkbox(
                 "Other cases will no longer show its records",
+                key="assign_confirmed",
                 help="This is kept in the history and cannot be undone from the page.",
             )
             given = st.form_submit_button("Give to this case")
