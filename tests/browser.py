@@ -288,8 +288,19 @@ class Session:
         panel = self.page.locator('[data-testid="stColumn"]', has_text=text).filter(
             has=self.page.get_by_role("heading", name=text)
         )
-        panel.first.wait_for(timeout=30_000)
+        try:
+            panel.first.wait_for(timeout=30_000)
+        except Exception as exc:
+            raise AssertionError(f"no record panel with {text!r}; {self.seen()}") from exc
         return panel.first
+
+    def seen(self) -> str:
+        """What the page shows that says why a wait failed: its headings, alerts and
+        error boxes, for the failure's message (CI keeps no screenshot)."""
+        page = self.page
+        headings = page.get_by_role("heading").all_inner_texts()
+        alerts = page.locator('[data-testid="stAlert"], [data-testid="stException"]')
+        return f"headings {headings!r}, alerts {alerts.all_inner_texts()!r}, errors {self.errors!r}"
 
     def record_panel(self, timeout_ms: int = 30_000):
         """The column beside the map, once it shows a record (it then has a Sources heading)."""

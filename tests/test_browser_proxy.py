@@ -20,7 +20,7 @@ from geo.access import Role
 from geo.imagery.synthetic import SAYDNAYA, transform_around, write_raster
 from geo.store import Store
 from tests.browser import Session, free_port, launch_chromium, start_app
-from tests.oidc import sign_in
+from tests.oidc import auth_secrets, sign_in
 from tests.proxy import (
     APP,
     CERTIFICATE,
@@ -138,34 +138,48 @@ class Proxied:
 
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory) -> Iterator[Proxied]:
-    if NGINX is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI must test the README's proxy: .ci/run installs nginx")
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
     folder = tmp_path_factory.mktemp("nginx")
-    certificate, key = self_signed(folder, TEAM_NAME)
-    https_port, http_port, app_port = free_port(), free_port(), free_port()
-    servers = adapted(
-        BLOCK,
-        https_port=https_port,
-        http_port=http_port,
-        app_port=app_port,
-        certificate=certificate,
-        key=key,
-    )
+    ports, servers = _readme_servers(folder)
     # as the README says: the app is started with the team's name allowed
     app = start_app(
         None,
         tmp_path_factory.mktemp("data"),
-        port=app_port,
+        port=ports.app,
         extra_args=[f"--server.allowedHosts={TEAM_NAME}"],
     )
     next(app)
     try:
-        with running_nginx(folder, nginx_conf(servers, folder), https_port) as error_log:
-            yield Proxied(f"https://{TEAM_NAME}:{https_port}", https_port, http_port, error_log)
+        with running_nginx(folder, nginx_conf(servers, folder), ports.https) as error_log:
+            yield Proxied(f"https://{TEAM_NAME}:{ports.https}", ports.https, ports.http, error_log)
     finally:
         app.close()
+
+
+@dataclass(frozen=True)
+class Ports:
+    https: int  # the proxy's, for the team's name
+    http: int  # the proxy's plain HTTP, which redirects
+    app: int  # the app's, behind the proxy
+
+
+def _readme_servers(folder: Path) -> tuple[Ports, str]:
+    """Free ports, a throw-away certificate for the team's name in `folder`, and the
+    README's nginx block adapted to them; skipped (failed in CI) without nginx."""
+    if NGINX is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must test the README's proxy: .ci/run installs nginx")
+        pytest.skip("nginx is not installed (apt-get install nginx-light)")
+    certificate, key = self_signed(folder, TEAM_NAME)
+    ports = Ports(free_port(), free_port(), free_port())
+    servers = adapted(
+        BLOCK,
+        https_port=ports.https,
+        http_port=ports.http,
+        app_port=ports.app,
+        certificate=certificate,
+        key=key,
+    )
+    return ports, servers
 
 
 def _status_line(port: int, host: str, *, sni: str | None, tls: bool = True) -> str:
@@ -268,39 +282,20 @@ def test_a_member_signs_in_through_the_proxy_and_comments(
 ):
     # A team's explorer (sign-in required) behind the README's block: the provider
     # sends the browser back to the proxy's https address, and the sign-in holds.
-    if NGINX is None:
-        pytest.skip("nginx is not installed (apt-get install nginx-light)")
     folder = tmp_path_factory.mktemp("nginx-team")
-    certificate, key = self_signed(folder, TEAM_NAME)
-    https_port, http_port, app_port = free_port(), free_port(), free_port()
-    url = f"https://{TEAM_NAME}:{https_port}"
+    ports, servers = _readme_servers(folder)
+    url = f"https://{TEAM_NAME}:{ports.https}"
     store = Store.open(tmp_path / "store", team=True)
     store.set_member("saydnaya", "ann@example.org", Role.ANALYST, by=None)
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_text(
-        "[auth]\n"
-        f'redirect_uri = "{url}/oauth2callback"\n'
-        'cookie_secret = "a long random secret for the test only"\n'
-        'client_id = "explorer"\n'
-        'client_secret = "explorer-secret"\n'
-        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
-    )
+    secrets = auth_secrets(tmp_path / "secrets.toml", f"{url}/oauth2callback", provider)
     app = start_app(
         None,
         store.data_dir,
         {"GEO_TEAM": "1"},
-        port=app_port,
+        port=ports.app,
         extra_args=[f"--secrets.files={secrets}", f"--server.allowedHosts={TEAM_NAME}"],
     )
     next(app)
-    servers = adapted(
-        BLOCK,
-        https_port=https_port,
-        http_port=http_port,
-        app_port=app_port,
-        certificate=certificate,
-        key=key,
-    )
     resolving = launch_chromium(
         browser.browser_type, f"--host-resolver-rules=MAP {TEAM_NAME} 127.0.0.1"
     )
@@ -309,7 +304,7 @@ def test_a_member_signs_in_through_the_proxy_and_comments(
     )
     page = session.page
     try:
-        with running_nginx(folder, nginx_conf(servers, folder), https_port):
+        with running_nginx(folder, nginx_conf(servers, folder), ports.https):
             sign_in(session, url, "ann")
             assert page.url.startswith(url)  # back on the team's address, signed in
             session.wait_idle()

@@ -12,7 +12,7 @@ import pytest
 from geo.access import Role
 from geo.store import Store
 from tests.browser import Session, free_port, start_app
-from tests.oidc import sign_in
+from tests.oidc import auth_secrets, sign_in
 from tests.test_browser_evidence import _draw_polygon, _save_annotation
 
 pytestmark = pytest.mark.browser
@@ -30,14 +30,8 @@ def test_two_analysts_annotate_one_case_and_a_viewer_cannot(
     for name, role in (("ann", Role.ANALYST), ("ben", Role.ANALYST), ("viv", Role.VIEWER)):
         store.set_member(CASE, f"{name}@example.org", role, by=None)
     port = free_port()
-    secrets = tmp_path / "secrets.toml"
-    secrets.write_text(
-        "[auth]\n"
-        f'redirect_uri = "http://127.0.0.1:{port}/oauth2callback"\n'
-        'cookie_secret = "a long random secret for the test only"\n'
-        'client_id = "explorer"\n'
-        'client_secret = "explorer-secret"\n'
-        f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n'
+    secrets = auth_secrets(
+        tmp_path / "secrets.toml", f"http://127.0.0.1:{port}/oauth2callback", provider
     )
     server = start_app(
         None, data_dir, {"GEO_TEAM": "1"}, port=port, extra_args=[f"--secrets.files={secrets}"]
