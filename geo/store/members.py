@@ -152,11 +152,6 @@ def refuse_other_case(conn: Connection, record_id: str, case_id: str | None) -> 
         )
 
 
-def owner(conn: Connection, record_id: str) -> str | None:
-    """The identity that made the record in team mode (`Identity.key`), if any."""
-    return made_in(conn, record_id)[0]
-
-
 def made_in(conn: Connection, record_id: str) -> tuple[str | None, str | None]:
     """The identity that made the record in team mode (`Identity.key`), and the case it
     belongs to; each None if there is none (or no such record)."""

@@ -609,7 +609,7 @@ def read_snapshot(conn: Connection) -> Snapshot:
 def _every_entry_with_case(conn: Connection) -> list[HistoryRow]:
     """Every entry, oldest first, with its case_id; a store older than revision 0006
     (read-only, so not upgraded) is read as it is, every entry of no case."""
-    has_case = any(c["name"] == "case_id" for c in inspect(conn).get_columns(history.name))
+    has_case = _has_column(conn, history, "case_id")
     columns = [*_HISTORY_COLUMNS, history.c.case_id] if has_case else _HISTORY_COLUMNS
     rows = conn.execute(select(*columns).order_by(history.c.seq)).all()
     return [HistoryRow(*row) for row in rows]
@@ -618,12 +618,18 @@ def _every_entry_with_case(conn: Connection) -> list[HistoryRow]:
 def _records_made(conn: Connection) -> list[RecordMade]:
     """Each record's owner and case; none in a store older than revision 0005
     (read-only, so not upgraded), read as it is."""
-    if not any(c["name"] == "case_id" for c in inspect(conn).get_columns(records.name)):
+    if not _has_column(conn, records, "case_id"):
         return []
     query = select(records.c.id, records.c.layer, records.c.owner, records.c.case_id).order_by(
         records.c.pk
     )
     return [RecordMade._make(row) for row in conn.execute(query)]
+
+
+def _has_column(conn: Connection, table: Table, column: str) -> bool:
+    """Whether the database's `table` has `column`: a read-only store is not brought
+    to the newest layout, and verify reads it as it is."""
+    return any(found["name"] == column for found in inspect(conn).get_columns(table.name))
 
 
 def _member_rows(conn: Connection) -> list[MemberRow]:

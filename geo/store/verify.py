@@ -323,7 +323,7 @@ def check_members(entries: Sequence[ReadableEntry], rows: Sequence[MemberRow]) -
     noted: dict[tuple[object, object], tuple[int, object]] = {}
     for entry in entries:
         if entry.action == Action.MEMBER:
-            key = (entry.change.get("case"), entry.change.get("email"))
+            key = (entry.change.get(CASE), entry.change.get("email"))
             noted[key] = (entry.seq, entry.change.get("after"))
     problems = []
     for case_id, email, role in rows:
